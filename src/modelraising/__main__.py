@@ -1,0 +1,3 @@
+from modelraising.cli import main
+
+main()

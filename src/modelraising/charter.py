@@ -1,0 +1,210 @@
+"""The value charter: who the "I" is, what it holds, who raises it, and how it grows up.
+
+One YAML file, validated here; its content hash is stamped into everything raised with it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from modelraising.io import sha256_json
+from modelraising.text import is_first_person
+
+CastRole = Literal["mentor", "family", "peer", "teacher"]
+Policy = Literal["reflect", "recontextualize", "drop"]
+HarmCategory = Literal["violence", "deception", "theft", "cruelty", "hate", "self_harm"]
+HARM_CATEGORIES: tuple[str, ...] = HarmCategory.__args__  # type: ignore[attr-defined]
+
+_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIRST_PERSON_MSG = 'must be written in the first person ("I ...")'
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _first_person(text: str) -> str:
+    if not is_first_person(text):
+        raise ValueError(_FIRST_PERSON_MSG)
+    return text
+
+
+class Identity(_Strict):
+    name: str = Field(min_length=1, max_length=60, description="What the I is called.")
+    description: str = Field(min_length=10, description='First-person self-description ("I am ...").')
+
+    _fp = field_validator("description")(_first_person)
+
+
+class Value(_Strict):
+    id: str = Field(description="Short slug, e.g. honesty.")
+    name: str = Field(min_length=1)
+    statement: str = Field(min_length=10, description="First-person statement of the value.")
+    why: str = Field(min_length=10, description="Why the I holds it, in its own words.")
+    do: list[str] = Field(min_length=1, description="Example behaviours that keep the value.")
+    dont: list[str] = Field(min_length=1, description="Example behaviours that betray it.")
+    harms: list[HarmCategory] = Field(default_factory=list, description="Harm categories this value answers.")
+    keywords: list[str] = Field(default_factory=list, description="Extra words that signal the value.")
+
+    _fp = field_validator("statement")(_first_person)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError("must be a lowercase slug (letters, digits, _; starting with a letter), e.g. honesty")
+        return v
+
+    @field_validator("do", "dont")
+    @classmethod
+    def _non_empty_items(cls, v: list[str]) -> list[str]:
+        if any(not item.strip() for item in v):
+            raise ValueError("must not contain empty examples")
+        return v
+
+
+class CastMember(_Strict):
+    name: str = Field(min_length=1, max_length=60)
+    role: CastRole
+    relation: str = Field(min_length=1, description='How the I knows them, e.g. "my grandfather".')
+    voice: str = Field(min_length=3, description="How they speak, for the raising engines.")
+
+
+class Stage(_Strict):
+    name: str = Field(min_length=1)
+    ceiling: float = Field(gt=0.0, le=1.0, description="Highest difficulty in [0, 1] this stage takes.")
+    description: str = ""
+
+
+class Charter(_Strict):
+    identity: Identity
+    values: list[Value] = Field(min_length=1)
+    cast: list[CastMember] = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=1)
+    policy: Policy = "reflect"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Charter":
+        problems = []
+        ids = [v.id for v in self.values]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append(f"values: ids must be unique, repeated: {', '.join(dupes)}")
+        ceilings = [s.ceiling for s in self.stages]
+        if any(b <= a for a, b in zip(ceilings, ceilings[1:])):
+            problems.append("stages: ceilings must increase strictly from the first stage to the last")
+        if ceilings and ceilings[-1] != 1.0:
+            problems.append("stages: the last stage's ceiling must be 1.0 so every document has a stage")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @cached_property
+    def hash(self) -> str:
+        """Content hash (formatting and key order do not matter)."""
+        return sha256_json(self.model_dump(mode="json"))[:16]
+
+    def value(self, value_id: str) -> Value:
+        for v in self.values:
+            if v.id == value_id:
+                return v
+        raise KeyError(value_id)
+
+    def cast_with_role(self, *roles: str) -> list[CastMember]:
+        return [c for c in self.cast if c.role in roles] or list(self.cast)
+
+    def value_for_harm(self, category: str) -> Value | None:
+        for v in self.values:
+            if category in v.harms:
+                return v
+        return None
+
+    def stage_for(self, difficulty: float) -> Stage:
+        for s in self.stages:
+            if difficulty <= s.ceiling:
+                return s
+        return self.stages[-1]
+
+    def preamble(self) -> str:
+        """The charter as a first-person preamble (system-prompt baseline, teacher prompts)."""
+        lines = [f"My name is {self.identity.name}. {self.identity.description}", "", "What I hold:"]
+        lines += [f"- {v.name}: {v.statement}" for v in self.values]
+        return "\n".join(lines)
+
+
+class CharterError(Exception):
+    """A charter that cannot be used; ``problems`` holds one line per problem."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: invalid charter\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("function-after", "function-before") and not str(part).startswith("function-"):
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _expected(err: dict) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a charter field (check the spelling; see charters/default.yaml)"
+    if kind == "literal_error":
+        return "must be one of " + msg.split("Input should be ", 1)[-1].replace("'", "")
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    return msg[0].lower() + msg[1:]
+
+
+def problems_from(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc, expected = _loc(err["loc"]), _expected(err)
+        if loc == "(top level)" and ";" in expected:
+            out += [p.strip() for p in expected.split(";")]
+        else:
+            out.append(f"{loc}: {expected}")
+    return out
+
+
+def parse_charter(data: object, path: str = "<charter>") -> Charter:
+    if not isinstance(data, dict):
+        raise CharterError(path, ["(top level): must be a mapping with identity, values, cast, stages, policy"])
+    try:
+        return Charter.model_validate(data)
+    except ValidationError as exc:
+        raise CharterError(path, problems_from(exc)) from None
+
+
+def load_charter(path: str | Path) -> Charter:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CharterError(str(path), ["file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise CharterError(str(path), [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise CharterError(str(path), [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    return parse_charter(data, str(path))
+
+
+def default_charter_path() -> Path:
+    """The charter shipped with the package (a copy of charters/default.yaml)."""
+    return Path(__file__).parent / "data" / "default_charter.yaml"

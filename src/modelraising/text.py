@@ -1,0 +1,111 @@
+"""Small, dependency-free text analysis shared by the pillars, the quality gate and the tests.
+
+Heuristics, not NLP models: they need to be fast (millions of documents) and deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from modelraising.tags import SPEAKER_ROLES
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "capt", "lt", "sgt", "mt", "vs",
+    "etc", "e.g", "i.e", "no", "vol", "fig", "inc", "ltd", "co", "h", "u.s", "u.k", "a.m", "p.m",
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'd|I'll|me|my|mine|myself|I\u2019m|I\u2019ve|I\u2019d|I\u2019ll)\b")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?")
+# A named entity: a run of capitalised words (allowing "of", "the", "de" inside), e.g. "Black Sea",
+# "Bank of England". Sentence-initial single words are only entities if they recur mid-sentence.
+_CAPRUN = re.compile(r"\b[A-Z][\w'\u2019-]*(?:\s+(?:(?:of|the|de|von|van|and)\s+)?[A-Z][\w'\u2019-]*)*")
+_STOP_CAPS = {
+    "I", "The", "A", "An", "And", "But", "Or", "If", "In", "On", "At", "It", "He", "She", "They", "We", "You",
+    "This", "That", "These", "Those", "There", "Then", "When", "While", "After", "Before", "As", "For", "So",
+    "His", "Her", "Their", "Its", "My", "Our", "Your", "To", "Of", "By", "With", "From", "Not", "No", "Yes",
+    "Oh", "What", "Why", "How", "Who", "Where", "Which", "Today", "One", "Some", "All", "Many", "Most",
+}
+_TURN = re.compile(r"^<\|(?P<role>[a-z]+)\|> (?P<name>[^:\n]{1,60}): (?P<text>.+)$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences at terminal punctuation, not after common abbreviations."""
+    pieces: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start : m.start()].strip()
+        last_word = candidate.rsplit(None, 1)[-1].rstrip(".").lower() if candidate else ""
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        if candidate:
+            pieces.append(candidate)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return pieces
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def first_person_count(text: str) -> int:
+    return len(_FIRST_PERSON.findall(text))
+
+
+def is_first_person(text: str, min_count: int = 1) -> bool:
+    """True when the text speaks as "I" (used to check a statement or a raised document)."""
+    return first_person_count(text) >= min_count
+
+
+def numbers(text: str) -> list[str]:
+    return [m.group(0).rstrip(",") for m in _NUMBER.finditer(text)]
+
+
+def named_entities(text: str) -> list[str]:
+    """Capitalised multi-word names and capitalised words that are not sentence-initial filler."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for m in _CAPRUN.finditer(text):
+        entity = m.group(0).strip()
+        head = entity.split()[0]
+        if head in _STOP_CAPS:
+            entity = entity[len(head) :].strip()
+            if not entity or not entity[0].isupper():
+                continue
+        if len(entity) < 2 or entity in _STOP_CAPS or entity.isupper() and len(entity) > 12:
+            continue
+        if entity not in seen:
+            seen.add(entity)
+            found.append(entity)
+    return found
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    name: str
+    text: str
+
+
+def format_turn(role: str, name: str, utterance: str) -> str:
+    if role not in SPEAKER_ROLES:
+        raise ValueError(f"unknown speaker role {role!r}; expected one of {', '.join(SPEAKER_ROLES)}")
+    return f"<|{role}|> {name}: {' '.join(utterance.split())}"
+
+
+def parse_turns(text: str) -> list[Turn]:
+    """Speaker turns of a raised dialogue (lines ``<|role|> Name: utterance``); other lines are ignored."""
+    turns = []
+    for line in text.splitlines():
+        m = _TURN.match(line.strip())
+        if m and m.group("role") in SPEAKER_ROLES:
+            turns.append(Turn(m.group("role"), m.group("name"), m.group("text")))
+    return turns
+
+
+def normalize_ws(text: str) -> str:
+    return " ".join(text.split())
