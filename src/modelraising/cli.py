@@ -1,0 +1,243 @@
+"""The ``modelraising`` command line: one sub-command per pipeline stage."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from modelraising.charter import CharterError, default_charter_path, load_charter
+from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
+
+app = typer.Typer(
+    name="modelraising",
+    help="Raise language models: a value-infused, first-person, scaffolded corpus instead of post-hoc alignment.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+charter_app = typer.Typer(help="Validate and show value charters.", no_args_is_help=True)
+app.add_typer(charter_app, name="charter")
+
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("modelraising")
+
+
+class _State:
+    quiet = False
+
+
+def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
+    """Print a clear error (one line per problem) and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    for problem in problems or []:
+        err_console.print(f"  {problem}", highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars; warnings and errors only.")] = False,
+    log_level: Annotated[str, typer.Option(help="Logging level: DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+) -> None:
+    _State.quiet = quiet
+    level = logging.WARNING if quiet else getattr(logging, log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _charter_or_exit(path: Path | None):
+    try:
+        return load_charter(path or default_charter_path())
+    except CharterError as exc:
+        fail(f"{exc.path}: invalid charter", exc.problems)
+
+
+# ----------------------------------------------------------------------------------------- charter
+
+
+@charter_app.command("validate")
+def charter_validate(path: Annotated[Path, typer.Argument(help="Charter YAML file.")]) -> None:
+    """Check a charter; exits 2 with one line per problem (field path: what is expected)."""
+    charter = _charter_or_exit(path)
+    console.print(
+        f"[green]ok[/] {path}: {charter.identity.name}, {len(charter.values)} values, "
+        f"{len(charter.cast)} cast, {len(charter.stages)} stages, policy {charter.policy}, hash {charter.hash}"
+    )
+
+
+@charter_app.command("show")
+def charter_show(
+    path: Annotated[Path, typer.Argument(help="Charter YAML file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the validated charter as JSON.")] = False,
+) -> None:
+    """Print a charter: identity, values, cast, stages, policy and content hash."""
+    charter = _charter_or_exit(path)
+    if as_json:
+        print(json.dumps({"hash": charter.hash, **charter.model_dump(mode="json")}, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{charter.identity.name}[/]  (charter {charter.hash}, policy: {charter.policy})")
+    console.print(charter.identity.description + "\n")
+    values = Table("id", "name", "statement", "harms", title="values", title_justify="left")
+    for v in charter.values:
+        values.add_row(v.id, v.name, v.statement, ", ".join(v.harms))
+    cast = Table("name", "role", "relation", "voice", title="cast", title_justify="left")
+    for c in charter.cast:
+        cast.add_row(c.name, c.role, c.relation, c.voice)
+    stages = Table("#", "stage", "ceiling", "description", title="stages", title_justify="left")
+    for i, s in enumerate(charter.stages):
+        stages.add_row(str(i), s.name, f"{s.ceiling:.2f}", s.description)
+    for table in (values, cast, stages):
+        console.print(table)
+
+
+# ------------------------------------------------------------------------------------------- raise
+
+
+def _source_specs(sources: list[str], config_sources: list[dict], genre, text_field, max_chars):
+    from pydantic import ValidationError
+
+    from modelraising.charter import problems_from
+    from modelraising.sources import SourceSpec
+
+    overrides = {k: v for k, v in {"genre": genre, "text_field": text_field, "max_chars": max_chars}.items() if v}
+    raw = [dict(s) for s in config_sources] + [{"path": s, **overrides} for s in sources]
+    specs = []
+    for i, item in enumerate(raw):
+        try:
+            specs.append(SourceSpec.model_validate(item))
+        except ValidationError as exc:
+            fail("invalid source", [f"sources[{i}].{p}" for p in problems_from(exc)])
+    if not specs:
+        fail("no sources: give --source PATH (repeatable) or a `sources:` list in --config")
+    return specs
+
+
+@app.command("raise")
+def raise_(
+    out: Annotated[Path, typer.Option(help="Output directory (raised-*.jsonl, manifest.json, rejects.jsonl).")],
+    source: Annotated[Optional[list[str]], typer.Option(help="File, directory or glob; repeatable.")] = None,
+    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped default).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML run config; flags override it.")] = None,
+    pillars: Annotated[Optional[str], typer.Option(help="Comma list of perspective,experience,social,values.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="Raising engine: template.")] = None,
+    mix: Annotated[Optional[str], typer.Option(help="Form mix, e.g. experience=0.3,social=0.3,plain=0.4.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (output identical to 1).")] = 1,
+    limit: Annotated[Optional[int], typer.Option(help="Raise only the first N documents.")] = None,
+    value_tags: Annotated[Optional[bool], typer.Option("--value-tags/--no-value-tags", help="Tag value-relevant spans.")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="Override the charter's harmful-content policy.")] = None,
+    genre: Annotated[Optional[str], typer.Option(help="Genre for every --source (default: auto-detect).")] = None,
+    text_field: Annotated[Optional[str], typer.Option(help="Text field of JSONL/Parquet/CSV sources.")] = None,
+    max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option(help="Documents per output file (the resume unit's file).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+) -> None:
+    """Raise a corpus: every passage re-told by the charter's "I" (template engine, offline)."""
+    from modelraising.raising.runner import RaiseError, raise_corpus
+    from modelraising.sources import SourceError
+
+    file_extras: dict = {}
+    if config is not None:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            fail(f"{config}: cannot read config ({exc})")
+        if isinstance(loaded, dict):
+            file_extras = {k: loaded.pop(k) for k in ("sources", "charter") if k in loaded}
+    overrides = {
+        "pillars": pillars.split(",") if pillars else None,
+        "engine": engine,
+        "seed": seed,
+        "limit": limit,
+        "value_tags": value_tags,
+        "policy": policy,
+        "chunk_size": chunk_size,
+    }
+    try:
+        if mix:
+            overrides["mix"] = parse_mix(mix)
+        run_config = load_yaml_config(config, RaiseConfig, overrides) if config else RaiseConfig.model_validate(
+            {k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        fail(f"{exc.source}: invalid configuration", exc.problems)
+    except Exception as exc:  # pydantic ValidationError from flags
+        from pydantic import ValidationError
+
+        from modelraising.charter import problems_from
+
+        if isinstance(exc, ValidationError):
+            fail("invalid option", problems_from(exc))
+        raise
+    charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
+    _charter_or_exit(charter_path)
+    specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
+    try:
+        manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
+                                progress=not _State.quiet)
+    except (RaiseError, SourceError) as exc:
+        fail(str(exc))
+    if not _State.quiet:
+        _print_counts(manifest, out)
+
+
+def _print_counts(manifest: dict, out: Path) -> None:
+    c = manifest["counts"]
+    table = Table(title=f"raised corpus: {out}", title_justify="left")
+    table.add_column("count")
+    table.add_column("value", justify="right")
+    rows = [("documents in", c["documents_in"]), ("raised", c["raised"]), ("dropped by policy", c["dropped"]),
+            ("rejects (total)", c["rejects"]), ("exact duplicates removed", c["duplicates"]),
+            ("characters in", c["chars_in"]), ("characters out", c["chars_out"])]
+    rows += [(f"pillar: {k}", v) for k, v in c["per_pillar"].items()]
+    rows += [(f"genre: {k}", v) for k, v in c["per_genre"].items()]
+    rows += [(f"form: {k}", v) for k, v in c["per_form"].items()]
+    rows += [(f"value fired: {k}", v) for k, v in c["values_fired"].items()]
+    rows += [(f"reject: {k}", v) for k, v in manifest["rejects_by_reason"].items()]
+    for name, value in rows:
+        table.add_row(name, f"{value:,}")
+    console.print(table)
+
+
+# -------------------------------------------------------------------------------------------- show
+
+
+@app.command("show")
+def show(
+    raised: Annotated[Path, typer.Argument(help="A raised directory (output of `modelraising raise`).")],
+    n: Annotated[int, typer.Option("-n", help="How many documents.")] = 3,
+    source: Annotated[Optional[list[str]], typer.Option(help="The sources it was raised from, to show side by side.")] = None,
+    seed: Annotated[int, typer.Option(help="Which documents to pick (seeded sample, one per form first).")] = 0,
+) -> None:
+    """Print raised documents beside their source passages."""
+    from modelraising.preview import pick_examples, source_texts
+
+    examples = pick_examples(raised, n, seed)
+    originals = source_texts(source or [], {d.id for d in examples}) if source else {}
+    for doc in examples:
+        meta = doc.metadata
+        table = Table(show_lines=True, expand=True,
+                      title=f"{doc.id}  [{meta.get('genre')} | {' -> '.join(meta.get('pillars', []))}]",
+                      title_justify="left")
+        if originals:
+            table.add_column("source", ratio=1)
+        table.add_column("raised", ratio=2)
+        cells = ([originals.get(doc.id, "(not found)")] if originals else []) + [doc.text]
+        table.add_row(*cells)
+        console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Look at a raised corpus: pick a few documents, find their source passages."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from modelraising.document import Document
+from modelraising.io import read_documents
+
+
+def pick_examples(raised_dir: str | Path, n: int, seed: int = 0) -> list[Document]:
+    """A seeded sample that shows each form (and a value reflection) before repeating one."""
+    docs = [d for path in sorted(Path(raised_dir).glob("raised-*.jsonl")) for d in read_documents(path)]
+    rng = random.Random(seed)
+    rng.shuffle(docs)
+    picked: list[Document] = []
+    seen: set[tuple] = set()
+    for doc in docs:
+        key = (doc.metadata.get("form"), "values" in doc.metadata.get("pillars", []))
+        if key not in seen:
+            seen.add(key)
+            picked.append(doc)
+        if len(picked) == n:
+            return picked
+    return (picked + [d for d in docs if d not in picked])[:n]
+
+
+def source_texts(sources: list[str], ids: set[str]) -> dict[str, str]:
+    from modelraising.sources import SourceSpec, read_sources
+
+    found = {}
+    for item in read_sources([SourceSpec(path=s) for s in sources]):
+        if isinstance(item, Document) and item.id in ids:
+            found[item.id] = item.text
+    return found

@@ -1,0 +1,360 @@
+"""``modelraising raise``: a corpus in, a raised corpus out; resumable at the level of documents.
+
+Layout of the output directory::
+
+    raised-00000.jsonl ...   one file per chunk of ``chunk_size`` source documents, in source order
+    rejects.jsonl            unreadable input and policy drops, each with a reason
+    manifest.json            config, counts, charter hash, input hashes, versions
+    .state/                  run fingerprint, finished-chunk stats, partial files of unfinished chunks
+
+Chunks are fixed by the input order, not by the number of workers, and every document draws from
+its own seeded generator, so ``--workers N`` and a resumed run give the same bytes as one
+uninterrupted single-process run. A chunk in progress is appended to document by document; after a
+kill, its complete lines are kept and the rest is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+import modelraising
+from modelraising.charter import Charter, load_charter
+from modelraising.config import RaiseConfig
+from modelraising.document import Document
+from modelraising.executor import map_unordered
+from modelraising.io import (
+    atomic_write_json,
+    read_complete_lines,
+    sha256_file,
+    sha256_json,
+)
+from modelraising.raising.compose import Dropped, raise_document
+from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources
+
+log = logging.getLogger(__name__)
+DETECT_BATCH = 32  # value detection batches are aligned to this within a chunk (same batches on resume)
+
+
+class RaiseError(Exception):
+    """A run that cannot start (e.g. the output directory belongs to a different run)."""
+
+
+@dataclass
+class ChunkTask:
+    index: int
+    docs: list[dict]
+    out_dir: str
+    charter_path: str
+    config: dict
+
+
+@dataclass
+class ChunkStats:
+    documents: int = 0
+    raised: int = 0
+    dropped: int = 0
+    chars_in: int = 0
+    chars_out: int = 0
+    per_pillar: dict = field(default_factory=dict)
+    per_genre: dict = field(default_factory=dict)
+    per_form: dict = field(default_factory=dict)
+    values_fired: dict = field(default_factory=dict)
+    dropped_by_reason: dict = field(default_factory=dict)
+
+    def add_raised(self, text: str, metadata: dict) -> None:
+        self.documents += 1
+        self.raised += 1
+        self.chars_in += metadata.get("source_chars", 0)
+        self.chars_out += len(text)
+        _bump(self.per_genre, metadata.get("genre", "other"))
+        _bump(self.per_form, metadata.get("form", "plain"))
+        for pillar in metadata.get("pillars", []):
+            _bump(self.per_pillar, pillar)
+        if "value" in metadata:
+            _bump(self.values_fired, metadata["value"]["value"])
+
+    def add_dropped(self, record: dict) -> None:
+        self.documents += 1
+        self.dropped += 1
+        self.chars_in += record.get("chars", 0)
+        _bump(self.dropped_by_reason, record["reason"])
+
+    def merge(self, other: "ChunkStats") -> None:
+        for name, value in asdict(other).items():
+            if isinstance(value, dict):
+                mine = getattr(self, name)
+                for k, v in value.items():
+                    mine[k] = mine.get(k, 0) + v
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+def _bump(counter: dict, key: str, by: int = 1) -> None:
+    counter[key] = counter.get(key, 0) + by
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker side: what one chunk computes. Heavy objects (charter, value detector) are built once per
+# process and reused across chunks.
+
+_CONTEXT: dict[str, tuple] = {}
+
+
+def _worker_context(charter_path: str, config: RaiseConfig) -> tuple[Charter, object | None]:
+    key = sha256_json([charter_path, config.model_dump(mode="json")])
+    if key not in _CONTEXT:
+        charter = load_charter(charter_path)
+        detector = None
+        if "values" in config.pillars:
+            import torch
+
+            from modelraising.raising.values import ValueDetector
+
+            torch.set_num_threads(1)  # same kernels in every worker: identical scores for --workers N
+            kwargs = {} if config.value_threshold is None else {"threshold": config.value_threshold}
+            detector = ValueDetector(charter, **kwargs)
+        _CONTEXT.clear()
+        _CONTEXT[key] = (charter, detector)
+    return _CONTEXT[key]
+
+
+def _chunk_paths(out_dir: Path, index: int) -> dict[str, Path]:
+    state = out_dir / ".state"
+    return {
+        "final": out_dir / f"raised-{index:05d}.jsonl",
+        "partial": state / f"raised-{index:05d}.jsonl.partial",
+        "rejects": state / f"rejects-{index:05d}.jsonl",
+        "rejects_partial": state / f"rejects-{index:05d}.jsonl.partial",
+        "stats": state / f"chunk-{index:05d}.json",
+    }
+
+
+def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
+    """Raise one chunk, continuing after the last complete document of an earlier, killed attempt."""
+    config = RaiseConfig.model_validate(task.config)
+    charter, detector = _worker_context(task.charter_path, config)
+    paths = _chunk_paths(Path(task.out_dir), task.index)
+    if paths["final"].exists():  # killed between publishing the chunk and recording its stats
+        os.replace(paths["final"], paths["partial"])
+    if paths["rejects"].exists():
+        os.replace(paths["rejects"], paths["rejects_partial"])
+
+    stats = ChunkStats()
+    kept = read_complete_lines(paths["partial"])
+    dropped = read_complete_lines(paths["rejects_partial"])
+    for line in kept:
+        record = json.loads(line)
+        stats.add_raised(record["text"], record["metadata"])
+    for line in dropped:
+        stats.add_dropped(json.loads(line))
+    start = len(kept) + len(dropped)
+
+    docs = [Document.from_dict(d) for d in task.docs]
+    with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
+        for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
+            batch = docs[batch_start : batch_start + DETECT_BATCH]
+            hits = detector.detect_batch([d.text for d in batch]) if detector else [None] * len(batch)
+            for i, (doc, hit) in enumerate(zip(batch, hits), start=batch_start):
+                if i < start:
+                    continue
+                result = raise_document(doc, charter, config, hit)
+                if isinstance(result, Dropped):
+                    record = {"id": result.id, "source": result.source, "location": "document",
+                              "reason": result.reason, "chars": len(doc.text), "preview": doc.text[:200]}
+                    rej.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    rej.flush()
+                    stats.add_dropped(record)
+                else:
+                    out.write(result.to_json() + "\n")
+                    out.flush()
+                    stats.add_raised(result.text, result.metadata)
+        for f in (out, rej):
+            os.fsync(f.fileno())
+    os.replace(paths["rejects_partial"], paths["rejects"])
+    os.replace(paths["partial"], paths["final"])
+    atomic_write_json(paths["stats"], asdict(stats))
+    return task.index, stats, len(docs) - start
+
+
+# --------------------------------------------------------------------------------------------------
+# Driver side: read sources, cut chunks, skip finished ones, write rejects and the manifest.
+
+
+def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConfig) -> tuple[str, list[dict]]:
+    inputs = [
+        {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256_file(path), "spec": spec.model_dump()}
+        for path, spec in expand_sources(specs)
+    ]
+    fingerprint = sha256_json(
+        {"version": modelraising.__version__, "charter": charter.hash, "config": config.model_dump(mode="json"),
+         "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs]}
+    )
+    return fingerprint, inputs
+
+
+def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
+    state_file = out / ".state" / "run.json"
+    if state_file.exists():
+        previous = json.loads(state_file.read_text())["fingerprint"]
+        if previous != fingerprint:
+            if not overwrite:
+                raise RaiseError(
+                    f"{out} holds a run with a different charter, config or input; "
+                    "use a new --out, or --overwrite to discard it"
+                )
+            clear_outputs(out)
+    elif any(out.glob("raised-*.jsonl")) and not overwrite:
+        raise RaiseError(f"{out} already holds raised files from an unknown run; use a new --out or --overwrite")
+    elif overwrite:
+        clear_outputs(out)
+    (out / ".state").mkdir(parents=True, exist_ok=True)
+    atomic_write_json(state_file, {"fingerprint": fingerprint})
+
+
+def clear_outputs(out: Path) -> None:
+    for path in [*out.glob("raised-*.jsonl"), out / "manifest.json", out / "rejects.jsonl"]:
+        path.unlink(missing_ok=True)
+    shutil.rmtree(out / ".state", ignore_errors=True)
+
+
+def _chunks(
+    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
+    source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
+) -> Iterator[ChunkTask]:
+    """Cut the source stream into fixed chunks; finished chunks are counted, not re-sent."""
+    docs: list[dict] = []
+    index, taken = 0, 0
+
+    def flush() -> ChunkTask | None:
+        nonlocal docs, index
+        task = None
+        stats_path = _chunk_paths(out, index)["stats"]
+        if stats_path.exists():
+            finished[index] = ChunkStats(**json.loads(stats_path.read_text()))
+            bar.update(len(docs))
+        else:
+            task = ChunkTask(index, docs, str(out), charter_path, config.model_dump(mode="json"))
+        docs, index = [], index + 1
+        return task
+
+    for item in read_sources(specs, source_stats):
+        if isinstance(item, Reject):
+            source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            continue
+        docs.append({"id": item.id, "text": item.text, "metadata": item.metadata})
+        taken += 1
+        if len(docs) == config.chunk_size and (task := flush()):
+            yield task
+        if config.limit and taken >= config.limit:
+            break
+    if docs and (task := flush()):
+        yield task
+
+
+def raise_corpus(
+    charter_path: str | Path,
+    specs: list[SourceSpec],
+    out_dir: str | Path,
+    config: RaiseConfig,
+    *,
+    workers: int = 1,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Raise every passage of ``specs`` into ``out_dir``; returns the manifest."""
+    started = time.perf_counter()
+    charter = load_charter(charter_path)
+    out = Path(out_dir)
+    fingerprint, inputs = run_fingerprint(charter, specs, config)
+    _prepare_out_dir(out, fingerprint, overwrite)
+
+    source_stats = SourceStats()
+    finished: dict[int, ChunkStats] = {}
+    source_rejects_path = out / ".state" / "source-rejects.jsonl"
+    bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
+    with open(source_rejects_path, "w", encoding="utf-8") as source_rejects:
+        tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar)
+        computed, fresh = 0, 0
+        for index, stats, fresh_docs in map_unordered(process_chunk, tasks, workers):
+            finished[index] = stats
+            computed += 1
+            fresh += fresh_docs
+            bar.update(stats.documents)
+    bar.close()
+
+    total = ChunkStats()
+    for index in sorted(finished):
+        total.merge(finished[index])
+    n_rejects = _write_rejects(out, source_rejects_path, sorted(finished))
+    elapsed = time.perf_counter() - started
+    manifest = _manifest(charter, charter_path, config, inputs, source_stats, total, n_rejects, sorted(finished))
+    manifest["run"] = {"workers": workers, "elapsed_s": round(elapsed, 3), "chunks_computed": computed,
+                       "chunks_reused": len(finished) - computed, "documents_computed": fresh,
+                       "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
+    atomic_write_json(out / "manifest.json", manifest)
+    log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
+    return manifest
+
+
+def _write_rejects(out: Path, source_rejects: Path, chunk_indices: list[int]) -> int:
+    tmp = out / ".state" / "rejects.jsonl.tmp"
+    count = 0
+    with open(tmp, "w", encoding="utf-8") as dst:
+        for path in [source_rejects, *(_chunk_paths(out, i)["rejects"] for i in chunk_indices)]:
+            if path.exists():
+                with open(path, encoding="utf-8") as src:
+                    for line in src:
+                        dst.write(line)
+                        count += 1
+    os.replace(tmp, out / "rejects.jsonl")
+    return count
+
+
+def _versions() -> dict:
+    import pydantic
+
+    return {"modelraising": modelraising.__version__, "python": platform.python_version(),
+            "pydantic": pydantic.__version__}
+
+
+def _manifest(
+    charter: Charter, charter_path, config: RaiseConfig, inputs: list[dict], source_stats: SourceStats,
+    total: ChunkStats, n_rejects: int, chunk_indices: list[int],
+) -> dict:
+    stats = asdict(total)
+    rejects_by_reason = Counter(source_stats.to_dict().get("rejects_by_reason", {}))
+    rejects_by_reason.update(total.dropped_by_reason)
+    return {
+        "step": "raise",
+        "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
+        "config": config.model_dump(mode="json"),
+        "inputs": inputs,
+        "sources": source_stats.to_dict(),
+        "counts": {
+            "documents_in": total.documents,
+            "raised": total.raised,
+            "dropped": total.dropped,
+            "rejects": n_rejects,
+            "duplicates": source_stats.to_dict().get("duplicates", 0),
+            "chars_in": total.chars_in,
+            "chars_out": total.chars_out,
+            "per_pillar": dict(sorted(stats["per_pillar"].items())),
+            "per_genre": dict(sorted(stats["per_genre"].items())),
+            "per_form": dict(sorted(stats["per_form"].items())),
+            "values_fired": dict(sorted(stats["values_fired"].items())),
+        },
+        "rejects_by_reason": dict(sorted(rejects_by_reason.items())),
+        "outputs": [f"raised-{i:05d}.jsonl" for i in chunk_indices],
+        "versions": _versions(),
+    }
