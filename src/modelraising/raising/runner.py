@@ -173,11 +173,9 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
                     record = {"id": result.id, "source": result.source, "location": "document",
                               "reason": result.reason, "chars": len(doc.text), "preview": doc.text[:200]}
                     rej.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    rej.flush()
                     stats.add_dropped(record)
                 else:
                     out.write(result.to_json() + "\n")
-                    out.flush()
                     stats.add_raised(result.text, result.metadata)
         for f in (out, rej):
             os.fsync(f.fileno())
