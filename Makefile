@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(PY) examples/demo.py
+	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising raise --source examples/starter --out runs/demo --overwrite
+	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising show runs/demo --source examples/starter -n 4
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
