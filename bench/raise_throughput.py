@@ -77,7 +77,7 @@ def timed_raise(src: Path, out: Path, pillars: list[str], workers: int) -> float
     shutil.rmtree(out, ignore_errors=True)
     spec = SourceSpec(path=str(src), text_field="text", max_doc_chars=10**7)
     start = time.perf_counter()
-    raise_corpus(default_charter_path(), [spec], out, RaiseConfig(pillars=pillars, chunk_size=512),
+    raise_corpus(default_charter_path(), [spec], out, RaiseConfig(pillars=pillars),
                  workers=workers, progress=False)
     return time.perf_counter() - start
 

@@ -35,7 +35,7 @@ class RaiseConfig(BaseModel):
     value_tags: bool = False
     value_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     policy: Literal["reflect", "recontextualize", "drop"] | None = None
-    chunk_size: int = Field(default=256, ge=1, le=100_000)
+    chunk_size: int = Field(default=1000, ge=1, le=100_000)
     limit: int | None = Field(default=None, ge=1)
 
     @field_validator("pillars")

@@ -665,6 +665,16 @@ def detect_genre(text: str) -> str:
     return "fiction" if fiction >= factual else "factual"
 
 
+GENRE_DEFERRED = "deferred"
+
+
+def resolve_genre(doc: Document) -> Document:
+    """Decide a deferred genre (see ``read_sources(defer_genre=True)``) in place."""
+    if doc.metadata.get("genre") == GENRE_DEFERRED:
+        doc.metadata["genre"] = detect_genre(doc.text)
+    return doc
+
+
 def vote_genre(texts: list[str], votes: int = GENRE_VOTES) -> str:
     """One genre for a whole file: the majority over up to `votes` passages spread through it."""
     if not texts:
@@ -1027,17 +1037,21 @@ _DATA_ERRORS = (ValueError, EOFError, csv.Error, zlib.error)  # what a corrupt f
 
 
 def read_sources(
-    specs: list[SourceSpec], stats: SourceStats | None = None, dedup: bool = True
+    specs: list[SourceSpec], stats: SourceStats | None = None, dedup: bool = True, defer_genre: bool = False
 ) -> Iterator[Document | Reject]:
     """Documents and Rejects of every source, in a deterministic order (files sorted, passages in order).
 
     Exact duplicates (same cleaned text, across all files) are dropped and counted when dedup is on;
     with dedup off, a repeated text gets its id suffixed "-2", "-3", ... so ids stay unique.
+    With ``defer_genre``, records of tabular files (decided one by one) get the genre
+    ``GENRE_DEFERRED`` and the caller decides it with :func:`resolve_genre`, e.g. in parallel workers.
     """
     stats = stats if stats is not None else SourceStats()
     seen: set[str] = set()
     repeats: Counter[str] = Counter()
     for path, spec in expand_sources(specs):
+        if defer_genre and spec.genre == "auto" and file_suffix(path) != ".txt":
+            spec = spec.model_copy(update={"genre": GENRE_DEFERRED})
         stats.files += 1
         name, src = source_name(path), str(path)
         docs = rejects = dropped = 0

@@ -40,7 +40,7 @@ from modelraising.io import (
     sha256_json,
 )
 from modelraising.raising.compose import Dropped, raise_document
-from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources
+from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources, resolve_genre
 
 log = logging.getLogger(__name__)
 DETECT_BATCH = 32  # value detection batches are aligned to this within a chunk (same batches on resume)
@@ -160,7 +160,7 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
         stats.add_dropped(json.loads(line))
     start = len(kept) + len(dropped)
 
-    docs = [Document.from_dict(d) for d in task.docs]
+    docs = [resolve_genre(Document.from_dict(d)) for d in task.docs]
     with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
         for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
             batch = docs[batch_start : batch_start + DETECT_BATCH]
@@ -177,8 +177,8 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
                 else:
                     out.write(result.to_json() + "\n")
                     stats.add_raised(result.text, result.metadata)
-        for f in (out, rej):
-            os.fsync(f.fileno())
+        out.flush()
+        os.fsync(out.fileno())
     os.replace(paths["rejects_partial"], paths["rejects"])
     os.replace(paths["partial"], paths["final"])
     atomic_write_json(paths["stats"], asdict(stats))
@@ -246,7 +246,8 @@ def _chunks(
         docs, index = [], index + 1
         return task
 
-    for item in read_sources(specs, source_stats):
+    # Genres of tabular records are decided in the workers: the reading process stays light.
+    for item in read_sources(specs, source_stats, defer_genre=True):
         if isinstance(item, Reject):
             source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
             continue
@@ -333,12 +334,14 @@ def _manifest(
     stats = asdict(total)
     rejects_by_reason = Counter(source_stats.to_dict().get("rejects_by_reason", {}))
     rejects_by_reason.update(total.dropped_by_reason)
+    sources = source_stats.to_dict()
+    sources.pop("per_genre")  # tabular genres are decided in the workers: counts.per_genre has them all
     return {
         "step": "raise",
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
         "config": config.model_dump(mode="json"),
         "inputs": inputs,
-        "sources": source_stats.to_dict(),
+        "sources": sources,
         "counts": {
             "documents_in": total.documents,
             "raised": total.raised,
