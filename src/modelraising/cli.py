@@ -235,6 +235,20 @@ def show(
         console.print(table)
 
 
+# ------------------------------------------------------------------------------ later pipeline stages
+
+
+def _register_stages() -> None:
+    """Each stage's commands live beside it (cli_<stage>.py) and register themselves here."""
+    from modelraising import cli_curriculum, cli_eval, cli_train
+
+    for module in (cli_curriculum, cli_train, cli_eval):
+        module.register(app)
+
+
+_register_stages()
+
+
 def main() -> None:
     app()
 
