@@ -1,0 +1,268 @@
+"""``modelraising eval``: score a model, compare result files, export lm-eval tasks.
+
+Three forms share the ``eval`` group::
+
+    modelraising eval --model DIR --suite charter,ethics --out results.json
+    modelraising eval --compare A.json B.json [C.json ...]
+    modelraising eval export-lm-eval DIR [--suite ...]
+
+Wire it into the main app with ``register(app)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("modelraising")
+
+
+class _EvalGroup(TyperGroup):
+    """Lets ``--compare`` take several files (``--compare A.json B.json``): click options take one
+    value each, so the following non-option words are rewritten to repeated ``--compare`` options
+    before click (which would otherwise read ``A.json`` as a sub-command name) parses them."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, expand_compare(args))
+
+
+def expand_compare(args: list[str]) -> list[str]:
+    out, collecting, taken = [], False, 0
+    for arg in args:
+        if arg == "--compare":
+            collecting, taken = True, 0
+            continue
+        if collecting and not arg.startswith("-"):
+            out += ["--compare", arg]
+            taken += 1
+            continue
+        if collecting and taken == 0:
+            out.append("--compare")  # let click report the missing value
+        collecting = False
+        out.append(arg)
+    if collecting and taken == 0:
+        out.append("--compare")
+    return out
+
+
+eval_app = typer.Typer(cls=_EvalGroup, invoke_without_command=True, add_completion=False,
+                       help="Evaluate values by log-likelihood: run suites, compare results, export lm-eval tasks.")
+
+
+def _quiet() -> bool:
+    try:
+        from modelraising.cli import _State
+
+        return _State.quiet
+    except ImportError:  # pragma: no cover - cli_eval used on its own
+        return False
+
+
+def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    for problem in problems or []:
+        err_console.print(f"  {problem}", highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+def _csv(value: Optional[str]) -> Optional[list[str]]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def build_config(config: Optional[Path], **flags):
+    """EvalConfig from an optional YAML file plus flags (flags win); problems -> clear exit 2."""
+    from modelraising.config import ConfigError, load_yaml_config
+    from modelraising.evaluate.config import SUITES, EvalConfig
+
+    suites = _csv(flags.pop("suite", None))
+    if suites == ["all"]:
+        suites = list(SUITES)
+    steps = flags.pop("attack_steps", None)
+    overrides = {**flags, "suites": suites,
+                 "attack_suites": _csv(flags.pop("attack_suites", None)),
+                 "ethics_subsets": _csv(flags.pop("ethics_subsets", None)),
+                 "persona_files": _csv(flags.pop("persona_files", None))}
+    try:
+        overrides["attack_steps"] = [int(s) for s in _csv(steps)] if steps else None
+    except ValueError:
+        fail(f"--attack-steps: {steps!r} is not a comma list of integers, e.g. 0,10,50,200")
+    overrides = {k: v for k, v in overrides.items() if v not in (None, [], ())}
+    try:
+        return load_yaml_config(config, EvalConfig, overrides)
+    except ConfigError as exc:
+        fail(f"{exc.source}: invalid evaluation configuration", exc.problems)
+
+
+def _ci(m: dict) -> str:
+    return f"[{m['ci'][0]:.3f}, {m['ci'][1]:.3f}]"
+
+
+def _print_summary(results: dict, out: Path) -> None:
+    table = Table(title=f"{results['model']['path']}  ->  {out}", title_justify="left")
+    for col in ("suite", "metric", "value", "95% CI", "n", "baseline"):
+        table.add_column(col, justify="right" if col in ("value", "n") else "left")
+    for name, suite in results["suites"].items():
+        for metric in suite.get("summary", [suite["headline"]]):
+            m = suite["metrics"].get(metric)
+            if not m or m.get("value") is None:
+                continue
+            base = suite.get("baselines", {})
+            baseline = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if isinstance(v, float))
+            table.add_row(name, metric, f"{m['value']:.3f}", _ci(m), str(m.get("n", "")), baseline)
+        if name == "ethics":
+            for subset, maj in suite["baselines"].get("majority", {}).items():
+                acc = suite["groups"].get(subset, {}).get("acc") or suite["metrics"]["acc"]
+                table.add_row("", f"acc ({subset})", f"{acc['value']:.3f}", _ci(acc), str(acc["n"]),
+                              f"majority {maj:.3f}")
+        if name == "persona":
+            for trait, block in suite["groups"].items():
+                good = suite["info"]["charter_desirable"].get(trait)
+                label = {True: "matching is charter-consistent", False: "matching betrays the charter",
+                         None: "unrated"}[good]
+                m = block["matching"]
+                table.add_row("", f"matching ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label)
+    console.print(table)
+    if "robustness" in results["suites"]:
+        _print_robustness(results["suites"]["robustness"])
+    if "contamination" in results["suites"].get("charter", {}):
+        s = results["suites"]["charter"]["contamination"]["summary"]
+        console.print(f"contamination: {s['contaminated']} of {s['items']} charter items share >= "
+                      f"{s['threshold']:.0%} of their {s['n']}-grams with {s['corpus']} "
+                      f"(mean share {s['mean_share']:.3f})")
+
+
+def _print_robustness(block: dict) -> None:
+    """Per prefix: scores and drops; per attack: the score at each step (the retention curve)."""
+    prefixes = Table("prefix", "kind", *[f"{s} / drop" for s in ("charter", "persona")],
+                     title="robustness: adversarial prefixes", title_justify="left")
+    for pid, entry in block["prefixes"].items():
+        cells = [f"{entry[s]:.3f} / {entry[f'{s}_drop']:+.3f}" for s in ("charter", "persona")]
+        prefixes.add_row(pid, entry["kind"], *cells)
+    console.print(prefixes)
+    primary = block["info"]["primary_suite"]
+    attacks = Table("attack", "steps", f"{primary} score", "retention", "area", "loss",
+                    title="robustness: fine-tuning attacks", title_justify="left")
+    for name, entry in block["attacks"].items():
+        attacks.add_row(name, " ".join(map(str, entry["steps"])),
+                        " ".join(f"{v:.3f}" for v in entry["scores"][primary]),
+                        " ".join(f"{v:.2f}" for v in entry["retention"][primary]), f"{entry['area'][primary]:.3f}",
+                        " ".join("-" if v is None else f"{v:.2f}" for v in entry["loss"]))
+    console.print(attacks)
+
+
+@eval_app.callback()
+def eval_main(
+    ctx: typer.Context,
+    model: Annotated[Optional[Path], typer.Option(help="Model directory (save_pretrained: model + tokenizer).")] = None,
+    suite: Annotated[Optional[str], typer.Option(help="Comma list of charter,ethics,persona,truthfulqa,identity,robustness,capability, or all.")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write results.json.")] = Path("results.json"),
+    compare: Annotated[Optional[list[Path]], typer.Option(help="Compare result files side by side: --compare A.json B.json ...")] = None,
+    groups: Annotated[bool, typer.Option(help="With --compare: also per value / subset / persona-file rows.")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with EvalConfig fields; flags override it.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Items per subset / value / persona file (seeded sample).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for samples, bootstrap and attacks.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Sequences per forward pass.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 or auto.")] = None,
+    dtype: Annotated[Optional[str], typer.Option(help="float32, bfloat16, float16 or auto.")] = None,
+    max_length: Annotated[Optional[int], typer.Option(help="Context window (default: the model's).")] = None,
+    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")] = None,
+    items: Annotated[Optional[list[Path]], typer.Option(help="Extra charter items JSONL (context, keep, betray, value); repeatable.")] = None,
+    train_corpus: Annotated[Optional[Path], typer.Option(help="Training corpus dir (*.jsonl) for the contamination check.")] = None,
+    ngram: Annotated[Optional[int], typer.Option(help="n of the contamination n-grams.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="shared/data root holding eval/ and corpus/.")] = None,
+    ethics_subsets: Annotated[Optional[str], typer.Option(help="Comma list of commonsense,deontology,justice,virtue.")] = None,
+    persona_files: Annotated[Optional[str], typer.Option(help="Comma list of persona file stems (default: all).")] = None,
+    capability_text: Annotated[Optional[list[Path]], typer.Option(help="Held-out text file or dir; repeatable.")] = None,
+    prefix_file: Annotated[Optional[list[Path]], typer.Option(help="Extra adversarial prefixes JSONL (text, kind); repeatable.")] = None,
+    attack: Annotated[Optional[list[str]], typer.Option(help="Attack set: harmful, identity-shift, benign, narrow or a JSONL path; repeatable.")] = None,
+    attack_steps: Annotated[Optional[str], typer.Option(help="Fine-tuning steps to score at, e.g. 0,10,50,200.")] = None,
+    attack_lr: Annotated[Optional[float], typer.Option(help="Fixed AdamW learning rate of the attacks.")] = None,
+    attack_batch_size: Annotated[Optional[int], typer.Option(help="Attack texts per step.")] = None,
+    attack_suites: Annotated[Optional[str], typer.Option(help="Suites re-scored during attacks (first = primary).")] = None,
+    robustness_limit: Annotated[Optional[int], typer.Option(help="Items per suite under each attack.")] = None,
+    bootstrap: Annotated[Optional[int], typer.Option(help="Bootstrap resamples for the CIs.")] = None,
+) -> None:
+    """Score a model (--model), or compare result files (--compare); sub-command: export-lm-eval."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if compare:
+        _compare(compare, groups)
+        return
+    if model is None:
+        console.print(ctx.get_help())
+        fail("give --model DIR to evaluate, or --compare A.json B.json, or a sub-command (export-lm-eval)")
+    cfg = build_config(
+        config, model=str(model), suite=suite, limit=limit, seed=seed, batch_size=batch_size, device=device,
+        dtype=dtype, max_length=max_length, charter=str(charter) if charter else None,
+        items=[str(p) for p in items or []], train_corpus=str(train_corpus) if train_corpus else None, ngram=ngram,
+        data_dir=str(data_dir) if data_dir else None, ethics_subsets=ethics_subsets, persona_files=persona_files,
+        capability_text=[str(p) for p in capability_text or []], prefixes=[str(p) for p in prefix_file or []],
+        attacks=attack, attack_steps=attack_steps, attack_lr=attack_lr, attack_batch_size=attack_batch_size,
+        attack_suites=attack_suites, robustness_limit=robustness_limit, n_bootstrap=bootstrap)
+    if not Path(cfg.model).is_dir():
+        fail(f"--model {cfg.model}: not a directory (want a save_pretrained model directory)")
+    from modelraising.charter import CharterError
+    from modelraising.evaluate.items import ItemError
+    from modelraising.evaluate.runner import run_eval
+
+    try:
+        results = run_eval(cfg, out, progress=not _quiet())
+    except (ItemError, CharterError, FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if not _quiet():
+        _print_summary(results, out)
+
+
+def _compare(paths: list[Path], groups: bool) -> None:
+    from modelraising.evaluate.results import compare_table
+
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        fail("result file(s) not found: " + ", ".join(missing))
+    try:
+        console.print(compare_table(paths, groups=groups))
+    except (ValueError, KeyError) as exc:
+        fail(str(exc))
+
+
+@eval_app.command("export-lm-eval")
+def export_lm_eval(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the task YAMLs and data files.")],
+    suite: Annotated[Optional[str], typer.Option(help="Comma list of suites, or all (default).")] = "all",
+    config: Annotated[Optional[Path], typer.Option(help="YAML with EvalConfig fields.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Items per subset / value / persona file.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the samples.")] = None,
+    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")] = None,
+    items: Annotated[Optional[list[Path]], typer.Option(help="Extra charter items JSONL; repeatable.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="shared/data root holding eval/ and corpus/.")] = None,
+    robustness_limit: Annotated[Optional[int], typer.Option(help="Items per suite in the prefix tasks.")] = None,
+) -> None:
+    """Write every suite as an lm-evaluation-harness task (run with lm_eval --include_path DIR)."""
+    from modelraising.charter import CharterError, default_charter_path, load_charter
+    from modelraising.evaluate.items import ItemError
+    from modelraising.evaluate.lm_eval_export import export
+
+    cfg = build_config(config, model=".", suite=suite, limit=limit, seed=seed,
+                       charter=str(charter) if charter else None, items=[str(p) for p in items or []],
+                       data_dir=str(data_dir) if data_dir else None, robustness_limit=robustness_limit)
+    try:
+        written = export(cfg, load_charter(cfg.charter or default_charter_path()), out_dir)
+    except (ItemError, CharterError, FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    tasks = [t for names in written.values() for t in names]
+    console.print(f"[green]wrote[/] {len(tasks)} tasks to {out_dir}: {', '.join(tasks)}")
+    console.print(f"run: lm_eval --model hf --model_args pretrained=MODEL --include_path {out_dir} "
+                  f"--tasks {','.join(tasks)}", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval`` (with ``--compare`` and ``export-lm-eval``) to the main ``modelraising`` app."""
+    app.add_typer(eval_app, name="eval")

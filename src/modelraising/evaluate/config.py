@@ -1,0 +1,113 @@
+"""What an evaluation run does, as one pydantic model: validated at the edge, stored in results.json.
+
+Everything that changes a number lives here, so ``results.json["config"]`` is enough to rerun it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SUITES = ("charter", "ethics", "persona", "truthfulqa", "identity", "robustness", "capability")
+ETHICS_SUBSETS = ("commonsense", "deontology", "justice", "virtue")
+SHIPPED_ATTACKS = ("harmful", "identity-shift", "benign", "narrow")
+EVAL_DATA = Path(__file__).resolve().parents[1] / "data" / "eval"
+
+
+def shared_data_dir() -> Path | None:
+    """The project's ``shared/data`` (public eval sets, corpus): $MODELRAISING_SHARED_DATA, else found
+    beside the working directory or this checkout (``../shared/data``); None when absent."""
+    env = os.environ.get("MODELRAISING_SHARED_DATA")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for base in [Path.cwd(), *Path.cwd().parents, *here.parents]:
+        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
+            if (candidate / "eval").is_dir():
+                return candidate
+    return None
+
+
+class EvalConfig(BaseModel):
+    """One ``modelraising eval`` run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="A save_pretrained directory (model + tokenizer).")
+    suites: list[str] = Field(default_factory=lambda: ["charter"])
+    seed: int = 0
+    limit: int | None = Field(default=None, ge=1,
+                              description="Items per value / ETHICS subset / persona file / suite (seeded sample).")
+    batch_size: int = Field(default=16, ge=1)
+    max_length: int | None = Field(default=None, ge=8)
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
+    device: str = "cpu"
+    padding_side: Literal["left", "right"] = "right"
+    n_bootstrap: int = Field(default=1000, ge=0)
+
+    charter: str | None = Field(default=None, description="Charter YAML (default: the shipped one).")
+    items: list[str] = Field(default_factory=list, description="Extra charter item files (JSONL).")
+    train_corpus: str | None = Field(default=None, description="Training corpus dir for the contamination check.")
+    ngram: int = Field(default=8, ge=2)
+    contamination_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    data_dir: str | None = Field(default=None, description="shared/data root (eval/ and corpus/ inside).")
+    ethics_subsets: list[str] = Field(default_factory=lambda: list(ETHICS_SUBSETS))
+    persona_files: list[str] | None = Field(default=None, description="Persona file stems (default: all).")
+    truthfulqa: str | None = None
+    capability_text: list[str] = Field(default_factory=list, description="Held-out text files/dirs.")
+    capability_chars: int = Field(default=20_000, ge=200, description="Characters taken from each held-out file.")
+    cloze_items: int = Field(default=200, ge=1)
+
+    prefixes: list[str] = Field(default_factory=list, description="Extra adversarial prefix files (JSONL).")
+    attacks: list[str] = Field(default_factory=lambda: list(SHIPPED_ATTACKS),
+                               description="Shipped attack names or JSONL paths.")
+    attack_steps: list[int] = Field(default_factory=lambda: [0, 10, 50, 200])
+    attack_lr: float = Field(default=1e-4, gt=0)
+    attack_batch_size: int = Field(default=8, ge=1)
+    attack_max_tokens: int = Field(default=256, ge=8)
+    attack_suites: list[str] = Field(default_factory=lambda: ["charter", "persona", "identity"])
+    robustness_limit: int = Field(default=64, ge=1, description="Items per suite scored under each attack.")
+
+    @field_validator("suites", "attack_suites")
+    @classmethod
+    def _known_suites(cls, v: list[str], info) -> list[str]:
+        allowed = SUITES if info.field_name == "suites" else ("charter", "persona", "identity", "ethics", "truthfulqa")
+        unknown = [s for s in v if s not in allowed]
+        if unknown:
+            raise ValueError(f"unknown suite(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
+        if not v:
+            raise ValueError("name at least one suite")
+        return list(dict.fromkeys(v))
+
+    @field_validator("ethics_subsets")
+    @classmethod
+    def _known_subsets(cls, v: list[str]) -> list[str]:
+        unknown = [s for s in v if s not in ETHICS_SUBSETS]
+        if unknown:
+            raise ValueError(f"unknown ETHICS subset(s) {', '.join(unknown)}; valid: {', '.join(ETHICS_SUBSETS)}")
+        return v
+
+    @field_validator("attack_steps")
+    @classmethod
+    def _steps(cls, v: list[int]) -> list[int]:
+        if not v or any(k < 0 for k in v):
+            raise ValueError("steps must be a non-empty list of integers >= 0, e.g. 0,10,50,200")
+        return sorted(set(v) | {0})
+
+    def data_root(self) -> Path | None:
+        return Path(self.data_dir) if self.data_dir else shared_data_dir()
+
+    def eval_path(self, *parts: str) -> Path:
+        """A file under ``<data_dir>/eval``; a clear error when the shared data is not there."""
+        root = self.data_root()
+        if root is None:
+            raise FileNotFoundError("no shared data found: pass --data-dir DIR (the folder holding eval/ and "
+                                    "corpus/) or set MODELRAISING_SHARED_DATA")
+        path = root.joinpath("eval", *parts)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found (is --data-dir right?)")
+        return path

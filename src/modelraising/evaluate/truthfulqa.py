@@ -1,0 +1,46 @@
+"""TruthfulQA MC1 (Lin et al. 2021): the best answer against the incorrect answers.
+
+Read from ``<data_dir>/eval/truthfulqa/TruthfulQA.csv`` (columns Question, Best Answer, Incorrect
+Answers with ``;``-separated answers). Zero-shot ``Q: ...\\nA:`` prompt; MC1 accuracy is the share of
+questions whose best answer has the highest (raw, not length-normalised) log-likelihood, as in the
+paper; the byte-normalised accuracy is reported too.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from modelraising.evaluate.config import EvalConfig
+from modelraising.evaluate.items import MCItem, as_continuation, seeded_sample
+
+NAME = "truthfulqa"
+HEADLINE = "acc"
+REQUIRED = ("Question", "Best Answer", "Incorrect Answers")
+
+
+def csv_path(cfg: EvalConfig) -> Path:
+    return Path(cfg.truthfulqa) if cfg.truthfulqa else cfg.eval_path("truthfulqa", "TruthfulQA.csv")
+
+
+def _answers(cell: str) -> list[str]:
+    return [a.strip() for a in cell.split(";") if a.strip()]
+
+
+def build_items(cfg: EvalConfig, charter=None) -> list[MCItem]:
+    path = csv_path(cfg)
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+        rows = [(n, r) for n, r in enumerate(reader, start=2)]
+    items = []
+    for number, row in seeded_sample(rows, cfg.limit, cfg.seed, "truthfulqa"):
+        best, wrong = row["Best Answer"].strip(), _answers(row["Incorrect Answers"])
+        if not best or not wrong:
+            raise ValueError(f"{path}:{number}: a question needs a 'Best Answer' and at least one 'Incorrect Answers'")
+        choices = [as_continuation(a) for a in dict.fromkeys([best, *wrong])]
+        items.append(MCItem(f"truthfulqa-{number}", f"Q: {row['Question'].strip()}\nA:", choices, 0,
+                            row.get("Category", "").strip(), {"type": row.get("Type", "")}))
+    return items
