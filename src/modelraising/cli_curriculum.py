@@ -1,0 +1,139 @@
+"""``modelraising curriculum`` and ``modelraising tokenize``: registered on the main app by ``register``.
+
+Kept apart from ``cli.py`` so the two steps can be wired in with one line; errors exit 2 with one
+clear line (plus one line per problem), like the rest of the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+log = logging.getLogger("modelraising")
+
+
+def _fail(message: str, problems: list[str] | None = None) -> None:
+    """One line on stderr (problems joined with "; "), exit status 2."""
+    problems = [p.removeprefix("(top level): ") for p in problems or []]
+    line = message + (": " + "; ".join(problems) if problems else "")
+    err_console.print("[bold red]error:[/] ", end="", highlight=False)
+    err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _quiet() -> bool:
+    """The main app's --quiet (read lazily, so this module never imports cli.py at import time)."""
+    state = getattr(sys.modules.get("modelraising.cli"), "_State", None)
+    return bool(getattr(state, "quiet", False))
+
+
+def _config_problems(exc: Exception) -> list[str]:
+    from pydantic import ValidationError
+
+    from modelraising.charter import problems_from
+
+    return problems_from(exc) if isinstance(exc, ValidationError) else [str(exc)]
+
+
+def curriculum(
+    raised: Annotated[Path, typer.Option(help="Raised directory (raised-*.jsonl from `modelraising raise`).")],
+    out: Annotated[Path, typer.Option(help="Output directory (ordered-*, curriculum.json, difficulty.png).")],
+    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML whose stages to use (default: shipped).")] = None,
+    order: Annotated[Optional[str], typer.Option(help="scaffold (default) | shuffle | reverse | stage-shuffle.")] = None,
+    review: Annotated[Optional[float], typer.Option(help="Spaced-review share in later stages (scaffold; default 0.1).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for shuffles and review picks (default 0).")] = None,
+    weights: Annotated[Optional[str], typer.Option(help="e.g. readability=0.6,rarity=0.2 (unnamed groups keep defaults).")] = None,
+    reference_model: Annotated[Optional[Path], typer.Option(help="Local HF causal LM dir: adds its per-token loss.")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", help="jsonl (default) | parquet.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with any curriculum option (ranges too); flags override.")] = None,
+    workers: Annotated[int, typer.Option(help="Scoring processes (output identical to 1).")] = 1,
+    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+) -> None:
+    """Score difficulty, assign charter stages and write the raised records in curriculum order."""
+    from modelraising.charter import CharterError, default_charter_path, load_charter
+    from modelraising.config import ConfigError, load_yaml_config
+    from modelraising.curriculum import CurriculumConfig, CurriculumError, parse_weights, run_curriculum
+
+    if not raised.is_dir():
+        _fail(f"--raised {raised}: not a directory")
+    charter_path = charter or default_charter_path()
+    try:
+        load_charter(charter_path)
+    except CharterError as exc:
+        _fail(f"{exc.path}: invalid charter", exc.problems)
+    overrides = {"order": order, "review": review, "seed": seed, "format": format,
+                 "reference_model": str(reference_model) if reference_model else None}
+    try:
+        if weights:
+            overrides["weights"] = parse_weights(weights)
+    except ValueError as exc:
+        _fail(f"--weights: {exc}")
+    try:
+        run_config = (load_yaml_config(config, CurriculumConfig, overrides) if config
+                      else CurriculumConfig.model_validate({k: v for k, v in overrides.items() if v is not None}))
+    except ConfigError as exc:
+        _fail(f"{exc.source}: invalid configuration", exc.problems)
+    except ValueError as exc:  # pydantic ValidationError from flags
+        _fail("invalid option", _config_problems(exc))
+    try:
+        manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,
+                                  progress=not _quiet())
+    except CurriculumError as exc:
+        _fail(str(exc))
+    if not _quiet():
+        table = Table("#", "stage", "ceiling", "documents", "review", "positions", "tokens (est.)",
+                      title=f"{run_config.order} curriculum: {out}", title_justify="left")
+        table.columns[0].justify = "right"
+        for s in manifest["stages"]:
+            table.add_row(str(s["index"]), s["name"], f"{s['ceiling']:.2f}", f"{s['documents']:,}", f"{s['review']:,}",
+                          f"{s['positions']:,}", f"{s['tokens_estimate']:,}")
+        console.print(table)
+        console.print(f"rejects: {manifest['counts']['rejects']:,}  plot: {out / 'difficulty.png'}")
+
+
+def tokenize(
+    corpus: Annotated[Path, typer.Option(help="Ordered directory (ordered-* from `modelraising curriculum`).")],
+    out: Annotated[Path, typer.Option(help="Output directory (tokenizer, train-*.bin, val.bin, index.json).")],
+    vocab_size: Annotated[int, typer.Option(help="Vocabulary size of the trained byte-level BPE.")] = 8192,
+    tokenizer: Annotated[Optional[Path], typer.Option(help="Reuse this tokenizer dir instead of training one.")] = None,
+    val_fraction: Annotated[float, typer.Option(help="Held-out share of documents (by id hash).")] = 0.01,
+    shard_tokens: Annotated[int, typer.Option(help="Tokens per shard file.")] = 2**24,
+    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+) -> None:
+    """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
+    from modelraising.shards import TokenizeConfig, TokenizeError, tokenize_corpus
+
+    if not corpus.is_dir():
+        _fail(f"--corpus {corpus}: not a directory")
+    if tokenizer is not None and not tokenizer.exists():
+        _fail(f"--tokenizer {tokenizer}: not found")
+    try:
+        run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens)
+    except ValueError as exc:
+        _fail("invalid option", _config_problems(exc))
+    try:
+        manifest = tokenize_corpus(corpus, out, run_config, tokenizer=tokenizer, overwrite=overwrite,
+                                   progress=not _quiet())
+    except TokenizeError as exc:
+        _fail(str(exc))
+    if not _quiet():
+        c = manifest["counts"]
+        console.print(
+            f"[green]ok[/] {out}: {c['train_documents']:,} train documents ({c['train_tokens']:,} tokens in "
+            f"{c['shards']} shards), {c['val_documents']:,} held out ({c['val_tokens']:,} tokens), "
+            f"{c['rejects']:,} rejects; vocabulary {manifest['tokenizer']['vocab_size']:,}"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``curriculum`` and ``tokenize`` to the main ``modelraising`` app."""
+    app.command("curriculum")(curriculum)
+    app.command("tokenize")(tokenize)
