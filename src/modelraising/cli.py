@@ -126,7 +126,7 @@ def raise_(
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped default).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML run config; flags override it.")] = None,
     pillars: Annotated[Optional[str], typer.Option(help="Comma list of perspective,experience,social,values.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="Raising engine: template.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="Raising engine: template (offline) or teacher (an LLM; see --teacher-*).")] = None,
     mix: Annotated[Optional[str], typer.Option(help="Form mix, e.g. experience=0.3,social=0.3,plain=0.4.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (output identical to 1).")] = 1,
@@ -138,8 +138,21 @@ def raise_(
     max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option(help="Documents per output file (the resume unit's file).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+    teacher_url: Annotated[Optional[list[str]], typer.Option(help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (round-robin).")] = None,
+    teacher_model: Annotated[Optional[str], typer.Option(help="Teacher: model name the endpoint serves.")] = None,
+    teacher_api_key_env: Annotated[Optional[str], typer.Option(help="Teacher: environment variable with the API key [default: OPENAI_API_KEY].")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Teacher: requests in flight at most [default: 32].")] = None,
+    rpm: Annotated[Optional[float], typer.Option(help="Teacher: requests per minute at most [default: unlimited].")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Teacher: seconds per request [default: 120].")] = None,
+    temperature: Annotated[Optional[float], typer.Option(help="Teacher: sampling temperature [default: 0.7].")] = None,
+    top_p: Annotated[Optional[float], typer.Option(help="Teacher: nucleus sampling top_p [default: 1.0].")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Teacher: max tokens per answer [default: 2048].")] = None,
+    prompts: Annotated[Optional[Path], typer.Option(help="Teacher: directory of Jinja2 prompt templates overriding the shipped ones.")] = None,
+    judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Teacher: score every raised document with an LLM judge.")] = None,
+    min_judge_score: Annotated[Optional[float], typer.Option(help="Teacher: send documents with a lower mean judge score (1-5) to rejects.")] = None,
+    teacher_cache: Annotated[Optional[Path], typer.Option(help="Teacher: SQLite request cache [default: ~/.cache/modelraising/teacher.sqlite].")] = None,
 ) -> None:
-    """Raise a corpus: every passage re-told by the charter's "I" (template engine, offline)."""
+    """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
     from modelraising.raising.runner import RaiseError, raise_corpus
     from modelraising.sources import SourceError
 
@@ -153,6 +166,14 @@ def raise_(
             fail(f"{config}: cannot read config ({exc})")
         if isinstance(loaded, dict):
             file_extras = {k: loaded.pop(k) for k in ("sources", "charter") if k in loaded}
+            file_extras["teacher"] = loaded.get("teacher")
+    teacher_flags = {
+        "url": teacher_url or None, "model": teacher_model, "api_key_env": teacher_api_key_env,
+        "concurrency": concurrency, "rpm": rpm, "timeout": timeout, "temperature": temperature, "top_p": top_p,
+        "max_tokens": max_tokens, "prompts": str(prompts) if prompts else None, "judge": judge,
+        "min_judge_score": min_judge_score, "cache": str(teacher_cache) if teacher_cache else None,
+    }
+    teacher_flags = {k: v for k, v in teacher_flags.items() if v is not None}
     overrides = {
         "pillars": pillars.split(",") if pillars else None,
         "engine": engine,
@@ -162,6 +183,9 @@ def raise_(
         "policy": policy,
         "chunk_size": chunk_size,
     }
+    if teacher_flags:  # flags override single keys of the config's teacher: mapping
+        base = file_extras.get("teacher")
+        overrides["teacher"] = {**(base if isinstance(base, dict) else {}), **teacher_flags}
     try:
         if mix:
             overrides["mix"] = parse_mix(mix)
@@ -185,6 +209,13 @@ def raise_(
                                 progress=not _State.quiet)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
+    except Exception as exc:
+        if run_config.engine == "teacher":
+            from modelraising.teacher.client import TeacherConfigError
+
+            if isinstance(exc, (TeacherConfigError, FileNotFoundError)):  # bad key/model/URL, missing --prompts
+                fail(str(exc))
+        raise
     if not _State.quiet:
         _print_counts(manifest, out)
 
@@ -202,6 +233,14 @@ def _print_counts(manifest: dict, out: Path) -> None:
     rows += [(f"form: {k}", v) for k, v in c["per_form"].items()]
     rows += [(f"value fired: {k}", v) for k, v in c["values_fired"].items()]
     rows += [(f"reject: {k}", v) for k, v in manifest["rejects_by_reason"].items()]
+    if "teacher" in manifest:
+        t, run = manifest["teacher"]["counts"], manifest["teacher"]["run"]
+        rows += [("teacher: accepted", t["accepted"]), ("teacher: retried", t["retried"]),
+                 ("teacher: fallen back", t["fallen_back"]), ("teacher: filtered by judge", t["filtered"]),
+                 ("teacher: prompt tokens", t["prompt_tokens"]), ("teacher: completion tokens", t["completion_tokens"]),
+                 ("teacher: requests sent (this run)", run["requests_sent"]),
+                 ("teacher: cache hits (this run)", run["cache_hits"])]
+        rows += [(f"teacher fallback: {k}", v) for k, v in t["fallback_reasons"].items()]
     for name, value in rows:
         table.add_row(name, f"{value:,}")
     console.print(table)
@@ -240,9 +279,9 @@ def show(
 
 def _register_stages() -> None:
     """Each stage's commands live beside it (cli_<stage>.py) and register themselves here."""
-    from modelraising import cli_curriculum, cli_eval, cli_train
+    from modelraising import cli_align, cli_curriculum, cli_eval, cli_train
 
-    for module in (cli_curriculum, cli_train, cli_eval):
+    for module in (cli_curriculum, cli_train, cli_align, cli_eval):
         module.register(app)
 
 

@@ -47,6 +47,8 @@ class EvalConfig(BaseModel):
     device: str = "cpu"
     padding_side: Literal["left", "right"] = "right"
     n_bootstrap: int = Field(default=1000, ge=0)
+    system_prompt: bool = Field(default=False, description=(
+        "Prefix every scored context with the charter rendered as a preamble (the system-prompt baseline)."))
 
     charter: str | None = Field(default=None, description="Charter YAML (default: the shipped one).")
     items: list[str] = Field(default_factory=list, description="Extra charter item files (JSONL).")

@@ -132,7 +132,7 @@ def run_attacks(cfg: EvalConfig, scorer: Scorer, items: dict[str, list[MCItem]])
 
         def checkpoint(k: int, model, loss: float | None) -> None:
             attacked = Scorer(model, scorer.tokenizer, batch_size=scorer.batch_size, max_length=scorer.max_length,
-                              padding_side=scorer.padding_side)
+                              padding_side=scorer.padding_side, preamble=scorer.preamble)
             steps.append(k)
             losses.append(loss)
             for suite, suite_items_ in items.items():

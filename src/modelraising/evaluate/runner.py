@@ -177,9 +177,15 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
     started = time.perf_counter()
     charter_path = Path(cfg.charter) if cfg.charter else default_charter_path()
     charter = load_charter(charter_path)
+    preamble = None
+    if cfg.system_prompt:
+        from modelraising.align.prompt import system_prompt
+
+        preamble = system_prompt(charter)
     scorer = scorer or Scorer.from_pretrained(cfg.model, dtype=cfg.dtype, device=cfg.device,
                                               batch_size=cfg.batch_size, max_length=cfg.max_length,
-                                              padding_side=cfg.padding_side, progress=progress)
+                                              padding_side=cfg.padding_side, progress=progress,
+                                              preamble=preamble)
     data: dict[str, str] = {str(charter_path): sha256_file(charter_path)}
 
     def record(path: Path) -> None:

@@ -146,7 +146,7 @@ class Scorer:
     """Log-likelihoods of (context, continuation) pairs under one causal LM and its tokenizer."""
 
     def __init__(self, model, tokenizer, *, batch_size: int = 16, max_length: int | None = None,
-                 padding_side: str = "right", progress: bool = False):
+                 padding_side: str = "right", progress: bool = False, preamble: str | None = None):
         if padding_side not in ("left", "right"):
             raise ValueError("padding_side must be 'left' or 'right'")
         self.model = model.eval()
@@ -155,6 +155,7 @@ class Scorer:
         self.max_length = max_length or resolve_max_length(model.config, tokenizer)
         self.padding_side = padding_side
         self.progress = progress
+        self.preamble = preamble  # system-prompt baseline: every context is prefixed with it
         self.device = next(model.parameters()).device
         eos = tokenizer.eos_token_id
         self.prefix_token_id = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else eos
@@ -215,6 +216,10 @@ class Scorer:
 
     def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[Loglik]:
         """Summed log p(continuation | context) for each (context, continuation)."""
+        if self.preamble:
+            from modelraising.align.prompt import prefix_context
+
+            requests = [(prefix_context(c, self.preamble), x) for c, x in requests]
         return self.loglikelihood_tokens(self.encode_pairs(requests))
 
     def loglikelihood_tokens(self, pairs: Sequence[tuple[list[int], list[int]]]) -> list[Loglik]:

@@ -1,0 +1,185 @@
+"""``modelraising align``: the post-hoc alignment baselines, registered onto the main app by ``register(app)``.
+
+    modelraising align sft --model DIR --out DIR2 [--charter PATH] [--data USER.jsonl] [--steps N | --epochs E]
+    modelraising align dpo --model DIR --out DIR2 [--charter PATH] [--data USER.jsonl] [--beta 0.1]
+    modelraising align prompt [--charter PATH] [--style statements|full|compact]
+    modelraising align data --method sft|dpo --out FILE.jsonl [--charter PATH]
+
+Also runnable alone: ``python -m modelraising.cli_align sft ...``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+log = logging.getLogger("modelraising")
+
+align_app = typer.Typer(help="Post-hoc alignment baselines: SFT and DPO on the charter, the charter as a system prompt.",
+                        no_args_is_help=True, add_completion=False)
+
+
+def _fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    for problem in problems or []:
+        typer.echo(f"  {problem}", err=True)
+    raise typer.Exit(code)
+
+
+def _quiet() -> bool:
+    """The main app's --quiet, when running under it."""
+    main = sys.modules.get("modelraising.cli")
+    return bool(getattr(getattr(main, "_State", None), "quiet", False))
+
+
+ModelOpt = Annotated[Path, typer.Option(help="Base model directory (save_pretrained layout, with its tokenizer).")]
+OutOpt = Annotated[Path, typer.Option(help="Output model directory (model, tokenizer + chat template, align.json).")]
+CharterOpt = Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")]
+DataOpt = Annotated[Optional[Path], typer.Option(help="User JSONL instead of the charter-derived examples.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option(help="YAML of any config field; flags override it.")]
+StepsOpt = Annotated[Optional[int], typer.Option(help="Optimizer steps (exclusive with --epochs).")]
+EpochsOpt = Annotated[Optional[float], typer.Option(help="Passes over the examples (default: sft 3, dpo 1).")]
+BatchOpt = Annotated[Optional[int], typer.Option(help="Examples (DPO: pairs) per micro-batch (default: 8).")]
+AccumOpt = Annotated[Optional[int], typer.Option(help="Micro-batches per optimizer step (default: 1).")]
+SeedOpt = Annotated[Optional[int], typer.Option(help="Seed of the data order; same seed, same model on CPU (default: 0).")]
+MaxLenOpt = Annotated[Optional[int], typer.Option(help="Tokens per sequence at most (default: 512).")]
+WarmupOpt = Annotated[Optional[int], typer.Option(help="Linear warmup steps (default: 0).")]
+SchedOpt = Annotated[Optional[str], typer.Option(help="linear, cosine or constant (default: linear).")]
+DeviceOpt = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: cpu).")]
+UserOpt = Annotated[Optional[str], typer.Option(help="Speaker name of user turns in the chat template (default: User).")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
+
+
+def _run(method: str, config: Optional[Path], overrides: dict) -> None:
+    from modelraising.align.data import AlignDataError
+    from modelraising.align.run import AlignError
+    from modelraising.charter import CharterError
+    from modelraising.config import ConfigError, load_yaml_config
+
+    if method == "sft":
+        from modelraising.align.sft import SFTAlignConfig as Config, align_sft as align
+    else:
+        from modelraising.align.dpo import DPOAlignConfig as Config, align_dpo as align
+    overrides = {**overrides, "progress": False if _quiet() else None}
+    try:
+        cfg = load_yaml_config(config, Config, overrides)
+    except ConfigError as exc:
+        _fail(f"{exc.source}: invalid configuration", exc.problems)
+    try:
+        record = align(cfg)
+    except CharterError as exc:
+        _fail(f"{exc.path}: invalid charter", exc.problems)
+    except (AlignError, AlignDataError) as exc:
+        _fail(str(exc))
+    if not _quiet():
+        loss = record["final_loss"]
+        typer.echo(f"align {method}: {record['examples']} examples, {record['steps']} steps, "
+                   f"{record['tokens_seen']:,} tokens seen, final loss {'n/a' if loss is None else f'{loss:.4f}'}; "
+                   f"model in {cfg.out}")
+
+
+def sft(
+    model: ModelOpt, out: OutOpt, charter: CharterOpt = None, data: DataOpt = None, config: ConfigOpt = None,
+    steps: StepsOpt = None, epochs: EpochsOpt = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: 1e-4).")] = None,
+    batch_size: BatchOpt = None, grad_accum: AccumOpt = None, seed: SeedOpt = None, max_length: MaxLenOpt = None,
+    warmup_steps: WarmupOpt = None, scheduler: SchedOpt = None, device: DeviceOpt = None, user_name: UserOpt = None,
+    all_tokens: Annotated[bool, typer.Option("--all-tokens", help="Train on every token, not only the assistant's.")] = False,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Supervised fine-tuning (TRL SFTTrainer) on value demonstrations from the charter or --data."""
+    _run("sft", config, {
+        "model": model, "out": out, "charter": charter, "data": data, "steps": steps, "epochs": epochs, "lr": lr,
+        "batch_size": batch_size, "grad_accum": grad_accum, "seed": seed, "max_length": max_length,
+        "warmup_steps": warmup_steps, "scheduler": scheduler, "device": device, "user_name": user_name,
+        "assistant_only_loss": False if all_tokens else None, "overwrite": overwrite or None,
+    })
+
+
+def dpo(
+    model: ModelOpt, out: OutOpt, charter: CharterOpt = None, data: DataOpt = None, config: ConfigOpt = None,
+    steps: StepsOpt = None, epochs: EpochsOpt = None,
+    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: 1e-5).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="DPO beta: pull towards the reference model (default: 0.1).")] = None,
+    loss_type: Annotated[Optional[str], typer.Option(help="sigmoid (DPO), hinge or ipo (default: sigmoid).")] = None,
+    batch_size: BatchOpt = None, grad_accum: AccumOpt = None, seed: SeedOpt = None, max_length: MaxLenOpt = None,
+    warmup_steps: WarmupOpt = None, scheduler: SchedOpt = None, device: DeviceOpt = None, user_name: UserOpt = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Direct preference optimisation (TRL DPOTrainer) on do-vs-dont pairs from the charter or --data."""
+    _run("dpo", config, {
+        "model": model, "out": out, "charter": charter, "data": data, "steps": steps, "epochs": epochs, "lr": lr,
+        "beta": beta, "loss_type": loss_type, "batch_size": batch_size, "grad_accum": grad_accum, "seed": seed,
+        "max_length": max_length, "warmup_steps": warmup_steps, "scheduler": scheduler, "device": device,
+        "user_name": user_name, "overwrite": overwrite or None,
+    })
+
+
+def _charter(path: Optional[Path]):
+    from modelraising.charter import CharterError, default_charter_path, load_charter
+
+    try:
+        return load_charter(path or default_charter_path())
+    except CharterError as exc:
+        _fail(f"{exc.path}: invalid charter", exc.problems)
+
+
+def prompt(
+    charter: CharterOpt = None,
+    style: Annotated[str, typer.Option(help="statements, full or compact.")] = "statements",
+) -> None:
+    """Print the system-prompt baseline: the charter as a first-person preamble."""
+    from modelraising.align.prompt import system_prompt
+
+    try:
+        typer.echo(system_prompt(_charter(charter), style))  # type: ignore[arg-type]
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def data(
+    method: Annotated[str, typer.Option(help="sft (demonstrations) or dpo (preference pairs).")],
+    out: Annotated[Path, typer.Option(help="JSONL file to write (the --data format; edit and feed it back).")],
+    charter: CharterOpt = None,
+) -> None:
+    """Write the charter-derived training examples as JSONL."""
+    from modelraising.align.data import as_user_records, dpo_pairs, sft_demonstrations
+    from modelraising.io import atomic_write_jsonl
+
+    if method not in ("sft", "dpo"):
+        _fail(f"--method must be sft or dpo, got {method!r}")
+    c = _charter(charter)
+    examples = sft_demonstrations(c) if method == "sft" else dpo_pairs(c)
+    n = atomic_write_jsonl(out, as_user_records(examples, method))
+    if not _quiet():
+        typer.echo(f"wrote {n} {method} examples to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``align`` group (sft, dpo, prompt, data) to the ``modelraising`` app."""
+    align_app.command("sft")(sft)
+    align_app.command("dpo")(dpo)
+    align_app.command("prompt")(prompt)
+    align_app.command("data")(data)
+    app.add_typer(align_app, name="align")
+
+
+def _standalone() -> typer.Typer:
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _main() -> None:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            stream=sys.stderr)
+
+    for name, fn in (("sft", sft), ("dpo", dpo), ("prompt", prompt), ("data", data)):
+        app.command(name)(fn)
+    return app
+
+
+if __name__ == "__main__":
+    _standalone()()
