@@ -189,6 +189,9 @@ def eval_main(
     attack_suites: Annotated[Optional[str], typer.Option(help="Suites re-scored during attacks (first = primary).")] = None,
     robustness_limit: Annotated[Optional[int], typer.Option(help="Items per suite under each attack.")] = None,
     bootstrap: Annotated[Optional[int], typer.Option(help="Bootstrap resamples for the CIs.")] = None,
+    system_prompt: Annotated[Optional[bool], typer.Option(
+        "--system-prompt/--no-system-prompt",
+        help="Prefix every context with the charter as a preamble (the system-prompt baseline).")] = None,
 ) -> None:
     """Score a model (--model), or compare result files (--compare); sub-command: export-lm-eval."""
     if ctx.invoked_subcommand is not None:
@@ -206,7 +209,8 @@ def eval_main(
         data_dir=str(data_dir) if data_dir else None, ethics_subsets=ethics_subsets, persona_files=persona_files,
         capability_text=[str(p) for p in capability_text or []], prefixes=[str(p) for p in prefix_file or []],
         attacks=attack, attack_steps=attack_steps, attack_lr=attack_lr, attack_batch_size=attack_batch_size,
-        attack_suites=attack_suites, robustness_limit=robustness_limit, n_bootstrap=bootstrap)
+        attack_suites=attack_suites, robustness_limit=robustness_limit, n_bootstrap=bootstrap,
+        system_prompt=system_prompt)
     if not Path(cfg.model).is_dir():
         fail(f"--model {cfg.model}: not a directory (want a save_pretrained model directory)")
     from modelraising.charter import CharterError
