@@ -467,3 +467,11 @@ def test_genre_can_be_fixed(tmp_path):
 ])
 def test_detect_genre(text, genre):
     assert detect_genre(text) == genre
+
+
+def test_limit_caps_documents_per_file(tmp_path):
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("\n\n".join(f"Paragraph {i} of {name} about the sea and the sky." for i in range(10)))
+    docs = [d for d in read_sources([SourceSpec(path=str(tmp_path), limit=3, max_chars=120)]) if isinstance(d, Document)]
+    assert len(docs) == 6
+    assert [d.metadata["source_name"] for d in docs] == ["a"] * 3 + ["b"] * 3

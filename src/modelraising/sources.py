@@ -59,6 +59,7 @@ class SourceSpec(BaseModel):
     max_doc_chars: int = Field(100_000, gt=0)
     clean: Literal["auto", "none", "gutenberg", "wikitext"] = "auto"
     title: str | None = None
+    limit: int | None = Field(default=None, ge=1, description="At most this many documents from each file.")
 
     @model_validator(mode="after")
     def _min_below_max(self) -> "SourceSpec":
@@ -1077,6 +1078,8 @@ def read_sources(
             docs += 1
             stats.add_document(doc)
             yield doc
+            if spec.limit is not None and docs >= spec.limit:
+                break
         if not docs and not rejects and not dropped:
             empty = Reject(src, "empty file", "file")
             stats.add_reject(empty)
