@@ -1,0 +1,41 @@
+"""``modelraising experiment CONFIG.yaml --out DIR``: the project's main job, as one command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def experiment(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML (sources, charter, tokens, seeds, arms, suites).")],
+    out: Annotated[Path, typer.Option(help="Experiment directory (cache/, summary.json, report.html, report.md).")],
+    fresh: Annotated[bool, typer.Option(help="Drop the step cache first and recompute everything.")] = False,
+) -> None:
+    """Run arms x seeds on an equal token budget (cached, resumable) and write the report."""
+    from modelraising.cli import _State, console, fail
+    from modelraising.config import ConfigError
+    from modelraising.experiment import clear_cache, load_experiment_config, run_experiment
+    from modelraising.report import main_table_text
+
+    try:
+        cfg = load_experiment_config(config)
+    except ConfigError as exc:
+        fail(f"{exc.source}: invalid experiment", exc.problems)
+    if fresh:
+        clear_cache(out)
+    try:
+        summary = run_experiment(cfg, out, progress=not _State.quiet)
+    except ConfigError as exc:
+        fail(f"{exc.source}: invalid experiment", exc.problems)
+    console.print(main_table_text(summary, out), markup=False, highlight=False)
+    steps = summary["steps"]
+    console.print(f"steps computed: {len(steps['computed'])}, reused from cache: {len(steps['reused'])}; "
+                  f"budget equal: {summary['budget']['check']['equal']}")
+    console.print(f"report: {summary['report']['html']}")
+    console.print(f"        {summary['report']['md']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("experiment")(experiment)

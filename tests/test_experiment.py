@@ -1,0 +1,109 @@
+"""The experiment runner: a miniature experiment end to end, cache reuse, resume after a kill, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modelraising.experiment import load_experiment_config, run_experiment
+
+
+def _config(tmp_path: Path, starter: Path, **over) -> Path:
+    data = {
+        "name": "mini",
+        "sources": [{"path": str(starter)}],
+        "tokens": 24000,
+        "arms": ["baseline", "raised"],
+        "suites": ["charter", "capability"],
+        "vocab_size": 400,
+        "train": {"preset": "nano", "batch_size": 4, "block_size": 128, "eval_every": 20},
+        "align": {"steps": 3, "batch_size": 4, "max_length": 64},
+        "eval": {"limit": 3, "n_bootstrap": 50},
+        "examples": 2,
+    } | over
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, starter):
+    tmp = tmp_path_factory.mktemp("exp")
+    cfg = load_experiment_config(_config(tmp, starter))
+    summary = run_experiment(cfg, tmp / "out", progress=False)
+    return tmp, cfg, summary
+
+
+@pytest.mark.slow
+def test_miniature_experiment_end_to_end(finished):
+    tmp, cfg, summary = finished
+    out = tmp / "out"
+    assert summary["arms"] == ["baseline", "raised"]
+    assert len(summary["runs"]) == 2
+    for run in summary["runs"]:
+        results = json.loads((out / run["results"]).read_text())
+        assert set(results["suites"]) == {"charter", "capability"}
+        assert (out / run["model"] / "config.json").exists()
+        metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
+        assert metrics, "training wrote no metrics"
+    totals = {b["total_tokens"] for b in summary["budget"]["runs"].values()}
+    assert len(totals) == 1 and summary["budget"]["check"]["equal"]
+    assert summary["examples"] and all(e["source"] and e["raised"] for e in summary["examples"])
+    html = (out / "report.html").read_text()
+    assert "raised" in html and "baseline" in html and "data:image/png;base64" in html
+    assert "| charter" in (out / "report.md").read_text() or "charter" in (out / "report.md").read_text()
+    # arms share what they share: one tokenizer step for both arms
+    assert sum(1 for s in summary["steps"]["computed"] if s.startswith("tokenizer-")) == 1
+
+
+@pytest.mark.slow
+def test_rerun_reuses_every_step(finished):
+    tmp, cfg, summary = finished
+    again = run_experiment(cfg, tmp / "out", progress=False)
+    assert again["steps"]["computed"] == []
+    assert sorted(again["steps"]["reused"]) == sorted(summary["steps"]["computed"])
+    assert again["budget"] == summary["budget"]
+
+
+@pytest.mark.slow
+def test_killed_experiment_resumes_without_redoing_finished_steps(tmp_path, starter):
+    config = _config(tmp_path, starter, arms=["baseline"], suites=["capability"])
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "modelraising", "-q", "experiment", str(config), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:  # kill as soon as the first steps are finished and training started
+        if list((out / "cache").glob("tokenize-*/.done")) if (out / "cache").exists() else False:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the experiment finished before it could be killed")
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "summary.json").exists()
+    done_before = {p.parent.name for p in (out / "cache").glob("*/.done")}
+    assert any(d.startswith("raise-") for d in done_before)
+
+    summary = run_experiment(load_experiment_config(config), out, progress=False)
+    assert not done_before & set(summary["steps"]["computed"]), "finished steps were computed again"
+    assert done_before <= set(summary["steps"]["reused"])
+    assert any(s.startswith("eval-") for s in summary["steps"]["computed"])
+
+
+@pytest.mark.parametrize("field,bad,valid", [("arms", ["baseline", "raized"], "raised-no-values"),
+                                              ("suites", ["charter", "honesty"], "truthfulqa")])
+def test_unknown_arm_or_suite_lists_valid_names(tmp_path, starter, field, bad, valid):
+    config = _config(tmp_path, starter, **{field: bad})
+    res = subprocess.run([sys.executable, "-m", "modelraising", "experiment", str(config), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert f"{field}: unknown" in res.stderr and bad[1] in res.stderr and valid in res.stderr
+    assert not (tmp_path / "out").exists()
