@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[test]'
 	touch $(STAMP)
 
+# The main job: raised vs. trained-then-aligned on the starter corpus (+ ../shared/data when present).
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising raise --source examples/starter --out runs/demo --overwrite
-	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising show runs/demo --source examples/starter -n 4
+	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising experiment examples/demo.yaml --out runs/demo
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

@@ -29,7 +29,7 @@ def experiment(
         summary = run_experiment(cfg, out, progress=not _State.quiet)
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
-    console.print(main_table_text(summary, out), markup=False, highlight=False)
+    print(main_table_text(summary, out))
     steps = summary["steps"]
     console.print(f"steps computed: {len(steps['computed'])}, reused from cache: {len(steps['reused'])}; "
                   f"budget equal: {summary['budget']['check']['equal']}")
