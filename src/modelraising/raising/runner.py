@@ -71,6 +71,16 @@ class ChunkStats:
     per_form: dict = field(default_factory=dict)
     values_fired: dict = field(default_factory=dict)
     dropped_by_reason: dict = field(default_factory=dict)
+    # Teacher engine only (read back from the records' metadata, so a resumed chunk counts the same).
+    accepted: int = 0  # teacher output accepted by the gate
+    retried: int = 0  # ... of which needed more than one answer for some task
+    fallen_back: int = 0  # raised by the template engine after the teacher failed
+    fallback_reasons: dict = field(default_factory=dict)  # "task: kind" -> documents
+    filtered: int = 0  # judged below --min-judge-score: in rejects.jsonl
+    judged: int = 0
+    judge_sum: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def add_raised(self, text: str, metadata: dict) -> None:
         self.documents += 1
@@ -83,11 +93,36 @@ class ChunkStats:
             _bump(self.per_pillar, pillar)
         if "value" in metadata:
             _bump(self.values_fired, metadata["value"]["value"])
+        if "llm" in metadata:  # written by the teacher engine (accepted or fallen back)
+            self._add_teacher(metadata)
+
+    def _add_teacher(self, metadata: dict, *, in_corpus: bool = True) -> None:
+        teacher = metadata["llm"]
+        if not in_corpus:
+            pass
+        elif "fallback_reason" in metadata:
+            self.fallen_back += 1
+            _bump(self.fallback_reasons, ": ".join(metadata["fallback_reason"].split(": ")[:2]))
+        else:
+            self.accepted += 1
+            if any(n > 1 for n in teacher.get("tries", {}).values()):
+                self.retried += 1
+        self.prompt_tokens += teacher.get("tokens", {}).get("prompt", 0)
+        self.completion_tokens += teacher.get("tokens", {}).get("completion", 0)
+        judge = metadata.get("judge") or {}
+        if "mean" in judge:
+            self.judged += 1
+            self.judge_sum += judge["mean"]
 
     def add_dropped(self, record: dict) -> None:
         self.documents += 1
-        self.dropped += 1
         self.chars_in += record.get("chars", 0)
+        if record.get("filtered"):  # the judge's verdict, not the charter's policy
+            self.filtered += 1
+            self._add_teacher(record["metadata"], in_corpus=False)
+            _bump(self.dropped_by_reason, "judge: below min_judge_score")
+            return
+        self.dropped += 1
         _bump(self.dropped_by_reason, record["reason"])
 
     def merge(self, other: "ChunkStats") -> None:
@@ -140,10 +175,10 @@ def _chunk_paths(out_dir: Path, index: int) -> dict[str, Path]:
     }
 
 
-def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
-    """Raise one chunk, continuing after the last complete document of an earlier, killed attempt."""
-    config = RaiseConfig.model_validate(task.config)
-    charter, detector = _worker_context(task.charter_path, config)
+def open_chunk(task: ChunkTask, *, resolve: bool = True) -> tuple[dict[str, Path], ChunkStats, int, list[Document]]:
+    """Paths, stats of the documents already written by an earlier, killed attempt, where to go on,
+    and the chunk's documents (shared by the template and teacher engines; ``resolve=False`` leaves
+    the genre of tabular records to the caller, ``resolve_genre``)."""
     paths = _chunk_paths(Path(task.out_dir), task.index)
     if paths["final"].exists():  # killed between publishing the chunk and recording its stats
         os.replace(paths["final"], paths["partial"])
@@ -158,9 +193,27 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
         stats.add_raised(record["text"], record["metadata"])
     for line in dropped:
         stats.add_dropped(json.loads(line))
-    start = len(kept) + len(dropped)
+    docs = [Document.from_dict(d) for d in task.docs]
+    return paths, stats, len(kept) + len(dropped), [resolve_genre(d) for d in docs] if resolve else docs
 
-    docs = [resolve_genre(Document.from_dict(d)) for d in task.docs]
+
+def publish_chunk(paths: dict[str, Path], stats: ChunkStats) -> None:
+    """Rename a finished chunk into place, then record its stats (a rerun skips it from then on)."""
+    os.replace(paths["rejects_partial"], paths["rejects"])
+    os.replace(paths["partial"], paths["final"])
+    atomic_write_json(paths["stats"], asdict(stats))
+
+
+def drop_record(result: Dropped, doc: Document) -> dict:
+    return {"id": result.id, "source": result.source, "location": "document",
+            "reason": result.reason, "chars": len(doc.text), "preview": doc.text[:200]}
+
+
+def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
+    """Raise one chunk, continuing after the last complete document of an earlier, killed attempt."""
+    config = RaiseConfig.model_validate(task.config)
+    charter, detector = _worker_context(task.charter_path, config)
+    paths, stats, start, docs = open_chunk(task)
     with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
         for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
             batch = docs[batch_start : batch_start + DETECT_BATCH]
@@ -170,8 +223,7 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
                     continue
                 result = raise_document(doc, charter, config, hit)
                 if isinstance(result, Dropped):
-                    record = {"id": result.id, "source": result.source, "location": "document",
-                              "reason": result.reason, "chars": len(doc.text), "preview": doc.text[:200]}
+                    record = drop_record(result, doc)
                     rej.write(json.dumps(record, ensure_ascii=False) + "\n")
                     stats.add_dropped(record)
                 else:
@@ -179,9 +231,7 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
                     stats.add_raised(result.text, result.metadata)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(paths["rejects_partial"], paths["rejects"])
-    os.replace(paths["partial"], paths["final"])
-    atomic_write_json(paths["stats"], asdict(stats))
+    publish_chunk(paths, stats)
     return task.index, stats, len(docs) - start
 
 
@@ -195,10 +245,21 @@ def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConf
         for path, spec in expand_sources(specs)
     ]
     fingerprint = sha256_json(
-        {"version": modelraising.__version__, "charter": charter.hash, "config": config.model_dump(mode="json"),
+        {"version": modelraising.__version__, "charter": charter.hash, "config": _fingerprint_config(config),
          "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs]}
     )
     return fingerprint, inputs
+
+
+def _fingerprint_config(config: RaiseConfig) -> dict:
+    """The config as it decides the output: a teacher enters by what it is asked (model, sampling, the
+    prompts' version hash, gate), not by where or how fast it is reached, so a resumed run may change those."""
+    data = config.to_dict()
+    if config.teacher is not None:
+        from modelraising.teacher.prompts import prompt_version
+
+        data["teacher"] = config.teacher.fingerprint_fields() | {"prompt_version": prompt_version(config.teacher.prompts)}
+    return data
 
 
 def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
@@ -242,7 +303,7 @@ def _chunks(
             finished[index] = ChunkStats(**json.loads(stats_path.read_text()))
             bar.update(len(docs))
         else:
-            task = ChunkTask(index, docs, str(out), charter_path, config.model_dump(mode="json"))
+            task = ChunkTask(index, docs, str(out), charter_path, config.to_dict())
         docs, index = [], index + 1
         return task
 
@@ -285,11 +346,21 @@ def raise_corpus(
     with open(source_rejects_path, "w", encoding="utf-8") as source_rejects:
         tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar)
         computed, fresh = 0, 0
-        for index, stats, fresh_docs in map_unordered(process_chunk, tasks, workers):
+        teacher_run = None
+        if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
+            from modelraising.teacher.engine import raise_chunks
+
+            if workers > 1:
+                log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
+            results, teacher_run = raise_chunks(tasks, str(charter_path), config, bar)
+        else:
+            results = map_unordered(process_chunk, tasks, workers)
+        for index, stats, fresh_docs in results:
             finished[index] = stats
             computed += 1
             fresh += fresh_docs
-            bar.update(stats.documents)
+            if teacher_run is None:  # the teacher engine moves the bar per document
+                bar.update(stats.documents)
     bar.close()
 
     total = ChunkStats()
@@ -301,9 +372,31 @@ def raise_corpus(
     manifest["run"] = {"workers": workers, "elapsed_s": round(elapsed, 3), "chunks_computed": computed,
                        "chunks_reused": len(finished) - computed, "documents_computed": fresh,
                        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
+    if teacher_run is not None:
+        manifest["teacher"] = _teacher_manifest(total, teacher_run)
     atomic_write_json(out / "manifest.json", manifest)
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
     return manifest
+
+
+def _teacher_manifest(total: ChunkStats, run: dict) -> dict:
+    """Teacher counts over the whole output (resumed chunks included) and this process's request stats."""
+    return {
+        "model": run.pop("model"),
+        "prompt_version": run.pop("prompt_version"),
+        "counts": {
+            "accepted": total.accepted,
+            "retried": total.retried,
+            "fallen_back": total.fallen_back,
+            "fallback_reasons": dict(sorted(total.fallback_reasons.items())),
+            "filtered": total.filtered,
+            "judged": total.judged,
+            "judge_mean": round(total.judge_sum / total.judged, 3) if total.judged else None,
+            "prompt_tokens": total.prompt_tokens,
+            "completion_tokens": total.completion_tokens,
+        },
+        "run": run,
+    }
 
 
 def _write_rejects(out: Path, source_rejects: Path, chunk_indices: list[int]) -> int:
@@ -339,7 +432,7 @@ def _manifest(
     return {
         "step": "raise",
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
-        "config": config.model_dump(mode="json"),
+        "config": config.to_dict(),
         "inputs": inputs,
         "sources": sources,
         "counts": {
