@@ -91,6 +91,9 @@ class RaiseConfig(BaseModel):
     engine: Engine = "template"
     seed: int = 0
     value_tags: bool = False
+    reflect: bool = Field(default=True, description=(
+        "Values pillar: add the I's reflection. False with value_tags is conditional training "
+        "(control tags only, Korbak et al. 2023): the baseline+tags arm."))
     value_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     policy: Literal["reflect", "recontextualize", "drop"] | None = None
     chunk_size: int = Field(default=1000, ge=1, le=100_000)

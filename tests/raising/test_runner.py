@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -149,3 +150,16 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path, shared_corpus, ch
     assert _outputs(killed) == _outputs(reference)
     manifest = json.loads((killed / "manifest.json").read_text())
     assert 0 < manifest["run"]["documents_computed"] < manifest["counts"]["documents_in"]
+
+
+def test_tags_only_mode_tags_spans_without_reflections(tmp_path, starter, charter_path):
+    _raise(tmp_path / "out", [starter], charter_path, pillars=["values"], value_tags=True, reflect=False)
+    records = _records(tmp_path / "out")
+    tagged = [r for r in records if "value" in r["metadata"]]
+    assert tagged, "the fables about lying, stealing and hitting must fire"
+    for r in tagged:
+        assert r["metadata"]["pillars"] == ["values"]
+        assert r["metadata"]["value"]["policy_action"] == "tag"
+        assert "<|value:" in r["text"] and "<|/value|>" in r["text"]
+        plain = re.sub(r"<\|/?(?:value|harm)[^|]*\|>", "", r["text"])
+        assert len(plain) == r["metadata"]["source_chars"]  # the passage itself, unchanged

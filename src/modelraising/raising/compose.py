@@ -57,7 +57,12 @@ def raise_document(
     meta: dict = {}
 
     lead, body, reflection = "", doc.text, ""
-    if hit is not None and "values" in config.pillars:
+    if hit is not None and "values" in config.pillars and not config.reflect:
+        # conditional training: the passage as it is, value-relevant spans tagged, no reflection
+        body = values.tag_spans(doc.text, hit) if config.value_tags else doc.text
+        applied.append("values")
+        meta["value"] = hit.to_meta() | {"policy_action": "tag", "tagged": config.value_tags}
+    elif hit is not None and "values" in config.pillars:
         parts = values.reflect_parts(doc.text, hit, charter, rng, policy=config.policy, value_tags=config.value_tags)
         if parts is None:
             return Dropped(doc.id, f"policy drop: {', '.join(hit.harms) or hit.value}", doc.metadata.get("source", ""))

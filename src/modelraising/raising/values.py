@@ -616,7 +616,7 @@ def _wrong_for(text: str, hit: ValueHit) -> str:
     return max(counts, key=lambda w: counts[w])  # ties: the first one that appears
 
 
-def _tag(text: str, hit: ValueHit) -> str:
+def tag_spans(text: str, hit: ValueHit) -> str:
     """Wrap the triggering sentences in value (and, for harm, harm) tags; everything else verbatim."""
     spans = _sentence_spans(text)
     wanted = sorted({i for i in hit.sentences if 0 <= i < len(spans)})
@@ -670,7 +670,7 @@ def reflect_parts(
     if hit.harmful and policy == "drop":
         return None
     value = charter.value(hit.value)
-    body = _tag(text, hit) if value_tags else text
+    body = tag_spans(text, hit) if value_tags else text
 
     do = [_sentence(d) for d in value.do]
     dont = [_sentence(d) for d in value.dont]
