@@ -8,6 +8,7 @@ stand in its place: steps only ever call ``map_unordered``.
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -32,8 +33,9 @@ def map_unordered(
 ) -> Iterator[R]:
     """Yield ``fn(item)`` for every item, in completion order.
 
-    ``workers == 1`` runs in this process (no pickling, easy to debug); otherwise a spawn-context
-    process pool (safe with torch and threads, unlike fork).
+    ``workers == 1`` runs in this process (no pickling, easy to debug); otherwise a process pool:
+    forked while this process has not loaded torch (workers start in milliseconds, with the modules
+    already imported), spawned once it has (forking a process with torch's thread pools can hang).
     """
     if workers <= 1:
         _init_worker(initializer, initargs)
@@ -41,7 +43,7 @@ def map_unordered(
             yield fn(item)
         return
     limit = max_in_flight or 2 * workers
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("spawn" if "torch" in sys.modules else "fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(initializer, initargs)) as pool:
         pending: set[Future] = set()
         try:
