@@ -20,11 +20,11 @@ def _config(tmp_path: Path, starter: Path, **over) -> Path:
     data = {
         "name": "mini",
         "sources": [{"path": str(starter)}],
-        "tokens": 24000,
+        "tokens": 51200,
         "arms": ["baseline", "raised"],
         "suites": ["charter", "capability"],
         "vocab_size": 400,
-        "train": {"preset": "nano", "batch_size": 4, "block_size": 128, "eval_every": 20},
+        "train": {"preset": "nano", "batch_size": 2, "block_size": 128, "eval_every": 50},
         "align": {"steps": 3, "batch_size": 4, "max_length": 64},
         "eval": {"limit": 3, "n_bootstrap": 50},
         "examples": 2,
@@ -54,6 +54,7 @@ def test_miniature_experiment_end_to_end(finished):
         assert (out / run["model"] / "config.json").exists()
         metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
         assert metrics, "training wrote no metrics"
+        assert json.loads((out / run["train"] / "train.json").read_text())["steps"] >= 200
     totals = {b["total_tokens"] for b in summary["budget"]["runs"].values()}
     assert len(totals) == 1 and summary["budget"]["check"]["equal"]
     assert summary["examples"] and all(e["source"] and e["raised"] for e in summary["examples"])
