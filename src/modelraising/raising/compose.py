@@ -93,18 +93,23 @@ def raise_document(
         meta.update({k: v for k, v in framed.meta.items() if k not in meta})
     text = "\n\n".join(p for p in (core, reflection) if p)
 
-    metadata = {
+    return Document(text=text, id=doc.id,
+                    metadata=record_metadata(doc, genre, applied, form, charter, config.engine, config.seed) | meta)
+
+
+def record_metadata(doc: Document, genre: str, pillars: list[str], form: str, charter: Charter, engine: str,
+                    seed: int) -> dict:
+    """The keys every raised record carries, whichever engine raised it (the raised-record contract)."""
+    return {
         "source_id": doc.id,
         "source": doc.metadata.get("source"),
         "title": doc.metadata.get("title"),
         "genre": genre,
         "offsets": doc.metadata.get("offsets"),
         "source_chars": len(doc.text),
-        "pillars": applied,
+        "pillars": pillars,
         "form": form,
         "charter_hash": charter.hash,
-        "engine": config.engine,
-        "seed": config.seed,
-        **meta,
+        "engine": engine,
+        "seed": seed,
     }
-    return Document(text=text, id=doc.id, metadata=metadata)

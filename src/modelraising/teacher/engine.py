@@ -41,7 +41,7 @@ from modelraising.charter import Charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import values
-from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document
+from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
 from modelraising.raising.perspective import Person, pick_person
 from modelraising.raising.runner import DETECT_BATCH, _worker_context, drop_record, open_chunk, publish_chunk
 from modelraising.raising.values import ValueHit
@@ -219,21 +219,8 @@ class TeacherEngine:
         meta["templates"] = {task: f"teacher/{task}" for task in answers}
         if partner is not None:  # the template engine's keys: experience names its "teacher", social its "partner"
             meta["teacher" if form == "experience" else "partner"] = partner.name
-        metadata = {
-            "source_id": doc.id,
-            "source": doc.metadata.get("source"),
-            "title": doc.metadata.get("title"),
-            "genre": genre,
-            "offsets": doc.metadata.get("offsets"),
-            "source_chars": len(doc.text),
-            "pillars": applied,
-            "form": form,
-            "charter_hash": self.charter.hash,
-            "engine": "teacher",
-            "seed": self.config.seed,
-            **meta,
-            "llm": self._teacher_meta(spent),
-        }
+        metadata = (record_metadata(doc, genre, applied, form, self.charter, "teacher", self.config.seed)
+                    | meta | {"llm": self._teacher_meta(spent)})
         return Document(text="\n\n".join(p for p in (body, reflection) if p), id=doc.id, metadata=metadata)
 
     def _fallback(self, doc: Document, hit: ValueHit | None, failure: TaskFailed, spent: dict[str, Spent]) -> Document:
