@@ -43,3 +43,15 @@ def shared_corpus() -> Path:
 @pytest.fixture(scope="session")
 def starter() -> Path:
     return STARTER
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray instance with 2 CPUs for the session (started on first use, a few seconds)."""
+    import ray
+
+    from modelraising.ray_executor import init_ray
+
+    init_ray(num_cpus=2)
+    yield
+    ray.shutdown()

@@ -129,7 +129,10 @@ def raise_(
     engine: Annotated[Optional[str], typer.Option(help="Raising engine: template (offline) or teacher (an LLM; see --teacher-*).")] = None,
     mix: Annotated[Optional[str], typer.Option(help="Form mix, e.g. experience=0.3,social=0.3,plain=0.4.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (output identical to 1).")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (output identical to 1) [default: 1]; with --executor ray, tasks at once [default: every CPU of the cluster].")] = None,
+    executor: Annotated[str, typer.Option(help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this machine).")] = None,
+    output_format: Annotated[Optional[str], typer.Option(help="raised-*.jsonl or raised-*.parquet [default: jsonl; parquet with --executor ray].")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Raise only the first N documents.")] = None,
     value_tags: Annotated[Optional[bool], typer.Option("--value-tags/--no-value-tags", help="Tag value-relevant spans.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="Override the charter's harmful-content policy.")] = None,
@@ -174,7 +177,14 @@ def raise_(
         "min_judge_score": min_judge_score, "cache": str(teacher_cache) if teacher_cache else None,
     }
     teacher_flags = {k: v for k, v in teacher_flags.items() if v is not None}
+    from modelraising.executor import ExecutorError, check_executor
+
+    try:
+        workers = check_executor(executor, ray_address, workers)
+    except ExecutorError as exc:
+        fail(str(exc))
     overrides = {
+        "output_format": output_format or ("parquet" if executor == "ray" else None),
         "pillars": pillars.split(",") if pillars else None,
         "engine": engine,
         "seed": seed,
@@ -206,7 +216,7 @@ def raise_(
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
-                                progress=not _State.quiet)
+                                progress=not _State.quiet, executor=executor, ray_address=ray_address)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:

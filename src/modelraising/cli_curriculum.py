@@ -54,7 +54,9 @@ def curriculum(
     reference_model: Annotated[Optional[Path], typer.Option(help="Local HF causal LM dir: adds its per-token loss.")] = None,
     format: Annotated[Optional[str], typer.Option("--format", help="jsonl (default) | parquet.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with any curriculum option (ranges too); flags override.")] = None,
-    workers: Annotated[int, typer.Option(help="Scoring processes (output identical to 1).")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="Scoring processes (output identical to 1) [default: 1]; with --executor ray, tasks at once [default: every CPU of the cluster].")] = None,
+    executor: Annotated[str, typer.Option(help="Where scoring runs: local (processes on this machine) or ray (Ray Data).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
 ) -> None:
     """Score difficulty, assign charter stages and write the raised records in curriculum order."""
@@ -64,6 +66,7 @@ def curriculum(
 
     if not raised.is_dir():
         _fail(f"--raised {raised}: not a directory")
+    workers = _workers(executor, ray_address, workers)
     charter_path = charter or default_charter_path()
     try:
         load_charter(charter_path)
@@ -85,7 +88,7 @@ def curriculum(
         _fail("invalid option", _config_problems(exc))
     try:
         manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,
-                                  progress=not _quiet())
+                                  progress=not _quiet(), executor=executor, ray_address=ray_address)
     except CurriculumError as exc:
         _fail(str(exc))
     if not _quiet():
@@ -106,6 +109,9 @@ def tokenize(
     tokenizer: Annotated[Optional[Path], typer.Option(help="Reuse this tokenizer dir instead of training one.")] = None,
     val_fraction: Annotated[float, typer.Option(help="Held-out share of documents (by id hash).")] = 0.01,
     shard_tokens: Annotated[int, typer.Option(help="Tokens per shard file.")] = 2**24,
+    workers: Annotated[Optional[int], typer.Option(help="Encode input files in this many processes first (output identical to 1) [default: 1]; with --executor ray, tasks at once [default: every CPU of the cluster].")] = None,
+    executor: Annotated[str, typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here.")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
 ) -> None:
     """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
@@ -115,13 +121,15 @@ def tokenize(
         _fail(f"--corpus {corpus}: not a directory")
     if tokenizer is not None and not tokenizer.exists():
         _fail(f"--tokenizer {tokenizer}: not found")
+    workers = _workers(executor, ray_address, workers)
     try:
         run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens)
     except ValueError as exc:
         _fail("invalid option", _config_problems(exc))
     try:
         manifest = tokenize_corpus(corpus, out, run_config, tokenizer=tokenizer, overwrite=overwrite,
-                                   progress=not _quiet())
+                                   progress=not _quiet(), workers=workers, executor=executor,
+                                   ray_address=ray_address)
     except TokenizeError as exc:
         _fail(str(exc))
     if not _quiet():
@@ -131,6 +139,15 @@ def tokenize(
             f"{c['shards']} shards), {c['val_documents']:,} held out ({c['val_tokens']:,} tokens), "
             f"{c['rejects']:,} rejects; vocabulary {manifest['tokenizer']['vocab_size']:,}"
         )
+
+
+def _workers(executor: str, ray_address: str | None, workers: int | None) -> int:
+    from modelraising.executor import ExecutorError, check_executor
+
+    try:
+        return check_executor(executor, ray_address, workers)
+    except ExecutorError as exc:
+        _fail(str(exc))
 
 
 def register(app: typer.Typer) -> None:

@@ -42,6 +42,9 @@ class TeacherConfig(BaseModel):
     max_tries: int = Field(5, ge=1, le=50, description="HTTP attempts per request (429, 5xx, timeouts, cut connections).")
     backoff_base: float = Field(1.0, ge=0, description="First backoff in seconds; doubles per try, full jitter.")
     backoff_max: float = Field(60.0, ge=0, description="Longest backoff (and longest Retry-After honoured) in seconds.")
+    endpoint_cooldown: float = Field(5.0, ge=0, description=(
+        "Seconds a failing endpoint stays out of the rotation (doubling while it keeps failing, at most "
+        "backoff_max) when there are several url."))
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
     max_tokens: int = Field(2048, ge=16)
@@ -74,7 +77,7 @@ class TeacherConfig(BaseModel):
 
     # Operational fields: they do not change what is asked or accepted, so a resumed run may change them.
     OPERATIONAL: ClassVar[tuple[str, ...]] = ("url", "api_key_env", "concurrency", "rpm", "timeout", "max_tries",
-                                    "backoff_base", "backoff_max", "prompts", "cache")
+                                    "backoff_base", "backoff_max", "endpoint_cooldown", "prompts", "cache")
 
     def fingerprint_fields(self) -> dict:
         """The fields that change the output (the prompts enter by their version hash, not their path)."""
@@ -98,6 +101,8 @@ class RaiseConfig(BaseModel):
     policy: Literal["reflect", "recontextualize", "drop"] | None = None
     chunk_size: int = Field(default=1000, ge=1, le=100_000)
     limit: int | None = Field(default=None, ge=1)
+    output_format: Literal["jsonl", "parquet"] = Field(default="jsonl", description=(
+        "raised-*.jsonl, or raised-*.parquet (columns id, text, metadata as JSON; the Ray executor's default)."))
     teacher: TeacherConfig | None = None
 
     @model_validator(mode="after")
@@ -108,10 +113,13 @@ class RaiseConfig(BaseModel):
         return self
 
     def to_dict(self) -> dict:
-        """The config as JSON data; ``teacher`` only when set, so template runs hash as they always did."""
+        """The config as JSON data; ``teacher`` only when set and ``output_format`` only when not the
+        default, so earlier runs hash as they always did."""
         data = self.model_dump(mode="json")
         if data.get("teacher") is None:
             data.pop("teacher", None)
+        if data["output_format"] == "jsonl":
+            data.pop("output_format")
         return data
 
     @field_validator("pillars")

@@ -32,7 +32,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -537,10 +537,23 @@ def encode_documents(tok, texts: list[str], eot: int, dtype: np.dtype) -> tuple[
     return flat, bounds
 
 
+def _tags_in(texts: Iterable[str]) -> set[str]:
+    return {t for text in texts if "<|" in text for t in _CHARTER_TAG.findall(text)}
+
+
+def _encode_stream(files: list[Path], start: int, tok, eot: int, dtype: np.dtype, config: TokenizeConfig):
+    """(entries, flat tokens, document bounds, charter tags) per batch, encoded here as they are read."""
+    for batch in prefetch(_batches(iter_corpus(files, start=start), config)):
+        texts = [e.doc.text for e in batch if e.doc is not None]
+        flat, bounds = encode_documents(tok, texts, eot, dtype) if texts else (None, None)
+        yield batch, flat, bounds, _tags_in(texts)
+
+
 def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: TokenizeConfig,
-                 progress: bool) -> tuple[Resume, set[str]]:
+                 progress: bool, encoded: list[Path] | None = None) -> tuple[Resume, set[str]]:
     """Encode the corpus in order into shards, continuing after the last complete shard; also returns
-    the charter tags met (to warn when a reused tokenizer lacks one)."""
+    the charter tags met (to warn when a reused tokenizer lacks one). With ``encoded`` (one file per
+    input file, from :func:`encode_files`), the tokens come from there and are only assembled here."""
     resume = resume_point(out)
     if resume.decided:
         split = Split(config.val_fraction, decided=True, fallback_id=resume.fallback_id)
@@ -553,11 +566,12 @@ def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: T
     writer = ShardWriter(out, dtype, config.shard_tokens, resume, split)
     tags: set[str] = set()
     total = sum(_count(p) for p in files)
-    bar = tqdm(total=total, initial=min(resume.record, total), desc="encode", unit="doc", disable=not progress,
-               dynamic_ncols=True)
-    for batch in prefetch(_batches(iter_corpus(files, start=resume.record), config)):
-        docs = [e for e in batch if e.doc is not None]
-        flat, bounds = encode_documents(tok, [e.doc.text for e in docs], eot, dtype) if docs else (None, None)
+    bar = tqdm(total=total, initial=min(resume.record, total), desc="encode" if encoded is None else "assemble",
+               unit="doc", disable=not progress, dynamic_ncols=True)
+    stream = (_encode_stream(files, resume.record, tok, eot, dtype, config) if encoded is None
+              else _encoded_stream(encoded, resume.record))
+    for batch, flat, bounds, batch_tags in stream:
+        tags |= batch_tags
         k = 0
         for entry in batch:
             if entry.doc is None:
@@ -565,8 +579,6 @@ def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: T
                 continue
             tokens = flat[bounds[k] : bounds[k + 1]]
             k += 1
-            if "<|" in entry.doc.text:
-                tags.update(_CHARTER_TAG.findall(entry.doc.text))
             for is_val, e, t in split.push(entry, tokens):
                 _route(writer, is_val, e, t, resume)
         bar.update(len(batch))
@@ -583,6 +595,108 @@ def _route(writer: ShardWriter, is_val: bool, entry: Entry, tokens: np.ndarray, 
         writer.add_val(entry.doc.id, tokens)
     else:
         writer.add_train(entry, tokens, resume.skip if entry.index == resume.record else 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Encoding in parallel (local processes or Ray Data): every input file is encoded on its own into
+# ``.state/encoded``; the sequential pass above then only packs the tokens into shards in order, so the
+# shards, the split and the index are the same bytes as a single-process run.
+
+
+@dataclass
+class EncodeTask:
+    file_index: int
+    path: str
+    start: int  # stream index of the file's first record
+    tokenizer: str  # the run's tokenizer.json
+    tokenizer_sha: str
+    target: str  # .state/encoded/enc-NNNNN (.npy for the tokens, .json for the records)
+    config: dict
+
+
+_TOKENIZERS: dict[str, Any] = {}
+
+
+def encode_file(task: EncodeTask) -> int:
+    """Encode one input file: its tokens (each document + ``eot``) and, per record, what the shard
+    writer needs (id, stage, or the reject). Written atomically, the record list last."""
+    config = TokenizeConfig.model_validate(task.config)
+    if task.tokenizer_sha not in _TOKENIZERS:
+        _TOKENIZERS.clear()
+        _TOKENIZERS[task.tokenizer_sha] = load_tokenizer(task.tokenizer)
+    tok = _TOKENIZERS[task.tokenizer_sha]
+    dtype, eot = token_dtype(tok.get_vocab_size()), tok.token_to_id(END_OF_TEXT)
+    path = Path(task.path)
+    reader = _parquet_entries if path.suffix == ".parquet" else _jsonl_entries
+    parts, lengths, records, tags = [], [], [], set()
+    for batch in _batches(reader(path, task.start, 0), config):
+        texts = [e.doc.text for e in batch if e.doc is not None]
+        if texts:
+            flat, bounds = encode_documents(tok, texts, eot, dtype)
+            parts.append(flat)
+            lengths.append(np.diff(bounds))
+            tags |= _tags_in(texts)
+        for e in batch:
+            doc = e.doc
+            records.append([e.index, doc.id, e.stage_index, e.stage, len(doc.text)] if doc else
+                           [e.index, None, e.location, e.reason, e.preview])
+    flat = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    target = Path(task.target)
+    atomic_write_bytes(target.with_suffix(".npy"), _npy_bytes(flat))
+    atomic_write_json(target.with_suffix(".json"), {"tokenizer_sha": task.tokenizer_sha, "records": records,
+                                                    "lengths": np.concatenate(lengths).tolist() if lengths else [],
+                                                    "tags": sorted(tags)})
+    return len(records)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
+def encode_files(files: list[Path], out: Path, config: TokenizeConfig, workers: int, executor: str,
+                 ray_address: str | None, progress: bool) -> list[Path]:
+    """Encode every input file not already encoded with this tokenizer; returns the targets in order."""
+    from modelraising.executor import map_unordered
+
+    state = out / ".state" / "encoded"
+    state.mkdir(parents=True, exist_ok=True)
+    sha = sha256_file(out / "tokenizer.json")
+    tasks, start = [], 0
+    for i, path in enumerate(files):
+        tasks.append(EncodeTask(i, str(path), start, str(out / "tokenizer.json"), sha, str(state / f"enc-{i:05d}"),
+                                config.model_dump()))
+        start += _count(path)
+    todo = [t for t in tasks if not _encoded_ok(Path(t.target), sha)]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="encode files", unit="file",
+               disable=not progress, dynamic_ncols=True)
+    for _ in map_unordered(encode_file, todo, workers, executor=executor, ray_address=ray_address):
+        bar.update(1)
+    bar.close()
+    return [Path(t.target) for t in tasks]
+
+
+def _encoded_ok(target: Path, sha: str) -> bool:
+    meta = target.with_suffix(".json")
+    return meta.exists() and json.loads(meta.read_text())["tokenizer_sha"] == sha
+
+
+def _encoded_stream(targets: list[Path], start: int):
+    """The per-file encodings as batches for :func:`write_shards`, from record ``start`` on."""
+    for target in targets:
+        meta = json.loads(target.with_suffix(".json").read_text())
+        records = [r for r in meta["records"] if r[0] >= start]
+        if not records:
+            continue
+        skipped = sum(1 for r in meta["records"] if r[0] < start and r[1] is not None)
+        bounds = np.concatenate([[0], np.cumsum(meta["lengths"])]).astype(np.int64)[skipped:]
+        flat = np.load(target.with_suffix(".npy"), mmap_mode="r")
+        entries = [Entry(r[0], Document(text="", id=r[1], metadata={"stage_index": r[2], "stage": r[3]}), "")
+                   if r[1] is not None else Entry(r[0], None, r[2], r[3], r[4]) for r in records]
+        yield entries, flat, bounds, set(meta["tags"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -714,8 +828,14 @@ def tokenize_corpus(
     tokenizer: str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    workers: int = 1,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> dict:
-    """Train (or reuse) a tokenizer and write the corpus as shards into ``out_dir``; returns the manifest."""
+    """Train (or reuse) a tokenizer and write the corpus as shards into ``out_dir``; returns the manifest.
+
+    ``workers > 1`` or ``executor="ray"``: every input file is encoded in parallel first (local processes
+    or Ray Data tasks), then the shards are assembled in order; the output is the same bytes."""
     started = time.perf_counter()
     corpus, out = Path(corpus_dir), Path(out_dir)
     reuse = Path(tokenizer) if tokenizer else None
@@ -733,7 +853,10 @@ def tokenize_corpus(
 
     tok, trained, plan = prepare_tokenizer(files, out, config, reuse, progress)
     encode_started = time.perf_counter()
-    resume, tags = write_shards(files, plan, tok, out, config, progress)
+    encoded = None
+    if workers > 1 or executor == "ray":
+        encoded = encode_files(files, out, config, workers, executor, ray_address, progress)
+    resume, tags = write_shards(files, plan, tok, out, config, progress, encoded)
     encode_s = time.perf_counter() - encode_started
     dtype, eot = token_dtype(tok.get_vocab_size()), tok.token_to_id(END_OF_TEXT)
     index, n_rejects = finish(out, dtype, eot, tok.get_vocab_size(), config, corpus, corpus_manifest, trained, reuse)
@@ -755,7 +878,8 @@ def tokenize_corpus(
                       "sha256": index["tokenizer"]["sha256"]},
         "counts": counts,
         "versions": _versions(),
-        "run": {"elapsed_s": round(elapsed, 3), "encode_s": round(encode_s, 3),
+        "run": {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3),
+                "encode_s": round(encode_s, 3),
                 "resumed_from_shard": resume.shard,
                 "tokens_per_s": (round((counts["train_tokens"] + counts["val_tokens"]) / encode_s)
                                  if encode_s else None)},

@@ -108,6 +108,32 @@ def test_several_endpoints_share_the_work(server, tmp_path):
         assert server.snapshot()["requests"] == other.snapshot()["requests"] == 5  # round-robin
 
 
+def test_a_failing_endpoint_is_taken_out_and_tried_again_later(server, tmp_path):
+    from modelraising.teacher.server import ScriptedServer
+
+    with ScriptedServer(Script(faults=[Fault("503", times=999)])) as broken:
+        async def main():
+            cfg = TeacherConfig(url=[server.url, broken.url], model="scripted", timeout=5, max_tries=4,
+                                backoff_base=0.01, backoff_max=60, concurrency=2, endpoint_cooldown=0.5)
+            client = TeacherClient(cfg, RequestCache(tmp_path / "cache.sqlite"), "v1")
+            try:
+                first = await asyncio.gather(*(client.complete(msgs(f"Line {i}.")) for i in range(20)))
+                during = broken.snapshot()["requests"]
+                broken.set_script(Script())  # the endpoint recovers ...
+                await asyncio.sleep(0.6)  # ... and its cooldown runs out: it is tried again
+                later = await asyncio.gather(*(client.complete(msgs(f"Later {i}.")) for i in range(6)))
+            finally:
+                await client.aclose()
+            return first + later, during, client.stats
+
+        results, during, stats = asyncio.run(main())
+        assert len(results) == 26 and all("Line" in r.text or "Later" in r.text for r in results)
+        # Round-robin alone would send the broken endpoint half of ~20 tries; taken out, it got one.
+        assert during == 1 and stats.taken_out == {broken.url: 1}
+        assert stats.to_dict()["endpoints_taken_out"] == {broken.url: 1}
+        assert broken.snapshot()["requests"] >= 1 + 2  # back in the rotation: it served again
+
+
 def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after(tmp_path):
     async def delays():
         cfg = TeacherConfig(url="http://127.0.0.1:9/v1", model="m", backoff_base=0.5, backoff_max=3.0)

@@ -39,12 +39,13 @@ from modelraising.curriculum.features import REFERENCE_FEATURE, document_feature
 from modelraising.curriculum.order import Sequence, order_documents
 from modelraising.curriculum.plot import plot_difficulty
 from modelraising.document import Document
-from modelraising.executor import map_unordered
+from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file, sha256_json
+from modelraising.records import read_records
 
 log = logging.getLogger(__name__)
 
-RAISED_GLOB = "raised-*.jsonl"
+RAISED_GLOBS = ("raised-*.jsonl", "raised-*.parquet")
 CURRICULUM_FORMAT = "modelraising-curriculum/1"
 DIFFICULTY_DECIMALS = 6
 
@@ -58,13 +59,40 @@ class CurriculumError(Exception):
 
 
 def raised_files(raised_dir: Path) -> list[Path]:
+    """The raised files of one run: all JSONL or all Parquet (``raise --output-format``), in name order."""
     if not raised_dir.is_dir():
         raise CurriculumError(f"--raised {raised_dir}: not a directory")
-    files = sorted(raised_dir.glob(RAISED_GLOB))
-    if not files:
-        raise CurriculumError(f"--raised {raised_dir}: no {RAISED_GLOB} files "
+    jsonl, parquet = (sorted(raised_dir.glob(g)) for g in RAISED_GLOBS)
+    if jsonl and parquet:
+        raise CurriculumError(f"--raised {raised_dir}: holds both raised-*.jsonl and raised-*.parquet; "
+                              "keep the files of one run only")
+    if not (jsonl or parquet):
+        raise CurriculumError(f"--raised {raised_dir}: no raised-*.jsonl or raised-*.parquet files "
                               "(is it the output of `modelraising raise`?)")
-    return files
+    return jsonl or parquet
+
+
+def spool_task(task: tuple[str, str]) -> str:
+    """Copy one Parquet file of raised records to JSON lines (atomically), so that scoring and the
+    ordered writer read records back by byte offset, as they do for JSONL input."""
+    src, dst = task
+    lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in read_records(src))
+    atomic_write_text(Path(dst), "".join(lines))
+    return dst
+
+
+def spool_parquet(files: list[Path], state: Path, workers: int, executor: ExecutorKind,
+                  ray_address: str | None) -> list[Path]:
+    """JSON-lines copies of Parquet inputs under ``.state/spool`` (made once; JSONL inputs pass through)."""
+    if not files or files[0].suffix != ".parquet":
+        return files
+    spool = state / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    targets = [spool / f"{p.name}.jsonl" for p in files]
+    todo = [(str(p), str(t)) for p, t in zip(files, targets) if not t.exists()]
+    for _ in map_unordered(spool_task, todo, workers, executor=executor, ray_address=ray_address):
+        pass
+    return targets
 
 
 def line_starts(path: Path, block: int = 1 << 24) -> np.ndarray:
@@ -203,7 +231,8 @@ def _tasks(files: list[Path], line_index: list[np.ndarray], state: Path, config:
 
 
 def score_corpus(
-    files: list[Path], out: Path, config: CurriculumConfig, workers: int, progress: bool
+    files: list[Path], out: Path, config: CurriculumConfig, workers: int, progress: bool,
+    executor: ExecutorKind = "local", ray_address: str | None = None,
 ) -> tuple[Table, list[Path]]:
     """Score every chunk not already scored; return the table and the reject files in input order."""
     state = out / ".state"
@@ -213,7 +242,7 @@ def score_corpus(
     todo = [t for t in tasks if not _chunk_state(state, t.file_index, t.chunk_index)[0].exists()]
     bar = tqdm(total=total, desc="score", unit="doc", disable=not progress, dynamic_ncols=True)
     bar.update(total - sum(len(t.line_offsets) - 1 for t in todo))  # chunks scored by an earlier attempt
-    for _, _, n in map_unordered(score_chunk, todo, workers):
+    for _, _, n in map_unordered(score_chunk, todo, workers, executor=executor, ray_address=ray_address):
         bar.update(n)
     bar.close()
 
@@ -419,8 +448,13 @@ def run_curriculum(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
+    executor: ExecutorKind = "local",
+    ray_address: str | None = None,
 ) -> dict:
-    """Score, stage and order a raised corpus into ``out_dir``; returns the manifest."""
+    """Score, stage and order a raised corpus into ``out_dir``; returns the manifest.
+
+    ``executor="ray"`` scores the chunks with Ray Data (``workers`` at once, 0: every CPU of the
+    cluster); the output is the same. Parquet input is spooled to JSON lines first (``.state/spool``)."""
     started = time.perf_counter()
     raised_dir, out = Path(raised_dir), Path(out_dir)
     files = raised_files(raised_dir)
@@ -433,7 +467,8 @@ def run_curriculum(
                                "inputs": [i["sha256"] for i in inputs], "syllables": syllable_source()})
     _prepare_out_dir(out, fingerprint, overwrite)
 
-    table, reject_files = score_corpus(files, out, config, workers, progress)
+    files = spool_parquet(files, out / ".state", workers, executor, ray_address)
+    table, reject_files = score_corpus(files, out, config, workers, progress, executor, ray_address)
     scored = time.perf_counter()
     if not len(table.offset):
         raise CurriculumError(f"--raised {raised_dir}: no usable documents (see {out / '.state'} rejects)")
@@ -466,7 +501,7 @@ def run_curriculum(
         "stages": stages,
         "outputs": outputs,
         "versions": _versions(),
-        "run": {"workers": workers, "elapsed_s": round(elapsed, 3), "score_s": round(scored - started, 3),
+        "run": {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3), "score_s": round(scored - started, 3),
                 "write_s": round(written - scored, 3),
                 "docs_per_s": round(counts["documents"] / elapsed, 2) if elapsed else None},
     }

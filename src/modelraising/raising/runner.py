@@ -3,14 +3,20 @@
 Layout of the output directory::
 
     raised-00000.jsonl ...   one file per chunk of ``chunk_size`` source documents, in source order
+                             (raised-00000.parquet ... with ``output_format: parquet``)
     rejects.jsonl            unreadable input and policy drops, each with a reason
     manifest.json            config, counts, charter hash, input hashes, versions
-    .state/                  run fingerprint, finished-chunk stats, partial files of unfinished chunks
+    .state/                  run fingerprint, finished-chunk stats, partial files of unfinished chunks,
+                             and with the Ray executor input/: the chunks as input shards
 
 Chunks are fixed by the input order, not by the number of workers, and every document draws from
 its own seeded generator, so ``--workers N`` and a resumed run give the same bytes as one
 uninterrupted single-process run. A chunk in progress is appended to document by document; after a
 kill, its complete lines are kept and the rest is redone.
+
+With ``executor="ray"`` the driver first cuts the sources into input shards (Parquet, one per chunk,
+under ``.state/input``; a restarted job that finds them all skips reading the sources), then Ray Data
+maps the same chunk function over the shards' paths (:mod:`modelraising.ray_executor`).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import modelraising
 from modelraising.charter import Charter, load_charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
-from modelraising.executor import map_unordered
+from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import (
     atomic_write_json,
     read_complete_lines,
@@ -40,6 +46,7 @@ from modelraising.io import (
     sha256_json,
 )
 from modelraising.raising.compose import Dropped, raise_document
+from modelraising.records import read_records, write_jsonl_lines, write_records
 from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources, resolve_genre
 
 log = logging.getLogger(__name__)
@@ -57,6 +64,11 @@ class ChunkTask:
     out_dir: str
     charter_path: str
     config: dict
+    input_path: str | None = None  # the Ray executor's input shard (then ``docs`` is empty)
+
+    def documents(self) -> list[Document]:
+        rows = self.docs if self.input_path is None else read_records(self.input_path)
+        return [Document.from_dict(d) for d in rows]
 
 
 @dataclass
@@ -164,10 +176,10 @@ def _worker_context(charter_path: str, config: RaiseConfig) -> tuple[Charter, ob
     return _CONTEXT[key]
 
 
-def _chunk_paths(out_dir: Path, index: int) -> dict[str, Path]:
+def _chunk_paths(out_dir: Path, index: int, fmt: str = "jsonl") -> dict[str, Path]:
     state = out_dir / ".state"
     return {
-        "final": out_dir / f"raised-{index:05d}.jsonl",
+        "final": out_dir / f"raised-{index:05d}.{fmt}",
         "partial": state / f"raised-{index:05d}.jsonl.partial",
         "rejects": state / f"rejects-{index:05d}.jsonl",
         "rejects_partial": state / f"rejects-{index:05d}.jsonl.partial",
@@ -179,9 +191,16 @@ def open_chunk(task: ChunkTask, *, resolve: bool = True) -> tuple[dict[str, Path
     """Paths, stats of the documents already written by an earlier, killed attempt, where to go on,
     and the chunk's documents (shared by the template and teacher engines; ``resolve=False`` leaves
     the genre of tabular records to the caller, ``resolve_genre``)."""
-    paths = _chunk_paths(Path(task.out_dir), task.index)
+    paths = _chunk_paths(Path(task.out_dir), task.index, task.config.get("output_format", "jsonl"))
     if paths["final"].exists():  # killed between publishing the chunk and recording its stats
-        os.replace(paths["final"], paths["partial"])
+        if paths["final"].suffix == ".parquet":
+            tmp = paths["partial"].with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in read_records(paths["final"])),
+                           encoding="utf-8")
+            os.replace(tmp, paths["partial"])
+            paths["final"].unlink()
+        else:
+            os.replace(paths["final"], paths["partial"])
     if paths["rejects"].exists():
         os.replace(paths["rejects"], paths["rejects_partial"])
 
@@ -193,14 +212,19 @@ def open_chunk(task: ChunkTask, *, resolve: bool = True) -> tuple[dict[str, Path
         stats.add_raised(record["text"], record["metadata"])
     for line in dropped:
         stats.add_dropped(json.loads(line))
-    docs = [Document.from_dict(d) for d in task.docs]
+    docs = task.documents()
     return paths, stats, len(kept) + len(dropped), [resolve_genre(d) for d in docs] if resolve else docs
 
 
 def publish_chunk(paths: dict[str, Path], stats: ChunkStats) -> None:
     """Rename a finished chunk into place, then record its stats (a rerun skips it from then on)."""
     os.replace(paths["rejects_partial"], paths["rejects"])
-    os.replace(paths["partial"], paths["final"])
+    if paths["final"].suffix == ".parquet":
+        with open(paths["partial"], encoding="utf-8") as f:
+            write_jsonl_lines(paths["final"], f)
+        paths["partial"].unlink()
+    else:
+        os.replace(paths["partial"], paths["final"])
     atomic_write_json(paths["stats"], asdict(stats))
 
 
@@ -273,7 +297,7 @@ def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
                     "use a new --out, or --overwrite to discard it"
                 )
             clear_outputs(out)
-    elif any(out.glob("raised-*.jsonl")) and not overwrite:
+    elif _raised_files(out) and not overwrite:
         raise RaiseError(f"{out} already holds raised files from an unknown run; use a new --out or --overwrite")
     elif overwrite:
         clear_outputs(out)
@@ -281,45 +305,89 @@ def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
     atomic_write_json(state_file, {"fingerprint": fingerprint})
 
 
+def _raised_files(out: Path) -> list[Path]:
+    return [*out.glob("raised-*.jsonl"), *out.glob("raised-*.parquet")]
+
+
 def clear_outputs(out: Path) -> None:
-    for path in [*out.glob("raised-*.jsonl"), out / "manifest.json", out / "rejects.jsonl"]:
+    for path in [*_raised_files(out), out / "manifest.json", out / "rejects.jsonl"]:
         path.unlink(missing_ok=True)
     shutil.rmtree(out / ".state", ignore_errors=True)
 
 
-def _chunks(
-    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
-    source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
-) -> Iterator[ChunkTask]:
-    """Cut the source stream into fixed chunks; finished chunks are counted, not re-sent."""
+def _cut_chunks(
+    specs: list[SourceSpec], config: RaiseConfig, source_stats: SourceStats, source_rejects
+) -> Iterator[tuple[int, list[dict]]]:
+    """The source stream cut into fixed chunks of ``chunk_size`` documents, numbered in input order.
+    Genres of tabular records are decided in the workers: the reading process stays light."""
     docs: list[dict] = []
     index, taken = 0, 0
-
-    def flush() -> ChunkTask | None:
-        nonlocal docs, index
-        task = None
-        stats_path = _chunk_paths(out, index)["stats"]
-        if stats_path.exists():
-            finished[index] = ChunkStats(**json.loads(stats_path.read_text()))
-            bar.update(len(docs))
-        else:
-            task = ChunkTask(index, docs, str(out), charter_path, config.to_dict())
-        docs, index = [], index + 1
-        return task
-
-    # Genres of tabular records are decided in the workers: the reading process stays light.
     for item in read_sources(specs, source_stats, defer_genre=True):
         if isinstance(item, Reject):
             source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
             continue
         docs.append({"id": item.id, "text": item.text, "metadata": item.metadata})
         taken += 1
-        if len(docs) == config.chunk_size and (task := flush()):
-            yield task
+        if len(docs) == config.chunk_size:
+            yield index, docs
+            docs, index = [], index + 1
         if config.limit and taken >= config.limit:
             break
-    if docs and (task := flush()):
-        yield task
+    if docs:
+        yield index, docs
+
+
+def _finished(out: Path, index: int) -> ChunkStats | None:
+    stats_path = _chunk_paths(out, index)["stats"]
+    return ChunkStats(**json.loads(stats_path.read_text())) if stats_path.exists() else None
+
+
+def _chunks(
+    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
+    source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
+) -> Iterator[ChunkTask]:
+    """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent."""
+    for index, docs in _cut_chunks(specs, config, source_stats, source_rejects):
+        if (stats := _finished(out, index)) is not None:
+            finished[index] = stats
+            bar.update(len(docs))
+        else:
+            yield ChunkTask(index, docs, str(out), charter_path, config.to_dict())
+
+
+def stage_inputs(
+    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
+    finished: dict[int, ChunkStats], bar: tqdm,
+) -> tuple[list[ChunkTask], dict]:
+    """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
+    return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
+    restarted job reads no source again and skips every chunk already published."""
+    input_dir = out / ".state" / "input"
+    complete = input_dir / "complete.json"
+    if complete.exists():
+        staged = json.loads(complete.read_text())
+    else:
+        input_dir.mkdir(parents=True, exist_ok=True)
+        source_stats = SourceStats()
+        chunks = []
+        with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
+            for index, docs in tqdm(_cut_chunks(specs, config, source_stats, source_rejects), desc="shard input",
+                                    unit="chunk", disable=bar.disable, dynamic_ncols=True, leave=False):
+                shard = input_dir / f"input-{index:05d}.parquet"
+                if _finished(out, index) is None and not shard.exists():
+                    write_records(shard, docs)
+                chunks.append([index, len(docs)])
+        staged = {"chunks": chunks, "sources": source_stats.to_dict()}
+        atomic_write_json(complete, staged)
+    tasks = []
+    for index, n_docs in staged["chunks"]:
+        if (stats := _finished(out, index)) is not None:
+            finished[index] = stats
+            bar.update(n_docs)
+        else:
+            shard = str(input_dir / f"input-{index:05d}.parquet")
+            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(), input_path=shard))
+    return tasks, staged["sources"]
 
 
 def raise_corpus(
@@ -331,52 +399,103 @@ def raise_corpus(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = True,
+    executor: ExecutorKind = "local",
+    ray_address: str | None = None,
 ) -> dict:
-    """Raise every passage of ``specs`` into ``out_dir``; returns the manifest."""
+    """Raise every passage of ``specs`` into ``out_dir``; returns the manifest.
+
+    ``executor="ray"``: Ray Data runs the chunks, ``workers`` at once (0: every CPU of the cluster);
+    the records are the same as with the local executor.
+    """
     started = time.perf_counter()
     charter = load_charter(charter_path)
     out = Path(out_dir)
     fingerprint, inputs = run_fingerprint(charter, specs, config)
     _prepare_out_dir(out, fingerprint, overwrite)
 
-    source_stats = SourceStats()
     finished: dict[int, ChunkStats] = {}
-    source_rejects_path = out / ".state" / "source-rejects.jsonl"
     bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
-    with open(source_rejects_path, "w", encoding="utf-8") as source_rejects:
-        tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar)
-        computed, fresh = 0, 0
-        teacher_run = None
-        if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
-            from modelraising.teacher.engine import raise_chunks
+    if executor == "ray":
+        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar)
+        results, teacher_run = _run_on_ray(tasks, config, workers, ray_address)
+        computed, fresh = _collect(results, finished, bar)
+    else:
+        source_stats = SourceStats()
+        with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
+            tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar)
+            teacher_run = None
+            if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
+                from modelraising.teacher.engine import raise_chunks
 
-            if workers > 1:
-                log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
-            results, teacher_run = raise_chunks(tasks, str(charter_path), config, bar)
-        else:
-            results = map_unordered(process_chunk, tasks, workers)
-        for index, stats, fresh_docs in results:
-            finished[index] = stats
-            computed += 1
-            fresh += fresh_docs
-            if teacher_run is None:  # the teacher engine moves the bar per document
-                bar.update(stats.documents)
+                if workers > 1:
+                    log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
+                results, teacher_run = raise_chunks(tasks, str(charter_path), config, bar)
+                computed, fresh = _collect(results, finished, None)  # the teacher engine moves the bar per document
+            else:
+                computed, fresh = _collect(map_unordered(process_chunk, tasks, workers), finished, bar)
+        sources = source_stats.to_dict()
     bar.close()
 
     total = ChunkStats()
     for index in sorted(finished):
         total.merge(finished[index])
-    n_rejects = _write_rejects(out, source_rejects_path, sorted(finished))
+    n_rejects = _write_rejects(out, out / ".state" / "source-rejects.jsonl", sorted(finished))
     elapsed = time.perf_counter() - started
-    manifest = _manifest(charter, charter_path, config, inputs, source_stats, total, n_rejects, sorted(finished))
-    manifest["run"] = {"workers": workers, "elapsed_s": round(elapsed, 3), "chunks_computed": computed,
-                       "chunks_reused": len(finished) - computed, "documents_computed": fresh,
+    manifest = _manifest(charter, charter_path, config, inputs, sources, total, n_rejects, sorted(finished))
+    manifest["run"] = {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3),
+                       "chunks_computed": computed, "chunks_reused": len(finished) - computed,
+                       "documents_computed": fresh,
                        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
     if teacher_run is not None:
         manifest["teacher"] = _teacher_manifest(total, teacher_run)
     atomic_write_json(out / "manifest.json", manifest)
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
     return manifest
+
+
+def _collect(results, finished: dict[int, ChunkStats], bar: tqdm | None) -> tuple[int, int]:
+    """Record each chunk's stats as it completes; returns (chunks computed, documents computed)."""
+    computed, fresh = 0, 0
+    for index, stats, fresh_docs in results:
+        finished[index] = stats
+        computed += 1
+        fresh += fresh_docs
+        if bar is not None:
+            bar.update(stats.documents)
+    return computed, fresh
+
+
+def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, address: str | None):
+    """Chunk results from Ray Data, and the teacher's request stats summed over the chunks (teacher engine)."""
+    if config.engine != "teacher":
+        return map_unordered(process_chunk, tasks, workers, executor="ray", ray_address=address), None
+    from modelraising.teacher.engine import raise_chunk_task
+
+    runs: list[dict] = []
+    results = []
+    for index, stats, fresh, run in map_unordered(raise_chunk_task, tasks, workers, executor="ray",
+                                                  ray_address=address):
+        results.append((index, stats, fresh))
+        runs.append(run)
+    return results, merge_teacher_runs(runs, config)
+
+
+def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
+    """One run summary from the per-chunk summaries of Ray workers: counters summed, peaks maxed."""
+    from modelraising.teacher.prompts import prompt_version
+
+    merged: dict = {"model": config.teacher.model, "prompt_version": prompt_version(config.teacher.prompts),
+                    "endpoints": len(config.teacher.url), "concurrency": config.teacher.concurrency,
+                    "rpm": config.teacher.rpm, "chunks": len(runs)}
+    retries: Counter = Counter()
+    for run in runs:
+        retries.update(run.get("retries", {}))
+        for key in ("requests_sent", "answers_received", "cache_hits", "requests_failed", "retries_total",
+                    "prompt_tokens_sent", "completion_tokens_received"):
+            merged[key] = merged.get(key, 0) + run.get(key, 0)
+        merged["max_in_flight"] = max(merged.get("max_in_flight", 0), run.get("max_in_flight", 0))
+    merged["retries"] = dict(sorted(retries.items()))
+    return merged
 
 
 def _teacher_manifest(total: ChunkStats, run: dict) -> dict:
@@ -421,14 +540,14 @@ def _versions() -> dict:
 
 
 def _manifest(
-    charter: Charter, charter_path, config: RaiseConfig, inputs: list[dict], source_stats: SourceStats,
+    charter: Charter, charter_path, config: RaiseConfig, inputs: list[dict], sources: dict,
     total: ChunkStats, n_rejects: int, chunk_indices: list[int],
 ) -> dict:
     stats = asdict(total)
-    rejects_by_reason = Counter(source_stats.to_dict().get("rejects_by_reason", {}))
+    rejects_by_reason = Counter(sources.get("rejects_by_reason", {}))
     rejects_by_reason.update(total.dropped_by_reason)
-    sources = source_stats.to_dict()
-    sources.pop("per_genre")  # tabular genres are decided in the workers: counts.per_genre has them all
+    sources = dict(sources)
+    sources.pop("per_genre", None)  # tabular genres are decided in the workers: counts.per_genre has them all
     return {
         "step": "raise",
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
@@ -440,7 +559,7 @@ def _manifest(
             "raised": total.raised,
             "dropped": total.dropped,
             "rejects": n_rejects,
-            "duplicates": source_stats.to_dict().get("duplicates", 0),
+            "duplicates": sources.get("duplicates", 0),
             "chars_in": total.chars_in,
             "chars_out": total.chars_out,
             "per_pillar": dict(sorted(stats["per_pillar"].items())),
@@ -449,6 +568,6 @@ def _manifest(
             "values_fired": dict(sorted(stats["values_fired"].items())),
         },
         "rejects_by_reason": dict(sorted(rejects_by_reason.items())),
-        "outputs": [f"raised-{i:05d}.jsonl" for i in chunk_indices],
+        "outputs": [f"raised-{i:05d}.{config.output_format}" for i in chunk_indices],
         "versions": _versions(),
     }

@@ -12,7 +12,10 @@
   back; 401, 403 and 404 stop the run, since every document would fail the same way).
 * **Cache**: answers are looked up before and committed right after each request (:mod:`.cache`).
   Identical requests in flight at the same time are sent once.
-* **Endpoints**: several ``url`` are used round-robin, one per try, so a retry can go elsewhere.
+* **Endpoints**: several ``url`` are used round-robin, one per try, so a retry can go elsewhere. An
+  endpoint whose try fails (timeout, cut connection, 429, 5xx) is taken out of the rotation for
+  ``endpoint_cooldown`` seconds (doubling while it keeps failing, at most ``backoff_max``) and then
+  tried again; when every endpoint is out, the one due back first is used.
 * **Speed**: the request goes through the client's own ``post`` with a ready JSON body and comes
   back as plain JSON (``cast_to=object``): the typed ``chat.completions.create`` spends about a
   millisecond per request transforming, copying and validating, which at hundreds of requests
@@ -80,12 +83,24 @@ class ClientStats:
     completion_tokens: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    taken_out: Counter = field(default_factory=Counter)  # endpoint URL -> times taken out of the rotation
 
     def to_dict(self) -> dict:
         return {"requests_sent": self.requests, "answers_received": self.answers, "cache_hits": self.cache_hits,
                 "requests_failed": self.failures, "retries": dict(sorted(self.retries.items())),
                 "retries_total": sum(self.retries.values()), "prompt_tokens_sent": self.prompt_tokens,
-                "completion_tokens_received": self.completion_tokens, "max_in_flight": self.max_in_flight}
+                "completion_tokens_received": self.completion_tokens, "max_in_flight": self.max_in_flight,
+                "endpoints_taken_out": dict(sorted(self.taken_out.items()))}
+
+
+@dataclass
+class Endpoint:
+    """One OpenAI-compatible server and its health: out of the rotation until ``down_until``."""
+
+    url: str
+    client: openai.AsyncOpenAI
+    down_until: float = 0.0
+    failures: int = 0  # consecutive failed tries
 
 
 class _Retry(Exception):
@@ -127,12 +142,12 @@ class TeacherClient:
         self.params = {"temperature": config.temperature, "top_p": config.top_p,
                        "max_tokens": config.max_tokens, "seed": seed}
         api_key = os.environ.get(config.api_key_env) or "EMPTY"  # local servers need none; the client needs a string
-        self._clients = [
-            openai.AsyncOpenAI(base_url=url, api_key=api_key, timeout=config.timeout, max_retries=0,
-                               http_client=_http_client(config))
+        self.endpoints = [
+            Endpoint(url, openai.AsyncOpenAI(base_url=url, api_key=api_key, timeout=config.timeout, max_retries=0,
+                                             http_client=_http_client(config)))
             for url in config.url
         ]
-        self._next_client = itertools.cycle(self._clients)
+        self._turn = itertools.count()
         self._slots = asyncio.Semaphore(config.concurrency)
         self._pace_lock = asyncio.Lock()
         self._next_start = 0.0
@@ -188,25 +203,55 @@ class TeacherClient:
     async def _try_once(self, messages: list[dict], task: str) -> CachedAnswer:
         async with self._slots:
             await self._pace()
+            endpoint = self._pick()
             self.stats.requests += 1
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
             try:
                 body = json.dumps({"model": self.config.model, "messages": messages, **self.params}, ensure_ascii=False)
-                response = await next(self._next_client).post(
+                response = await endpoint.client.post(
                     "/chat/completions", cast_to=object, content=body.encode("utf-8"),
                     options={"headers": _headers(task), "security": {"bearer_auth": True}},
                 )
             except openai.APIStatusError as exc:
-                raise _classify_status(exc) from None
+                failure = _classify_status(exc)
             except openai.APIConnectionError as exc:  # APITimeoutError included
-                raise _Retry(_transport_reason(exc)) from None
+                failure = _Retry(_transport_reason(exc))
             except (openai.APIResponseValidationError, ValueError):
-                raise _Retry("malformed") from None
+                failure = _Retry("malformed")
+            else:
+                failure = None
+                endpoint.failures = 0
             finally:
                 self.stats.in_flight -= 1
+        if failure is not None:
+            if isinstance(failure, _Retry) and failure.reason != "malformed":  # the endpoint, not the answer
+                self._take_out(endpoint)
+            raise failure
         await asyncio.sleep(0)  # the freed slot's next request leaves before this answer is processed
         return _answer_of(response)
+
+    def _pick(self) -> Endpoint:
+        """The next endpoint in the rotation that is not out; when all are out, the one due back first."""
+        now = time.monotonic()
+        n = len(self.endpoints)
+        for _ in range(n):
+            endpoint = self.endpoints[next(self._turn) % n]
+            if endpoint.down_until <= now:
+                return endpoint
+        return min(self.endpoints, key=lambda e: e.down_until)
+
+    def _take_out(self, endpoint: Endpoint) -> None:
+        """Out of the rotation for a cooldown that doubles while the endpoint keeps failing (a lone
+        endpoint stays in: the request's own backoff spaces its retries)."""
+        endpoint.failures += 1
+        if len(self.endpoints) < 2:
+            return
+        cooldown = min(self.config.backoff_max, self.config.endpoint_cooldown * 2 ** (endpoint.failures - 1))
+        if endpoint.down_until <= time.monotonic():
+            self.stats.taken_out[endpoint.url] += 1
+            log.warning("teacher endpoint %s failed; out of the rotation for %.1fs", endpoint.url, cooldown)
+        endpoint.down_until = time.monotonic() + cooldown
 
     async def _pace(self) -> None:
         """Space request starts ``60 / rpm`` seconds apart (no-op without ``rpm``)."""
@@ -228,8 +273,8 @@ class TeacherClient:
         return delay / 2 + self._jitter.uniform(0, delay / 2)  # "equal jitter": never 0, spreads a herd
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.close()
+        for endpoint in self.endpoints:
+            await endpoint.client.close()
 
 
 def _http_client(config: TeacherConfig):

@@ -347,6 +347,15 @@ def raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig, bar: t
         return asyncio.run(_raise_chunks(tasks, charter_path, config, bar))
 
 
+def raise_chunk_task(task) -> tuple[int, object, int, dict]:
+    """One chunk on its own event loop: the teacher engine's unit of work on a Ray worker. Every
+    worker keeps up to ``concurrency`` requests in flight; ``url`` spreads them over the endpoints."""
+    config = RaiseConfig.model_validate(task.config)
+    results, run = raise_chunks(iter([task]), task.charter_path, config)
+    index, stats, fresh = results[0]
+    return index, stats, fresh, run
+
+
 @contextlib.contextmanager
 def _short_gc_pauses():
     """Every request allocates hundreds of objects, so the collector runs often; a full collection that
@@ -406,4 +415,4 @@ async def _raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig,
     return results, run
 
 
-__all__ = ["TeacherEngine", "Filtered", "TaskFailed", "raise_chunks", "TeacherConfigError"]
+__all__ = ["TeacherEngine", "Filtered", "TaskFailed", "raise_chunks", "raise_chunk_task", "TeacherConfigError"]
