@@ -35,7 +35,8 @@ def train(
     data: Annotated[Path, typer.Option(help="Shards directory (output of `modelraising tokenize`).")],
     out: Annotated[Path, typer.Option(help="Output directory: model, metrics.jsonl, loss.png, train.json, checkpoints/.")],
     tokens: Annotated[int, typer.Option(help="Token budget; steps = tokens // (batch x block x grad-accum x processes).")],
-    preset: Annotated[str, typer.Option(help="Model size: nano (~1M), tiny (~5M), small (~25M), base (~125M).")] = "tiny",
+    preset: Annotated[Optional[str], typer.Option(
+        help="Model size: nano (~1M), tiny (~5M), small (~25M), base (~125M) [tiny].")] = None,
     model_config: Annotated[Optional[Path], typer.Option(help="YAML/JSON of LlamaConfig arguments; replaces --preset.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML of any TrainConfig field; flags override it.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Windows per micro-batch per process [16].")] = None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,3 +56,35 @@ def test_two_gloo_processes_match_one_process_with_the_doubled_batch(tiny_shards
     a, b = load_file(ddp_out / "model.safetensors"), load_file(single_out / "model.safetensors")
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+
+
+def test_nodes_that_see_different_checkpoints_refuse_to_resume(tiny_shards, tmp_path):
+    """Two one-process "nodes", each with its own disk (--out is relative to a per-node directory): the
+    resume fails at once on both, instead of mixing steps and hanging; with the checkpoints copied it runs."""
+    port = str(_free_port())
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    nodes = [tmp_path / "node0", tmp_path / "node1"]
+
+    def launch(*extra):
+        procs = []
+        for rank, cwd in enumerate(nodes):
+            cwd.mkdir(exist_ok=True)
+            cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
+                   "--node-rank", str(rank), "--master-addr", "127.0.0.1", "--master-port", port,
+                   "-m", "modelraising.cli_train", "train", "--data", str(tiny_shards), "--out", "model",
+                   "--preset", "nano", "--block-size", "32", "--batch-size", "2", "--tokens", str(4 * 4 * 32),
+                   "--eval-every", "0", "--checkpoint-every", "0", "--log-every", "1", "--device", "cpu", *extra]
+            procs.append(subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                          text=True))
+        return [(p.wait(timeout=150), p.stdout.read()) for p in procs]
+
+    assert all(rc == 0 for rc, _ in launch("--stop-after", "2"))
+    assert (nodes[0] / "model" / "checkpoints" / "step-00000002").is_dir()
+    assert not (nodes[1] / "model" / "checkpoints").exists()
+    for rc, output in launch("--resume"):
+        assert rc != 0 and "would resume from different steps (0 to 2" in output, output[-3000:]
+
+    shutil.copytree(nodes[0] / "model" / "checkpoints", nodes[1] / "model" / "checkpoints")
+    results = launch("--resume")
+    assert all(rc == 0 for rc, _ in results), results[0][1][-3000:] + results[1][1][-3000:]
+    assert json.loads((nodes[0] / "model" / "train.json").read_text())["resumed_from"] == [2]

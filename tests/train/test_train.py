@@ -127,3 +127,25 @@ def test_clear_errors_before_training(shards_copy, tmp_path):
     (shards_copy / "train-00000.bin").write_bytes((shards_copy / "train-00000.bin").read_bytes()[:-3])
     with pytest.raises(ShardError, match="train-00000.bin"):
         train_model(nano_config(shards_copy, tmp_path / "b"))
+
+
+def test_cli_takes_the_preset_from_config_unless_a_flag_overrides_it(tiny_shards, tmp_path):
+    import typer
+
+    from modelraising.cli_train import register
+    from modelraising.train import preset_parameter_counts
+
+    app = typer.Typer()
+    register(app)
+    config = tmp_path / "train.yaml"
+    config.write_text("preset: nano\nblock_size: 32\nbatch_size: 4\nprogress: false\n")
+    counts = preset_parameter_counts(512, 32)
+    for name, flags in (("nano", []), ("tiny", ["--preset", "tiny"])):
+        out = tmp_path / name
+        args = ["train", "--data", str(tiny_shards), "--out", str(out), "--tokens", "128", "--config", str(config),
+                "--device", "cpu", "--eval-every", "0", *flags]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        saved = json.loads((out / "train.json").read_text())
+        assert saved["config"]["preset"] == name and saved["parameters"] == counts[name]
+        assert saved["config"]["block_size"] == 32

@@ -377,6 +377,7 @@ def _train(config: TrainConfig, d: Dist) -> dict:
     scheduler = build_scheduler(optimizer, config, steps)
     index_sha = sha256_file(shards.path / "index.json")
     state = _resume(config, raw, optimizer, scheduler, loader, index_sha, d)
+    _check_same_start(state.step, config, d)
     if d.main:
         log.info("training %s (%s parameters) on %s: %d steps x %d tokens = %d tokens, order %s, %d process(es), %s",
                  config.preset if config.model is None else "explicit config", f"{n_params:,}", shards.path, steps,
@@ -556,6 +557,21 @@ def _resume(config: TrainConfig, raw, optimizer, scheduler, loader: BatchLoader,
         truncate_jsonl(config.out / f"windows-rank{d.rank}.jsonl", step - 1)
     return RunState(step=step, elapsed_s=meta.get("elapsed_s", 0.0), transitions=meta.get("transitions", []),
                     resumed_from=[*meta.get("resumed_from", []), step], last_val=meta.get("last_val"))
+
+
+def _check_same_start(step: int, config: TrainConfig, d: Dist) -> None:
+    """Every rank must continue from the same step: a rank that found another checkpoint (or none: --out
+    not on a disk every node sees) would read other windows and hang the collectives, so refuse."""
+    if d.world_size == 1:
+        return
+    bounds = torch.tensor([step, -step], dtype=torch.int64, device=d.device)
+    dist.all_reduce(bounds, op=dist.ReduceOp.MAX)
+    last, first = int(bounds[0]), -int(bounds[1])
+    if first != last:
+        raise CheckpointError(
+            f"{config.out}: the {d.world_size} processes would resume from different steps ({first} to {last}; "
+            f"this one: {step}): every node must see the same --out (a shared filesystem), or copy "
+            f"{config.out}/checkpoints to every node before --resume")
 
 
 def _seed_everything(seed: int) -> None:
