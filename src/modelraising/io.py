@@ -50,6 +50,30 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
+def read_json_objects(path: str | os.PathLike, error: type[Exception], noun: str = "records") -> list[tuple[str, dict]]:
+    """``(where, record)`` for each non-blank line of a user's JSONL file of objects; ``where`` is
+    ``file:line``. A missing file, a bad line or an empty file raises ``error`` naming the place."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: file not found")
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise error(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise error(f"{where}: expected a JSON object, got {type(record).__name__}")
+            out.append((where, record))
+    if not out:
+        raise error(f"{path}: no {noun} (the file is empty)")
+    return out
+
+
 def read_documents(path: str | os.PathLike) -> Iterator[Document]:
     for record in read_jsonl(path):
         yield Document.from_dict(record)

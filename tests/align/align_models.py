@@ -4,10 +4,11 @@ with hidden size 32, and the log-probabilities the tests measure before and afte
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
+import tiny_lm
 import torch
+from tiny_lm import one_thread  # noqa: F401  (re-exported for the alignment tests)
 
 from modelraising.charter import Charter
 from modelraising.tags import END_OF_TEXT, static_special_tokens
@@ -19,17 +20,6 @@ FILLER = (
 )
 
 
-@contextmanager
-def one_thread():
-    """Tiny models run fastest single-threaded on a shared 2-core machine; restore after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def charter_texts(charter: Charter) -> list[str]:
     texts = [charter.identity.description, *FILLER]
     for v in charter.values:
@@ -38,29 +28,12 @@ def charter_texts(charter: Charter) -> list[str]:
 
 
 def build_tokenizer(texts: list[str], vocab_size: int = 384, speaker_tags: bool = True):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     specials = static_special_tokens() if speaker_tags else [END_OF_TEXT]
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(texts * 3, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT,
-                                   pad_token=END_OF_TEXT, extra_special_tokens=specials[1:],
-                                   clean_up_tokenization_spaces=False)
+    return tiny_lm.build_tokenizer(texts * 3, vocab_size, specials, clean_up_tokenization_spaces=False)
 
 
 def build_model(vocab_size: int, seed: int = 0):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=0, eos_token_id=0, pad_token_id=0, tie_word_embeddings=True)
-    return LlamaForCausalLM(config)
+    return tiny_lm.build_model(vocab_size, seed, hidden=32, layers=2, heads=2, max_positions=512)
 
 
 def save_base(path: Path, charter: Charter, speaker_tags: bool = True) -> Path:

@@ -5,9 +5,10 @@ charter's values (contexts phrased differently from the eval templates). The fix
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 
+import tiny_lm
 import torch
+from tiny_lm import one_thread  # noqa: F401  (re-exported for the evaluation tests)
 
 from modelraising.charter import default_charter_path, load_charter
 
@@ -27,17 +28,6 @@ FILLER = (
     "Rain fell on the garden all afternoon, and the beans grew tall along the fence.",
     "We made soup with carrots, onions and lentils, and ate it with warm bread.",
 )
-
-
-@contextmanager
-def one_thread():
-    """Tiny models run fastest single-threaded on a shared 2-core machine; restore after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def charter():
@@ -60,28 +50,11 @@ def keep_texts(seed: int = 0) -> list[str]:
 
 
 def build_tokenizer(texts: list[str], vocab_size: int = 512):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT,
-                                   unk_token=EOT, model_max_length=256)
+    return tiny_lm.build_tokenizer(texts, vocab_size, [EOT], unk_token=EOT, model_max_length=256)
 
 
 def build_model(vocab_size: int, seed: int = 0, hidden: int = 48, layers: int = 2):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
-                         max_position_embeddings=256, bos_token_id=0, eos_token_id=0, pad_token_id=0,
-                         tie_word_embeddings=True)
-    return LlamaForCausalLM(config)
+    return tiny_lm.build_model(vocab_size, seed, hidden=hidden, layers=layers, heads=4, max_positions=256)
 
 
 def train(model, tokenizer, texts: list[str], steps: int, lr: float = 3e-3, batch: int = 8, seed: int = 0):

@@ -30,6 +30,7 @@ from typing import Any
 
 from modelraising.align.chat import MESSAGE_ROLES
 from modelraising.charter import Charter, Value
+from modelraising.io import read_json_objects
 from modelraising.text import is_first_person
 
 STATEMENT_PROMPTS = (
@@ -132,26 +133,7 @@ def dpo_pairs(charter: Charter) -> list[dict]:
 
 
 def _records(path: str | Path) -> list[tuple[str, dict]]:
-    """``(where, record)`` for each non-blank line; ``where`` is ``file:line``."""
-    path = Path(path)
-    if not path.is_file():
-        raise AlignDataError(f"{path}: file not found")
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AlignDataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise AlignDataError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            out.append((where, record))
-    if not out:
-        raise AlignDataError(f"{path}: no examples (the file is empty)")
-    return out
+    return read_json_objects(path, AlignDataError, "examples")
 
 
 def _text(record: dict, name: str, where: str, label: str | None = None, required: bool = True) -> str | None:

@@ -10,10 +10,11 @@ User item files are JSONL; a bad line is reported with its file, line number and
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from modelraising.io import read_json_objects
 
 
 class ItemError(ValueError):
@@ -64,25 +65,7 @@ def _field(record: dict, name: str, where: str, kinds: type | tuple = str, requi
 
 def read_records(path: str | Path) -> list[tuple[str, dict]]:
     """``(where, record)`` for each non-blank line; ``where`` is ``file:line`` for error messages."""
-    path = Path(path)
-    if not path.is_file():
-        raise ItemError(f"{path}: file not found")
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ItemError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise ItemError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            out.append((where, record))
-    if not out:
-        raise ItemError(f"{path}: no items (the file is empty)")
-    return out
+    return read_json_objects(path, ItemError, "items")
 
 
 def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> list[MCItem]:
