@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
+from modelraising.cli_common import State, fail
 from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
 
 app = typer.Typer(
@@ -26,20 +27,7 @@ charter_app = typer.Typer(help="Validate and show value charters.", no_args_is_h
 app.add_typer(charter_app, name="charter")
 
 console = Console()
-err_console = Console(stderr=True)
 log = logging.getLogger("modelraising")
-
-
-class _State:
-    quiet = False
-
-
-def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
-    """Print a clear error (one line per problem) and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    for problem in problems or []:
-        err_console.print(f"  {problem}", highlight=False, markup=False)
-    raise typer.Exit(code)
 
 
 @app.callback()
@@ -47,7 +35,7 @@ def _main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars; warnings and errors only.")] = False,
     log_level: Annotated[str, typer.Option(help="Logging level: DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
-    _State.quiet = quiet
+    State.quiet = quiet
     level = logging.WARNING if quiet else getattr(logging, log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
@@ -216,7 +204,7 @@ def raise_(
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
-                                progress=not _State.quiet, executor=executor, ray_address=ray_address)
+                                progress=not State.quiet, executor=executor, ray_address=ray_address)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -226,7 +214,7 @@ def raise_(
             if isinstance(exc, (TeacherConfigError, FileNotFoundError)):  # bad key/model/URL, missing --prompts
                 fail(str(exc))
         raise
-    if not _State.quiet:
+    if not State.quiet:
         _print_counts(manifest, out)
 
 

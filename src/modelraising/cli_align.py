@@ -17,23 +17,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from modelraising.cli_common import fail as _fail
+from modelraising.cli_common import quiet as _quiet
+
 log = logging.getLogger("modelraising")
 
 align_app = typer.Typer(help="Post-hoc alignment baselines: SFT and DPO on the charter, the charter as a system prompt.",
                         no_args_is_help=True, add_completion=False)
-
-
-def _fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    for problem in problems or []:
-        typer.echo(f"  {problem}", err=True)
-    raise typer.Exit(code)
-
-
-def _quiet() -> bool:
-    """The main app's --quiet, when running under it."""
-    main = sys.modules.get("modelraising.cli")
-    return bool(getattr(getattr(main, "_State", None), "quiet", False))
 
 
 ModelOpt = Annotated[Path, typer.Option(help="Base model directory (save_pretrained layout, with its tokenizer).")]
@@ -61,9 +51,11 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
     from modelraising.config import ConfigError, load_yaml_config
 
     if method == "sft":
-        from modelraising.align.sft import SFTAlignConfig as Config, align_sft as align
+        from modelraising.align.sft import SFTAlignConfig as Config
+        from modelraising.align.sft import align_sft as align
     else:
-        from modelraising.align.dpo import DPOAlignConfig as Config, align_dpo as align
+        from modelraising.align.dpo import DPOAlignConfig as Config
+        from modelraising.align.dpo import align_dpo as align
     overrides = {**overrides, "progress": False if _quiet() else None}
     try:
         cfg = load_yaml_config(config, Config, overrides)

@@ -7,13 +7,15 @@ clear line (plus one line per problem), like the rest of the command line.
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from modelraising.cli_common import fail
+from modelraising.cli_common import quiet as _quiet
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,17 +24,7 @@ log = logging.getLogger("modelraising")
 
 def _fail(message: str, problems: list[str] | None = None) -> None:
     """One line on stderr (problems joined with "; "), exit status 2."""
-    problems = [p.removeprefix("(top level): ") for p in problems or []]
-    line = message + (": " + "; ".join(problems) if problems else "")
-    err_console.print("[bold red]error:[/] ", end="", highlight=False)
-    err_console.print(line, highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _quiet() -> bool:
-    """The main app's --quiet (read lazily, so this module never imports cli.py at import time)."""
-    state = getattr(sys.modules.get("modelraising.cli"), "_State", None)
-    return bool(getattr(state, "quiet", False))
+    fail(message, problems, one_line=True)
 
 
 def _config_problems(exc: Exception) -> list[str]:

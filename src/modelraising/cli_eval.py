@@ -20,6 +20,9 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from modelraising.cli_common import fail
+from modelraising.cli_common import quiet as _quiet
+
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger("modelraising")
@@ -55,22 +58,6 @@ def expand_compare(args: list[str]) -> list[str]:
 
 eval_app = typer.Typer(cls=_EvalGroup, invoke_without_command=True, add_completion=False,
                        help="Evaluate values by log-likelihood: run suites, compare results, export lm-eval tasks.")
-
-
-def _quiet() -> bool:
-    try:
-        from modelraising.cli import _State
-
-        return _State.quiet
-    except ImportError:  # pragma: no cover - cli_eval used on its own
-        return False
-
-
-def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
-    for problem in problems or []:
-        err_console.print(f"  {problem}", highlight=False, markup=False)
-    raise typer.Exit(code)
 
 
 def _csv(value: Optional[str]) -> Optional[list[str]]:

@@ -14,7 +14,8 @@ def experiment(
     fresh: Annotated[bool, typer.Option(help="Drop the step cache first and recompute everything.")] = False,
 ) -> None:
     """Run arms x seeds on an equal token budget (cached, resumable) and write the report."""
-    from modelraising.cli import _State, console, fail
+    from modelraising.cli import console
+    from modelraising.cli_common import fail, quiet
     from modelraising.config import ConfigError
     from modelraising.experiment import clear_cache, load_experiment_config, run_experiment
     from modelraising.report import main_table_text
@@ -26,7 +27,7 @@ def experiment(
     if fresh:
         clear_cache(out)
     try:
-        summary = run_experiment(cfg, out, progress=not _State.quiet)
+        summary = run_experiment(cfg, out, progress=not quiet())
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
     print(main_table_text(summary, out))

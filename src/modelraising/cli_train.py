@@ -15,20 +15,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from modelraising.cli_common import fail as _fail
+from modelraising.cli_common import quiet as _quiet
+
 log = logging.getLogger("modelraising")
-
-
-def _fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    for problem in problems or []:
-        typer.echo(f"  {problem}", err=True)
-    raise typer.Exit(code)
-
-
-def _quiet() -> bool:
-    """The main app's --quiet, when running under it."""
-    main = sys.modules.get("modelraising.cli")
-    return bool(getattr(getattr(main, "_State", None), "quiet", False))
 
 
 def train(

@@ -1,0 +1,37 @@
+"""What every CLI module shares: the global ``--quiet`` state and one way to fail (exit status 2, one
+line per problem naming the field and the fix). Kept apart from ``cli.py`` so that the stage modules
+(``cli_train``, ``cli_eval``, ...) import it without importing the whole app."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+err_console = Console(stderr=True)
+
+
+class State:
+    """Set by the main app's callback (``--quiet``)."""
+
+    quiet = False
+
+
+def quiet() -> bool:
+    return State.quiet
+
+
+def fail(message: str, problems: list[str] | None = None, code: int = 2, *, one_line: bool = False) -> NoReturn:
+    """Print a clear error and exit with ``code``: one line per problem, or all on one line (``one_line``)."""
+    if one_line:
+        problems = [p.removeprefix("(top level): ") for p in problems or []]
+        line = message + (": " + "; ".join(problems) if problems else "")
+        err_console.print("[bold red]error:[/] ", end="", highlight=False)
+        err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code)
+    err_console.print("[bold red]error:[/] ", end="", highlight=False)
+    err_console.print(message, highlight=False, markup=False, soft_wrap=True)  # paths stay on one line
+    for problem in problems or []:
+        err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
