@@ -475,3 +475,102 @@ def test_limit_caps_documents_per_file(tmp_path):
     docs = [d for d in read_sources([SourceSpec(path=str(tmp_path), limit=3, max_chars=120)]) if isinstance(d, Document)]
     assert len(docs) == 6
     assert [d.metadata["source_name"] for d in docs] == ["a"] * 3 + ["b"] * 3
+
+
+# ------------------------------------------------------------------- fast paths agree with the plain ones
+
+
+def _reference_genre(text: str) -> str:
+    """detect_genre as first written: every feature computed with the regexes, then weighed."""
+    from modelraising import sources as s
+
+    words = s._WORD_RE.findall(text)
+    lower = Counter(s._WORD_RE.findall(text.lower()))
+    cues = dict.fromkeys(("speech", "third", "personal", "fact_words", "slang"), 0)
+    for w in s._CUES.keys() & lower.keys():
+        cues[s._CUES[w]] += lower[w]
+    n_words, n_chars = max(1, len(words)), max(1, len(text))
+    lines = text.count("\n") + 1 - text.count("\n\n")
+    speakers = s._TURN_OWN_LINE.findall(text) + s._TURN_INLINE.findall(text)
+    turns, distinct = len(speakers), len({x.lower() for x in speakers})
+    digits = sum(map(text.count, "0123456789"))
+    quotes = sum(map(text.count, ('"', "\u201c", "\u201d", "\u2018", " '", "\n'"))) + text.startswith("'")
+    social = len(s._SOCIAL.findall(text))
+    informal = (cues["slang"] + words.count("i") + text.count("!!") + text.count("??") + text.count("...")
+                + (0 if s._ENDS_SENTENCE.search(text) else 1))
+    if turns >= 2 and distinct >= 2 and turns / max(1, lines) >= 0.15:
+        return "dialogue"
+    if social and n_words < 80:
+        return "other"
+    fiction = (25 * (cues["speech"] / n_words) + 6 * (cues["third"] / n_words) + 0.15 * (1000 * quotes / n_chars)
+               + 2 * ((words.count("I") + cues["personal"]) / n_words))
+    years = 1000 * len(s._YEAR.findall(text)) / n_chars if digits >= 4 else 0.0
+    factual = (0.25 * (1000 * digits / n_chars) + 1.5 * years + 0.6 * (1000 * text.count("(") / n_chars)
+               + 12 * (cues["fact_words"] / n_words))
+    if n_words < 40 and (informal or max(fiction, factual) < 1.0):
+        return "other"
+    return "fiction" if fiction >= factual else "factual"
+
+
+TRICKY = [
+    "O'Brien said: I'M here, 'I' said he. 'Twas a dark night, rock'n'roll he'd I I i i  I.",
+    "don'tX it'sA \u0130stanbul \u212aelvin and the \u2019twas he\u2019s she\u2019d I\u2019m",
+    "a''b'''c' 'd I'm I' i' '' ' ",
+    "He said, 'she ' asked' I. I I I said I. \u201cYes,\u201d he whispered \u2018no\u2019.",
+    "Human: hi\nAssistant: hello\nHuman: ok",
+    "RT @x: lol i cant believe dat &amp; http://t.co/x #wow",
+    "The species was founded in 1850 (approximately 30 km) according to the government. " * 3,
+    "\udc80 lone surrogate and words he said",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY + [t * 8 for t in TRICKY])  # repeated: long enough for the byte path
+def test_detect_genre_agrees_with_the_plain_regex_features_on_tricky_text(text):
+    from modelraising.sources import _WORD_RE, genre_features
+
+    assert detect_genre(text) == _reference_genre(text)
+    assert genre_features(text)["words"] == max(1, len(_WORD_RE.findall(text)))
+
+
+def test_detect_genre_agrees_with_the_plain_regex_features_on_the_corpus(corpus):
+    texts = [d.text for docs, *_ in corpus.values() for d in docs]
+    texts += [f"{t}\n\n(Replica 1.)" for t in texts[::7]]
+    assert len(texts) > 30_000
+    assert [detect_genre(t) for t in texts] == [_reference_genre(t) for t in texts]
+
+
+def _reference_normalize(text: str) -> str:
+    from modelraising import sources as s
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    import unicodedata
+
+    text = s._CONTROL.sub("", unicodedata.normalize("NFC", text))
+    text = s._BLANK_RUNS.sub("\n\n", s._LINE_EDGES.sub("\n", s._SPACES.sub(" ", text)))
+    return text.strip()
+
+
+@pytest.mark.parametrize("text", [
+    "plain words here", "tab\there", "two  spaces", " \t mixed \t ", "line \n edge", "a\n\n\n\nb", "a \n\n\n b",
+    "nbsp\u00a0stays", "ctrl\x0bchar\x7fs\x85 and \ufeffbom", "cafe\u0301", "crlf\r\nand\rcr", "\u2028sep\u2029",
+    "ends with space ", "\n\n lead", "tab\t\n\tline",
+])
+def test_normalize_text_agrees_with_the_unguarded_rules(text):
+    assert normalize_text(text) == _reference_normalize(text)
+
+
+def test_jsonl_lines_parse_as_json_loads_does(tmp_path):
+    lines = [
+        b'\xef\xbb\xbf{"text": "first line, after a byte order mark"}\n', b"\n", b"   \t \n",
+        b'{"text": "crlf and trailing blanks are fine here"}  \r\n', b'  {"text": "leading blanks are fine too"}\n',
+        b'{"text": "extra data after the object"} x\n', b'{"text": "nan is accepted", "v": NaN}\n', b"[1, 2]\n",
+        b'{"text": "nested", "meta": {"a": [1, {"b": null}]}, "id": 7}\n', b'{"text": "no newline at the end"}',
+    ]
+    (tmp_path / "x.jsonl").write_bytes(b"".join(lines))
+    docs, rejects, _ = _read_path(tmp_path / "x.jsonl", min_chars=3)
+    assert [d.text for d in docs] == [
+        "first line, after a byte order mark", "crlf and trailing blanks are fine here", "leading blanks are fine too",
+        "nan is accepted", "nested", "no newline at the end"]
+    assert [d.metadata["offsets"]["start"] for d in docs] == [0, 3, 4, 6, 8, 9]
+    assert [(r.location, r.reason) for r in rejects] == [
+        ("line 6", "invalid JSON: Extra data"), ("line 8", "not a JSON object")]

@@ -28,9 +28,10 @@ class Document:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> "Document":
-        if not isinstance(record.get("text"), str) or not isinstance(record.get("id"), str):
+        text, doc_id, metadata = record.get("text"), record.get("id"), record.get("metadata")
+        if not isinstance(text, str) or not isinstance(doc_id, str):
             raise ValueError("a document needs string fields 'id' and 'text'")
-        return cls(text=record["text"], id=record["id"], metadata=dict(record.get("metadata") or {}))
+        return cls(text, doc_id, dict(metadata) if metadata else {})
 
     @classmethod
     def from_json(cls, line: str) -> "Document":

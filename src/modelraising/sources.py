@@ -22,6 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from hashlib import sha256
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +30,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelraising.document import Document
-from modelraising.io import sha256_text
 from modelraising.raising.base import GENRES
 from modelraising.text import split_sentences
 
@@ -209,12 +209,15 @@ def normalize_text(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):  # every character _CONTROL matches is unprintable
         text = _CONTROL.sub("", text)
-    text = _SPACES.sub(" ", text)
-    text = _LINE_EDGES.sub("\n", text)
-    if "\n\n\n" in text:
-        text = _BLANK_RUNS.sub("\n\n", text)
+    if "\t" in text or "  " in text:  # what _SPACES can match (a tab, or a space before a space or tab)
+        text = _SPACES.sub(" ", text)
+    if "\n" in text:
+        if " \n" in text or "\n " in text:
+            text = _LINE_EDGES.sub("\n", text)
+        if "\n\n\n" in text:
+            text = _BLANK_RUNS.sub("\n\n", text)
     return text.strip()
 
 
@@ -605,15 +608,85 @@ _CUES = {w: cue for cue, words in (("speech", _SPEECH), ("third", _THIRD), ("per
                                    ("fact_words", _FACT), ("slang", _SLANG)) for w in words}
 
 
+# Lower-casing a text changes how _WORD_RE cuts it only where an apostrophe is followed by an upper-case
+# letter ("O'Brien", "I'M", "don'tX") or where a non-ASCII letter lower-cases to an ASCII one (U+0130,
+# U+212A); everywhere else the words of ``text.lower()`` are the lower-cased words of ``text``.
+_APOSTROPHE_CASE = re.compile(r"['\u2019][a-z]*[A-Z]")
+
+
+def _lower_words(text: str, words: list[str]) -> list[str]:
+    """``_WORD_RE.findall(text.lower())``, from the words of ``text`` where that gives the same list."""
+    if ("'" in text or "\u2019" in text) and _APOSTROPHE_CASE.search(text):
+        return _WORD_RE.findall(text.lower())
+    if not text.isascii() and ("\u0130" in text or "\u212a" in text):
+        return _WORD_RE.findall(text.lower())
+    return " ".join(words).lower().split()
+
+
+# Long texts are cut into words without the regex: every byte that is not an ASCII letter or an
+# apostrophe becomes a space (a UTF-8 multi-byte character only has bytes >= 0x80), apostrophes that do
+# not stand between two letters (so belong to no word) become spaces too, and what is left splits into
+# exactly the words of _WORD_RE, provided no letter after an apostrophe is upper case (the lower-cased
+# words would then differ) and no word runs through two apostrophes ("rock'n'roll": two words).
+# Those texts, and those with U+0130 or U+212A, take the regex.
+_BYTE_WORDS_MIN = 200  # chars: shorter texts are as fast with the regex
+_WORD_BYTES = bytes(c if 65 <= c <= 90 or 97 <= c <= 122 or c == 39 else 32 for c in range(256))
+_LONE_APOSTROPHE = re.compile(rb"'(?:(?![A-Za-z])|(?<![A-Za-z]'))")
+_APOSTROPHE_UPPER = re.compile(rb"'[a-z]*[A-Z]")
+_APOSTROPHE_CHAIN = re.compile(rb"'[A-Za-z]+'")
+_CUE_BYTES = {w.encode("ascii"): cue for w, cue in _CUES.items()}
+
+
+def _byte_word_stats(text: str) -> tuple[int, dict[str, int], int, int, int] | None:
+    """:func:`_word_stats` by bytes (see above), and the number of ASCII digits; None where that is not exact."""
+    if not text.isascii():
+        if "\u0130" in text or "\u212a" in text:
+            return None
+        if "\u2019" in text:
+            text = text.replace("\u2019", "'")
+    data = text.encode("utf-8", "surrogatepass")
+    digits = len(data) - len(data.translate(None, b"0123456789"))  # UTF-8 puts no ASCII byte inside a character
+    b = b" " + data.translate(_WORD_BYTES) + b" "
+    if b"'" in b:
+        b = _LONE_APOSTROPHE.sub(b" ", b)
+        if b"'" in b and (_APOSTROPHE_UPPER.search(b) or _APOSTROPHE_CHAIN.search(b)):
+            return None
+    words = b.lower().split()
+    lower_and_capital = words.count(b"i")
+    capital_i = 0
+    if lower_and_capital:
+        capital_i = b.count(b" I ")
+        if b" I I " in b:  # count() does not overlap: count again with every gap doubled
+            capital_i = b.replace(b" ", b"  ").count(b" I ")
+    found = _cue_hits(filter(None, map(_CUE_BYTES.get, words)))
+    return len(words), found, capital_i, lower_and_capital - capital_i, digits
+
+
+_CUE_NAMES = ("speech", "third", "personal", "fact_words", "slang")
+
+
+def _cue_hits(cues) -> dict[str, int]:
+    """{cue: count} over the cue of each word that has one (few words do)."""
+    found = dict.fromkeys(_CUE_NAMES, 0)
+    for cue in cues:
+        found[cue] += 1
+    return found
+
+
+def _word_stats(text: str) -> tuple[int, dict[str, int], int, int]:
+    """(words, {cue: count} over the lower-cased words, capital "I"s, lower-case "i"s)."""
+    if len(text) >= _BYTE_WORDS_MIN:
+        stats = _byte_word_stats(text)
+        if stats is not None:
+            return stats[:4]
+    words = _WORD_RE.findall(text)
+    found = _cue_hits(filter(None, map(_CUES.get, _lower_words(text, words))))
+    return len(words), found, words.count("I"), words.count("i")
+
+
 def _cue_counts(text: str) -> tuple[int, dict[str, int], int, int]:
     """(words, {cue: count}, capital "I" count, lower-case "i" count) in one pass over the words."""
-    words = _WORD_RE.findall(text)
-    counts = Counter(words)
-    lower = Counter(_WORD_RE.findall(text.lower())) if not text.islower() else counts
-    cues = dict.fromkeys(("speech", "third", "personal", "fact_words", "slang"), 0)
-    for w in _CUES.keys() & lower.keys():
-        cues[_CUES[w]] += lower[w]
-    return len(words), cues, counts.get("I", 0), counts.get("i", 0)
+    return _word_stats(text)
 
 
 def genre_features(text: str) -> dict[str, float]:
@@ -653,15 +726,57 @@ def detect_genre(text: str) -> str:
     Speaker turns make dialogue; web markers (@, #, links) or informal writing in a short text make
     other; otherwise narration cues (speech verbs, he/she, quotes, I/you) are weighed against
     reference cues (digits, years, parentheses, encyclopaedic words).
+
+    The decision is the one :func:`genre_features` gives (the same rates, weighed the same way), but
+    each cue is computed only when the decision still needs it: most short web texts are settled by
+    their markers before a word is counted.
     """
-    f = genre_features(text)
-    if f["turns"] >= 2 and f["speakers"] >= 2 and f["turn_share"] >= 0.15:
-        return "dialogue"
-    if f["social"] and f["words"] < 80:
+    if ":" in text and "\n" in text:  # one line holds at most one turn: no dialogue without a line break
+        turns, speakers = _turns(text)
+        if turns >= 2 and speakers >= 2:
+            lines = text.count("\n") + 1 - text.count("\n\n")
+            if turns / max(1, lines) >= 0.15:
+                return "dialogue"
+    n_chars = max(1, len(text))
+    social = ("@" in text or "#" in text or "&" in text or "http" in text or "RT" in text) and _SOCIAL.search(text)
+    if social and len(text) < 159:  # a word takes 2 chars with the gap after it: fewer than 80 words
         return "other"
-    fiction = 25 * f["speech"] + 6 * f["third"] + 0.15 * f["quotes"] + 2 * f["personal"]
-    factual = 0.25 * f["digits"] + 1.5 * f["years"] + 0.6 * f["parens"] + 12 * f["fact_words"]
-    if f["words"] < _SHORT and (f["informal"] or max(fiction, factual) < 1.0):
+    if len(text) >= _BYTE_WORDS_MIN and (stats := _byte_word_stats(text)) is not None:
+        n_words, found, capital_i, lower_i, digits = stats
+        n_words = max(1, n_words)
+        if social and n_words < 80:
+            return "other"
+        short = n_words < _SHORT
+        if short and (found["slang"] or lower_i or text.count("!!") or text.count("??") or text.count("...")
+                      or not _ENDS_SENTENCE.search(text)):
+            return "other"
+    else:
+        digits = -1
+        words = _WORD_RE.findall(text)
+        n_words = max(1, len(words))
+        if social and n_words < 80:
+            return "other"
+        short = n_words < _SHORT
+        if short and (text.count("!!") or text.count("??") or text.count("...") or not _ENDS_SENTENCE.search(text)):
+            return "other"  # informal (the slang and "i" parts of it are counted below)
+        found = _cue_hits(filter(None, map(_CUES.get, _lower_words(text, words))))
+        capital_i, lower_i = words.count("I"), words.count("i")
+        if short and (found["slang"] or lower_i):
+            return "other"
+    speech = found["speech"] / n_words
+    third = found["third"] / n_words
+    personal = (capital_i + found["personal"]) / n_words
+    if text.isascii():
+        quotes = text.count('"') + text.count(" '") + text.count("\n'") + text.startswith("'")
+    else:
+        quotes = sum(map(text.count, ('"', "\u201c", "\u201d", "\u2018", " '", "\n'"))) + text.startswith("'")
+    if digits < 0:
+        digits = sum(map(text.count, "0123456789"))
+    years = 1000 * len(_YEAR.findall(text)) / n_chars if digits >= 4 else 0.0
+    fiction = 25 * speech + 6 * third + 0.15 * (1000 * quotes / n_chars) + 2 * personal
+    factual = (0.25 * (1000 * digits / n_chars) + 1.5 * years + 0.6 * (1000 * text.count("(") / n_chars)
+               + 12 * (found["fact_words"] / n_words))
+    if short and max(fiction, factual) < 1.0:
         return "other"
     return "fiction" if fiction >= factual else "factual"
 
@@ -818,41 +933,34 @@ def _field_text(
     return _Record(row, location, value, title if isinstance(title, str) and title.strip() else spec.title, rid)
 
 
-def _json_lines(f, src: str) -> Iterator[tuple[int, bytes] | Reject]:
-    """Numbered lines; a stream that breaks (truncated gzip) ends with one Reject for the rest."""
-    n = 0
+_STREAM_ERRORS = (EOFError, OSError, zlib.error)  # a truncated or corrupt gzip (BadGzipFile is an OSError)
+_scan_json = json.JSONDecoder().scan_once  # the C scanner json.loads uses, without its whitespace checks
+
+
+def _json_object(raw: bytes, n: int, src: str) -> dict[str, Any] | Reject | None:
+    """Line ``n`` as a JSON object, a Reject saying why it is not one, or None for a blank line."""
+    if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     try:
-        for n, line in enumerate(f, 1):
-            yield n, line
-    except (EOFError, OSError, zlib.error) as exc:  # truncated or corrupt gzip (BadGzipFile is an OSError)
-        yield Reject(src, f"unreadable file: {exc}", f"line {n + 1}" if n else "file")
-
-
-def _json_objects(f, src: str) -> Iterator[tuple[int, dict[str, Any]] | Reject]:
-    for item in _json_lines(f, src):
-        if isinstance(item, Reject):
-            yield item
-            continue
-        n, raw = item
-        location = f"line {n}"
-        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
         if not raw.strip():
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield Reject(src, "invalid UTF-8", location, preview=_preview(raw.decode("utf-8", "surrogateescape")))
-            continue
+            return None
+        return Reject(src, "invalid UTF-8", f"line {n}", preview=_preview(raw.decode("utf-8", "surrogateescape")))
+    try:
+        obj, end = _scan_json(line, 0)
+        if end != len(line) and line[end:] != "\n":
+            raise StopIteration  # json.loads decides what follows (more whitespace, or an error)
+    except (StopIteration, json.JSONDecodeError):
+        if not raw.strip():
+            return None
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Reject(src, f"invalid JSON: {exc.msg}", location, preview=_preview(line))
-            continue
-        if not isinstance(obj, dict):
-            yield Reject(src, "not a JSON object", location, preview=_preview(line))
-            continue
-        yield n, obj
+            return Reject(src, f"invalid JSON: {exc.msg}", f"line {n}", preview=_preview(line))
+    if type(obj) is not dict:
+        return Reject(src, "not a JSON object", f"line {n}", preview=_preview(line))
+    return obj
 
 
 def read_jsonl(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
@@ -860,21 +968,54 @@ def read_jsonl(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
     src = str(path)
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as f:
-        objects = _json_objects(f, src)
-        head = list(islice(objects, SNIFF_ROWS))
-        name = spec.text_field or pick_text_field([o for _, o in (h for h in head if not isinstance(h, Reject))])
+        n = 0
+        head: list[tuple[int, dict[str, Any] | Reject]] = []  # the first SNIFF_ROWS items (objects, rejects)
+        broken = False
+        try:
+            for raw in f:
+                n += 1
+                item = _json_object(raw, n, src)
+                if item is not None:
+                    head.append((n, item))
+                    if len(head) == SNIFF_ROWS:
+                        break
+        except _STREAM_ERRORS as exc:
+            head.append((n + 1, Reject(src, f"unreadable file: {exc}", f"line {n + 1}" if n else "file")))
+            broken = True
+        name = spec.text_field or pick_text_field([o for _, o in head if type(o) is dict])
         if name is None:
-            yield from (h for h in head if isinstance(h, Reject))
-            if any(not isinstance(h, Reject) for h in head):
+            yield from (o for _, o in head if type(o) is not dict)
+            if any(type(o) is dict for _, o in head):
                 yield Reject(src, "no text field found (set text_field)", "file")
             return
-        for item in chain(head, objects):
-            if isinstance(item, Reject):
-                yield item
-                continue
-            n, obj = item
-            record = _field_text(src, n - 1, f"line {n}", obj, name, spec)
-            yield from _record_passages(record, spec, src)
+        for k, obj in head:
+            if type(obj) is dict:
+                yield from _object_passages(obj, k, name, spec, src)
+            else:
+                yield obj
+        if broken:
+            return
+        try:
+            for raw in f:
+                n += 1
+                obj = _json_object(raw, n, src)
+                if type(obj) is dict:
+                    yield from _object_passages(obj, n, name, spec, src)
+                elif obj is not None:
+                    yield obj
+        except _STREAM_ERRORS as exc:
+            yield Reject(src, f"unreadable file: {exc}", f"line {n + 1}" if n else "file")
+
+
+def _object_passages(obj: dict[str, Any], n: int, name: str, spec: SourceSpec, src: str) -> list[_Passage | Reject]:
+    """The passages of JSONL line ``n`` (the common case without building a _Record first)."""
+    value = obj.get(name)
+    if type(value) is not str:
+        return _record_passages(_field_text(src, n - 1, f"line {n}", obj, name, spec), spec, src)
+    title = obj.get("title") if name != "title" else None
+    if not (isinstance(title, str) and title.strip()):
+        title = spec.title
+    return _row_passages(value, title, n - 1, spec, src, obj, f"line {n}")
 
 
 _CSV_ERROR_LIMIT = 1000  # consecutive unparseable rows after which the rest of a CSV file is given up
@@ -979,40 +1120,52 @@ def read_parquet(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
         yield Reject(src, f"unreadable file: {exc}", f"row {row}" if row else "file")
 
 
-def _record_passages(record: _Record | Reject, spec: SourceSpec, src: str) -> Iterator[_Passage | Reject]:
+def _record_passages(record: _Record | Reject, spec: SourceSpec, src: str) -> list[_Passage | Reject]:
     """One row as passages: oversized and empty rows rejected, genre decided per row."""
     if isinstance(record, Reject):
-        yield record
-        return
-    text = record.text
+        return [record]
+    return _row_passages(record.text, record.title, record.row, spec, src, {"id": record.id}, record.location)
+
+
+def _record_id(record: dict[str, Any]) -> str | None:
+    rid = record.get("id")
+    return str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
+
+
+def _row_passages(
+    text: str, title: str | None, row: int, spec: SourceSpec, src: str, record: dict[str, Any], location: str
+) -> list[_Passage | Reject]:
+    """The passages of one row's text (a list: most rows are one passage); ``record`` gives the id of a reject."""
     if len(text) > spec.max_doc_chars:
-        yield Reject(src, f"oversized ({len(text)} chars > max_doc_chars)", record.location, record.id, _preview(text))
-        return
-    if _SURROGATE.search(text):
-        yield Reject(src, "invalid UTF-8", record.location, record.id, _preview(text))
-        return
+        return [Reject(src, f"oversized ({len(text)} chars > max_doc_chars)", location, _record_id(record),
+                       _preview(text))]
+    ascii_text = text.isascii()
+    if not ascii_text and _SURROGATE.search(text):
+        return [Reject(src, "invalid UTF-8", location, _record_id(record), _preview(text))]
     cleaner = spec.clean
     if cleaner == "auto":
-        cleaner = "wikitext" if any(t in text for t in _WIKI_TOKENS) else "none"
+        cleaner = "wikitext" if " @" in text and any(t in text for t in _WIKI_TOKENS) else "none"
     if cleaner == "gutenberg":
         start, end, _ = gutenberg_body(text)
         text = text[start:end]
-    clean = clean_passage(text, cleaner)
+    elif cleaner == "wikitext":
+        text = untokenize_wikitext(text)
+    clean = normalize_text(text)
     if len(clean) < spec.min_chars:
-        yield Reject(src, "empty or too short", record.location, record.id, _preview(clean))
-        return
+        return [Reject(src, "empty or too short", location, _record_id(record), _preview(clean))]
     genre = detect_genre(clean) if spec.genre == "auto" else spec.genre
     if len(clean) <= spec.max_chars:
-        yield _Passage(clean, genre, record.title, "row", record.row, record.row)
-        return
+        return [_Passage(clean, genre, title, "row", row, row)]
+    out: list[_Passage | Reject] = []
     units, _ = _units(clean, 0, len(clean), wikitext=False, headings=False, bad_bytes=False)
     for span in _pack(clean, units, spec.max_chars):
         piece = normalize_text(clean[span.start : span.end])
         if len(piece) < spec.min_chars:
-            location = f"{record.location} chars {span.start}-{span.end}"
-            yield Reject(src, "empty or too short", location, record.id, piece)
+            out.append(Reject(src, "empty or too short", f"{location} chars {span.start}-{span.end}",
+                              _record_id(record), piece))
         else:
-            yield _Passage(piece, genre, record.title, "row", record.row, record.row)
+            out.append(_Passage(piece, genre, title, "row", row, row))
+    return out
 
 
 _READERS = {".txt": read_txt, ".jsonl": read_jsonl, ".jsonl.gz": read_jsonl, ".csv": read_csv, ".parquet": read_parquet}
@@ -1056,13 +1209,15 @@ def read_sources(
         stats.files += 1
         name, src = source_name(path), str(path)
         docs = rejects = dropped = 0
+        per_genre, limit = stats.per_genre, spec.limit
         for item in read_file(path, spec):
-            if isinstance(item, Reject):
+            if type(item) is not _Passage:
                 rejects += 1
                 stats.add_reject(item)
                 yield item
                 continue
-            digest = sha256_text(item.text)
+            text = item.text
+            digest = sha256(text.encode("utf-8")).hexdigest()
             doc_id = f"{name}-{digest[:12]}"
             if dedup:
                 if digest in seen:
@@ -1074,11 +1229,22 @@ def read_sources(
                 repeats[doc_id] += 1
                 if repeats[doc_id] > 1:
                     doc_id = f"{doc_id}-{repeats[doc_id]}"
-            doc = Document(text=item.text, id=doc_id, metadata=_metadata(src, name, item))
+            genre = item.genre
+            doc = Document(text, doc_id, {
+                "source": src,
+                "source_name": name,
+                "genre": genre,
+                "title": item.title,
+                "offsets": {"unit": item.unit, "start": item.start, "end": item.end},
+                "source_chars": len(text),
+            })
             docs += 1
-            stats.add_document(doc)
+            stats.documents += 1  # stats.add_document(doc), inline
+            stats.chars += len(text)
+            per_genre[genre] = per_genre.get(genre, 0) + 1
+            stats.per_source[src] = stats.per_source.get(src, 0) + 1
             yield doc
-            if spec.limit is not None and docs >= spec.limit:
+            if limit is not None and docs >= limit:
                 break
         if not docs and not rejects and not dropped:
             empty = Reject(src, "empty file", "file")
@@ -1087,14 +1253,3 @@ def read_sources(
             rejects = 1
         stats.per_source.setdefault(src, 0)
         log.info("read %s: %d documents, %d rejects, %d duplicates", path, docs, rejects, dropped)
-
-
-def _metadata(src: str, name: str, p: _Passage) -> dict[str, Any]:
-    return {
-        "source": src,
-        "source_name": name,
-        "genre": p.genre,
-        "title": p.title,
-        "offsets": {"unit": p.unit, "start": p.start, "end": p.end},
-        "source_chars": len(p.text),
-    }

@@ -94,7 +94,18 @@ class Turn:
 def format_turn(role: str, name: str, utterance: str) -> str:
     if role not in SPEAKER_ROLES:
         raise ValueError(f"unknown speaker role {role!r}; expected one of {', '.join(SPEAKER_ROLES)}")
-    return f"<|{role}|> {name}: {' '.join(utterance.split())}"
+    return f"<|{role}|> {name}: {one_line(utterance)}"
+
+
+def one_line(text: str) -> str:
+    """``" ".join(text.split())``: whitespace runs as single spaces, none at the ends (one line).
+
+    A printable text holds no whitespace but the plain space, so one without double or outer spaces is
+    returned as it is, without splitting it.
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def parse_turns(text: str) -> list[Turn]:

@@ -190,3 +190,10 @@ def test_degenerate_inputs_still_make_a_memory(text, charter):
         assert raised.meta["teacher"]
         if not text.strip():  # no topic to name: the scene says "this", never a placeholder or "None"
             assert re.search(r"\bthis\b", raised.text.split("\n\n")[0]) and "None" not in raised.text
+
+
+def test_nested_quotes_are_the_translate_table():
+    from modelraising.raising.experience import _QUOTE_TABLE, _nest_quotes
+
+    for q in ['He said "no" and \u201cyes\u201d', "'single' \u2018kept\u2019", "none", '""\u201c\u201d"', ""]:
+        assert _nest_quotes(q) == q.translate(_QUOTE_TABLE)

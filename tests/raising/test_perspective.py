@@ -263,3 +263,60 @@ def test_sentences_agree_with_split_sentences_on_the_corpus(shared_corpus):
         text = (shared_corpus / name).read_text(encoding="utf-8")[:60000]
         for start in range(0, len(text), 3000):
             _same_sentences(text[start : start + 3000])
+
+
+# ------------------------------------------------------------------------ pre-filled frames, exactly
+
+
+def _frame_in_one_pass(text, genre, charter, rng, title=None, form="plain"):
+    """What frame() renders, with every slot filled by one format_map (no per-person memo)."""
+    from modelraising.raising.perspective import _PARTNER_LINE, _join, clean_title, pick_person
+
+    key = genre if form == "plain" else form
+    index = int(rng.random() * len(FRAMES[key]))
+    fr = FRAMES[key][index]
+    slots, meta = {}, {}
+    if fr.needs_cast:
+        who = pick_person(charter, rng, fr.roles)
+        slots.update(who.slots)
+        meta["cast"] = who.name
+    lead = fr.lead
+    if fr.optional:
+        title = clean_title(title)
+        if "title" in fr.optional:
+            if title is None:
+                lead = fr.alt or lead
+            else:
+                slots["title"] = title
+        if "topic" in fr.optional:
+            topic = title or topic_of(text)
+            if topic is None:
+                lead = fr.alt or lead
+            else:
+                slots["topic"] = topic
+    if key == "social":
+        m = _PARTNER_LINE.search(text)
+        partner = m.group(1).strip() if m else "someone close to me"
+        slots["partner"], slots["Partner"] = partner, partner[:1].upper() + partner[1:]
+    close = fr.close
+    if slots:
+        lead = lead.format_map(slots)
+        close = fr.close.format_map(slots) if fr.close else ""
+    return _join(lead, text, close), f"perspective/{key}/{index:02d}", meta
+
+
+def test_prefilled_frames_render_as_one_format_pass(charter):
+    """Frames keep their cast member filled in between calls; braces in names and titles stay literal."""
+    braces = charter.model_copy(update={"cast": [
+        c.model_copy(update={"name": "Ada {title} }{name}{"}) if i == 0 else c for i, c in enumerate(charter.cast)
+    ]})
+    dialogue_text = "<|mentor|> Grandpa Elias: Look.\n<|self|> Wren: At what?"
+    for ch in (charter, braces):
+        for title in (None, "Moby Dick", "Sets {topic} and {name}"):
+            for key in (*GENRES, "experience", "social"):
+                genre, form = (key, "plain") if key in GENRES else ("factual", key)
+                text = dialogue_text if key == "social" else PASSAGES.get(key, LOBSTER)
+                for seed in range(40):
+                    got = frame(text, genre, ch, random.Random(seed), title=title, form=form)
+                    want = _frame_in_one_pass(text, genre, ch, random.Random(seed), title=title, form=form)
+                    assert (got.text, got.template, got.meta) == want

@@ -185,9 +185,9 @@ def test_values_pillar_and_policy_with_the_teacher(server, starter, tmp_path, ch
 @pytest.fixture(autouse=True)
 def _cli_state(monkeypatch):
     """The CLI keeps --quiet in a module global: leave it as it was for the tests that run after these."""
-    from modelraising import cli
+    from modelraising.cli_common import State
 
-    monkeypatch.setattr(cli._State, "quiet", cli._State.quiet)
+    monkeypatch.setattr(State, "quiet", State.quiet)
 
 
 def test_cli_flags_and_yaml_teacher_mapping(server, corpus, tmp_path, charter_path):

@@ -759,13 +759,43 @@ def frame_counts() -> dict[str, int]:
 
 
 def _join(lead: str, text: str, close: str) -> str:
-    if not text.strip():
+    if not text or text.isspace():
         return lead + ("\n\n" + close if close else "") + text
     before = "" if text.startswith("\n\n") else ("\n" if text.startswith("\n") else "\n\n")
     if not close:
         return lead + before + text
     after = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
     return lead + before + text + after + close
+
+
+class _KeepField(dict):
+    """format_map mapping that leaves the fields it does not know ({title}, {topic}) as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+# A frame with its cast member filled in, as templates for the fields left ({title}, {topic}, {partner}):
+# (lead, close, alt, whether any field is left, template id). Keyed by (frame key, index, person key or None).
+_FILLED: dict[tuple[str, int, tuple[str, str, str, str] | None], tuple[str, str, str | None, bool, str]] = {}
+
+
+def _filled(key: str, index: int, fr: Frame, who: Person | None) -> tuple[str, str, str | None, bool, str]:
+    """The frame's texts with ``who`` filled in once: ``format_map`` of what is left with the remaining slots
+    gives what one ``format_map`` with all the slots gives (the person's braces are escaped in between)."""
+    entry = _FILLED.get((key, index, who.key if who else None))
+    if entry is None:
+        texts = (fr.lead, fr.close, fr.alt)
+        fill = _KeepField({k: v.replace("{", "{{").replace("}", "}}") for k, v in who.slots.items()} if who else {})
+        lead, close, alt = (t.format_map(fill) if t else t for t in texts)
+        left = bool(fr.fields - set(fill))
+        if not left:  # nothing else to fill: undo the escaping now
+            lead, close, alt = (t.format_map({}) if t else t for t in (lead, close, alt))
+        if len(_FILLED) > 4096:
+            _FILLED.clear()
+        template = f"perspective/{key}/{index:02d}"
+        entry = _FILLED[(key, index, who.key if who else None)] = (lead, close, alt, left, template)
+    return entry
 
 
 def frame(
@@ -782,46 +812,44 @@ def frame(
     ``form`` is what ``text`` already is: "plain" (a source passage; the frame depends on
     ``genre``), "experience" (a recounted memory) or "social" (a dialogue with speaker tags).
     """
-    if form not in FORMS:
-        raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
     if form == "plain":
         if genre not in _PLAIN:
             raise ValueError(f"unknown genre {genre!r}; expected one of {', '.join(GENRES)}")
         key = genre
-    else:
+    elif form in FORMS:
         key = form
+    else:
+        raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
     frames = FRAMES[key]
     index = int(rng.random() * len(frames))
     fr = frames[index]
-    slots: dict[str, str] = {}
-    meta: dict[str, str] = {}
     if fr.needs_cast:
         who = pick_person(charter, rng, fr.roles)
-        slots.update(who.slots)
-        meta["cast"] = who.name
-    lead = fr.lead
-    optional = fr.optional
-    if optional:
-        title = clean_title(title)
-        if "title" in optional:
-            if title is None:
-                lead = fr.alt or lead
-            else:
-                slots["title"] = title
-        if "topic" in optional:
-            topic = title or topic_of(text)
-            if topic is None:
-                lead = fr.alt or lead
-            else:
-                slots["topic"] = topic
-    if key == "social":
-        m = _PARTNER_LINE.search(text)
-        partner = m.group(1).strip() if m else "someone close to me"
-        slots["partner"] = partner
-        slots["Partner"] = partner[:1].upper() + partner[1:]
-    if slots:
-        lead = lead.format_map(slots)
-        close = fr.close.format_map(slots) if fr.close else ""
+        meta = {"cast": who.name}
     else:
-        close = fr.close
-    return Raised(_join(lead, text, close), f"perspective/{key}/{index:02d}", meta)
+        who, meta = None, {}
+    lead, close, alt, left, template = _filled(key, index, fr, who)
+    if left:
+        slots: dict[str, str] = {}
+        optional = fr.optional
+        if optional:
+            title = clean_title(title)
+            if "title" in optional:
+                if title is None:
+                    lead = alt or lead
+                else:
+                    slots["title"] = title
+            if "topic" in optional:
+                topic = title or topic_of(text)
+                if topic is None:
+                    lead = alt or lead
+                else:
+                    slots["topic"] = topic
+        if key == "social":
+            m = _PARTNER_LINE.search(text)
+            partner = m.group(1).strip() if m else "someone close to me"
+            slots["partner"] = partner
+            slots["Partner"] = partner[:1].upper() + partner[1:]
+        lead = lead.format_map(slots)
+        close = close.format_map(slots) if close else ""
+    return Raised(_join(lead, text, close), template, meta)

@@ -30,7 +30,7 @@ from modelraising.raising.perspective import (
     speaker_blocks,
     topic_of,
 )
-from modelraising.text import _ABBREVIATIONS, format_turn
+from modelraising.text import _ABBREVIATIONS, format_turn, one_line
 
 __all__ = ["dialogue", "TEMPLATES", "SETTINGS"]
 
@@ -243,6 +243,7 @@ _EMPTY_ANSWER = "There isn't much to it, really. It's only a few words."
 
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_ASCII_DIGIT = re.compile(r"[0-9]")
 _VERB_SAY = r"(?:said|replied|answered|exclaimed|cried|asked|bleated|shouted|whispered|called|added|returned)"
 _SPEAKER_AFTER = re.compile(_VERB_SAY + r"\s+([Tt]he\s+[A-Z][\w'-]+|[A-Z][a-z][\w'-]*)")
 _SPEAKER_BEFORE = re.compile(r"([Tt]he\s+[A-Z][\w'-]+|[A-Z][a-z][\w'-]*)\s+" + _VERB_SAY + r"\b")
@@ -289,9 +290,12 @@ def _q_did(head: str, genre: str):
 def _q_number(head: str, genre: str):
     if genre == "fiction":
         return None
-    y = _YEAR.search(head)
-    if y:
-        return _Q_YEAR, y.group(1)
+    if "1" in head or "2" in head:  # a year starts with one of them
+        y = _YEAR.search(head)
+        if y:
+            return _Q_YEAR, y.group(1)
+    if head.isascii() and not _ASCII_DIGIT.search(head):  # \d also matches non-ASCII digits
+        return None
     return (_Q_NUMBER, "") if _NUMBER.search(head) else None
 
 
@@ -395,7 +399,7 @@ class _Keep(dict):
 class _Kit:
     """One template with the partner's name and pronouns filled in ({thing}/{topic} left open)."""
 
-    __slots__ = ("narration", "opener", "prefix", "closing", "direction", "needs_topic")
+    __slots__ = ("narration", "opener", "prefix", "closing", "direction", "needs_topic", "closing_self", "partner_tag")
 
     def __init__(self, tmpl: Template, who: Person):
         fill = _Keep(who.slots)
@@ -406,6 +410,8 @@ class _Kit:
         self.direction = tmpl.direction
         texts = [self.narration or "", self.prefix, *(line for _, line in self.opener + self.closing)]
         self.needs_topic = any("{topic}" in t for t in texts)
+        self.closing_self = sum(1 for spk, _ in self.closing if spk == SELF)
+        self.partner_tag = format_turn(who.role, who.name, "")  # "<|mentor|> Name: ", the utterance follows
 
 
 @lru_cache(maxsize=1024)
@@ -452,7 +458,7 @@ def dialogue(text: str, genre: str, charter: Charter, rng: random.Random) -> Rai
     choices = _LISTENING[setting] if transcript else _ALL[setting]
     index = choices[int(rng.random() * len(choices))]
     kit = _kit(setting, index, who.key)
-    partner_role, partner_name = who.role, who.name
+    partner_name = who.name
 
     if blocks:
         thing = "the transcript" if transcript else _THING["dialogue"]
@@ -476,17 +482,15 @@ def dialogue(text: str, genre: str, charter: Charter, rng: random.Random) -> Rai
         turns += _discuss(sentences(text), genre, kit.direction, prefix, rng)
     if turns[-1][0] == kit.closing[0][0]:  # the closer just spoke: the other one reacts first
         turns.append((PARTNER if turns[-1][0] == SELF else SELF, _LISTENER[int(rng.random() * len(_LISTENER))]))
-    elif sum(1 for spk, _ in turns if spk == SELF) + sum(1 for spk, _ in kit.closing if spk == SELF) < 2:
+    elif kit.closing_self + [spk for spk, _ in turns].count(SELF) < 2:
         turns.append((SELF, _LISTENER[int(rng.random() * len(_LISTENER))]))
     turns += [(spk, _fill(line, thing, topic)) for spk, line in kit.closing]
 
     me = charter.identity.name
+    self_tag, partner_tag = f"<|{SELF}|> {me}: ", kit.partner_tag  # what format_turn puts before the utterance
     lines = [_fill(kit.narration, thing, topic)] if kit.narration else []
     for spk, utterance in turns:
-        if spk == SELF:
-            lines.append(format_turn(SELF, me, utterance))
-        else:
-            lines.append(format_turn(partner_role, partner_name, utterance))
+        lines.append((self_tag if spk == SELF else partner_tag) + one_line(utterance))
     return Raised("\n".join(lines), f"social/{setting}/{index:02d}", {"setting": setting, "partner": partner_name})
 
 
