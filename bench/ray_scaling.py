@@ -7,7 +7,8 @@
    against the Ray executor (an embedded Ray instance, 2 CPUs, 2 tasks at once); documents/s as a
    ratio. Ray's start-up is timed apart; the first Ray run also starts the worker processes (cold),
    the second reuses them (warm: the steady state of a long run). The Ray runs include cutting the
-   input into Parquet shards and writing Parquet.
+   input into Parquet shards and writing Parquet. The same comparison again with the values pillar
+   (MiniLM per document: the cost per document of real raising work) on ``--values-docs`` documents.
 2. per-document costs, measured here on one CPU core: template raising, value detection (MiniLM),
    curriculum scoring, tokenizing; and for the teacher engine, per document, the requests and prompt
    characters actually sent (all four pillars, against the scripted loopback server, every request
@@ -116,6 +117,9 @@ def main() -> None:
         t_warm, _ = raise_with(corpus, work / "ray", TEMPLATE, 2, executor="ray")
         assert on_ray["counts"]["raised"] == local["counts"]["raised"]
         docs = local["counts"]["documents_in"]
+        vkw = {"limit": args.values_docs, "chunk_size": 50}
+        t_vlocal, _ = raise_with(corpus, work / "vlocal", ["values", *TEMPLATE], 2, **vkw)
+        t_vray, _ = raise_with(corpus, work / "vray", ["values", *TEMPLATE], 2, executor="ray", **vkw)
 
         # 2. per-document costs on one core
         t_template1, _ = raise_with(corpus, work / "t1", TEMPLATE, 1)
@@ -173,6 +177,10 @@ def main() -> None:
             "ratio_ray_to_local_warm": round(t_local / t_warm, 3),
             "ratio_ray_to_local_cold": round(t_local / t_cold, 3),
             "ratio_with_init_cold": round(t_local / (t_cold + t_init), 3),
+            "values_docs": args.values_docs,
+            "values_local_2_workers_docs_per_s": round(args.values_docs / t_vlocal, 2),
+            "values_ray_2_tasks_docs_per_s": round(args.values_docs / t_vray, 2),
+            "values_ratio_ray_to_local": round(t_vlocal / t_vray, 3),
         },
         "per_document": {k: round(v, 6 if k.endswith("_s") else 1) for k, v in per_doc.items()},
         "chars_per_token_32k_bpe": round(chars_per_token, 2),

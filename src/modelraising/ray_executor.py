@@ -2,8 +2,8 @@
 
 A step hands the executor small, picklable task descriptors (an input shard's path, a chunk's line
 offsets), never the data itself: each task reads its input, computes, and publishes its output with
-an atomic rename, so Ray's retries after a killed worker (tasks: ``max_retries``; actors: restart)
-redo exactly one task and can neither lose nor duplicate documents, and a restarted job skips every
+an atomic rename, so Ray Data's retry of a task whose worker died (a kill, OOM, a lost node) redoes
+that one task and can neither lose nor duplicate documents, and a restarted job skips every
 task whose output is already published. The descriptors become a Ray Dataset (one row per task,
 one block per task) and run through ``map_batches``; results stream back as they complete.
 
@@ -14,7 +14,6 @@ one block per task) and run through ``map_batches``; results stream back as they
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -32,7 +31,6 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
 
     if ray.is_initialized():
         return
-    os.environ.setdefault("RAY_ACCEPT_CLUSTER_DEFAULT_RESOURCES", "1")
     kwargs: dict[str, Any] = {"address": address, "include_dashboard": False, "logging_level": logging.WARNING,
                               "log_to_driver": False, "configure_logging": True}
     if address is None and num_cpus:
