@@ -172,3 +172,39 @@ def test_killed_ray_worker_loses_and_duplicates_nothing(tmp_path, shared_corpus,
     assert sorted(map(_key, a)) == sorted(map(_key, b))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["raised"] == 120 and manifest["run"]["executor"] == "ray"
+
+
+def test_interrupted_ray_job_restarts_where_it_stopped(tmp_path, shared_corpus, charter_path):
+    """Ctrl-C the driver once a chunk is published; the same command again reads no source, skips the
+    published chunks and ends with the local executor's records."""
+    source = shared_corpus / "aesop_fables.txt"
+    pillars = ["values", "perspective"]
+    reference = tmp_path / "local"
+    raise_corpus(charter_path, [SourceSpec(path=str(source), limit=120)], reference,
+                 RaiseConfig(pillars=pillars, chunk_size=20), progress=False)
+
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "modelraising", "-q", "raise", "--charter", str(charter_path), "--source",
+           str(source), "--limit", "120", "--pillars", ",".join(pillars), "--chunk-size", "20",
+           "--executor", "ray", "--workers", "2", "--out", str(out)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            if list((out / ".state").glob("chunk-*.json")) if (out / ".state").exists() else []:
+                proc.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.05)
+        assert proc.wait(timeout=120) != 0, "the run finished before it could be interrupted"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (out / "manifest.json").exists()
+    published = len(list((out / ".state").glob("chunk-*.json")))
+    assert 1 <= published < 6
+
+    subprocess.run(cmd, env=env, check=True, timeout=300)
+    assert sorted(map(_key, _records(out))) == sorted(map(_key, _records(reference)))
+    run = json.loads((out / "manifest.json").read_text())["run"]
+    assert run["chunks_reused"] >= published and run["chunks_computed"] == 6 - run["chunks_reused"]
