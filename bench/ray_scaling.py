@@ -41,7 +41,7 @@ from modelraising.charter import default_charter_path  # noqa: E402
 from modelraising.config import RaiseConfig  # noqa: E402
 from modelraising.curriculum import CurriculumConfig, run_curriculum  # noqa: E402
 from modelraising.raising.runner import raise_corpus  # noqa: E402
-from modelraising.records import read_records  # noqa: E402
+from modelraising.records import read_raised  # noqa: E402
 from modelraising.shards import TokenizeConfig, tokenize_corpus, train_tokenizer  # noqa: E402
 from modelraising.sources import SourceSpec  # noqa: E402
 
@@ -66,8 +66,7 @@ def raise_with(corpus: Path, out: Path, pillars: list[str], workers: int, execut
 
 
 def raised_texts(out: Path) -> list[str]:
-    texts = [json.loads(line)["text"] for p in sorted(out.glob("raised-*.jsonl")) for line in p.open()]
-    return texts + [r["text"] for p in sorted(out.glob("raised-*.parquet")) for r in read_records(p)]
+    return [d.text for d in read_raised(out)]
 
 
 def teacher_costs(corpus: Path, work: Path, n_docs: int) -> dict:

@@ -208,3 +208,17 @@ def test_interrupted_ray_job_restarts_where_it_stopped(tmp_path, shared_corpus, 
     assert sorted(map(_key, _records(out))) == sorted(map(_key, _records(reference)))
     run = json.loads((out / "manifest.json").read_text())["run"]
     assert run["chunks_reused"] >= published and run["chunks_computed"] == 6 - run["chunks_reused"]
+
+
+def test_show_reads_parquet_output(tmp_path, starter, charter_path):
+    from typer.testing import CliRunner
+
+    from modelraising.cli import app
+
+    out = tmp_path / "raised"
+    raise_corpus(charter_path, [SourceSpec(path=str(starter))], out,
+                 RaiseConfig(pillars=TEMPLATE, output_format="parquet"), progress=False)
+    ids = [r["id"] for r in _records(out)]
+    result = CliRunner().invoke(app, ["show", str(out), "-n", "2"])
+    assert result.exit_code == 0, result.output
+    assert sum(doc_id in result.output for doc_id in ids) == 2  # two documents, each under its id

@@ -36,7 +36,7 @@ def _config_problems(exc: Exception) -> list[str]:
 
 
 def curriculum(
-    raised: Annotated[Path, typer.Option(help="Raised directory (raised-*.jsonl from `modelraising raise`).")],
+    raised: Annotated[Path, typer.Option(help="Raised directory (raised-*.jsonl or raised-*.parquet from `modelraising raise`).")],
     out: Annotated[Path, typer.Option(help="Output directory (ordered-*, curriculum.json, difficulty.png).")],
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML whose stages to use (default: shipped).")] = None,
     order: Annotated[Optional[str], typer.Option(help="scaffold (default) | shuffle | reverse | stage-shuffle.")] = None,

@@ -6,12 +6,12 @@ import random
 from pathlib import Path
 
 from modelraising.document import Document
-from modelraising.io import read_documents
+from modelraising.records import read_raised
 
 
 def pick_examples(raised_dir: str | Path, n: int, seed: int = 0) -> list[Document]:
     """A seeded sample that shows each form (and a value reflection) before repeating one."""
-    docs = [d for path in sorted(Path(raised_dir).glob("raised-*.jsonl")) for d in read_documents(path)]
+    docs = list(read_raised(raised_dir))
     rng = random.Random(seed)
     rng.shuffle(docs)
     picked: list[Document] = []

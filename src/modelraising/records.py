@@ -16,6 +16,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modelraising.document import Document
+from modelraising.io import read_documents
+
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("metadata", pa.string())])
 ROW_GROUP = 1000
 
@@ -52,3 +55,11 @@ def read_records(path: str | Path) -> Iterator[dict]:
 
 def count_records(path: str | Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def read_raised(raised_dir: str | Path) -> Iterator[Document]:
+    """Every raised document of a ``raise`` output directory, JSONL or Parquet, in file order."""
+    for path in sorted(Path(raised_dir).glob("raised-*.jsonl")):
+        yield from read_documents(path)
+    for path in sorted(Path(raised_dir).glob("raised-*.parquet")):
+        yield from (Document.from_dict(r) for r in read_records(path))
