@@ -75,6 +75,25 @@ def test_rerun_reuses_every_step(finished):
 
 
 @pytest.mark.slow
+def test_the_executor_is_not_part_of_the_cache_keys(finished):
+    """Ray gives the same outputs as the local executor, so switching executors recomputes nothing."""
+    tmp, cfg, summary = finished
+    on_ray = cfg.model_copy(update={"executor": "ray", "workers": 2})
+    again = run_experiment(on_ray, tmp / "out", progress=False)
+    assert again["steps"]["computed"] == [] and again["budget"] == summary["budget"]
+
+
+def test_executor_options_are_validated(tmp_path, starter):
+    from modelraising.config import ConfigError
+
+    assert load_experiment_config(_config(tmp_path, starter, executor="ray", ray_address="auto")).executor == "ray"
+    with pytest.raises(ConfigError, match="executor"):
+        load_experiment_config(_config(tmp_path, starter, executor="dask"))
+    with pytest.raises(ConfigError, match="ray_address needs executor: ray"):
+        load_experiment_config(_config(tmp_path, starter, ray_address="auto"))
+
+
+@pytest.mark.slow
 def test_killed_experiment_resumes_without_redoing_finished_steps(tmp_path, starter):
     config = _config(tmp_path, starter, arms=["baseline"], suites=["capability"])
     out = tmp_path / "out"

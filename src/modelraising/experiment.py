@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import modelraising
 from modelraising.charter import default_charter_path, load_charter, problems_from
@@ -120,7 +120,12 @@ class ExperimentConfig(BaseModel):
     review: float = Field(default=0.1, ge=0.0, lt=0.5)
     raise_config: dict[str, Any] = Field(default_factory=dict, alias="raise",
                                          description="RaiseConfig fields shared by every arm (mix, seed, ...).")
-    workers: int = Field(default=1, ge=1)
+    workers: int | None = Field(default=None, ge=0, description=(
+        "Processes for raise, curriculum and tokenize (default 1); with executor ray, tasks at once "
+        "(default: every CPU of the cluster)."))
+    executor: Literal["local", "ray"] = Field(default="local", description=(
+        "Where raise, curriculum scoring and tokenizing run; the same outputs either way (not in the cache keys)."))
+    ray_address: str | None = Field(default=None, description="With executor ray: a cluster to join, e.g. auto.")
     train: TrainSettings = Field(default_factory=TrainSettings)
     align: AlignSettings = Field(default_factory=AlignSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
@@ -143,6 +148,12 @@ class ExperimentConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown suite(s) {', '.join(unknown)}; valid suites: {', '.join(SUITES)}")
         return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _ray_address_needs_ray(self) -> "ExperimentConfig":
+        if self.ray_address and self.executor != "ray":
+            raise ValueError("ray_address needs executor: ray")
+        return self
 
     @field_validator("raise_config")
     @classmethod
@@ -244,6 +255,15 @@ def _raise_config(config: ExperimentConfig, arm: Arm) -> RaiseConfig:
     return RaiseConfig.model_validate({**shared, **arm_fields})
 
 
+def _where(config: ExperimentConfig, encode: bool = False) -> dict:
+    """The executor options of the data steps (they change where work runs, never what it gives).
+    Local tokenizing stays in one process (``encode=True``): encode_batch is multi-threaded already."""
+    workers = config.workers if config.workers is not None else (0 if config.executor == "ray" else 1)
+    if encode and config.executor == "local":
+        workers = 1
+    return {"workers": workers, "executor": config.executor, "ray_address": config.ray_address}
+
+
 def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> Step:
     from modelraising.raising.runner import raise_corpus
 
@@ -252,7 +272,7 @@ def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> S
     parts = {"charter": sha256_file(charter_path), "inputs": inputs, "config": cfg.model_dump(mode="json"),
              "version": modelraising.__version__}
     return r.step("raise", parts, lambda d: {"counts": raise_corpus(
-        charter_path, specs, d, cfg, workers=r.config.workers, progress=r.progress)["counts"]})
+        charter_path, specs, d, cfg, progress=r.progress, **_where(r.config))["counts"]})
 
 
 def curriculum_step(r: Runner, raised: Step, arm: Arm, charter_path: Path) -> Step:
@@ -262,7 +282,7 @@ def curriculum_step(r: Runner, raised: Step, arm: Arm, charter_path: Path) -> St
     cfg = CurriculumConfig(order=arm.order, review=r.config.review if arm.order == "scaffold" else None)
     parts = {"raised": raised.key, "config": cfg.model_dump(mode="json"), "charter": sha256_file(charter_path)}
     return r.step("curriculum", parts, lambda d: {"stages": len(run_curriculum(
-        raised.dir, charter_path, d, cfg, workers=r.config.workers, progress=r.progress).get("stages", []))})
+        raised.dir, charter_path, d, cfg, progress=r.progress, **_where(r.config)).get("stages", []))})
 
 
 def tokenizer_step(r: Runner, corpora: list[Step]) -> Step:
@@ -287,7 +307,8 @@ def tokenize_step(r: Runner, ordered: Step, tokenizer: Step) -> Step:
     cfg = TokenizeConfig(vocab_size=r.config.vocab_size, val_fraction=r.config.val_fraction)
     parts = {"ordered": ordered.key, "tokenizer": tokenizer.key, "config": cfg.output_fields()}
     return r.step("tokenize", parts, lambda d: {"train_tokens": tokenize_corpus(
-        ordered.dir, d, cfg, tokenizer=tokenizer.dir, overwrite=True, progress=r.progress).get("train_tokens")})
+        ordered.dir, d, cfg, tokenizer=tokenizer.dir, overwrite=True, progress=r.progress,
+        **_where(r.config, encode=True)).get("train_tokens")})
 
 
 def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> Step:
