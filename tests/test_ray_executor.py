@@ -70,6 +70,7 @@ def test_raise_on_ray_gives_the_local_records(ray_local, tmp_path, starter, shar
     assert on_ray["counts"] == local["counts"] and on_ray["sources"] == local["sources"]
     assert on_ray["outputs"] == [f"raised-{i:05d}.parquet" for i in range(len(on_ray["outputs"]))]
     assert on_ray["run"]["executor"] == "ray" and on_ray["run"]["chunks_computed"] == len(on_ray["outputs"])
+    assert not list((tmp_path / "ray" / ".state" / "input").glob("*.parquet"))  # no second copy left behind
     assert (tmp_path / "ray" / "rejects.jsonl").read_bytes() == (tmp_path / "local" / "rejects.jsonl").read_bytes()
 
 
@@ -78,15 +79,18 @@ def test_restarted_ray_job_skips_finished_shards(ray_local, tmp_path, starter, s
     config = RaiseConfig(pillars=TEMPLATE, chunk_size=16, output_format="parquet")
     first = raise_corpus(charter_path, _specs(starter, shared_corpus), out, config, progress=False, executor="ray")
     before = sorted(map(_key, _records(out)))
-    # As if the job died while raising chunk 2 (output and stats gone) with chunk 3 never started.
+    # As if the job died while raising chunk 2 (output and stats gone) with chunk 3 never started; the
+    # input shards were removed at the end of the first run, so this rerun has to cut the sources again.
     for index in (2, 3):
         (out / f"raised-{index:05d}.parquet").unlink()
         (out / ".state" / f"chunk-{index:05d}.json").unlink()
     again = raise_corpus(charter_path, _specs(starter, shared_corpus), out, config, progress=False, executor="ray")
     assert again["run"]["chunks_computed"] == 2
     assert again["run"]["chunks_reused"] == len(first["outputs"]) - 2
-    assert again["counts"] == first["counts"] and again["sources"] == first["sources"]  # sources not re-read
+    assert again["counts"] == first["counts"] and again["sources"] == first["sources"]
     assert sorted(map(_key, _records(out))) == before
+    third = raise_corpus(charter_path, _specs(starter, shared_corpus), out, config, progress=False, executor="ray")
+    assert third["run"]["chunks_computed"] == 0 and third["sources"] == first["sources"]
 
 
 def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path, starter, shared_corpus,
@@ -109,6 +113,8 @@ def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path
     assert len(local_files) > 4
     for name in local_files:
         assert (tmp_path / "tok-ray" / name).read_bytes() == (tmp_path / "tok-local" / name).read_bytes(), name
+    assert not (tmp_path / "tok-ray" / ".state" / "encoded").exists()
+    assert not (tmp_path / "cur-ray" / ".state" / "spool").exists()
 
     # Killed after shard 1: the rerun assembles the rest from the encoded files, to the same bytes.
     state = tmp_path / "tok-ray" / ".state"
@@ -204,7 +210,9 @@ def test_interrupted_ray_job_restarts_where_it_stopped(tmp_path, shared_corpus, 
     published = len(list((out / ".state").glob("chunk-*.json")))
     assert 1 <= published < 6
 
+    cut = (out / ".state" / "input" / "complete.json").stat().st_mtime_ns
     subprocess.run(cmd, env=env, check=True, timeout=300)
+    assert (out / ".state" / "input" / "complete.json").stat().st_mtime_ns == cut  # sources not read again
     assert sorted(map(_key, _records(out))) == sorted(map(_key, _records(reference)))
     run = json.loads((out / "manifest.json").read_text())["run"]
     assert run["chunks_reused"] >= published and run["chunks_computed"] == 6 - run["chunks_reused"]

@@ -854,9 +854,10 @@ def tokenize_corpus(
     tok, trained, plan = prepare_tokenizer(files, out, config, reuse, progress)
     encode_started = time.perf_counter()
     encoded = None
-    if workers > 1 or executor == "ray":
+    if (workers > 1 or executor == "ray") and resume_point(out).record < sum(_count(p) for p in files):
         encoded = encode_files(files, out, config, workers, executor, ray_address, progress)
     resume, tags = write_shards(files, plan, tok, out, config, progress, encoded)
+    shutil.rmtree(out / ".state" / "encoded", ignore_errors=True)  # the shards hold the same tokens now
     encode_s = time.perf_counter() - encode_started
     dtype, eot = token_dtype(tok.get_vocab_size()), tok.token_to_id(END_OF_TEXT)
     index, n_rejects = finish(out, dtype, eot, tok.get_vocab_size(), config, corpus, corpus_manifest, trained, reuse)

@@ -476,6 +476,7 @@ def run_curriculum(
     seq = order_documents(config.order, table.difficulty, table.stage, table.tiebreak,
                           seed=config.seed, review=config.effective_review())
     outputs = write_ordered(out, files, table, seq, config, charter, progress)
+    shutil.rmtree(out / ".state" / "spool", ignore_errors=True)  # a second copy of the corpus; remade on demand
     written = time.perf_counter()
     n_rejects = _write_rejects(out, reject_files)
     stages = stage_summary(table, seq, charter, config.feature_names())

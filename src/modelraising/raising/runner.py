@@ -361,19 +361,21 @@ def stage_inputs(
 ) -> tuple[list[ChunkTask], dict]:
     """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
     return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
-    restarted job reads no source again and skips every chunk already published."""
+    restarted job reads no source again and skips every chunk already published (unless a chunk to
+    redo has lost its shard: then the sources are cut again)."""
     input_dir = out / ".state" / "input"
     complete = input_dir / "complete.json"
-    if complete.exists():
-        staged = json.loads(complete.read_text())
-    else:
+    staged = json.loads(complete.read_text()) if complete.exists() else None
+    if staged and any(_finished(out, i) is None and not _input_shard(out, i).exists() for i, _ in staged["chunks"]):
+        staged = None
+    if staged is None:
         input_dir.mkdir(parents=True, exist_ok=True)
         source_stats = SourceStats()
         chunks = []
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
             for index, docs in tqdm(_cut_chunks(specs, config, source_stats, source_rejects), desc="shard input",
                                     unit="chunk", disable=bar.disable, dynamic_ncols=True, leave=False):
-                shard = input_dir / f"input-{index:05d}.parquet"
+                shard = _input_shard(out, index)
                 if _finished(out, index) is None and not shard.exists():
                     write_records(shard, docs)
                 chunks.append([index, len(docs)])
@@ -385,9 +387,20 @@ def stage_inputs(
             finished[index] = stats
             bar.update(n_docs)
         else:
-            shard = str(input_dir / f"input-{index:05d}.parquet")
-            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(), input_path=shard))
+            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(),
+                                   input_path=str(_input_shard(out, index))))
     return tasks, staged["sources"]
+
+
+def _input_shard(out: Path, index: int) -> Path:
+    return out / ".state" / "input" / f"input-{index:05d}.parquet"
+
+
+def drop_input_shards(out: Path) -> None:
+    """Once every chunk is published its input shard is a second copy of the corpus: remove it (the
+    record of the cut stays, so a rerun still reads no source)."""
+    for shard in (out / ".state" / "input").glob("input-*.parquet"):
+        shard.unlink()
 
 
 def raise_corpus(
@@ -419,6 +432,7 @@ def raise_corpus(
         tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar)
         results, teacher_run = _run_on_ray(tasks, config, workers, ray_address)
         computed, fresh = _collect(results, finished, bar)
+        drop_input_shards(out)
     else:
         source_stats = SourceStats()
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
