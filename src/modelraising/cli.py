@@ -129,7 +129,7 @@ def raise_(
     max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
     chunk_size: Annotated[Optional[int], typer.Option(help="Documents per output file (the resume unit's file).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
-    teacher_url: Annotated[Optional[list[str]], typer.Option(help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (round-robin).")] = None,
+    teacher_url: Annotated[Optional[list[str]], typer.Option(help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (load-balanced: fewest requests in flight; a failing one is taken out for a while).")] = None,
     teacher_model: Annotated[Optional[str], typer.Option(help="Teacher: model name the endpoint serves.")] = None,
     teacher_api_key_env: Annotated[Optional[str], typer.Option(help="Teacher: environment variable with the API key (default: OPENAI_API_KEY).")] = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Teacher: requests in flight at most (default: 32).")] = None,

@@ -108,6 +108,17 @@ def test_several_endpoints_share_the_work(server, tmp_path):
         assert server.snapshot()["requests"] == other.snapshot()["requests"] == 5  # round-robin
 
 
+def test_a_slow_endpoint_gets_fewer_requests(server, tmp_path):
+    from modelraising.teacher.server import ScriptedServer
+
+    with ScriptedServer(Script(latency=0.25)) as slow:
+        results, _ = ask(server, tmp_path, [msgs(f"Line {i}.") for i in range(40)], url=[server.url, slow.url],
+                         concurrency=4)
+        assert all(not isinstance(r, BaseException) for r in results)
+        fast_n, slow_n = server.snapshot()["requests"], slow.snapshot()["requests"]
+        assert fast_n + slow_n == 40 and slow_n <= 8  # round-robin would give it 20
+
+
 def test_a_failing_endpoint_is_taken_out_and_tried_again_later(server, tmp_path):
     from modelraising.teacher.server import ScriptedServer
 

@@ -12,7 +12,8 @@
   back; 401, 403 and 404 stop the run, since every document would fail the same way).
 * **Cache**: answers are looked up before and committed right after each request (:mod:`.cache`).
   Identical requests in flight at the same time are sent once.
-* **Endpoints**: several ``url`` are used round-robin, one per try, so a retry can go elsewhere. An
+* **Endpoints**: each try goes to the endpoint with the fewest requests in flight (round-robin among
+  equals), so a slow replica gets fewer requests and a retry can go elsewhere. An
   endpoint whose try fails (timeout, cut connection, 429, 5xx) is taken out of the rotation for
   ``endpoint_cooldown`` seconds (doubling while it keeps failing, at most ``backoff_max``) and then
   tried again; when every endpoint is out, the one due back first is used.
@@ -101,6 +102,7 @@ class Endpoint:
     client: openai.AsyncOpenAI
     down_until: float = 0.0
     failures: int = 0  # consecutive failed tries
+    in_flight: int = 0
 
 
 class _Retry(Exception):
@@ -204,6 +206,7 @@ class TeacherClient:
         async with self._slots:
             await self._pace()
             endpoint = self._pick()
+            endpoint.in_flight += 1
             self.stats.requests += 1
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
@@ -223,6 +226,7 @@ class TeacherClient:
                 failure = None
                 endpoint.failures = 0
             finally:
+                endpoint.in_flight -= 1
                 self.stats.in_flight -= 1
         if failure is not None:
             if isinstance(failure, _Retry) and failure.reason != "malformed":  # the endpoint, not the answer
@@ -232,14 +236,17 @@ class TeacherClient:
         return _answer_of(response)
 
     def _pick(self) -> Endpoint:
-        """The next endpoint in the rotation that is not out; when all are out, the one due back first."""
-        now = time.monotonic()
+        """The endpoint with the fewest requests in flight among those not out (the rotation breaks
+        ties); when all are out, the one due back first."""
         n = len(self.endpoints)
-        for _ in range(n):
-            endpoint = self.endpoints[next(self._turn) % n]
-            if endpoint.down_until <= now:
-                return endpoint
-        return min(self.endpoints, key=lambda e: e.down_until)
+        if n == 1:
+            return self.endpoints[0]
+        now = time.monotonic()
+        start = next(self._turn)
+        healthy = [e for i in range(n) if (e := self.endpoints[(start + i) % n]).down_until <= now]
+        if not healthy:
+            return min(self.endpoints, key=lambda e: e.down_until)
+        return min(healthy, key=lambda e: e.in_flight)
 
     def _take_out(self, endpoint: Endpoint) -> None:
         """Out of the rotation for a cooldown that doubles while the endpoint keeps failing (a lone
