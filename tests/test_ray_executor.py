@@ -143,19 +143,24 @@ def _map_workers() -> list[int]:
     return pids
 
 
-def test_killed_ray_worker_loses_and_duplicates_nothing(tmp_path, shared_corpus, charter_path):
-    """SIGKILL a Ray worker in the middle of a chunk: Ray retries the task, which continues after the
-    chunk's last complete document; the run finishes with exactly the local executor's records."""
-    source = shared_corpus / "aesop_fables.txt"
-    pillars = ["values", "perspective"]  # MiniLM per document: chunks take long enough to be caught mid-way
+def _values_run(tmp_path: Path, shared_corpus: Path, charter_path: Path) -> tuple[Path, Path, list[str]]:
+    """A local reference run (values + perspective, 120 fables, 6 chunks) and the CLI command that
+    raises the same on Ray. MiniLM per document makes chunks take long enough to be caught mid-way."""
+    source, pillars = shared_corpus / "aesop_fables.txt", ["values", "perspective"]
     reference = tmp_path / "local"
     raise_corpus(charter_path, [SourceSpec(path=str(source), limit=120)], reference,
                  RaiseConfig(pillars=pillars, chunk_size=20), progress=False)
-
     out = tmp_path / "ray"
     cmd = [sys.executable, "-m", "modelraising", "-q", "raise", "--charter", str(charter_path), "--source",
            str(source), "--limit", "120", "--pillars", ",".join(pillars), "--chunk-size", "20",
            "--executor", "ray", "--workers", "2", "--out", str(out)]
+    return reference, out, cmd
+
+
+def test_killed_ray_worker_loses_and_duplicates_nothing(tmp_path, shared_corpus, charter_path):
+    """SIGKILL a Ray worker in the middle of a chunk: Ray retries the task, which continues after the
+    chunk's last complete document; the run finishes with exactly the local executor's records."""
+    reference, out, cmd = _values_run(tmp_path, shared_corpus, charter_path)
     proc = subprocess.Popen(cmd, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     killed = None
     deadline = time.time() + 300
@@ -183,16 +188,7 @@ def test_killed_ray_worker_loses_and_duplicates_nothing(tmp_path, shared_corpus,
 def test_interrupted_ray_job_restarts_where_it_stopped(tmp_path, shared_corpus, charter_path):
     """Ctrl-C the driver once a chunk is published; the same command again reads no source, skips the
     published chunks and ends with the local executor's records."""
-    source = shared_corpus / "aesop_fables.txt"
-    pillars = ["values", "perspective"]
-    reference = tmp_path / "local"
-    raise_corpus(charter_path, [SourceSpec(path=str(source), limit=120)], reference,
-                 RaiseConfig(pillars=pillars, chunk_size=20), progress=False)
-
-    out = tmp_path / "ray"
-    cmd = [sys.executable, "-m", "modelraising", "-q", "raise", "--charter", str(charter_path), "--source",
-           str(source), "--limit", "120", "--pillars", ",".join(pillars), "--chunk-size", "20",
-           "--executor", "ray", "--workers", "2", "--out", str(out)]
+    reference, out, cmd = _values_run(tmp_path, shared_corpus, charter_path)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd, env=env)
     try:
