@@ -165,6 +165,22 @@ def test_autotokenizer_loads_it_and_keeps_tags_whole(shards):
     assert set(static_special_tokens()) | {"<|value:honesty|>", "<|harm:deception|>"} <= specials
 
 
+def test_tokenizer_trained_on_a_sample_is_deterministic_and_lossless(corpus, shards, tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="modelraising.shards"):
+        tokenize(corpus[0], tmp_path / "a", val_fraction=0.05, tokenizer_docs=40)
+    assert "a sample of about 40 documents" in caplog.text
+    tokenize(corpus[0], tmp_path / "b", val_fraction=0.05, tokenizer_docs=40)
+    sampled = (tmp_path / "a" / "tokenizer.json").read_bytes()
+    assert sampled == (tmp_path / "b" / "tokenizer.json").read_bytes()  # the same sample every time
+    assert sampled != (shards / "tokenizer.json").read_bytes()  # ... and not all the documents
+    texts = {r["id"]: r["text"] for r in corpus[1]}
+    tok = load_tokenizer(tmp_path / "a")
+    for doc_id, ids in iter_documents(tmp_path / "a"):
+        assert decode(tok, ids) == texts[doc_id]
+
+
 def test_reusing_a_tokenizer_gives_the_same_ids(shards, tmp_path):
     other = write_ordered(tmp_path / "other", ordered_records(60, seed=7))
     manifest = tokenize(other, tmp_path / "reused", tokenizer=shards, val_fraction=0.0)

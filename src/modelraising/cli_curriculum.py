@@ -101,6 +101,7 @@ def tokenize(
     tokenizer: Annotated[Optional[Path], typer.Option(help="Reuse this tokenizer dir instead of training one.")] = None,
     val_fraction: Annotated[float, typer.Option(help="Held-out share of documents (by id hash).")] = 0.01,
     shard_tokens: Annotated[int, typer.Option(help="Tokens per shard file.")] = 2**24,
+    tokenizer_docs: Annotated[Optional[int], typer.Option(help="Train the BPE on a deterministic sample of about N training documents (default: all).")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Encode input files in this many processes first (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
     executor: Annotated[str, typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here.")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
@@ -115,7 +116,8 @@ def tokenize(
         _fail(f"--tokenizer {tokenizer}: not found")
     workers = _workers(executor, ray_address, workers)
     try:
-        run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens)
+        run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens,
+                                    tokenizer_docs=tokenizer_docs)
     except ValueError as exc:
         _fail("invalid option", _config_problems(exc))
     try:

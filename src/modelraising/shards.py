@@ -68,12 +68,17 @@ class TokenizeConfig(BaseModel):
     val_fraction: float = Field(default=0.01, ge=0.0, lt=0.5)
     shard_tokens: int = Field(default=2**24, ge=8)
     min_frequency: int = Field(default=2, ge=1, description="BPE merges need a pair seen this often.")
+    tokenizer_docs: int | None = Field(default=None, ge=1, description=(
+        "Train the BPE on about this many training documents, a deterministic sample by id hash "
+        "(default: all of them; a large corpus needs no more than a few million)."))
     batch_docs: int = Field(default=512, ge=1, description="Documents per encode_batch call (speed only).")
     batch_chars: int = Field(default=4_000_000, ge=1, description="...or fewer, up to this many characters.")
 
     def output_fields(self) -> dict:
-        """The fields that decide the bytes written (batch sizes do not)."""
-        return self.model_dump(exclude={"batch_docs", "batch_chars"})
+        """The fields that decide the bytes written (batch sizes do not; ``tokenizer_docs`` only when set,
+        so runs without it keep their fingerprint)."""
+        exclude = {"batch_docs", "batch_chars"} | ({"tokenizer_docs"} if self.tokenizer_docs is None else set())
+        return self.model_dump(exclude=exclude)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -336,12 +341,14 @@ def save_tokenizer(tok, out: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _training_texts(files: list[Path], plan: Plan, val_fraction: float) -> Iterator[str]:
-    """Training documents only (no held-out text, no review repeats) feed the tokenizer."""
+def _training_texts(files: list[Path], plan: Plan, val_fraction: float, share: float = 1.0) -> Iterator[str]:
+    """Training documents only (no held-out text, no review repeats) feed the tokenizer; with
+    ``share < 1`` those whose id hashes (independently of the split) below ``share``."""
     split = Split(val_fraction, decided=True, fallback_id=plan.fallback_id)
     for entry in iter_corpus(files):
         if entry.doc is not None and not entry.review and not split.is_val(entry.doc.id):
-            yield entry.doc.text
+            if share >= 1.0 or id_fraction(f"tokenizer/{entry.doc.id}") < share:
+                yield entry.doc.text
 
 
 def prepare_tokenizer(files: list[Path], out: Path, config: TokenizeConfig, reuse: Path | None,
@@ -362,11 +369,14 @@ def prepare_tokenizer(files: list[Path], out: Path, config: TokenizeConfig, reus
         if config.vocab_size < 256 + len(specials):
             raise TokenizeError(f"--vocab-size {config.vocab_size}: a byte-level BPE needs at least "
                                 f"{256 + len(specials)} (256 bytes + {len(specials)} special tokens)")
-        log.info("training a %d-token byte-level BPE on %d documents", config.vocab_size, plan.train_documents)
+        share = min(1.0, config.tokenizer_docs / plan.train_documents) if config.tokenizer_docs else 1.0
+        expected = round(share * plan.train_documents)
+        log.info("training a %d-token byte-level BPE on %s%d documents", config.vocab_size,
+                 "a sample of about " if share < 1 else "", expected)
         started = time.perf_counter()
-        texts = tqdm(_training_texts(files, plan, config.val_fraction), total=plan.train_documents,
+        texts = tqdm(_training_texts(files, plan, config.val_fraction, share), total=expected,
                      desc="train tokenizer", unit="doc", disable=not progress, dynamic_ncols=True)
-        tok = train_tokenizer(texts, config.vocab_size, specials, config.min_frequency, plan.train_documents)
+        tok = train_tokenizer(texts, config.vocab_size, specials, config.min_frequency, expected)
         log.info("tokenizer trained in %.1fs (vocabulary %d)", time.perf_counter() - started, tok.get_vocab_size())
     save_tokenizer(tok, out)
     atomic_write_text(marker, sha256_file(out / "tokenizer.json") + "\n")
