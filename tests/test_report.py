@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modelraising import report
 from modelraising.report import main_table_text, t_ppf, welch_interval, write_report
 
 ARMS = ("baseline+sft", "raised")

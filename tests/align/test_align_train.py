@@ -90,6 +90,7 @@ def test_dpo_widens_the_margin_on_the_training_pairs(base_model, tmp_path, wren)
     out = tmp_path / "dpo"
     record = align_dpo(DPOAlignConfig(model=base_model, out=out, steps=12, lr=3e-3, batch_size=8, beta=0.1,
                                       progress=False))
+    assert record == json.loads((out / "align.json").read_text())  # what it returns is what it saved
     aligned, aligned_tok = load(out)
     after = mean_margin(aligned, aligned_tok, pairs)
     print(f"chosen - rejected margin {before:.3f} -> {after:.3f}")
