@@ -23,6 +23,7 @@ The reader side (``ShardIndex``, ``iter_documents``, ``decode``) is what the tra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -181,7 +182,14 @@ def _parquet_entries(path: Path, start_index: int, skip_before: int) -> Iterator
 
 
 def _count(path: Path) -> int:
-    if path.suffix == ".parquet":
+    """Records in one corpus file (a JSONL file is read through once per version of it, then remembered)."""
+    stat = path.stat()
+    return _count_file(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_file(path: str, size: int, mtime_ns: int) -> int:
+    if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
