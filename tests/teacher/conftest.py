@@ -10,6 +10,16 @@ from teacher_helpers import write_corpus
 from modelraising.teacher.server import Script, ScriptedServer
 
 
+@pytest.fixture(autouse=True)
+def _fresh_endpoint_health():
+    """Endpoint health is process-wide: a port reused by a later test's server starts healthy."""
+    from modelraising.teacher import client
+
+    client._HEALTH.clear()
+    yield
+    client._HEALTH.clear()
+
+
 @pytest.fixture
 def server():
     with ScriptedServer(Script(latency=0.005)) as srv:

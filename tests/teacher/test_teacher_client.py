@@ -108,6 +108,17 @@ def test_several_endpoints_share_the_work(server, tmp_path):
         assert server.snapshot()["requests"] == other.snapshot()["requests"] == 5  # round-robin
 
 
+def test_the_next_client_of_the_process_skips_an_endpoint_found_dead(server, tmp_path):
+    from modelraising.teacher.server import ScriptedServer
+
+    with ScriptedServer(Script(faults=[Fault("503", times=999)])) as broken:
+        for batch in range(3):  # three chunks on one Ray worker: a new client each
+            results, _ = ask(server, tmp_path, [msgs(f"Batch {batch} line {i}.") for i in range(6)],
+                             url=[server.url, broken.url], concurrency=1, endpoint_cooldown=30, backoff_max=60)
+            assert all(not isinstance(r, BaseException) for r in results)
+        assert broken.snapshot()["requests"] == 1 and server.snapshot()["requests"] == 18
+
+
 def test_a_slow_endpoint_gets_fewer_requests(server, tmp_path):
     from modelraising.teacher.server import ScriptedServer
 

@@ -16,7 +16,9 @@
   equals), so a slow replica gets fewer requests and a retry can go elsewhere. An
   endpoint whose try fails (timeout, cut connection, 429, 5xx) is taken out of the rotation for
   ``endpoint_cooldown`` seconds (doubling while it keeps failing, at most ``backoff_max``) and then
-  tried again; when every endpoint is out, the one due back first is used.
+  tried again; when every endpoint is out, the one due back first is used. What is known of an
+  endpoint's health is shared by every client of the process (a Ray worker's next chunk skips a
+  replica its last chunk found dead).
 * **Speed**: the request goes through the client's own ``post`` with a ready JSON body and comes
   back as plain JSON (``cast_to=object``): the typed ``chat.completions.create`` spends about a
   millisecond per request transforming, copying and validating, which at hundreds of requests
@@ -95,13 +97,25 @@ class ClientStats:
 
 
 @dataclass
+class Health:
+    """What this process knows of an endpoint: out of the rotation until ``down_until`` (monotonic)."""
+
+    down_until: float = 0.0
+    failures: int = 0  # consecutive failed tries
+
+
+# Shared by every client of the process: a Ray worker raises chunk after chunk with a new client each,
+# and the next chunk should not pay again for a replica the last one found dead.
+_HEALTH: dict[str, Health] = {}
+
+
+@dataclass
 class Endpoint:
-    """One OpenAI-compatible server and its health: out of the rotation until ``down_until``."""
+    """One OpenAI-compatible server, its process-wide health and this client's requests in flight."""
 
     url: str
     client: openai.AsyncOpenAI
-    down_until: float = 0.0
-    failures: int = 0  # consecutive failed tries
+    health: Health
     in_flight: int = 0
 
 
@@ -146,7 +160,7 @@ class TeacherClient:
         api_key = os.environ.get(config.api_key_env) or "EMPTY"  # local servers need none; the client needs a string
         self.endpoints = [
             Endpoint(url, openai.AsyncOpenAI(base_url=url, api_key=api_key, timeout=config.timeout, max_retries=0,
-                                             http_client=_http_client(config)))
+                                             http_client=_http_client(config)), _HEALTH.setdefault(url, Health()))
             for url in config.url
         ]
         self._turn = itertools.count()
@@ -224,7 +238,7 @@ class TeacherClient:
                 failure = _Retry("malformed")
             else:
                 failure = None
-                endpoint.failures = 0
+                endpoint.health.failures = 0
             finally:
                 endpoint.in_flight -= 1
                 self.stats.in_flight -= 1
@@ -243,22 +257,23 @@ class TeacherClient:
             return self.endpoints[0]
         now = time.monotonic()
         start = next(self._turn)
-        healthy = [e for i in range(n) if (e := self.endpoints[(start + i) % n]).down_until <= now]
+        healthy = [e for i in range(n) if (e := self.endpoints[(start + i) % n]).health.down_until <= now]
         if not healthy:
-            return min(self.endpoints, key=lambda e: e.down_until)
+            return min(self.endpoints, key=lambda e: e.health.down_until)
         return min(healthy, key=lambda e: e.in_flight)
 
     def _take_out(self, endpoint: Endpoint) -> None:
         """Out of the rotation for a cooldown that doubles while the endpoint keeps failing (a lone
         endpoint stays in: the request's own backoff spaces its retries)."""
-        endpoint.failures += 1
+        health = endpoint.health
+        health.failures += 1
         if len(self.endpoints) < 2:
             return
-        cooldown = min(self.config.backoff_max, self.config.endpoint_cooldown * 2 ** (endpoint.failures - 1))
-        if endpoint.down_until <= time.monotonic():
+        cooldown = min(self.config.backoff_max, self.config.endpoint_cooldown * 2 ** (health.failures - 1))
+        if health.down_until <= time.monotonic():
             self.stats.taken_out[endpoint.url] += 1
             log.warning("teacher endpoint %s failed; out of the rotation for %.1fs", endpoint.url, cooldown)
-        endpoint.down_until = time.monotonic() + cooldown
+        health.down_until = time.monotonic() + cooldown
 
     async def _pace(self) -> None:
         """Space request starts ``60 / rpm`` seconds apart (no-op without ``rpm``)."""
