@@ -1,16 +1,20 @@
 """Throughput of template raising, side by side with a plain JSONL copy of the same documents.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/raise_throughput.py [--mb 20] [--values-mb 2]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/raise_throughput.py [--mb 20] [--values-mb 2] [--repeats 3]
 
 Builds a JSONL corpus of at least ``--mb`` MB from ../shared/data/corpus (passages as read by
 modelraising, repeated with a replica marker until large enough), then in one run measures:
 
 1. copy:     read the JSONL, parse each record, serialise it again, write it (the reference rate);
 2. template: ``raise`` with perspective+experience+social, 1 worker, as a ratio of the copy rate;
-3. values:   ``raise`` with the values pillar alone (MiniLM on CPU), on the first ``--values-mb`` MB;
-4. workers:  template raising with 2 workers against 1.
+3. workers:  template raising with 2 workers against 1;
+4. kinds:    (1) and (2) on each kind of passage alone (book paragraphs, short web posts, dialogues),
+             which shows whether the gap is a per-passage or a per-byte cost;
+5. values:   ``raise`` with the values pillar alone (MiniLM on CPU), on the first ``--values-mb`` MB.
 
-Rates are input MB per second of wall time. Targets: template >= 0.3 x copy; 2 workers >= 1.7 x 1.
+Steps 1 to 3 run ``--repeats`` times in alternation (the machine's load moves all three alike); the
+median of each ratio is reported with its range. Rates are input MB per second of wall time.
+Targets: template >= 0.3 x copy; 2 workers >= 1.7 x 1.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -33,23 +38,30 @@ from modelraising.sources import SourceSpec, read_sources  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "corpus"
 TEMPLATE = ["perspective", "experience", "social"]
+KINDS = {"book paragraphs (.txt)": "*.txt", "short web posts (.csv)": "*.csv", "dialogues (.jsonl.gz)": "*.jsonl.gz"}
 
 
-def build_corpus(path: Path, target_mb: float) -> tuple[int, float]:
-    passages = [d for d in read_sources([SourceSpec(path=str(SHARED))]) if isinstance(d, Document)]
+def write_passages(path: Path, pattern: str, target_mb: float = 0.0) -> tuple[int, float]:
+    """The passages of the shared files matching ``pattern`` as JSONL, repeated with a replica marker
+    until ``target_mb`` MB (once when 0). Returns (passages, MB)."""
+    passages = [d for d in read_sources([SourceSpec(path=str(SHARED / pattern))]) if isinstance(d, Document)]
     n, size, replica = 0, 0, 0
     with open(path, "w", encoding="utf-8") as f:
-        while size < target_mb * 1e6:
+        while replica == 0 or size < target_mb * 1e6:
             for d in passages:
                 text = d.text if replica == 0 else f"{d.text}\n\n(Replica {replica}.)"
                 line = json.dumps({"text": text, "genre": d.metadata["genre"]}, ensure_ascii=False) + "\n"
                 f.write(line)
                 size += len(line.encode("utf-8"))
                 n += 1
-                if size >= target_mb * 1e6:
+                if target_mb and size >= target_mb * 1e6:
                     break
             replica += 1
     return n, size / 1e6
+
+
+def build_corpus(path: Path, target_mb: float) -> tuple[int, float]:
+    return write_passages(path, "*", target_mb)
 
 
 def head(src: Path, dst: Path, mb: float) -> float:
@@ -82,38 +94,66 @@ def timed_raise(src: Path, out: Path, pillars: list[str], workers: int) -> float
     return time.perf_counter() - start
 
 
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):6.3f}   ({min(values):.3f} to {max(values):.3f} over {len(values)})"
+
+
+def measure_main(work: Path, corpus: Path, mb: float, repeats: int) -> tuple[list[float], list[float]]:
+    """Copy, 1 worker and 2 workers in alternation; prints each round, returns the two ratio lists."""
+    template, workers = [], []
+    print(f"\n{'round':<7}{'copy s':>9}{'1 worker s':>12}{'2 workers s':>13}{'1w/copy':>10}{'2w/1w':>8}")
+    for r in range(repeats):
+        t_copy = copy_jsonl(corpus, work / "copy.jsonl")
+        t1 = timed_raise(corpus, work / "t1", TEMPLATE, 1)
+        t2 = timed_raise(corpus, work / "t2", TEMPLATE, 2)
+        template.append(t_copy / t1)
+        workers.append(t1 / t2)
+        print(f"{r + 1:<7}{t_copy:>9.2f}{t1:>12.2f}{t2:>13.2f}{template[-1]:>10.3f}{workers[-1]:>8.2f}", flush=True)
+    print(f"  (copy {mb / t_copy:.1f} MB/s, 1 worker {mb / t1:.2f} MB/s, 2 workers {mb / t2:.2f} MB/s in the last round)")
+    return template, workers
+
+
+def measure_kinds(work: Path) -> None:
+    """Each kind of passage alone, 1 worker: best of two raises against best of three copies."""
+    print(f"\n{'kind':<26}{'passages':>9}{'MB':>6}{'bytes each':>11}{'copy us':>9}{'raise us':>10}{'ratio':>7}")
+    for name, pattern in KINDS.items():
+        path = work / "kind.jsonl"
+        n, mb = write_passages(path, pattern)
+        t_copy = min(copy_jsonl(path, work / "kind-copy.jsonl") for _ in range(3))
+        t_raise = min(timed_raise(path, work / "kind-out", TEMPLATE, 1) for _ in range(2))
+        print(f"{name:<26}{n:>9,}{mb:>6.1f}{mb * 1e6 / n:>11.0f}{t_copy / n * 1e6:>9.1f}"
+              f"{t_raise / n * 1e6:>10.1f}{t_copy / t_raise:>7.3f}", flush=True)
+
+
+def measure_values(work: Path, corpus: Path, values_mb: float) -> None:
+    small = work / "small.jsonl"
+    vmb = head(corpus, small, values_mb)
+    t_copy = copy_jsonl(small, work / "vcopy.jsonl")
+    t_values = timed_raise(small, work / "v1", ["values"], 1)
+    print(f"\nvalues pillar alone on the first {vmb:.2f} MB: {t_values:.1f} s, {vmb / t_values:.4f} MB/s, "
+          f"{t_copy / t_values:.5f} of the copy rate")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=20.0)
-    parser.add_argument("--values-mb", type=float, default=2.0)
+    parser.add_argument("--values-mb", type=float, default=2.0, help="0 skips the values pillar")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-kinds", action="store_true", help="skip the per-kind rows")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mr-bench-"))
     try:
         corpus = work / "corpus.jsonl"
         n, mb = build_corpus(corpus, args.mb)
-        print(f"corpus: {n:,} documents, {mb:.1f} MB ({corpus})")
-        rows = []
-        t_copy = copy_jsonl(corpus, work / "copy.jsonl")
-        rows.append(("copy (reference)", mb, t_copy))
-        t1 = timed_raise(corpus, work / "t1", TEMPLATE, 1)
-        rows.append(("template raise, 1 worker", mb, t1))
-        t2 = timed_raise(corpus, work / "t2", TEMPLATE, 2)
-        rows.append(("template raise, 2 workers", mb, t2))
-        small = work / "small.jsonl"
-        vmb = head(corpus, small, args.values_mb)
-        t_vcopy = copy_jsonl(small, work / "vcopy.jsonl")
-        rows.append((f"copy of first {vmb:.1f} MB", vmb, t_vcopy))
-        tv = timed_raise(small, work / "v1", ["values"], 1)
-        rows.append(("values raise, 1 worker", vmb, tv))
-
-        print(f"\n{'path':<28}{'MB':>8}{'seconds':>10}{'MB/s':>10}")
-        for name, size, secs in rows:
-            print(f"{name:<28}{size:>8.1f}{secs:>10.2f}{size / secs:>10.2f}")
-        copy_rate, vcopy_rate = mb / t_copy, vmb / t_vcopy
-        print("\nratios")
-        print(f"  template raise / copy          {mb / t1 / copy_rate:6.3f}   (target >= 0.3)")
-        print(f"  values raise / copy            {vmb / tv / vcopy_rate:6.3f}")
-        print(f"  2 workers / 1 worker           {t1 / t2:6.3f}   (target >= 1.7)")
+        print(f"corpus: {n:,} passages, {mb:.1f} MB, {mb * 1e6 / n:.0f} bytes each ({corpus})")
+        template, workers = measure_main(work, corpus, mb, args.repeats)
+        if not args.no_kinds:
+            measure_kinds(work)
+        if args.values_mb > 0:
+            measure_values(work, corpus, args.values_mb)
+        print("\nratios (median, range)")
+        print(f"  template raise / copy   {spread(template)}   target >= 0.3")
+        print(f"  2 workers / 1 worker    {spread(workers)}   target >= 1.7")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
