@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, fail
+from modelraising.cli_common import State, fail, setup_logging
 from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
 
 app = typer.Typer(
@@ -37,7 +36,7 @@ def _main(
 ) -> None:
     State.quiet = quiet
     level = logging.WARNING if quiet else getattr(logging, log_level.upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(level)
 
 
 def _charter_or_exit(path: Path | None):

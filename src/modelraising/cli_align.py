@@ -11,7 +11,6 @@ Also runnable alone: ``python -m modelraising.cli_align sft ...``.
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,6 +18,7 @@ import typer
 
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
+from modelraising.cli_common import standalone_app
 
 log = logging.getLogger("modelraising")
 
@@ -160,18 +160,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(align_app, name="align")
 
 
-def _standalone() -> typer.Typer:
-    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _main() -> None:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                            stream=sys.stderr)
-
+def _register_flat(app: typer.Typer) -> None:
     for name, fn in (("sft", sft), ("dpo", dpo), ("prompt", prompt), ("data", data)):
         app.command(name)(fn)
-    return app
 
 
 if __name__ == "__main__":
-    _standalone()()
+    standalone_app(_register_flat)()

@@ -4,12 +4,29 @@ line per problem naming the field and the fix). Kept apart from ``cli.py`` so th
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 
 err_console = Console(stderr=True)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+
+
+def standalone_app(register: Callable[[typer.Typer], None]) -> typer.Typer:
+    """An app holding one stage's commands, for ``python -m modelraising.cli_train ...`` (what torchrun
+    launches) without importing the whole CLI."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+    app.callback()(lambda: setup_logging())  # no options of its own
+    register(app)
+    return app
 
 
 class State:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,6 +16,7 @@ import typer
 
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
+from modelraising.cli_common import standalone_app
 
 log = logging.getLogger("modelraising")
 
@@ -110,17 +110,5 @@ def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
 
 
-def _standalone() -> typer.Typer:
-    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _main() -> None:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                            stream=sys.stderr)
-
-    register(app)
-    return app
-
-
 if __name__ == "__main__":
-    _standalone()()
+    standalone_app(register)()

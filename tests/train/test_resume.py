@@ -11,7 +11,7 @@ import time
 
 import pytest
 import torch
-from conftest import nano_config
+from nano_run import nano_config
 from safetensors.torch import load_file
 
 from modelraising.io import read_jsonl

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import nano_config
+from nano_run import nano_config
 from typer.testing import CliRunner
 
 from modelraising.io import read_jsonl
