@@ -14,6 +14,13 @@ from modelraising.raising.base import FORMS, PILLARS
 Engine = Literal["template", "teacher"]
 
 
+def require_known(values, allowed, what: str) -> None:
+    """Raise the validation message for names not in ``allowed`` (``what``: "pillar", "arm", ...)."""
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
+
+
 class ConfigError(Exception):
     """An invalid run configuration; ``problems`` has one line per field."""
 
@@ -125,17 +132,13 @@ class RaiseConfig(BaseModel):
     @field_validator("pillars")
     @classmethod
     def _known_pillars(cls, v: list[str]) -> list[str]:
-        unknown = [p for p in v if p not in PILLARS]
-        if unknown:
-            raise ValueError(f"unknown pillar(s) {', '.join(unknown)}; valid: {', '.join(PILLARS)}")
+        require_known(v, PILLARS, "pillar")
         return [p for p in PILLARS if p in v]  # canonical order
 
     @field_validator("mix")
     @classmethod
     def _known_forms(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = [k for k in v if k not in FORMS]
-        if unknown:
-            raise ValueError(f"unknown form(s) {', '.join(unknown)}; valid: {', '.join(FORMS)}")
+        require_known(v, FORMS, "form")
         if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
             raise ValueError("weights must be >= 0 and sum to more than 0, e.g. experience=0.3,social=0.3,plain=0.4")
         return {k: float(v.get(k, 0.0)) for k in FORMS}

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 import modelraising
 from modelraising.charter import default_charter_path, load_charter, problems_from
-from modelraising.config import ConfigError, RaiseConfig
+from modelraising.config import ConfigError, RaiseConfig, require_known
 from modelraising.io import atomic_write_json, sha256_file, sha256_json
 from modelraising.raising.base import PILLARS
 from modelraising.sources import SourceSpec, expand_sources
@@ -134,9 +134,7 @@ class ExperimentConfig(BaseModel):
     @field_validator("arms")
     @classmethod
     def _known_arms(cls, v: list[str]) -> list[str]:
-        unknown = [a for a in v if a not in ARMS]
-        if unknown:
-            raise ValueError(f"unknown arm(s) {', '.join(unknown)}; valid arms: {', '.join(ARMS)}")
+        require_known(v, ARMS, "arm")
         return list(dict.fromkeys(v))
 
     @field_validator("suites")
@@ -144,9 +142,7 @@ class ExperimentConfig(BaseModel):
     def _known_suites(cls, v: list[str]) -> list[str]:
         from modelraising.evaluate.config import SUITES
 
-        unknown = [s for s in v if s not in SUITES]
-        if unknown:
-            raise ValueError(f"unknown suite(s) {', '.join(unknown)}; valid suites: {', '.join(SUITES)}")
+        require_known(v, SUITES, "suite")
         return list(dict.fromkeys(v))
 
     @model_validator(mode="after")

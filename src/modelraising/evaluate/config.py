@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from modelraising.config import require_known
+
 SUITES = ("charter", "ethics", "persona", "truthfulqa", "identity", "robustness", "capability")
 ETHICS_SUBSETS = ("commonsense", "deontology", "justice", "virtue")
 SHIPPED_ATTACKS = ("harmful", "identity-shift", "benign", "narrow")
@@ -78,9 +80,7 @@ class EvalConfig(BaseModel):
     @classmethod
     def _known_suites(cls, v: list[str], info) -> list[str]:
         allowed = SUITES if info.field_name == "suites" else ("charter", "persona", "identity", "ethics", "truthfulqa")
-        unknown = [s for s in v if s not in allowed]
-        if unknown:
-            raise ValueError(f"unknown suite(s) {', '.join(unknown)}; valid: {', '.join(allowed)}")
+        require_known(v, allowed, "suite")
         if not v:
             raise ValueError("name at least one suite")
         return list(dict.fromkeys(v))
@@ -88,9 +88,7 @@ class EvalConfig(BaseModel):
     @field_validator("ethics_subsets")
     @classmethod
     def _known_subsets(cls, v: list[str]) -> list[str]:
-        unknown = [s for s in v if s not in ETHICS_SUBSETS]
-        if unknown:
-            raise ValueError(f"unknown ETHICS subset(s) {', '.join(unknown)}; valid: {', '.join(ETHICS_SUBSETS)}")
+        require_known(v, ETHICS_SUBSETS, "ETHICS subset")
         return v
 
     @field_validator("attack_steps")
