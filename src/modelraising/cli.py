@@ -141,6 +141,7 @@ def raise_(
     judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Teacher: score every raised document with an LLM judge.")] = None,
     min_judge_score: Annotated[Optional[float], typer.Option(help="Teacher: send documents with a lower mean judge score (1-5) to rejects.")] = None,
     teacher_cache: Annotated[Optional[Path], typer.Option(help="Teacher: SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")] = None,
+    retry_fallbacks: Annotated[bool, typer.Option(help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was unreachable (not those its gate rejected).")] = False,
 ) -> None:
     """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
     from modelraising.raising.runner import RaiseError, raise_corpus
@@ -203,7 +204,8 @@ def raise_(
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
-                                progress=not State.quiet, executor=executor, ray_address=ray_address)
+                                progress=not State.quiet, executor=executor, ray_address=ray_address,
+                                retry_fallbacks=retry_fallbacks)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -233,7 +235,10 @@ def _print_counts(manifest: dict, out: Path) -> None:
     if "teacher" in manifest:
         t, run = manifest["teacher"]["counts"], manifest["teacher"]["run"]
         rows += [("teacher: accepted", t["accepted"]), ("teacher: retried", t["retried"]),
-                 ("teacher: fallen back", t["fallen_back"]), ("teacher: filtered by judge", t["filtered"]),
+                 ("teacher: fallen back", t["fallen_back"]),
+                 ("teacher: fallen back, unreachable", t["fallback_causes"]["unavailable"]),
+                 ("teacher: fallen back, gate", t["fallback_causes"]["gate"]),
+                 ("teacher: filtered by judge", t["filtered"]),
                  ("teacher: prompt tokens", t["prompt_tokens"]), ("teacher: completion tokens", t["completion_tokens"]),
                  ("teacher: requests sent (this run)", run["requests_sent"]),
                  ("teacher: cache hits (this run)", run["cache_hits"])]
