@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, fail, setup_logging
+from modelraising.cli_common import State, check_paths, claim_out, fail, run_app, setup_logging
 from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
 
 app = typer.Typer(
@@ -202,6 +202,7 @@ def raise_(
     charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
     _charter_or_exit(charter_path)
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
+    _raise_preflight(specs, run_config, out)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
                                 progress=not State.quiet, executor=executor, ray_address=ray_address,
@@ -217,6 +218,23 @@ def raise_(
         raise
     if not State.quiet:
         _print_counts(manifest, out)
+
+
+def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
+    """Inputs readable (at least one source), teacher paths usable, then --out claimed: all before work."""
+    from modelraising.outdir import check_input_dir, check_output_file
+    from modelraising.raising.runner import check_sources
+    from modelraising.sources import SourceError
+    from modelraising.teacher.cache import default_cache_path
+
+    teacher = run_config.teacher if run_config.engine == "teacher" else None
+    try:
+        check_paths(lambda: check_sources(specs),
+                    lambda: teacher and teacher.prompts and check_input_dir(teacher.prompts, "--prompts"),
+                    lambda: teacher and check_output_file(teacher.cache or default_cache_path(), "--teacher-cache"))
+    except SourceError as exc:
+        fail(str(exc))
+    claim_out(out)
 
 
 def _print_counts(manifest: dict, out: Path) -> None:
@@ -291,7 +309,7 @@ _register_stages()
 
 
 def main() -> None:
-    app()
+    run_app(app)
 
 
 if __name__ == "__main__":

@@ -41,10 +41,11 @@ from modelraising.document import Document
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import (
     atomic_write_json,
+    describe_file,
     read_complete_lines,
-    sha256_file,
     sha256_json,
 )
+from modelraising.outdir import exclusive_out
 from modelraising.raising.compose import Dropped, raise_document
 from modelraising.records import read_records, write_jsonl_lines, write_records
 from modelraising.rejects import record_reject_share
@@ -270,11 +271,22 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
 # Driver side: read sources, cut chunks, skip finished ones, write rejects and the manifest.
 
 
+def check_sources(specs: list[SourceSpec]) -> None:
+    """Fail before work when no source can be read at all (a run of nothing but rejects); with some
+    readable, the unreadable ones become rejects of the run."""
+    from modelraising.outdir import PathError
+    from modelraising.sources import unreadable
+
+    entries = expand_sources(specs)
+    problems = [(path, why) for path, _ in entries if (why := unreadable(path))]
+    if problems and len(problems) == len(entries):
+        path, why = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PathError(f"--source {path}: cannot be read ({why.split(': ', 1)[-1]}){more}; no source is readable")
+
+
 def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConfig) -> tuple[str, list[dict]]:
-    inputs = [
-        {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256_file(path), "spec": spec.model_dump()}
-        for path, spec in expand_sources(specs)
-    ]
+    inputs = [describe_file(path) | {"spec": spec.model_dump()} for path, spec in expand_sources(specs)]
     fingerprint = sha256_json(
         {"version": modelraising.__version__, "charter": charter.hash, "config": _fingerprint_config(config),
          "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs]}
@@ -417,6 +429,7 @@ def drop_input_shards(out: Path) -> None:
         shard.unlink()
 
 
+@exclusive_out("out_dir")
 def raise_corpus(
     charter_path: str | Path,
     specs: list[SourceSpec],
