@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelraising.document import Document
 from modelraising.raising.base import GENRES
+from modelraising.special_text import apply_policy as apply_special_token_policy
 from modelraising.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -1252,7 +1253,7 @@ def read_sources(
         name, src = source_name(path), str(path)
         docs = rejects = dropped = 0
         per_genre, limit = stats.per_genre, spec.limit
-        for item in read_file(path, spec):
+        for item in apply_special_token_policy(read_file(path, spec), path, spec):  # see special_text
             if type(item) is not _Passage:
                 rejects += 1
                 stats.add_reject(item)
