@@ -203,10 +203,25 @@ def _command() -> str:
 
 @contextlib.contextmanager
 def claim_dir(path: str | os.PathLike, option: str | None = "--out") -> Iterator[Path]:
-    """Check and create the output directory ``path`` and be its only writer for the ``with`` block."""
+    """Check and create the output directory ``path`` and be its only writer for the ``with`` block;
+    the temp files of atomic writes that a killed writer left behind are removed first."""
     path = make_output_dir(path, option)
+    first = os.path.realpath(path / LOCK_NAME) not in _HELD
     with hold_lock(path / LOCK_NAME, path, option):
+        if first:
+            remove_stale_temps(path)
         yield path
+
+
+def remove_stale_temps(directory: Path) -> None:
+    """Delete ``.NAME.XXXX.tmp`` files (:func:`modelraising.io.atomic_write_bytes` writes them and renames
+    them into place; SIGKILL between the two leaves one) in ``directory`` and its ``.state``. Only the
+    directory's lock holder calls this, so no writer is using them."""
+    for folder in (directory, directory / ".state"):
+        for tmp in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if tmp.is_file():
+                    tmp.unlink()
 
 
 @contextlib.contextmanager
