@@ -20,8 +20,8 @@ It answers ``POST /v1/chat/completions`` like vLLM or llama.cpp would, but from 
 * **noise**: with ``noise: true`` every answer carries a random number, like sampling at
   temperature > 0 (only the cache makes two runs agree then).
 * **counters**: requests per prompt hash (sha256 of the messages), in flight now and at most,
-  per task, per fault; ``GET /_stats``, ``POST /_script``, ``POST /_reset``; bodies are logged with
-  ``log_bodies``.
+  per task, per fault, per ``Authorization`` header (as :func:`credential_fingerprint`: never the key
+  itself); ``GET /_stats``, ``POST /_script``, ``POST /_reset``; bodies are logged with ``log_bodies``.
 
 Run it alone: ``python -m modelraising.teacher.server --port 8000 --latency 0.2``; from Python:
 ``with ScriptedServer(Script(latency=0.01)) as server: server.url``.
