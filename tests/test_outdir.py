@@ -204,7 +204,7 @@ def test_train_fails_before_building_the_model(tmp_path, inputs, repo):
 
 def test_eval_out_must_be_a_writable_file(tmp_path, inputs):
     line = one_line_error(run(["eval", "--model", str(inputs["model"]), "--suite", "charter", "--out", str(tmp_path)]))
-    assert line == f"error: --out {tmp_path}: is a directory; give a file name (e.g. {tmp_path / 'results.json'})"
+    assert line == f"error: --out {tmp_path}: is a directory, not a file"
 
 
 def test_unreadable_inputs_are_one_line(tmp_path, inputs, repo):
@@ -237,7 +237,7 @@ def test_path_checks(tmp_path):
         check_output_dir(tmp_path / "link")
     assert check_output_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
     assert not (tmp_path / "new").exists()  # checking creates nothing
-    with pytest.raises(PathError, match="is a directory; give a file name"):
+    with pytest.raises(PathError, match="is a directory, not a file"):
         check_output_file(tmp_path / "d")
     with pytest.raises(PathError, match=r"f/sub/x.json: cannot be created \(.*/f is not a directory\)"):
         check_output_file(tmp_path / "f" / "sub" / "x.json")

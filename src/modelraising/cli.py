@@ -277,9 +277,13 @@ def show(
     seed: Annotated[int, typer.Option(help="Which documents to pick (seeded sample, one per form first).")] = 0,
 ) -> None:
     """Print raised documents beside their source passages."""
+    from modelraising.outdir import check_input_dir
     from modelraising.preview import pick_examples, source_texts
 
+    check_paths(lambda: check_input_dir(raised, "DIR"))
     examples = pick_examples(raised, n, seed)
+    if not examples:
+        fail(f"DIR {raised}: no raised documents (raised-*.jsonl or raised-*.parquet from `modelraising raise`)")
     originals = source_texts(source or [], {d.id for d in examples}) if source else {}
     for doc in examples:
         meta = doc.metadata

@@ -43,12 +43,22 @@ def _why(exc: OSError) -> str:
 # Inputs
 
 
+def _exists(path: Path, label: str, kind: str) -> None:
+    """Raise unless ``path`` exists; a directory on the way that cannot be searched is said, not hidden
+    behind "no such file"."""
+    try:
+        os.stat(path)
+    except PermissionError as exc:
+        raise PathError(f"{label}: cannot be read ({_why(exc)})") from None
+    except OSError:
+        raise PathError(f"{label}: no such {kind}" + (" (a broken symlink)" if path.is_symlink() else "")) from None
+
+
 def check_input_dir(path: str | os.PathLike, option: str | None = None) -> Path:
     """``path`` is a directory this process can list and enter."""
     path = Path(path)
     label = _label(path, option)
-    if not path.exists():
-        raise PathError(f"{label}: no such directory" + (" (a broken symlink)" if path.is_symlink() else ""))
+    _exists(path, label, "directory")
     if not path.is_dir():
         raise PathError(f"{label}: not a directory")
     try:
@@ -63,8 +73,7 @@ def check_input_file(path: str | os.PathLike, option: str | None = None) -> Path
     """``path`` is a regular file this process can open for reading."""
     path = Path(path)
     label = _label(path, option)
-    if not path.exists():
-        raise PathError(f"{label}: no such file" + (" (a broken symlink)" if path.is_symlink() else ""))
+    _exists(path, label, "file")
     if path.is_dir():
         raise PathError(f"{label}: is a directory, not a file")
     try:
@@ -111,7 +120,7 @@ def check_output_file(path: str | os.PathLike, option: str | None = "--out") -> 
     path = Path(path)
     label = _label(path, option)
     if path.is_dir():
-        raise PathError(f"{label}: is a directory; give a file name (e.g. {path / 'results.json'})")
+        raise PathError(f"{label}: is a directory, not a file")
     if path.exists() and not os.access(path, os.W_OK):
         raise PathError(f"{label}: the file is not writable (permission denied)")
     if not path.parent.exists():
