@@ -215,6 +215,7 @@ def test_unreadable_inputs_are_one_line(tmp_path, inputs, repo):
         (["train", "--data", str(missing), "--preset", "nano", "--tokens", "9", "--out", str(tmp_path / "o")],
          f"--data {missing}: no such directory"),
         (["charter", "validate", str(tmp_path)], "is a directory, not a charter file"),
+        (["show", str(missing)], f"DIR {missing}: no such directory"),
     ]:
         assert expected in " ".join(one_line_error(run(args)).split()) if args[0] != "charter" else expected in run(args).stderr
     (inputs["raised"] / "raised-00001.jsonl").mkdir()  # a directory where a raised file belongs
