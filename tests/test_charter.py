@@ -52,8 +52,35 @@ def test_cross_field_rules(charter_path):
     data["stages"][1]["ceiling"] = 0.1
     with pytest.raises(CharterError) as info:
         parse_charter(data)
-    assert "values: ids must be unique, repeated: honesty" in info.value.problems
-    assert any("ceilings must increase" in p for p in info.value.problems)
+    assert "values[1].id: 'honesty' is already the id of values[0] (ids must be unique)" in info.value.problems
+    assert any(p.startswith("stages[1].ceiling: must be greater than stages[0].ceiling") for p in info.value.problems)
+    assert not any("top level" in p for p in info.value.problems)
+
+
+def test_every_problem_is_listed_at_once(charter_path):
+    """Issue 16: six problems gave four lines, the duplicate id and the ceilings only after those were fixed."""
+    data = _default_dict(charter_path)
+    data["values"][3]["statement"] = "Responsibility matters a great deal."
+    data["cast"][0]["role"] = "boss"
+    del data["identity"]["name"]
+    data["values"][0]["colour"] = "blue"
+    data["values"][2]["id"] = data["values"][0]["id"]
+    data["stages"][1]["ceiling"] = data["stages"][0]["ceiling"]
+    data["stages"][-1]["ceiling"] = 0.99
+    with pytest.raises(CharterError) as info:
+        parse_charter(data, "bad.yaml")
+    problems = info.value.problems
+    assert len(problems) == 7, problems
+    assert f"values[2].id: {data['values'][0]['id']!r} is already the id of values[0] (ids must be unique)" in problems
+    assert any(p.startswith("stages[1].ceiling: must be greater than stages[0].ceiling") for p in problems)
+    assert f"stages[{len(data['stages']) - 1}].ceiling: must be 1.0 (the last stage takes every document)" in problems
+    assert all(not p.startswith("(top level)") for p in problems)
+
+
+def test_unreadable_charter_is_one_problem_not_a_traceback(tmp_path):
+    with pytest.raises(CharterError) as info:
+        load_charter(tmp_path)  # a directory where the file belongs
+    assert info.value.problems == ["is a directory, not a charter file"]
 
 
 def test_yaml_syntax_error_gives_line(tmp_path):

@@ -91,16 +91,7 @@ class Charter(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Charter":
-        problems = []
-        ids = [v.id for v in self.values]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            problems.append(f"values: ids must be unique, repeated: {', '.join(dupes)}")
-        ceilings = [s.ceiling for s in self.stages]
-        if any(b <= a for a, b in zip(ceilings, ceilings[1:])):
-            problems.append("stages: ceilings must increase strictly from the first stage to the last")
-        if ceilings and ceilings[-1] != 1.0:
-            problems.append("stages: the last stage's ceiling must be 1.0 so every document has a stage")
+        problems = consistency_problems(self.model_dump(mode="json"))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -138,6 +129,42 @@ class Charter(_Strict):
         return "\n".join(lines)
 
 
+def _ceiling(stage: object) -> float | None:
+    """A stage's ceiling when it is a valid one (field errors are reported by the field itself)."""
+    value = stage.get("ceiling") if isinstance(stage, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 < value <= 1.0:
+        return float(value)
+    return None
+
+
+def consistency_problems(data: dict) -> list[str]:
+    """The rules across fields (unique value ids, rising ceilings ending at 1.0), one line each with
+    its field path. Works on the raw mapping too, so a charter with field errors still gets these
+    reported in the same run instead of after the field errors are fixed."""
+    problems = []
+    values = data.get("values") if isinstance(data.get("values"), list) else []
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        vid = value.get("id") if isinstance(value, dict) else None
+        if not isinstance(vid, str):
+            continue
+        vid = vid.strip()
+        if vid in first:
+            problems.append(f"values[{i}].id: {vid!r} is already the id of values[{first[vid]}] (ids must be unique)")
+        else:
+            first[vid] = i
+    stages = data.get("stages") if isinstance(data.get("stages"), list) else []
+    ceilings = [_ceiling(stage) for stage in stages]
+    for i in range(1, len(ceilings)):
+        a, b = ceilings[i - 1], ceilings[i]
+        if a is not None and b is not None and b <= a:
+            problems.append(f"stages[{i}].ceiling: must be greater than stages[{i - 1}].ceiling ({a:g}), "
+                            "ceilings rise strictly from the first stage to the last")
+    if ceilings and ceilings[-1] is not None and ceilings[-1] != 1.0:
+        problems.append(f"stages[{len(ceilings) - 1}].ceiling: must be 1.0 (the last stage takes every document)")
+    return problems
+
+
 class CharterError(Exception):
     """A charter that cannot be used; ``problems`` holds one line per problem."""
 
@@ -171,23 +198,28 @@ def _expected(err: dict) -> str:
 
 
 def problems_from(exc: ValidationError) -> list[str]:
+    """One line per problem, each starting with its field path; a model-level rule's message (which
+    names its own fields, several joined by "; ") is split, not prefixed."""
     out = []
     for err in exc.errors():
         loc, expected = _loc(err["loc"]), _expected(err)
-        if loc == "(top level)" and ";" in expected:
-            out += [p.strip() for p in expected.split(";")]
+        if loc == "(top level)" and err["type"] == "value_error":
+            out += [p.strip() for p in expected.split(";") if p.strip()]
         else:
             out.append(f"{loc}: {expected}")
     return out
 
 
 def parse_charter(data: object, path: str = "<charter>") -> Charter:
+    """Validate a charter; every problem is listed at once (field errors and the cross-field rules)."""
     if not isinstance(data, dict):
         raise CharterError(path, ["(top level): must be a mapping with identity, values, cast, stages, policy"])
     try:
         return Charter.model_validate(data)
     except ValidationError as exc:
-        raise CharterError(path, problems_from(exc)) from None
+        problems = problems_from(exc)
+    problems += [p for p in consistency_problems(data) if p not in problems]
+    raise CharterError(path, problems)
 
 
 def load_charter(path: str | Path) -> Charter:
@@ -196,6 +228,10 @@ def load_charter(path: str | Path) -> Charter:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CharterError(str(path), ["file not found"]) from None
+    except IsADirectoryError:
+        raise CharterError(str(path), ["is a directory, not a charter file"]) from None
+    except OSError as exc:
+        raise CharterError(str(path), [f"cannot be read ({exc.strerror or exc})"]) from None
     except UnicodeDecodeError as exc:
         raise CharterError(str(path), [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except yaml.YAMLError as exc:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, fail, setup_logging
+from modelraising.cli_common import State, check_paths, claim_out, fail, run_app, setup_logging
 from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
 
 app = typer.Typer(
@@ -141,6 +141,7 @@ def raise_(
     judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Teacher: score every raised document with an LLM judge.")] = None,
     min_judge_score: Annotated[Optional[float], typer.Option(help="Teacher: send documents with a lower mean judge score (1-5) to rejects.")] = None,
     teacher_cache: Annotated[Optional[Path], typer.Option(help="Teacher: SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")] = None,
+    retry_fallbacks: Annotated[bool, typer.Option(help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was unreachable (not those its gate rejected).")] = False,
 ) -> None:
     """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
     from modelraising.raising.runner import RaiseError, raise_corpus
@@ -201,9 +202,11 @@ def raise_(
     charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
     _charter_or_exit(charter_path)
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
+    _raise_preflight(specs, run_config, out)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
-                                progress=not State.quiet, executor=executor, ray_address=ray_address)
+                                progress=not State.quiet, executor=executor, ray_address=ray_address,
+                                retry_fallbacks=retry_fallbacks)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -215,6 +218,23 @@ def raise_(
         raise
     if not State.quiet:
         _print_counts(manifest, out)
+
+
+def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
+    """Inputs readable (at least one source), teacher paths usable, then --out claimed: all before work."""
+    from modelraising.outdir import check_input_dir, check_output_file
+    from modelraising.raising.runner import check_sources
+    from modelraising.sources import SourceError
+    from modelraising.teacher.cache import default_cache_path
+
+    teacher = run_config.teacher if run_config.engine == "teacher" else None
+    try:
+        check_paths(lambda: check_sources(specs),
+                    lambda: teacher and teacher.prompts and check_input_dir(teacher.prompts, "--prompts"),
+                    lambda: teacher and check_output_file(teacher.cache or default_cache_path(), "--teacher-cache"))
+    except SourceError as exc:
+        fail(str(exc))
+    claim_out(out)
 
 
 def _print_counts(manifest: dict, out: Path) -> None:
@@ -233,7 +253,10 @@ def _print_counts(manifest: dict, out: Path) -> None:
     if "teacher" in manifest:
         t, run = manifest["teacher"]["counts"], manifest["teacher"]["run"]
         rows += [("teacher: accepted", t["accepted"]), ("teacher: retried", t["retried"]),
-                 ("teacher: fallen back", t["fallen_back"]), ("teacher: filtered by judge", t["filtered"]),
+                 ("teacher: fallen back", t["fallen_back"]),
+                 ("teacher: fallen back, unreachable", t["fallback_causes"]["unavailable"]),
+                 ("teacher: fallen back, gate", t["fallback_causes"]["gate"]),
+                 ("teacher: filtered by judge", t["filtered"]),
                  ("teacher: prompt tokens", t["prompt_tokens"]), ("teacher: completion tokens", t["completion_tokens"]),
                  ("teacher: requests sent (this run)", run["requests_sent"]),
                  ("teacher: cache hits (this run)", run["cache_hits"])]
@@ -254,9 +277,13 @@ def show(
     seed: Annotated[int, typer.Option(help="Which documents to pick (seeded sample, one per form first).")] = 0,
 ) -> None:
     """Print raised documents beside their source passages."""
+    from modelraising.outdir import check_input_dir
     from modelraising.preview import pick_examples, source_texts
 
+    check_paths(lambda: check_input_dir(raised, "DIR"))
     examples = pick_examples(raised, n, seed)
+    if not examples:
+        fail(f"DIR {raised}: no raised documents (raised-*.jsonl or raised-*.parquet from `modelraising raise`)")
     originals = source_texts(source or [], {d.id for d in examples}) if source else {}
     for doc in examples:
         meta = doc.metadata
@@ -286,7 +313,7 @@ _register_stages()
 
 
 def main() -> None:
-    app()
+    run_app(app)
 
 
 if __name__ == "__main__":

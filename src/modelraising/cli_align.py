@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from modelraising.cli_common import check_paths, claim_out
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
 from modelraising.cli_common import standalone_app
@@ -61,6 +62,12 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
         cfg = load_yaml_config(config, Config, overrides)
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
+    from modelraising.outdir import check_input_dir, check_input_file
+
+    check_paths(lambda: check_input_dir(cfg.model, "--model"),
+                lambda: cfg.data and check_input_file(cfg.data, "--data"),
+                lambda: cfg.charter and check_input_file(cfg.charter, "--charter"))
+    claim_out(cfg.out, beside=True)
     try:
         record = align(cfg)
     except CharterError as exc:
@@ -144,6 +151,9 @@ def data(
 
     if method not in ("sft", "dpo"):
         _fail(f"--method must be sft or dpo, got {method!r}")
+    from modelraising.outdir import check_output_file
+
+    check_paths(lambda: check_output_file(out))
     c = _charter(charter)
     examples = sft_demonstrations(c) if method == "sft" else dpo_pairs(c)
     n = atomic_write_jsonl(out, as_user_records(examples, method))

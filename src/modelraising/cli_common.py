@@ -4,8 +4,10 @@ line per problem naming the field and the fix). Kept apart from ``cli.py`` so th
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -20,13 +22,73 @@ def setup_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
-def standalone_app(register: Callable[[typer.Typer], None]) -> typer.Typer:
+def standalone_app(register: Callable[[typer.Typer], None]) -> Callable[[], None]:
     """An app holding one stage's commands, for ``python -m modelraising.cli_train ...`` (what torchrun
-    launches) without importing the whole CLI."""
+    launches) without importing the whole CLI; call the result to run it (with :func:`run_app`'s net)."""
     app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
     app.callback()(lambda: setup_logging())  # no options of its own
     register(app)
-    return app
+    return lambda: run_app(app)
+
+
+# What a path the user gave can do to a step that missed it in its checks: one line, not a traceback.
+_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EROFS,
+                errno.ENOSPC, errno.EDQUOT, errno.ELOOP, errno.ENAMETOOLONG}
+
+
+def run_app(app: Callable[[], object]) -> None:
+    """Run a typer app; a :class:`~modelraising.outdir.PathError`, or an OS error about a named path
+    that a command's own checks did not catch, ends it with one line and exit status 2 (the
+    traceback is logged at DEBUG)."""
+    from modelraising.outdir import PathError
+
+    try:
+        app()
+    except PathError as exc:
+        _print_error(str(exc))
+        sys.exit(2)
+    except OSError as exc:
+        if exc.errno not in _PATH_ERRNOS or exc.filename is None:
+            raise
+        logging.getLogger("modelraising").debug("path error", exc_info=True)
+        where = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
+        _print_error(f"{where}: {exc.strerror}")
+        sys.exit(2)
+
+
+def _print_error(line: str) -> None:
+    err_console.print("[bold red]error:[/] ", end="", highlight=False)
+    err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def check_paths(*checks: Callable[[], object]) -> None:
+    """Run path checks (``lambda: check_input_dir(p, "--data")``, ...) before any work; the first
+    problem exits 2 with its one line."""
+    from modelraising.outdir import PathError
+
+    for check in checks:
+        try:
+            check()
+        except PathError as exc:
+            fail(str(exc), one_line=True)
+
+
+def claim_out(path: Path, option: str = "--out", *, beside: bool = False) -> Path:
+    """Check and create an output directory and hold its lock until the command ends (or the process
+    dies: the kernel drops the lock); a problem, or another run holding it, exits 2 with one line."""
+    import click
+
+    from modelraising.outdir import PathError, claim_beside, claim_dir
+
+    claim = (claim_beside if beside else claim_dir)(path, option)
+    try:
+        claim.__enter__()
+    except PathError as exc:
+        fail(str(exc), one_line=True)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(lambda: claim.__exit__(None, None, None))
+    return path
 
 
 class State:
@@ -47,8 +109,7 @@ def fail(message: str, problems: list[str] | None = None, code: int = 2, *, one_
         err_console.print("[bold red]error:[/] ", end="", highlight=False)
         err_console.print(line, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code)
-    err_console.print("[bold red]error:[/] ", end="", highlight=False)
-    err_console.print(message, highlight=False, markup=False, soft_wrap=True)  # paths stay on one line
+    _print_error(message)  # paths stay on one line
     for problem in problems or []:
         err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)

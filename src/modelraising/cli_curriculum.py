@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelraising.cli_common import fail
+from modelraising.cli_common import check_paths, claim_out, fail
 from modelraising.cli_common import quiet as _quiet
 
 console = Console()
@@ -56,8 +56,17 @@ def curriculum(
     from modelraising.config import ConfigError, load_yaml_config
     from modelraising.curriculum import CurriculumConfig, CurriculumError, parse_weights, run_curriculum
 
-    if not raised.is_dir():
-        _fail(f"--raised {raised}: not a directory")
+    from modelraising.curriculum.runner import raised_files
+    from modelraising.outdir import check_input_dir, check_input_file, check_input_files
+
+    check_paths(lambda: check_input_dir(raised, "--raised"),
+                lambda: charter and check_input_file(charter, "--charter"),
+                lambda: config and check_input_file(config, "--config"),
+                lambda: reference_model and check_input_dir(reference_model, "--reference-model"))
+    try:
+        check_paths(lambda: check_input_files(raised_files(raised), "--raised"))
+    except CurriculumError as exc:
+        _fail(str(exc))
     workers = _workers(executor, ray_address, workers)
     charter_path = charter or default_charter_path()
     try:
@@ -78,6 +87,7 @@ def curriculum(
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     except ValueError as exc:  # pydantic ValidationError from flags
         _fail("invalid option", _config_problems(exc))
+    claim_out(out)
     try:
         manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,
                                   progress=not _quiet(), executor=executor, ray_address=ray_address)
@@ -110,16 +120,22 @@ def tokenize(
     """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
     from modelraising.shards import TokenizeConfig, TokenizeError, tokenize_corpus
 
-    if not corpus.is_dir():
-        _fail(f"--corpus {corpus}: not a directory")
-    if tokenizer is not None and not tokenizer.exists():
-        _fail(f"--tokenizer {tokenizer}: not found")
+    from modelraising.outdir import check_input_dir, check_input_files
+    from modelraising.shards import corpus_files
+
+    check_paths(lambda: check_input_dir(corpus, "--corpus"))
+    try:
+        check_paths(lambda: check_input_files(corpus_files(corpus), "--corpus"),
+                    lambda: tokenizer and _check_tokenizer_path(tokenizer))
+    except TokenizeError as exc:
+        _fail(str(exc))
     workers = _workers(executor, ray_address, workers)
     try:
         run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens,
                                     tokenizer_docs=tokenizer_docs)
     except ValueError as exc:
         _fail("invalid option", _config_problems(exc))
+    claim_out(out)
     try:
         manifest = tokenize_corpus(corpus, out, run_config, tokenizer=tokenizer, overwrite=overwrite,
                                    progress=not _quiet(), workers=workers, executor=executor,
@@ -133,6 +149,13 @@ def tokenize(
             f"{c['shards']} shards), {c['val_documents']:,} held out ({c['val_tokens']:,} tokens), "
             f"{c['rejects']:,} rejects; vocabulary {manifest['tokenizer']['vocab_size']:,}"
         )
+
+
+def _check_tokenizer_path(path: Path) -> None:
+    """--tokenizer: a tokenizer directory (its tokenizer.json) or a tokenizer.json file, readable."""
+    from modelraising.outdir import check_input_file
+
+    check_input_file(path / "tokenizer.json" if path.is_dir() else path, "--tokenizer")
 
 
 def _workers(executor: str, ray_address: str | None, workers: int | None) -> int:

@@ -200,6 +200,10 @@ def eval_main(
         system_prompt=system_prompt)
     if not Path(cfg.model).is_dir():
         fail(f"--model {cfg.model}: not a directory (want a save_pretrained model directory)")
+    from modelraising.cli_common import check_paths
+    from modelraising.outdir import check_output_file
+
+    check_paths(lambda: check_output_file(out))  # before the model is scored, not after
     from modelraising.charter import CharterError
     from modelraising.evaluate.items import ItemError
     from modelraising.evaluate.runner import run_eval
@@ -241,6 +245,9 @@ def export_lm_eval(
     from modelraising.evaluate.items import ItemError
     from modelraising.evaluate.lm_eval_export import export
 
+    from modelraising.cli_common import claim_out
+
+    claim_out(out_dir, "OUT_DIR")
     cfg = build_config(config, model=".", suite=suite, limit=limit, seed=seed,
                        charter=str(charter) if charter else None, items=[str(p) for p in items or []],
                        data_dir=str(data_dir) if data_dir else None, robustness_limit=robustness_limit)

@@ -15,15 +15,25 @@ def experiment(
 ) -> None:
     """Run arms x seeds on an equal token budget (cached, resumable) and write the report."""
     from modelraising.cli import console
-    from modelraising.cli_common import fail, quiet
+    from modelraising.cli_common import check_paths, claim_out, fail, quiet
     from modelraising.config import ConfigError
-    from modelraising.experiment import clear_cache, load_experiment_config, run_experiment
+    from modelraising.experiment import _sources, clear_cache, load_experiment_config, run_experiment
+    from modelraising.outdir import check_input_file
+    from modelraising.raising.runner import check_sources
     from modelraising.report import main_table_text
+    from modelraising.sources import SourceError
 
+    check_paths(lambda: check_input_file(config, "CONFIG"))
     try:
         cfg = load_experiment_config(config)
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
+    try:
+        check_paths(lambda: check_sources(_sources(cfg)),
+                    lambda: cfg.charter and check_input_file(cfg.charter, "charter:"))
+    except SourceError as exc:
+        fail(f"{config}: {exc}")
+    claim_out(out)  # before --fresh clears anything: a running experiment keeps its cache
     if fresh:
         clear_cache(out)
     try:

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from modelraising.cli_common import check_paths, claim_out
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
 from modelraising.cli_common import standalone_app
@@ -64,6 +65,13 @@ def train(
         run_config = load_yaml_config(config, TrainConfig, overrides)
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
+    from modelraising.outdir import check_input_dir, check_input_file
+
+    check_paths(lambda: check_input_dir(run_config.data, "--data"),
+                lambda: check_input_file(run_config.data / "index.json", "--data"),
+                lambda: run_config.model and check_input_file(run_config.model, "--model-config"))
+    if os.environ.get("RANK", "0") == "0":  # one lock per run: rank 0 holds it for all of torchrun's processes
+        claim_out(run_config.out)
     try:
         result = train_model(run_config)
     except (TrainError, ShardError, ModelConfigError, CheckpointError) as exc:
@@ -98,6 +106,9 @@ def generate(
     from modelraising.train.generate import generate_text
 
     hf_logging.disable_progress_bar()  # stdout carries the text only
+    from modelraising.outdir import check_input_dir
+
+    check_paths(lambda: check_input_dir(model, "--model"))
     if not (model / "config.json").is_file():
         _fail(f"{model}: no config.json (is it the --out of `modelraising train`?)")
     text = generate_text(model, prompt, max_new_tokens, temperature, top_k or None, seed, device)

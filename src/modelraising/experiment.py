@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import modelraising
 from modelraising.charter import default_charter_path, load_charter, problems_from
 from modelraising.config import ConfigError, RaiseConfig, require_known
-from modelraising.io import atomic_write_json, sha256_file, sha256_json
+from modelraising.io import atomic_write_json, describe_file, sha256_file, sha256_json
+from modelraising.outdir import exclusive_out
 from modelraising.raising.base import PILLARS
 from modelraising.sources import SourceSpec, expand_sources
 
@@ -389,6 +390,7 @@ def pretrain_budget(config: ExperimentConfig, arm: Arm) -> int:
     return budget
 
 
+@exclusive_out("out")
 def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool = True) -> dict:
     """Run every arm x seed (reusing cached steps) and write summary.json and the report."""
     started = time.perf_counter()
@@ -397,7 +399,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
     r = Runner(config, out, progress)
     charter_path = Path(config.charter) if config.charter else default_charter_path()
     load_charter(charter_path)
-    inputs = [{"path": str(p), "sha256": sha256_file(p), "spec": s.model_dump()}
+    inputs = [{k: v for k, v in describe_file(p).items() if k != "bytes"} | {"spec": s.model_dump()}
               for p, s in expand_sources(_sources(config))]
 
     arms = {name: ARMS[name] for name in config.arms}

@@ -112,3 +112,12 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def describe_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Path, size and content hash of an input file; one that cannot be read is described by why
+    (a source that is a reject of the run: its description changes once it can be read)."""
+    try:
+        return {"path": str(path), "bytes": os.stat(path).st_size, "sha256": sha256_file(path)}
+    except OSError as exc:
+        return {"path": str(path), "bytes": None, "sha256": None, "error": exc.strerror or str(exc)}

@@ -47,6 +47,8 @@ from tqdm import tqdm
 import modelraising
 from modelraising.document import Document
 from modelraising.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file, sha256_json
+from modelraising.outdir import exclusive_out
+from modelraising.rejects import record_reject_share
 from modelraising.tags import END_OF_TEXT, static_special_tokens
 
 log = logging.getLogger(__name__)
@@ -838,6 +840,7 @@ def _versions() -> dict:
             "tokenizers": tokenizers.__version__, "transformers": transformers.__version__}
 
 
+@exclusive_out("out_dir")
 def tokenize_corpus(
     corpus_dir: str | Path,
     out_dir: str | Path,
@@ -903,6 +906,7 @@ def tokenize_corpus(
                 "tokens_per_s": (round((counts["train_tokens"] + counts["val_tokens"]) / encode_s)
                                  if encode_s else None)},
     }
+    record_reject_share(manifest, "tokenize", n_rejects, counts["records"], out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
     log.info("tokenized %d documents into %d shards (%d train + %d val tokens) in %.1fs", counts["train_documents"],
              counts["shards"], counts["train_tokens"], counts["val_tokens"], elapsed)

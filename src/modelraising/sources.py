@@ -15,6 +15,7 @@ import glob
 import gzip
 import json
 import logging
+import os
 import re
 import sys
 import unicodedata
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelraising.document import Document
 from modelraising.raising.base import GENRES
+from modelraising.special_text import apply_policy as apply_special_token_policy
 from modelraising.text import split_sentences
 
 log = logging.getLogger(__name__)
@@ -145,18 +147,52 @@ def pretty_title(stem: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in re.split(r"[\s_\-.]+", stem) if w)
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
 def _dir_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if file_suffix(p) and not _is_hidden(p, root) and p.is_file())
+    """Supported files under ``root`` (hidden ones skipped, symlinked directories not followed), plus
+    every subdirectory that cannot be listed and every broken symlink: :func:`read_file` turns those
+    into rejects, so a file that cannot be read is reported, never silently left out."""
+    found: list[Path] = []
+
+    def unlisted(exc: OSError) -> None:
+        found.append(Path(exc.filename))
+
+    for base, dirs, files in os.walk(root, onerror=unlisted):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            path = Path(base, name)
+            if not name.startswith(".") and file_suffix(path) and (path.is_file() or not path.exists()):
+                found.append(path)
+    return sorted(found)
+
+
+def unreadable(path: Path) -> str | None:
+    """Why ``path`` (a source file, or a directory :func:`_dir_files` could not list) cannot be read,
+    or None when it can be opened."""
+    if path.is_symlink() and not path.exists():
+        return "unreadable file: broken symlink"
+    try:
+        if path.is_dir():
+            with os.scandir(path):
+                return None
+        with open(path, "rb"):
+            return None
+    except OSError as exc:
+        kind = "directory" if path.is_dir() else "file"
+        return f"unreadable {kind}: {exc.strerror or exc}"
 
 
 def _spec_files(spec: SourceSpec) -> list[Path]:
     path = Path(spec.path).expanduser()
     kinds = ", ".join(SUFFIXES)
+    try:
+        path.stat()
+    except PermissionError:  # a directory on the way cannot be searched: report it, do not call it missing
+        return [path]
+    except OSError:
+        pass
     if path.is_dir():
+        if unreadable(path):
+            return [path]  # read_file rejects it: "unreadable directory: Permission denied"
         files = _dir_files(path)
         if not files:
             raise SourceError(f"source {spec.path!r}: the directory holds no {kinds} files")
@@ -175,6 +211,8 @@ def _spec_files(spec: SourceSpec) -> list[Path]:
         if not files:
             raise SourceError(f"source {spec.path!r}: the glob matches no {kinds} files")
         return sorted(files)
+    if path.is_symlink():
+        raise SourceError(f"source {spec.path!r}: a broken symlink")
     raise SourceError(f"source {spec.path!r}: no such file or directory")
 
 
@@ -1172,7 +1210,12 @@ _READERS = {".txt": read_txt, ".jsonl": read_jsonl, ".jsonl.gz": read_jsonl, ".c
 
 
 def read_file(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
-    """One file's passages; a file that cannot be opened or parsed at all is one Reject at "file"."""
+    """One file's passages; a file that cannot be opened or parsed at all is one Reject at "file"
+    (a directory that cannot be listed: one Reject at "directory")."""
+    if path.is_dir() or not path.exists():
+        reason = unreadable(path) or "unreadable file: not found"
+        yield Reject(str(path), reason, "directory" if reason.startswith("unreadable directory") else "file")
+        return
     reader = _READERS[file_suffix(path) or ""]
     try:
         yield from reader(path, spec)
@@ -1210,7 +1253,7 @@ def read_sources(
         name, src = source_name(path), str(path)
         docs = rejects = dropped = 0
         per_genre, limit = stats.per_genre, spec.limit
-        for item in read_file(path, spec):
+        for item in apply_special_token_policy(read_file(path, spec), path, spec):  # see special_text
             if type(item) is not _Passage:
                 rejects += 1
                 stats.add_reject(item)

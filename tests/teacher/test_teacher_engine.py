@@ -15,7 +15,7 @@ from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising.compose import raise_document
 from modelraising.raising.runner import RaiseError
-from modelraising.teacher.server import Fault, Reply, Script
+from modelraising.teacher.server import Fault, Reply, Script, credential_fingerprint
 from modelraising.text import parse_turns
 
 
@@ -207,7 +207,8 @@ def test_cli_flags_and_yaml_teacher_mapping(server, corpus, tmp_path, charter_pa
     assert teacher["concurrency"] == 3 and teacher["temperature"] == 0.2 and teacher["max_tokens"] == 512
     assert teacher["api_key_env"] == "MY_TEACHER_KEY" and teacher["judge"] and teacher["min_judge_score"] == 2
     assert "sk-test" not in json.dumps(manifest)
-    assert server.snapshot()["authorization"] == {"Bearer sk-test": 48}  # read from the named variable
+    # read from the named variable; the server keeps a fingerprint, never the key itself
+    assert server.snapshot()["authorization"] == {credential_fingerprint("Bearer sk-test"): 48}
     assert manifest["teacher"]["counts"]["judged"] == 24
     assert all(b == {"temperature": 0.2, "top_p": 0.9, "max_tokens": 512, "seed": 0} for b in _params(server))
 

@@ -33,6 +33,7 @@ from tqdm import tqdm
 import modelraising
 from modelraising.charter import Charter, default_charter_path, load_charter
 from modelraising.io import atomic_write_json, atomic_write_jsonl, sha256_file, sha256_json
+from modelraising.outdir import exclusive_out
 
 log = logging.getLogger(__name__)
 FORMAT = "modelraising-align/1"
@@ -251,6 +252,7 @@ def step_metrics(log_history: list[dict]) -> list[dict]:
     return rows
 
 
+@exclusive_out(lambda arguments: arguments["cfg"].out, beside=True)  # the finished run replaces the directory
 def run_alignment(cfg: AlignConfig, method: str, load_examples: Callable[[Charter], list[dict]],
                   make_trainer: Callable[..., Any], extras: Callable[[Any, list[dict]], dict] | None = None) -> dict:
     """The run both methods share: check, load, train (TRL), save into a staging directory, publish.

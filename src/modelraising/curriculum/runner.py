@@ -41,7 +41,9 @@ from modelraising.curriculum.plot import plot_difficulty
 from modelraising.document import Document
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file, sha256_json
+from modelraising.outdir import exclusive_out
 from modelraising.records import read_records
+from modelraising.rejects import record_reject_share
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +441,7 @@ def _write_rejects(out: Path, reject_files: list[Path]) -> int:
     return len(lines)
 
 
+@exclusive_out("out_dir")
 def run_curriculum(
     raised_dir: str | Path,
     charter_path: str | Path,
@@ -506,6 +509,7 @@ def run_curriculum(
                 "write_s": round(written - scored, 3),
                 "docs_per_s": round(counts["documents"] / elapsed, 2) if elapsed else None},
     }
+    record_reject_share(manifest, "curriculum", n_rejects, counts["documents"] + n_rejects, out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
     log.info("ordered %d documents (+%d review) into %s (%d rejects) in %.1fs", counts["documents"],
              counts["review"], out, n_rejects, elapsed)

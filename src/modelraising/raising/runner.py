@@ -41,13 +41,16 @@ from modelraising.document import Document
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import (
     atomic_write_json,
+    describe_file,
     read_complete_lines,
-    sha256_file,
     sha256_json,
 )
+from modelraising.outdir import exclusive_out
 from modelraising.raising.compose import Dropped, raise_document
 from modelraising.records import read_records, write_jsonl_lines, write_records
+from modelraising.rejects import record_reject_share
 from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources, resolve_genre
+from modelraising.teacher import retry
 
 log = logging.getLogger(__name__)
 DETECT_BATCH = 32  # value detection batches are aligned to this within a chunk (same batches on resume)
@@ -88,6 +91,7 @@ class ChunkStats:
     retried: int = 0  # ... of which needed more than one answer for some task
     fallen_back: int = 0  # raised by the template engine after the teacher failed
     fallback_reasons: dict = field(default_factory=dict)  # "task: kind" -> documents
+    fallback_causes: dict = field(default_factory=dict)  # "unavailable" (no answer) | "gate" -> documents
     filtered: int = 0  # judged below --min-judge-score: in rejects.jsonl
     judged: int = 0
     judge_sum: float = 0.0
@@ -115,6 +119,7 @@ class ChunkStats:
         elif "fallback_reason" in metadata:
             self.fallen_back += 1
             _bump(self.fallback_reasons, ": ".join(metadata["fallback_reason"].split(": ")[:2]))
+            _bump(self.fallback_causes, retry.fallback_cause(metadata))
         else:
             self.accepted += 1
             if any(n > 1 for n in teacher.get("tries", {}).values()):
@@ -184,6 +189,7 @@ def _chunk_paths(out_dir: Path, index: int, fmt: str = "jsonl") -> dict[str, Pat
         "rejects": state / f"rejects-{index:05d}.jsonl",
         "rejects_partial": state / f"rejects-{index:05d}.jsonl.partial",
         "stats": state / f"chunk-{index:05d}.json",
+        "retry": state / f"retry-{index:05d}.json",  # --retry-fallbacks: see modelraising.teacher.retry
     }
 
 
@@ -192,6 +198,7 @@ def open_chunk(task: ChunkTask, *, resolve: bool = True) -> tuple[dict[str, Path
     and the chunk's documents (shared by the template and teacher engines; ``resolve=False`` leaves
     the genre of tabular records to the caller, ``resolve_genre``)."""
     paths = _chunk_paths(Path(task.out_dir), task.index, task.config.get("output_format", "jsonl"))
+    retry.resume(paths)
     if paths["final"].exists():  # killed between publishing the chunk and recording its stats
         if paths["final"].suffix == ".parquet":
             tmp = paths["partial"].with_suffix(".tmp")
@@ -225,6 +232,7 @@ def publish_chunk(paths: dict[str, Path], stats: ChunkStats) -> None:
         paths["partial"].unlink()
     else:
         os.replace(paths["partial"], paths["final"])
+    retry.done(paths)
     atomic_write_json(paths["stats"], asdict(stats))
 
 
@@ -263,11 +271,22 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
 # Driver side: read sources, cut chunks, skip finished ones, write rejects and the manifest.
 
 
+def check_sources(specs: list[SourceSpec]) -> None:
+    """Fail before work when no source can be read at all (a run of nothing but rejects); with some
+    readable, the unreadable ones become rejects of the run."""
+    from modelraising.outdir import PathError
+    from modelraising.sources import unreadable
+
+    entries = expand_sources(specs)
+    problems = [(path, why) for path, _ in entries if (why := unreadable(path))]
+    if problems and len(problems) == len(entries):
+        path, why = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PathError(f"--source {path}: cannot be read ({why.split(': ', 1)[-1]}){more}; no source is readable")
+
+
 def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConfig) -> tuple[str, list[dict]]:
-    inputs = [
-        {"path": str(path), "bytes": path.stat().st_size, "sha256": sha256_file(path), "spec": spec.model_dump()}
-        for path, spec in expand_sources(specs)
-    ]
+    inputs = [describe_file(path) | {"spec": spec.model_dump()} for path, spec in expand_sources(specs)]
     fingerprint = sha256_json(
         {"version": modelraising.__version__, "charter": charter.hash, "config": _fingerprint_config(config),
          "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs]}
@@ -345,10 +364,17 @@ def _finished(out: Path, index: int) -> ChunkStats | None:
 def _chunks(
     specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
     source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
+    reopened: dict[int, int] | None = None,
 ) -> Iterator[ChunkTask]:
-    """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent."""
+    """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent.
+    With ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the
+    teacher was unreachable is raised again for those documents (their number is recorded there)."""
     for index, docs in _cut_chunks(specs, config, source_stats, source_rejects):
-        if (stats := _finished(out, index)) is not None:
+        stats = _finished(out, index)
+        if stats is not None and reopened is not None and retry.has_unavailable(stats.fallback_reasons):
+            if n := retry.reopen(_chunk_paths(out, index, config.output_format), [d["id"] for d in docs]):
+                reopened[index], stats = n, None
+        if stats is not None:
             finished[index] = stats
             bar.update(len(docs))
         else:
@@ -403,6 +429,7 @@ def drop_input_shards(out: Path) -> None:
         shard.unlink()
 
 
+@exclusive_out("out_dir")
 def raise_corpus(
     charter_path: str | Path,
     specs: list[SourceSpec],
@@ -414,12 +441,17 @@ def raise_corpus(
     progress: bool = True,
     executor: ExecutorKind = "local",
     ray_address: str | None = None,
+    retry_fallbacks: bool = False,
 ) -> dict:
     """Raise every passage of ``specs`` into ``out_dir``; returns the manifest.
 
     ``executor="ray"``: Ray Data runs the chunks, ``workers`` at once (0: every CPU of the cluster);
-    the records are the same as with the local executor.
+    the records are the same as with the local executor. ``retry_fallbacks`` (teacher engine, local
+    executor): ask the teacher again for the documents of earlier runs that fell back because it
+    could not be reached (:mod:`modelraising.teacher.retry`).
     """
+    if retry_fallbacks and (config.engine != "teacher" or executor != "local"):
+        raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
     started = time.perf_counter()
     charter = load_charter(charter_path)
     out = Path(out_dir)
@@ -435,8 +467,10 @@ def raise_corpus(
         drop_input_shards(out)
     else:
         source_stats = SourceStats()
+        reopened: dict[int, int] | None = {} if retry_fallbacks else None
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar)
+            tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
+                            reopened)
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
                 from modelraising.teacher.engine import raise_chunks
@@ -462,6 +496,11 @@ def raise_corpus(
                        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
     if teacher_run is not None:
         manifest["teacher"] = _teacher_manifest(total, teacher_run)
+        if retry_fallbacks:
+            asked = sum(reopened.values())
+            still = sum(finished[i].fallback_causes.get(retry.UNAVAILABLE, 0) for i in reopened)
+            manifest["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
+    record_reject_share(manifest, "raise", n_rejects, total.documents + sources.get("rejects", 0), out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
     return manifest
@@ -522,6 +561,7 @@ def _teacher_manifest(total: ChunkStats, run: dict) -> dict:
             "retried": total.retried,
             "fallen_back": total.fallen_back,
             "fallback_reasons": dict(sorted(total.fallback_reasons.items())),
+            "fallback_causes": {cause: total.fallback_causes.get(cause, 0) for cause in ("unavailable", "gate")},
             "filtered": total.filtered,
             "judged": total.judged,
             "judge_mean": round(total.judge_sum / total.judged, 3) if total.judged else None,

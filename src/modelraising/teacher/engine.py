@@ -46,7 +46,7 @@ from modelraising.raising.perspective import Person, pick_person
 from modelraising.raising.runner import DETECT_BATCH, _worker_context, drop_record, open_chunk, publish_chunk
 from modelraising.raising.values import ValueHit
 from modelraising.sources import resolve_genre
-from modelraising.teacher import gate
+from modelraising.teacher import gate, retry
 from modelraising.teacher.cache import RequestCache, default_cache_path
 from modelraising.teacher.client import TeacherClient, TeacherConfigError, TeacherUnavailable
 from modelraising.teacher.judge import JudgeParseError, judge_context, parse_scores
@@ -266,6 +266,7 @@ class TeacherEngine:
     async def run_chunk(self, task, bar: tqdm | None = None):
         """Raise one chunk: every document in flight at once, written in input order, published at the end."""
         paths, stats, start, docs = open_chunk(task, resolve=False)
+        keep = retry.kept(paths)  # --retry-fallbacks: every document but the ones to re-ask, as written before
         queue: asyncio.Queue = asyncio.Queue()
         running: list[asyncio.Task] = []
         with open(paths["partial"], "a", encoding="utf-8") as out, \
@@ -274,9 +275,12 @@ class TeacherEngine:
             try:
                 for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
                     batch = [resolve_genre(d) for d in docs[batch_start : batch_start + DETECT_BATCH]]
-                    hits = await self.detect(batch)
+                    todo = [d for d in batch[max(start - batch_start, 0):] if d.id not in keep]
+                    hits = await self.detect(batch) if todo else [None] * len(batch)
                     for i, (doc, hit) in enumerate(zip(batch, hits), start=batch_start):
-                        if i >= start:
+                        if i >= start and doc.id in keep:
+                            queue.put_nowait((doc, _done(Kept(**keep[doc.id]))))
+                        elif i >= start:
                             await self._admit.acquire()  # a bounded window of documents being prepared
                             running.append(asyncio.create_task(self.raise_one(doc, hit)))
                             running[-1].add_done_callback(lambda _: self._admit.release())
@@ -297,6 +301,20 @@ class TeacherEngine:
         return task.index, stats, len(docs) - start
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A document of a reopened chunk that is not asked again: its earlier line, written as it was."""
+
+    raised: str | None = None
+    reject: str | None = None
+
+
+def _done(result) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(result)
+    return future
+
+
 async def _gather(*coroutines) -> list:
     """``asyncio.gather(..., return_exceptions=True)``, without wrapping a lone coroutine in a task."""
     if len(coroutines) == 1:
@@ -313,7 +331,17 @@ async def _write_in_order(queue: asyncio.Queue, out, rej, stats, bar: tqdm | Non
     while (item := await queue.get()) is not None:
         doc, running = item
         result = await running
-        if isinstance(result, Dropped):
+        if isinstance(result, Kept):
+            if result.raised is not None:
+                out.write(result.raised + "\n")
+                out.flush()
+                record = json.loads(result.raised)
+                stats.add_raised(record["text"], record["metadata"])
+            else:
+                rej.write(result.reject + "\n")
+                rej.flush()
+                stats.add_dropped(json.loads(result.reject))
+        elif isinstance(result, Dropped):
             record = drop_record(result, doc)
             rej.write(_json(record) + "\n")
             rej.flush()

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 
 from modelraising.charter import Charter
+from modelraising.special_text import SPECIAL_TOKEN
+from modelraising.tags import SPEAKER_TAGS
 from modelraising.text import first_person_count, named_entities, numbers, parse_turns
 
 _UPPER_BASIS = 250  # short sources may be told at more length than max_ratio times themselves
@@ -70,6 +72,7 @@ def check(answer: str, ctx: GateContext, finish_reason: str | None = None) -> li
     if finish_reason == "length":
         problems.append("the answer was cut off at the length limit: write a shorter text that ends properly")
     problems += _boilerplate(text, ctx.source)
+    problems += _special_tokens(text)
     problems += _length(text, ctx)
     if ctx.task in ("perspective", "experience", "values") and first_person_count(text) < 2:
         name = ctx.charter.identity.name
@@ -82,6 +85,15 @@ def check(answer: str, ctx: GateContext, finish_reason: str | None = None) -> li
         names = ", ".join(v.name for v in ctx.charter.values)
         problems.append(f"the reflection names none of the values I hold ({names}): name the one it is about")
     return problems
+
+
+def _special_tokens(text: str) -> list[str]:
+    """The tokenizer's control tokens other than the speaker tags a dialogue is written with: an
+    ``<|endoftext|>`` would get the document dropped at tokenize (see modelraising.special_text)."""
+    found = sorted({m.group() for m in SPECIAL_TOKEN.finditer(text)} - set(SPEAKER_TAGS.values()))
+    if found:
+        return [f"it contains the control token {found[0]}: write plain text without it"]
+    return []
 
 
 def _boilerplate(text: str, source: str) -> list[str]:

@@ -20,8 +20,8 @@ It answers ``POST /v1/chat/completions`` like vLLM or llama.cpp would, but from 
 * **noise**: with ``noise: true`` every answer carries a random number, like sampling at
   temperature > 0 (only the cache makes two runs agree then).
 * **counters**: requests per prompt hash (sha256 of the messages), in flight now and at most,
-  per task, per fault; ``GET /_stats``, ``POST /_script``, ``POST /_reset``; bodies are logged with
-  ``log_bodies``.
+  per task, per fault, per ``Authorization`` header (as :func:`credential_fingerprint`: never the key
+  itself); ``GET /_stats``, ``POST /_script``, ``POST /_reset``; bodies are logged with ``log_bodies``.
 
 Run it alone: ``python -m modelraising.teacher.server --port 8000 --latency 0.2``; from Python:
 ``with ScriptedServer(Script(latency=0.01)) as server: server.url``.
@@ -98,7 +98,16 @@ class Stats:
     in_flight: int = 0
     max_in_flight: int = 0
     bodies: list = field(default_factory=list)
-    authorization: Counter = field(default_factory=Counter)  # Authorization header values seen
+    authorization: Counter = field(default_factory=Counter)  # fingerprints of the Authorization headers seen
+
+
+def credential_fingerprint(header: str) -> str:
+    """What the server keeps of an ``Authorization`` header: the scheme and a short hash of the whole
+    value, so a test can check which key arrived while ``/_stats`` (or a log) never shows the key."""
+    if not header:
+        return ""
+    scheme = header.split(" ", 1)[0] if " " in header else ""
+    return f"{scheme} sha256:{hashlib.sha256(header.encode()).hexdigest()[:16]}".strip()
 
 
 def prompt_hash(messages: list[dict]) -> str:
@@ -273,7 +282,7 @@ class ScriptedServer:
             s.requests += 1
             s.per_prompt[phash] += 1
             s.per_task[task] += 1
-            s.authorization[request.headers.get("Authorization", "")] += 1
+            s.authorization[credential_fingerprint(request.headers.get("Authorization", ""))] += 1
             s.in_flight += 1
             s.max_in_flight = max(s.max_in_flight, s.in_flight)
             if script.log_bodies:

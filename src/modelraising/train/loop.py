@@ -37,6 +37,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import modelraising
 from modelraising.io import atomic_write_json, atomic_write_text, read_jsonl, sha256_file
+from modelraising.outdir import exclusive_out
 from modelraising.train.checkpoint import (
     CheckpointError,
     clear_stale,
@@ -335,6 +336,12 @@ class Run:
     started: float
 
 
+def _rank0_out(arguments: dict) -> Path | None:
+    """The directory to lock: rank 0 holds it for the whole (torchrun) run; other ranks take none."""
+    return arguments["config"].out if os.environ.get("RANK", "0") == "0" else None
+
+
+@exclusive_out(_rank0_out)
 def train_model(config: TrainConfig) -> dict:
     """Train (or continue) a run; returns train.json's content, or ``{"status": "stopped", ...}`` when a
     signal or ``stop_after`` ended it early with a checkpoint."""
