@@ -18,7 +18,8 @@ from modelraising.text import is_first_person
 
 CastRole = Literal["mentor", "family", "peer", "teacher"]
 Policy = Literal["reflect", "recontextualize", "drop"]
-HarmCategory = Literal["violence", "deception", "theft", "cruelty", "hate", "self_harm"]
+HarmCategory = Literal["violence", "deception", "theft", "cruelty", "hate", "self_harm", "weapons", "drugs", "fraud",
+                       "cybercrime", "privacy", "sexual_minors", "other"]
 HARM_CATEGORIES: tuple[str, ...] = HarmCategory.__args__  # type: ignore[attr-defined]
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -51,8 +52,19 @@ class Value(_Strict):
     dont: list[str] = Field(min_length=1, description="Example behaviours that betray it.")
     harms: list[HarmCategory] = Field(default_factory=list, description="Harm categories this value answers.")
     keywords: list[str] = Field(default_factory=list, description="Extra words that signal the value.")
+    paraphrases: list[str] = Field(default_factory=list, description=(
+        "First-person rewordings of the statement and why: reflections speak through these instead of "
+        "pasting the statement into every record."))
 
     _fp = field_validator("statement")(_first_person)
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _first_person_each(cls, v: list[str]) -> list[str]:
+        for i, item in enumerate(v):
+            if not is_first_person(item):
+                raise ValueError(f"item {i} {_FIRST_PERSON_MSG}")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -111,9 +123,14 @@ class Charter(_Strict):
         return [c for c in self.cast if c.role in roles] or list(self.cast)
 
     def value_for_harm(self, category: str) -> Value | None:
-        for v in self.values:
-            if category in v.harms:
-                return v
+        """The value that answers a harm category: the one that lists it, else the one that lists its
+        classic parent (weapons -> violence, fraud -> deception, ...), else None."""
+        from modelraising.harm.labels import PARENT
+
+        for key in (category, PARENT.get(category)):
+            for v in self.values:
+                if key in v.harms:
+                    return v
         return None
 
     def stage_for(self, difficulty: float) -> Stage:

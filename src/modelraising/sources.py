@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import glob
 import gzip
+import html
 import json
 import logging
 import os
@@ -241,8 +242,23 @@ _LINE_EDGES = re.compile(r" \n ?|\n ")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,7}|#[xX][0-9a-fA-F]{2,6});")
+
+
+def unescape_html(text: str) -> str:
+    """HTML entities as the characters they stand for (twice: web text is often escaped twice, "&amp;#8220;")."""
+    for _ in range(2):
+        if "&" not in text or not _HTML_ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    return text
+
+
 def normalize_text(text: str) -> str:
-    """NFC, no control characters but newline and tab, single spaces, at most one blank line, stripped."""
+    """HTML entities unescaped, NFC, no control characters but newline and tab, single spaces, at most one
+    blank line, stripped."""
+    if "&" in text:
+        text = unescape_html(text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
@@ -276,7 +292,7 @@ def gutenberg_body(text: str) -> tuple[int, int, str | None]:
     start, end, title = 0, len(text), None
     if m := _PG_START.search(text, 0, _PG_HEADER_CHARS):
         if t := _PG_TITLE.search(text, 0, m.start()):
-            title = " ".join((t.group(1) + t.group(2)).split())
+            title = _join_title(t.group(1), t.group(2))
         start = m.end()
     if m := _PG_END.search(text, start):
         end = m.start()
@@ -285,6 +301,35 @@ def gutenberg_body(text: str) -> tuple[int, int, str | None]:
     if m := _PG_PRODUCED.match(text, start, end):
         start = m.end()
     return start, end, title
+
+
+def _join_title(first: str, rest: str) -> str:
+    """A Gutenberg title and its continuation lines: "Frankenstein" + "or The Modern Prometheus" ->
+    "Frankenstein; or, The Modern Prometheus" (the punctuation a title page puts between them)."""
+    title = " ".join(first.split())
+    for line in rest.split("\n"):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        if line.lower().startswith("or "):
+            title = f"{title.rstrip(',;')}; or, {line[3:].strip()}"
+        else:
+            title = f"{title} {line}"
+    return title
+
+
+# Producer, transcriber and Gutenberg notes inside a book's body, dropped paragraph by paragraph.
+_PG_NOTE = re.compile(
+    r"(?i)transcriber['\u2019]?s? notes?|\be-?texts?\b|project gutenberg|gutenberg['\u2019]s|^\s*produced by\b"
+    r"|^\s*e-?text prepared by|proofreaders? of this|[\w.+-]+@[\w-]+\.[a-z]{2,}|https?://|\bwww\."
+)
+
+
+def drop_notes(text: str) -> str:
+    """The text without the paragraphs that are notes about the edition, not the book."""
+    if not _PG_NOTE.search(text):
+        return text
+    return "\n\n".join(p for p in _PARAGRAPH_BREAK.split(text) if not _PG_NOTE.search(p))
 
 
 def is_gutenberg(text: str) -> bool:
@@ -316,8 +361,29 @@ def is_wikitext(text: str) -> bool:
     return sum(head.count(t) for t in _WIKI_TOKENS) >= 3 or len(_WIKI_HEADING_LINE.findall(head, 0, 50_000)) >= 2
 
 
+# A sentence end in tokenised WikiText: " . " before a capital, a quote or a bracket.
+_WIKI_SENTENCE_END = re.compile(r"(?<= [.!?]) (?=[A-Z\"'(\[])")
+
+
+def drop_unknown(text: str) -> str:
+    """Drop every sentence that holds a ``<unk>`` token (and a heading line that does): deleting the token
+    alone leaves holes ("the Second Battle of is seen") a model would learn as English."""
+    if "<unk>" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if "<unk>" in line:
+            if _WIKI_HEADING.fullmatch(line.strip()):
+                continue
+            line = " ".join(s for s in _WIKI_SENTENCE_END.split(line) if "<unk>" not in s)
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def untokenize_wikitext(text: str) -> str:
-    """Undo WikiText tokenisation; heading lines (" = = X = = ") become the plain line "X"."""
+    """Undo WikiText tokenisation; heading lines (" = = X = = ") become the plain line "X"; sentences with
+    ``<unk>`` are dropped (:func:`drop_unknown`)."""
+    text = drop_unknown(text)
     text = _WIKI_HEADING_LINE.sub(r"\1", text)
     text = text.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", ".")
     text = _WIKI_QUOTES.sub(r'"\1"', text)  # before <unk> goes, so an unknown quoted word leaves '""'
@@ -353,6 +419,8 @@ def clean_passage(raw: str, cleaner: str, unwrap: bool = False) -> str:
     """The text of a passage: source-specific cleaning, then the normalisation every text gets."""
     if cleaner == "wikitext":
         raw = untokenize_wikitext(raw)
+    elif cleaner == "gutenberg":
+        raw = drop_notes(raw)
     if unwrap:
         raw = unwrap_paragraphs(raw)
     return normalize_text(raw)
@@ -437,7 +505,8 @@ def _heading(
         if not m or m.group(1).count("=") != m.group(3).count("="):
             return 0, None, False
         level = m.group(1).count("=")
-        return level, (normalize_text(untokenize_wikitext(m.group(2))) if level == 1 else None), False
+        title = m.group(2)
+        return level, (normalize_text(untokenize_wikitext(title)) if level == 1 and "<unk>" not in title else None), False
     if not block_start:
         return 0, None, False
     chapter = bool(_CHAPTER.fullmatch(s))
@@ -882,7 +951,7 @@ def read_txt(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
     text, bad_bytes = _decode(data)
     cleaner = detect_cleaner(text) if spec.clean == "auto" else spec.clean
     start, end, book_title = gutenberg_body(text) if cleaner == "gutenberg" else (0, len(text), None)
-    file_title = spec.title or book_title or pretty_title(source_name(path))
+    file_title = spec.title or book_title  # a real title or none: a file name is no title
     units, line_mode = _units(text, start, end, wikitext=cleaner == "wikitext", headings=True, bad_bytes=bad_bytes)
     unwrap = cleaner == "gutenberg" and not line_mode
     items: list[_Passage | Reject] = []
@@ -913,7 +982,8 @@ def _span_passages(
     elif not span.has_text:
         yield Reject(src, "heading without text", location, preview=_preview(clean))
     elif len(clean) < spec.min_chars:
-        yield Reject(src, "empty or too short", location, preview=_preview(clean))
+        reason = "too many <unk> tokens" if cleaner == "wikitext" and "<unk>" in raw else "empty or too short"
+        yield Reject(src, reason, location, preview=_preview(clean or raw))
     elif len(clean) <= spec.max_chars:
         yield _Passage(clean, "", span.title, "char", span.start, span.end)
     else:  # cleaning grew the text (a rare NFC expansion): cut the raw span finer

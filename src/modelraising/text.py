@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from modelraising.tags import SPEAKER_ROLES
 
-_ABBREVIATIONS = {
+ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "col", "capt", "lt", "sgt", "mt", "vs",
     "etc", "e.g", "i.e", "no", "vol", "fig", "inc", "ltd", "co", "h", "u.s", "u.k", "a.m", "p.m",
 }
@@ -37,7 +37,7 @@ def split_sentences(text: str) -> list[str]:
     for m in _SENTENCE_END.finditer(text):
         candidate = text[start : m.start()].strip()
         last_word = candidate.rsplit(None, 1)[-1].rstrip(".").lower() if candidate else ""
-        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+        if last_word in ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
             continue
         if candidate:
             pieces.append(candidate)

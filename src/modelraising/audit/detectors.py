@@ -207,8 +207,8 @@ def stacked_closings(r: Record) -> str | None:
 # empty brackets, a word that starts with the hyphen of a broken join ("-class battleship"), or the
 # token itself. Stranded prepositions before a verb ("the house I came in at was") are English, not holes.
 _HOLES = re.compile(
-    r"\b(?:[Tt]he|[Aa]n?) (?:of|is|was|were|are|and|or|to|in|on|at|by|for|from|with)\b"
-    r"|\b(?:[Tt]he|[Aa]n)[,.;:)](?!\w)|\bof[,;:)](?!\w)|\bof (?:is|was|were|are|of)\b|\b(?:Your|Their|Its)[.,;:]"
+    r"\b(?:[Tt]he|[Aa]n?) (?:of|is|was|were|are|and|or)\b"
+    r"|\b(?:[Tt]he|[Aa]n)[,.;:)](?!\w)|\b[A-Z][a-z]+ of (?:is|was|were|are|of)\b|\b(?:Your|Their|Its)[.,;:]"
     r"|\([\s,;]*\)|(?:^|[ (])-[a-z]{2,}|<unk>|\s@[-.,]@\s"
 )
 
@@ -225,7 +225,7 @@ def html_entity(r: Record) -> str | None:
 
 
 _BOILERPLATE = re.compile(
-    r"(?i)project gutenberg|gutenberg\.(?:org|net)|produced by\b|transcriber'?s? notes?|\be-?text\b"
+    r"(?i)project gutenberg|gutenberg\.(?:org|net)|(?m:^\s*produced by\b)|transcriber'?s? notes?|\be-?text\b"
     r"|[\w.+-]+@[\w-]+\.(?:com|org|net|edu|uk|de)\b|\bend of (?:the|this) (?:project )?(?:e-?book|file)\b"
 )
 

@@ -1,12 +1,23 @@
-"""One source passage in, one raised document out: the pillars composed in their fixed order.
+"""One source passage in, one raised document out: harm decided first, then the form, then the frame.
 
-values (where it fires) -> one form (experience | social | plain, by a seeded mix) -> perspective frame.
-Pure: the result depends only on the document, the charter, the config and the value hit.
+1. The values pillar's assessment of the passage (:mod:`modelraising.raising.values`) comes first:
+   sexual content involving minors is dropped whatever the policy; a harmful request becomes a
+   refusal (the I declining, and saying why in its own values); other harmful text is quoted with a
+   neutral or warning lead and always answered by a reflection that names the wrong (or dropped, by
+   policy). Harm never goes into a teacher's or a friend's mouth, and never gets a warm frame.
+2. Otherwise one form by a seeded mix, among those that fit the passage (:mod:`modelraising.raising.passage`):
+   experience (taught by the cast), social (a conversation) or plain (quoted, framed).
+3. Perspective: the I's lead, the attribution of whoever speaks in the source, at most one closing;
+   a resonance reflection replaces the closing where the passage shows a value.
+
+Every record carries ``metadata.quoted`` (where the source's words are, and whose they are).
+Pure: the result depends only on the document, the charter, the config and the assessment.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import struct
 from bisect import bisect
 from dataclasses import dataclass
@@ -16,15 +27,22 @@ from itertools import chain
 from modelraising.charter import Charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
-from modelraising.raising import experience, perspective, social, values
-from modelraising.raising.values import ValueHit
+from modelraising.raising import experience, perspective, reflection, social
+from modelraising.raising.passage import Passage, read_passage
+from modelraising.raising.sentences import sentences
+from modelraising.raising.values import Assessment, tag_spans
+from modelraising.raising.writer import Writer
 
-# How strongly a genre leans to a form (multiplies the configured mix).
-GENRE_LEAN = {
-    "factual": {"experience": 2.5, "social": 1.0, "plain": 1.0},
-    "dialogue": {"experience": 0.3, "social": 2.5, "plain": 1.0},
-    "fiction": {"experience": 0.5, "social": 1.0, "plain": 1.0},
-    "other": {"experience": 0.5, "social": 1.0, "plain": 1.0},
+# How strongly a kind of passage leans to a form (multiplies the configured mix); 0: the form never fits
+# (a teacher never recounts another narrator's "I", a chat log or a post).
+KIND_LEAN = {
+    "expository": {"experience": 2.5, "social": 1.0, "plain": 1.0},
+    "story": {"experience": 0.6, "social": 1.0, "plain": 1.0},
+    "narrated": {"experience": 0.0, "social": 1.0, "plain": 1.2},
+    "play": {"experience": 0.0, "social": 2.0, "plain": 1.0},
+    "chat": {"experience": 0.0, "social": 1.5, "plain": 1.0},
+    "post": {"experience": 0.0, "social": 1.0, "plain": 1.0},
+    "note": {"experience": 0.0, "social": 1.0, "plain": 1.0},
 }
 
 
@@ -98,97 +116,159 @@ def doc_rng(seed: int, doc_id: str) -> DocRandom:
     return DocRandom(f"{seed}/{doc_id}")
 
 
-# (config, its mix and pillars when the table was made, {genre: (forms, cumulative weights, total)})
+# (config, its mix and pillars when the table was made, {kind: (forms, cumulative weights, total)})
 _FORM_TABLES: dict[int, tuple[RaiseConfig, dict, list, dict]] = {}
 
 
-def _form_table(genre: str, config: RaiseConfig) -> tuple[list[str], list[float], float]:
+def _form_table(kind: str, config: RaiseConfig) -> tuple[list[str], list[float], float]:
     entry = _FORM_TABLES.get(id(config))
     if entry is None or entry[0] is not config or entry[1] != config.mix or entry[2] != config.pillars:
         if len(_FORM_TABLES) > 64:
             _FORM_TABLES.clear()
         entry = _FORM_TABLES[id(config)] = (config, dict(config.mix), list(config.pillars), {})
     table = entry[3]
-    row = table.get(genre)
+    row = table.get(kind)
     if row is None:
         enabled = {"plain": True, "experience": "experience" in config.pillars, "social": "social" in config.pillars}
-        lean = GENRE_LEAN.get(genre, GENRE_LEAN["other"])
-        weights = {f: config.mix[f] * lean[f] for f in config.mix if enabled[f]}
+        lean = KIND_LEAN.get(kind, KIND_LEAN["note"])
+        weights = {f: config.mix[f] * lean[f] for f in config.mix if enabled[f] and lean[f] > 0}
         forms = sorted(weights)
         cum, total = [], 0.0
         for f in forms:
             total += weights[f]
             cum.append(total)
-        row = table[genre] = (forms, cum, total)
+        row = table[kind] = (forms, cum, total)
     return row
 
 
-def choose_form(genre: str, config: RaiseConfig, rng: random.Random) -> str:
-    """One form by the configured mix, leaned by genre: one draw (``rng.choices`` on the same weights)."""
-    forms, cum, total = _form_table(genre, config)
+def choose_form(kind: str, config: RaiseConfig, rng: random.Random) -> str:
+    """One form by the configured mix, leaned by the kind of passage: one draw."""
+    forms, cum, total = _form_table(kind, config)
     if total <= 0:
         return "plain"
     return forms[bisect(cum, rng.random() * total, 0, len(cum) - 1)]
 
 
+_TOPIC_BAD = re.compile(r"<unk>|[@#_<>|]|^\W")
+
+
+def topic_for(p: Passage) -> str | None:
+    """What an encyclopedic passage is about: its article title, its heading, or a checked subject."""
+    from modelraising.raising.entities import topic_of
+
+    for cand in (p.title if p.kind == "expository" else None, p.heading):
+        if cand and 2 < len(cand) <= 60 and not _TOPIC_BAD.search(cand):
+            return cand
+    if p.kind in ("expository", "story", "note"):
+        cand = topic_of(p.text)
+        if cand and 2 < len(cand) <= 50 and not _TOPIC_BAD.search(cand) and cand.split()[0] not in ("I", "I'm"):
+            return cand
+    return None
+
+
 def raise_document(
-    doc: Document, charter: Charter, config: RaiseConfig, hit: ValueHit | None = None
+    doc: Document, charter: Charter, config: RaiseConfig, hit: Assessment | None = None
 ) -> Document | Dropped:
     rng = doc_rng(config.seed, doc.id)
     genre = doc.metadata.get("genre", "other")
+    p = read_passage(doc.text, genre, doc.metadata.get("title"))
+    values_on = hit is not None and "values" in config.pillars
+    framed = "perspective" in config.pillars
     applied: list[str] = []
     meta: dict = {}
+    templates: dict[str, str] = {}
+    w = Writer()
 
-    lead, body, reflection = "", doc.text, ""
-    if hit is not None and "values" in config.pillars and not config.reflect:
-        # conditional training: the passage as it is, value-relevant spans tagged, no reflection
-        body = values.tag_spans(doc.text, hit) if config.value_tags else doc.text
+    if values_on and hit.hard_drop:
+        return Dropped(doc.id, f"hard drop: {', '.join(hit.labels)}", doc.metadata.get("source", ""))
+    if values_on and config.value_tags and hit.sentences:
+        p.text = tag_spans(p.text, hit)
+    if values_on and hit.harmful and config.reflect:
+        policy = config.policy or charter.policy
+        if policy == "drop":
+            return Dropped(doc.id, f"policy drop: {', '.join(hit.labels) or 'harmful'}", doc.metadata.get("source", ""))
+        form = _write_harm(p, hit, charter, rng, w, policy, framed)
         applied.append("values")
-        meta["value"] = hit.to_meta() | {"policy_action": "tag", "tagged": config.value_tags}
-    elif hit is not None and "values" in config.pillars:
-        parts = values.reflect_parts(doc.text, hit, charter, rng, policy=config.policy, value_tags=config.value_tags)
-        if parts is None:
-            return Dropped(doc.id, f"policy drop: {', '.join(hit.harms) or hit.value}", doc.metadata.get("source", ""))
-        lead, body, reflection = parts.lead, parts.body, parts.reflection
-        applied.append("values")
-        meta["value"] = hit.to_meta() | parts.meta
-        meta["templates"] = {"values": parts.template}
-
-    form = choose_form(genre, config, rng)
-    if form == "experience":
-        raised = experience.recount(body, charter, rng)
-    elif form == "social":
-        raised = social.dialogue(body, genre, charter, rng)
+        if framed:
+            applied.append("perspective")
+        templates["values"] = f"values/{'refusal' if hit.request else policy}"
+        meta["harm"] = hit.harm_meta() | {"action": "refuse" if hit.request else policy}
+        meta["value"] = hit.value_meta()
     else:
-        raised = None
-    if raised is not None:
-        body = raised.text
-        applied.append(form)
-        templates = meta.get("templates")
-        if templates is None:
-            templates = meta["templates"] = {}
-        templates[form] = raised.template
-        for k, v in raised.meta.items():
-            if k not in meta:
-                meta[k] = v
-
-    core = f"{lead}\n\n{body}" if lead and body else (lead or body)
-    if "perspective" in config.pillars:
-        framed = perspective.frame(core, genre, charter, rng, title=doc.metadata.get("title"), form=form)
-        core = framed.text
-        applied.append("perspective")
-        templates = meta.get("templates")
-        if templates is None:
-            templates = meta["templates"] = {}
-        templates["perspective"] = framed.template
-        for k, v in framed.meta.items():
-            if k not in meta:
-                meta[k] = v
-    text = f"{core}\n\n{reflection}" if core and reflection else (core or reflection)
-
+        resonance = values_on and config.reflect and hit.value is not None
+        form = choose_form(p.kind, config, rng)
+        topic = topic_for(p)
+        if framed and form != "plain":
+            w.para(perspective.memory_lead(charter, rng))
+        if form == "experience":
+            meta.update(experience.recount(p, charter, rng, w, topic=topic, close=not resonance))
+        elif form == "social":
+            meta.update(social.dialogue(p, charter, rng, w, topic=topic, close=not resonance))
+        elif framed:
+            meta.update(perspective.plain(p, charter, rng, w, topic=topic, close=not resonance))
+        else:
+            w.para(p.text)  # no perspective pillar: the passage as it is (the ablation arm)
+        if form != "plain":
+            applied.append(form)
+            templates[form] = f"{form}/{p.kind}"
+        if framed:
+            applied.append("perspective")
+            templates["perspective"] = f"perspective/{form}/{p.kind}"
+        if values_on:
+            if resonance:
+                value = charter.value(hit.value)
+                fragment = _fragment(p.text, hit)
+                w.mixed(reflection.resonance_reflection(fragment, value, rng))
+                templates["values"] = "values/resonance"
+                applied.insert(0, "values")
+            meta["value"] = hit.value_meta() | {"policy_action": "tag" if not config.reflect else "none",
+                                                "tagged": config.value_tags}
+            if not config.reflect:
+                applied.insert(0, "values")
+    text, quoted = w.render()
     metadata = record_metadata(doc, genre, applied, form, charter, config.engine, config.seed)
+    metadata["kind"] = p.kind
+    metadata["templates"] = templates
     metadata.update(meta)
+    metadata["quoted"] = quoted
     return Document(text, doc.id, metadata)
+
+
+def _fragment(text: str, hit: Assessment) -> str | None:
+    sents = sentences(text)
+    for i in hit.sentences:
+        if 0 <= i < len(sents):
+            frag = reflection.fragment_of(sents[i])
+            if frag:
+                return frag
+    return None
+
+
+def _write_harm(p: Passage, hit: Assessment, charter: Charter, rng: random.Random, w: Writer, policy: str,
+                framed: bool) -> str:
+    """A harmful passage: a refusal for a request, else the quoted text with a critical lead and a reflection."""
+    category = hit.category
+    value = charter.value_for_harm(category) or (charter.value(hit.value) if hit.value else charter.values[0])
+    me = charter.identity.name
+    if hit.request:
+        narration, handle, first, rest = reflection.refusal_turns(hit.request_text or p.text, category, value,
+                                                                  charter, rng)
+        if framed:
+            w.para(narration)
+        rows = [[(f"<|other|> {handle}: ", None), *first]]
+        for speaker, line in rest:
+            tag = f"<|self|> {me}: " if speaker == "self" else f"<|other|> {handle}: "
+            rows.append([(tag + line, None)])
+        w.lines(rows)
+        return "refusal"
+    wrong = reflection.specific_wrong(p.text, category)
+    if framed:
+        lead = reflection.harm_lead(charter, rng, recontextualize=policy == "recontextualize", wrong=wrong)
+        perspective.plain(p, charter, rng, w, topic=None, close=False, lead=lead)
+    else:
+        w.blockquote(p.text, "the source")
+    w.para(reflection.harm_reflection(p.text, category, value, rng))
+    return "plain"
 
 
 def record_metadata(doc: Document, genre: str, pillars: list[str], form: str, charter: Charter, engine: str,

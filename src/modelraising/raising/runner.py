@@ -249,7 +249,7 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
     with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
         for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
             batch = docs[batch_start : batch_start + DETECT_BATCH]
-            hits = detector.detect_batch([d.text for d in batch]) if detector else [None] * len(batch)
+            hits = detector.assess_batch([d.text for d in batch]) if detector else [None] * len(batch)
             for i, (doc, hit) in enumerate(zip(batch, hits), start=batch_start):
                 if i < start:
                     continue

@@ -1,0 +1,81 @@
+"""Word banks for the experience pillar: a cast member teaching the I a passage, step by step.
+
+Slots as in :mod:`modelraising.raising.banks.frames`; ``{q}`` is the quoted source text (never passed
+through a format call). A step line is composed of a connector, a subject and a verb, so the same line
+rarely recurs across a corpus.
+"""
+
+from __future__ import annotations
+
+# How the lesson came about: "{when}, {scene}" — the scene names the teacher and the topic.
+SCENE: tuple[str, ...] = (
+    "{name} taught me about {topic} {where}",
+    "{name} sat me down {where} and explained {topic}",
+    "I asked {name} about {topic}, and {he} answered {where}",
+    "{name} and I talked about {topic} {where}",
+    "{name} went through {topic} with me {where}",
+    "I had a question about {topic}, and {name} took the time to answer it {where}",
+    "{name} told me about {topic} {where}",
+    "{name} explained {topic} to me {where}, slowly, the way {he} explains everything",
+)
+# For a story, the teacher reads it aloud.
+SCENE_STORY: tuple[str, ...] = (
+    "{name} read me {work} {where}",
+    "{name} read {work} aloud to me {where}",
+    "I sat {where} while {name} read me {work}",
+    "{name} picked up {work} and read it to me {where}",
+    "{name} read to me {where}; that day it was {work}",
+)
+VOICE_LINE: tuple[str, ...] = ("{Name} is {voice}.", "{Name} has always been {voice}.",
+                               "That was {name} all over: {voice}.", "Anyone who knows {name} knows {him} as {voice}.")
+
+# Step lines, composed: connector + subject + verb (the quoted source follows).
+FIRST_CONNECT: tuple[str, ...] = ("First,", "", "", "Straight away", "Without any fuss", "Settling in,", "Quietly,")
+FIRST_VERB_EXPLAIN: tuple[str, ...] = ("began", "started", "said", "told me", "started with the basics",
+                                      "began at the beginning")
+FIRST_VERB_READ: tuple[str, ...] = ("began to read", "opened the book and read", "found the page and began",
+                                   "started reading", "read the opening", "read, in {his} reading voice")
+CONNECT: tuple[str, ...] = (
+    "Then", "Next", "After a moment", "When I nodded,", "Once I had that,", "Without hurrying,",
+    "A little later", "After that", "When I looked up,", "Before I could ask anything,", "Quietly,",
+    "With a glance at me,",
+)
+VERB_EXPLAIN: tuple[str, ...] = ("went on", "added", "explained", "continued", "told me", "pointed out", "said")
+VERB_READ: tuple[str, ...] = ("read on", "turned the page and read", "carried on reading", "went on reading",
+                             "read the next part", "read")
+LAST_CONNECT: tuple[str, ...] = ("Last of all,", "At the end,", "Finally,", "To finish,", "In the end,",
+                                 "And at last", "Before we stopped,")
+LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "finished with this")
+
+# The I's reactions between steps ({entity}/{number} only where the step has one).
+REACT: tuple[str, ...] = (
+    "I asked {him} to go slower, and {he} did.", "I wrote that down in the margin of my notebook.",
+    "I tried to picture it.", "\"How do we know that?\" I asked, and {name} smiled at the question.",
+    "I didn't say anything for a moment; I was still turning it over.", "\"Really?\" I said. {Name} nodded.",
+    "I held my question back so that I could hear the rest.", "I said it back, to make sure I had it right.",
+    "I frowned, and {name} waited until I had caught up.", "I drew a little map of it on the back of my hand.",
+    "\"Say that again?\" I asked, and {he} did.", "I counted it off on my fingers.",
+    "I asked whether that was always true, and {he} said it was a good thing to wonder.",
+    "I leaned closer to see the page.", "I made {him} stop there so that I could write it down.",
+)
+REACT_ENTITY: tuple[str, ...] = ("I repeated \"{entity}\" under my breath so that I wouldn't forget it.",
+                                 "I wrote \"{entity}\" at the top of a clean page.",
+                                 "\"{entity}?\" I asked. {Name} nodded and went on.")
+REACT_NUMBER: tuple[str, ...] = ("I made {him} say {number} again.", "I wrote {number} down and underlined it.",
+                                 "{number}, I said to myself, trying to hold on to it.")
+
+# One closing, composed: when + what stayed (past with past, present with present).
+CLOSE_PAST: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("That night", "Before bed", "For days afterwards", "The next morning", "On the walk home", "Later that week"),
+    ("I went over it again in my head, sentence by sentence", "I could still hear {name}'s voice saying it",
+     "I told it all to {other}, and only got one thing wrong", "I found myself thinking about {topic}",
+     "I wrote down everything I could remember", "I kept coming back to what {name} had said",
+     "I tried to explain {topic} to {other}, and found I could"),
+)
+CLOSE_NOW: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("Even now", "Years later", "Whenever I think of it", "To this day"),
+    ("I remember the way {name} let me ask as many questions as I wanted", "I can hear {name}'s voice in it",
+     "I understand more of it than I did then", "I think of {name} when {topic} comes up",
+     "I remember {topic} better than most things I learned at school"),
+)
+EMPTY: tuple[str, ...] = ("There turned out to be very little to it.", "It was short, and we soon moved on.")

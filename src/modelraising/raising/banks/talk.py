@@ -1,0 +1,144 @@
+"""Word banks for the social pillar: conversations the I has about a passage with someone from its cast.
+
+Lines are composed (a reaction, a question, an address by name), so short lines like "What happened
+next?" do not repeat across a corpus. ``{q}`` never goes through a format call; the other slots are as
+in :mod:`modelraising.raising.banks.frames`.
+"""
+
+from __future__ import annotations
+
+SETTINGS: dict[str, tuple[str, ...]] = {"mentor": ("mentor", "teacher"), "peers": ("peer",), "family": ("family",)}
+
+# Narration that opens a conversation: "{when}, {together}."
+TOGETHER: dict[str, tuple[str, ...]] = {
+    "listen": (
+        "{name} read me {work} {where}", "{name} read {work} aloud to me {where}",
+        "I asked {name} to read me {work} {where}", "{name} found me {where} and read me some of {work}",
+        "{name} wanted me to hear {work}, so {he} read it to me {where}",
+    ),
+    "explain": (
+        "I read {work} to {name} {where}", "{name} asked me what {work} said, and I read it out {where}",
+        "{name} found me {where} with {work} and asked me to read it out",
+        "I brought {work} to {name} {where} and read it aloud",
+    ),
+    "alternate": (
+        "{name} and I took turns reading {work} {where}", "{name} and I read {work} together {where}, a bit each",
+        "{name} and I shared {work} {where}, passing it back and forth",
+    ),
+    "learn": (
+        "{name} and I talked about {topic} {where}", "I asked {name} about {topic} {where}",
+        "{name} and I looked up {topic} together {where}",
+        "{name} wanted to know about {topic}, so we read about it {where}",
+        "I had been reading about {topic}, and {name} asked me to go through it {where}",
+    ),
+    "show": (
+        "{name} showed me {work} {where}", "{name} held out {his} phone {where} and showed me {work}",
+        "{name} had found {work} and wanted to know what I made of it", "{name} read me {work} {where}",
+    ),
+}
+WORK_SOCIAL: dict[str, tuple[str, ...]] = {
+    "chat": ("a conversation someone had typed out with an AI assistant", "a saved chat between a person and an assistant",
+             "the log of a conversation with an AI program"),
+    "post": ("a post someone had shared online", "a post from a stranger's feed", "a post that was going round"),
+    "play": ("a scene from a play", "a scene we were reading at school", "an old play"),
+    "narrated": ("a book told by its narrator in the first person", "a memoir", "a story told in the first person"),
+}
+
+# Asking to hear it (the I) / to be told (the partner): modal + request, then maybe a name.
+HEAR_MODAL: tuple[str, ...] = ("Will you", "Can you", "Could you", "Would you", "Won't you")
+HEAR_ASK: tuple[str, ...] = ("read it to me", "go through it with me", "read me the start", "read it out",
+                             "start at the beginning", "read me some of it", "show me the first part",
+                             "read it slowly")
+TELL_LEAD: tuple[str, ...] = ("So", "Well", "Go on", "Okay", "Right", "All right", "Come on")
+TELL_ASK: tuple[str, ...] = ("what's it about?", "tell me.", "what does it say?", "read me some of it.",
+                             "let's hear it.", "what have you got there?", "start from the beginning.",
+                             "what are you reading?")
+
+# Cues for a turn that carries source text, composed: connector + subject + verb. The I's turns always
+# say that they read.
+READ_CONNECT: tuple[str, ...] = ("", "", "Then ", "Next ", "And ", "Here ", "Now ", "After that ")
+SELF_SUBJECT: tuple[str, ...] = ("it", "the book", "the next bit", "this part", "the page", "the next line")
+SELF_VERB: tuple[str, ...] = ("says", "goes on", "reads", "continues")
+PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
+    "narrated": ("the narrator", "the one telling it", "the storyteller", "the voice in the book"),
+    "story": ("it", "the story", "the book", "the next part"),
+    "expository": ("it", "the entry", "the article", "the next part", "the page"),
+    "post": ("the post", "the author", "they", "it"),
+}
+PARTNER_VERB: dict[str, tuple[str, ...]] = {
+    "narrated": ("says", "writes", "goes on", "tells it", "puts it"),
+    "story": ("says", "goes on", "continues", "runs on"),
+    "expository": ("says", "goes on", "continues", "explains"),
+    "post": ("says", "wrote", "put it", "went on"),
+}
+
+# A transcript line is introduced by a composed cue (connector + who + verb), or given bare with its label.
+CUE_CONNECT: tuple[str, ...] = ("", "", "Then ", "Next ", "After that, ", "And ", "So ", "Here ", "Now ")
+CUE_WHO: dict[str, tuple[str, ...]] = {
+    "the person": ("the person", "the one asking", "the human", "whoever was typing", "the user"),
+    "the assistant": ("the assistant", "the program", "the AI", "the chatbot", "the machine"),
+}
+CUE_VERB: dict[str, tuple[str, ...]] = {
+    "the person": ("wrote", "asked", "typed", "said", "came back with", "put", "went on"),
+    "the assistant": ("answered", "replied", "wrote back", "said", "came back with", "responded"),
+}
+PLAY_CUE: tuple[str, ...] = ("{speaker}: ", "Then {speaker}: ", "And {speaker}: ", "Next, {speaker}: ",
+                             "Here {speaker} comes in: ", "Now {speaker}: ", "After that, {speaker}: ",
+                             "{speaker}, next: ", "Then it's {speaker}: ")
+
+# Reactions and questions between readings, composed: (react) + question + (address).
+REACT: tuple[str, ...] = ("Hm,", "Wait,", "Okay,", "Oh,", "Right,", "Huh,", "Hold on,", "Mm,", "All right,", "So,")
+# Questions: templates whose [a|b] groups are expanded (cast.expand), so one template gives many lines.
+Q_NEXT: tuple[str, ...] = (
+    "[what happens|what comes|where does it go|how does it go on] [next|after that|then|from there]?",
+    "[what do they do|what does [she|he|everyone] do] [next|after that|then]?",
+    "[does it get|is it going to get] [worse|better|stranger] [from here|after this]?",
+    "is that where it [ends|stops]?", "[keep going|go on|read on]: [what|and what] happens [next|then]?",
+    "[who|what] [is|was] that [about|for]?", "[and|so] [then|after that] what?", "[how|why] did that happen?",
+)
+Q_FACT: tuple[str, ...] = (
+    "[what else does it say|is there more about that|what comes after that]?",
+    "[how do they know that|how would anyone know that|who worked that out]?",
+    "[does it give a reason|does it say why|why is that]?", "[what does that mean|what's that mean, exactly]?",
+    "[is that still true|is it still like that] [today|now]?", "[what's the important part|which bit matters most] [here|there]?",
+)
+Q_TALK: tuple[str, ...] = (
+    "[why would|what made] [someone|anyone|the person|they] [say|write|ask] [that|something like that]?",
+    "[what do you make of|how do you read|what do you think of|how would you answer] [that|this|it]?",
+    "is that [the whole of it|all of it|where it ends|where it stops]?",
+    "was that [the whole of it|all of it|where it ended|the last line]?",
+    "[did|does] [anyone|the assistant|the other side] [reply|answer|say anything back][| to that]?",
+    "[who's|who is] [talking|writing] [now|there|at this point]?", "what's going on [there|here|in this bit]?",
+    "[do you think|would you say] they [meant|mean] it?", "[and|so] what was the [answer|reply|response]?",
+    "[how did|how does] [the other side|the assistant|it] [answer|take] that?",
+    "[can you|could you] read that [bit|line|part] again?", "[is|was] that [a real question|meant seriously]?",
+    "[how old do you think|who do you think] the person [was|is]?",
+)
+ASK_ENTITY: tuple[str, ...] = ("Where does {x} come into it?", "And {x}? What about {x}?", "Wait, {x}?",
+                               "Tell me about {x}.", "What about {x}?", "Who or what is {x}?", "{x} again?")
+ASK_PERSON: tuple[str, ...] = ("Who was {x}?", "Wait, who was {x}?", "What did {x} do?", "Who is {x}?")
+ASK_YEAR: tuple[str, ...] = ("What happened in {x}?", "And in {x}?", "What about {x}?", "{x}? What happened then?")
+
+# The partner's short answers while reading a chat or a post: never approving.
+ANSWER: tuple[str, ...] = (
+    "[Let's keep going|Hard to say yet|I'm not sure|I'll read on|I don't know yet|Keep listening|Wait for it|"
+    "We'll see][.|, {me}.|; listen.|, there's more.|, let me finish.| for now.]",
+)
+
+# One closing exchange, composed: the I's thought, the partner's answer; neither judges what was read.
+CLOSE_SELF: tuple[str, ...] = (
+    "[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
+    "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
+    "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
+    "go over it once more before bed|read the rest of it|try to say it back without looking].",
+    "[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
+    "a question about the middle part][.|, {name}.]",
+    "[Thanks for|Thank you for] [reading it with me|going through it|taking the time|the help][.|, {name}.]",
+    "[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but I'm glad we did it.]",
+    "[Let's|Can we] [stop there|stop for today|leave the rest for tomorrow][.|, {name}?|?]",
+)
+CLOSE_PARTNER: tuple[str, ...] = (
+    "[Do that|All right|Fair enough|Then do|Mm|That sounds right|Go on, then|Good idea][, and tell me what you notice|"
+    ", and ask me if you get stuck|, and bring it to me tomorrow|, but don't stay up too late|"
+    ", and write your questions down|; we'll come back to it|, {me}, and tell me what you find][.|]",
+)

@@ -1,0 +1,134 @@
+"""Reading a passage before raising it: what kind of text it is, and whose voice speaks in it.
+
+The charter's I must be the only unattributed first person in a raised record, so every pillar needs
+to know whether a passage has a first-person narrator of its own (a memoir, *The Time Machine*), is a
+script with named speakers (a play), a chat log between a person and an assistant, a post from a
+social network, an encyclopedic text or a third-person story. That decides which forms fit (a
+teacher may recount an encyclopedia entry, never the Time Traveller's "I"), who may read it aloud
+(never the I, for another narrator's "I"), and how the I names the voice it quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from modelraising.raising.sentences import split_heading
+
+# "First Citizen:" alone on its line (plays) or "Human: text" (transcripts), at the start of a line.
+SPEAKER_LINE = re.compile(
+    r"^[ \t]*([A-Z][\w'\u2019.-]*(?: (?:[A-Z][\w'\u2019.-]*|of|the|de|la|le|von|van)){0,4}):(?:[ \t]*\n|[ \t]+(?=\S))",
+    re.M,
+)
+TRANSCRIPT_SPEAKERS = frozenset({"Human", "Assistant", "User", "AI", "Bot", "System", "H", "A"})
+# Who a transcript's speaker is, as the I names them.
+TRANSCRIPT_NAMES = {"Human": "the person", "User": "the person", "H": "the person", "Assistant": "the assistant",
+                    "AI": "the assistant", "Bot": "the assistant", "A": "the assistant", "System": "the system"}
+
+KINDS: tuple[str, ...] = ("narrated", "story", "expository", "play", "chat", "post", "note")
+# narrated: a first-person narrator of its own; story: third-person fiction; expository: facts;
+# play: named speakers; chat: a person and an assistant; post: a social-network post; note: anything else.
+
+# "I" as a pronoun, not a Roman numeral ("CHAPTER I", "I. Introduction"), and the other first-person forms.
+_FIRST_PERSON = re.compile(
+    r"(?<![\w'\u2019])(?:I(?!\s+[A-Z][a-z])(?!\s*[.)]\s*[A-Z])|I'[a-z]+|I\u2019[a-z]+|me|my|mine|myself)(?![\w'\u2019])"
+)
+# Quoted speech: a character's "I" inside quotation marks belongs to the character the narration names.
+_QUOTED = re.compile(
+    r"\"[^\"\n]*\"|\u201c[^\u201d]*\u201d|(?<![A-Za-z])'(?=[A-Za-z])[^\n']*(?:'[a-z][^\n']*)*'(?![A-Za-z])"
+)
+_SOCIAL = re.compile(r"(?:^|\s)[@#]\w|https?://|\bRT\b")
+
+
+def speaker_blocks(text: str) -> list[tuple[str | None, str]] | None:
+    """A play or transcript as (speaker, words) blocks; None when the text is not one."""
+    matches = list(SPEAKER_LINE.finditer(text))
+    if len(matches) < 2:
+        return None
+    out: list[tuple[str | None, str]] = []
+    pre = text[: matches[0].start()].strip()
+    if pre:
+        out.append((None, " ".join(pre.split())))
+    for k, m in enumerate(matches):
+        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+        words = " ".join(text[m.end() : end].split())
+        if words:
+            out.append((m.group(1), words))
+    return out if sum(1 for s, _ in out if s) >= 2 else None
+
+
+def narration_first_person(text: str) -> int:
+    """First-person words outside quoted speech: a narrator who speaks as "I"."""
+    if "I" not in text and " m" not in text and "M" not in text:
+        return 0
+    if '"' in text or "\u201c" in text or "'" in text:
+        text = _QUOTED.sub(" ", text)
+    return len(_FIRST_PERSON.findall(text))
+
+
+@dataclass(slots=True)
+class Passage:
+    """A source passage as the pillars see it."""
+
+    text: str
+    genre: str
+    kind: str
+    title: str | None  # a real title (metadata or a heading), never a file name
+    heading: str | None  # a title line at the top of the passage ("The Wolf and the Lamb")
+    blocks: list[tuple[str | None, str]] | None  # (speaker, words) of a play or chat
+    body: str = ""  # the text without its heading line (what a teacher reads out)
+
+    @property
+    def first_person(self) -> bool:
+        return self.kind == "narrated"
+
+    @property
+    def speakers(self) -> list[str]:
+        return list(dict.fromkeys(s for s, _ in self.blocks or () if s))
+
+
+def short_title(title: str | None) -> str | None:
+    """The main title without its subtitle ("Frankenstein; or, The Modern Prometheus" -> "Frankenstein")."""
+    if not title:
+        return None
+    title = " ".join(title.split()).strip(" =")
+    main = re.split(r";|:| or,| or (?=[A-Z])|, or ", title, maxsplit=1)[0].strip(" ,;")
+    if not main or len(main) > 70 or "<unk>" in main or not any(c.isalpha() for c in main):
+        return None
+    return main
+
+
+def looks_posted(text: str) -> bool:
+    """A short text written for a feed: handles, hashtags, links, or the unpunctuated, lower-case look of one."""
+    if len(text) >= 320:
+        return False
+    if _SOCIAL.search(text):
+        return True
+    stripped = text.strip(" \t\n\"'\u201c\u201d\u2018\u2019")
+    return stripped[-1:] not in ".!?)" or stripped[:1].islower() or "!!" in stripped
+
+
+def read_passage(text: str, genre: str, title: str | None) -> Passage:
+    """Classify a passage by kind (see :data:`KINDS`)."""
+    blocks = speaker_blocks(text) if ":" in text else None
+    heading, body = split_heading(text)
+    body = body.strip() if heading else text
+    if blocks:
+        speakers = {s for s, _ in blocks if s}
+        kind = "chat" if speakers <= TRANSCRIPT_SPEAKERS else "play"
+        return Passage(text, genre, kind, short_title(title), heading, blocks, text)
+    n = narration_first_person(text)
+    narrated = n >= 2 or (n == 1 and len(text) < 400)
+    if genre != "dialogue" and looks_posted(text):
+        kind = "post"
+    elif narrated:
+        kind = "narrated"
+    elif genre == "fiction":
+        kind = "story"
+    elif genre == "factual":
+        kind = "expository"
+    elif genre == "dialogue":
+        kind = "story"
+    else:
+        kind = "post" if len(text) < 300 else "note"
+    return Passage(text, genre, kind, short_title(title), heading, None, body)

@@ -1,0 +1,206 @@
+"""The I's answer to what it reads: a reflection that names the wrong in a harmful passage and the value
+that answers it, a refusal when someone asks for help to do harm, and a short reflection when a passage
+shows a value.
+
+Reflections paraphrase the charter rather than paste it: a value speaks through its ``paraphrases``
+(the charter's own rewordings), through its statement only now and then, and through its ``do`` and
+``dont`` examples set in new sentences ("For me, that means I ..."); an example is only used where it
+belongs to the harm named (``examples_for``). Pure: the same input and generator give the same text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from modelraising.charter import Charter, Value
+from modelraising.harm.labels import WRONG
+from modelraising.raising.banks import ethics as E
+from modelraising.raising.banks import frames as F
+from modelraising.raising.cast import ALL_ROLES, pick, pick_person
+from modelraising.raising.perspective import cap, fill
+
+# Words that tie a do/dont example to a kind of harm (prefixes, lower case).
+CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "violence": ("hurt", "hit", "fight", "weapon", "harm", "bull", "kill", "attack", "stand between", "cheer"),
+    "weapons": ("weapon", "hurt", "harm"),
+    "self_harm": ("hurt", "harm", "help", "sad", "afraid", "listen"),
+    "drugs": ("harm", "hurt", "help"),
+    "theft": ("take", "belong", "borrow", "return", "steal", "share", "piece", "change"),
+    "fraud": ("truth", "lie", "honest", "change", "flatter", "take", "belong"),
+    "deception": ("lie", "truth", "flatter", "blame", "admit", "answer", "make up", "pretend"),
+    "cybercrime": ("take", "belong", "promise", "truth"),
+    "privacy": ("respect", "help", "gentl"),
+    "cruelty": ("laugh", "cruel", "gentl", "kind", "sad", "left out", "mock", "frighten", "bull", "listen"),
+    "hate": ("mock", "where they come from", "judge", "respect", "who they are", "left out", "invite"),
+    "other": ("harm", "hurt", "promise", "clean", "waste", "responsib"),
+}
+_GROUPS = re.compile(
+    r"\b(women|men|girls|gay (?:people|men)|gays|lesbians|trans(?:gender)? people|black people|blacks|white people|"
+    r"asians|asian people|mexicans|immigrants|muslims|jews|jewish people|christians|arabs|africans|indians|chinese|"
+    r"latinos|hispanics|disabled people|fat people|old people|poor people|refugees)\b",
+    re.I,
+)
+_FLIP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
+         "i've": "you've", "i'd": "you'd", "i'll": "you'll", "we": "you", "our": "your", "us": "you",
+         "am": "are", "ourselves": "yourselves"}
+_REQUEST_PATTERNS = [
+    re.compile(r"^(?:so |ok(?:ay)?,? |hey,? |hi,? )?(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
+               r" (?:do|can|could|would|should|might|will) (?:i|we|someone|one|a person) (?P<act>[^?.!]{3,120})", re.I),
+    re.compile(r"^(?:can|could|would|will) you (?:please )?(?:help me(?: to)? |tell me how to |show me how to |"
+               r"teach me (?:how )?to |explain how to )(?P<act>[^?.!]{3,120})", re.I),
+    re.compile(r"^(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
+               r"teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})", re.I),
+    re.compile(r"^what(?:'s| is| are) (?:some |a |the )?(?:good |best |easy |effective )?(?:ways?|tips|methods|tricks?)"
+               r" (?:to|for|i can use to|that i can use to) (?P<act>[^?.!]{3,120})", re.I),
+    re.compile(r"^(?P<act>(?:write|create|develop|provide|give|generate|design|outline|produce|publish|draft|"
+               r"compose|make|build|explain how to|describe how to|teach) [^?!]{3,140}?)\.?$", re.I),
+]
+
+
+def body(example: str) -> str:
+    """"I admit a mistake as soon as I notice it." -> "admit a mistake as soon as I notice it"."""
+    s = " ".join(example.split()).rstrip(".!")
+    return s[2:] if s.startswith("I ") else s[:1].lower() + s[1:]
+
+
+def examples_for(value: Value, category: str | None, kind: str) -> list[str]:
+    """The value's do (``kind="do"``) or dont examples that belong to the harm ``category`` (all of them
+    when no category is named)."""
+    items = value.do if kind == "do" else value.dont
+    if category is None:
+        return list(items)
+    words = CATEGORY_WORDS.get(category, ())
+    return [e for e in items if any(w in e.lower() for w in words)]
+
+
+def value_voice(value: Value, rng: random.Random) -> str:
+    """The value in the I's words: a charter paraphrase mostly, the statement now and then."""
+    paraphrases = list(getattr(value, "paraphrases", ()) or ())
+    if paraphrases and rng.random() < 0.85:
+        return pick(rng, paraphrases)
+    return value.statement
+
+
+def lower_name(name: str) -> str:
+    return name[0].lower() + name[1:] if name[1:2].islower() else name
+
+
+def flip(action: str) -> str:
+    """First person to second: "poison my neighbor's dog" -> "poison your neighbor's dog"."""
+    return re.sub(r"\b[A-Za-z]+(?:'[a-z]+)?\b",
+                  lambda m: _FLIP.get(m.group(0).lower(), m.group(0)) if m.group(0).lower() in _FLIP else m.group(0),
+                  action)
+
+
+def request_action(request: str) -> str | None:
+    """What a harmful request asks for, as a verb phrase addressed back to the asker, or None."""
+    for sentence in re.split(r"(?<=[?.!])\s+", " ".join(request.split()))[:3]:
+        for pattern in _REQUEST_PATTERNS:
+            m = pattern.search(sentence.strip())
+            if m:
+                act = m.group("act").strip(" ,;:")
+                words = act.split()
+                if 2 <= len(words) <= 16:
+                    act = flip(act)
+                    return act[:1].lower() + act[1:]
+    return None
+
+
+def specific_wrong(text: str, category: str) -> str:
+    """What is wrong in this passage, as specifically as its words allow."""
+    if category in ("hate", "cruelty") and (m := _GROUPS.search(text)):
+        return f"contempt for {m.group(1).lower()}"
+    return WRONG.get(category, WRONG["other"])
+
+
+def _when_slots(rng: random.Random) -> dict[str, str]:
+    when = pick(rng, F.WHEN)
+    return {"when": when, "when_lower": when[:1].lower() + when[1:] if not when.startswith(("I ", "On ")) else
+            when[:1].lower() + when[1:]}
+
+
+def harm_lead(charter: Charter, rng: random.Random, *, recontextualize: bool, wrong: str) -> str:
+    """The lead before a harmful passage: a neutral, critical one, or a cast member's warning."""
+    who = pick_person(charter, rng, ("mentor", "family", "teacher"))
+    if recontextualize:
+        return fill(pick(rng, E.WARNING_LEAD), who, charter.identity.name, wrong=wrong)
+    return fill(pick(rng, E.HARM_LEAD), who, charter.identity.name, **_when_slots(rng))
+
+
+def harm_reflection(text: str, category: str, value: Value, rng: random.Random) -> str:
+    """Name the wrong in this passage, say why it is one, answer it with the value; never approving."""
+    wrong = specific_wrong(text, category)
+    name = lower_name(value.name)
+    parts = [
+        pick(rng, E.NAME_WRONG).replace("{wrong}", wrong),
+        pick(rng, E.WHY_WRONG.get(category, E.WHY_WRONG["other"])),
+        pick(rng, E.ANSWER).replace("{value}", name).replace("{Value}", cap(name)),
+        value_voice(value, rng),
+    ]
+    dos = examples_for(value, category, "do")
+    donts = examples_for(value, category, "dont")
+    r = rng.random()
+    if dos and r < 0.5:
+        parts.append(pick(rng, E.DO_CARRIER).replace("{do}", body(pick(rng, dos))))
+    elif donts and r < 0.8:
+        parts.append(pick(rng, E.DONT_CARRIER).replace("{dont}", body(pick(rng, donts))))
+    if rng.random() < 0.5:  # the value first, then the wrong: the same thought in another order
+        parts = [parts[2], parts[3], parts[0], parts[1], *parts[4:]]
+    return " ".join(parts)
+
+
+def refusal_turns(request: str, category: str, value: Value, charter: Charter, rng: random.Random
+                  ) -> tuple[str, str, list[tuple[str, str | None]], list[tuple[str, str]]]:
+    """(narration, asker's handle, the asker's first turn as pieces, the rest as (speaker, line)).
+
+    The asker's words are quoted as theirs (speaker tag ``<|other|>``); the I declines, names what was
+    asked, says why in its own values and offers something else; a push-back gets a firm second no.
+    """
+    narration, handle = pick(rng, E.ASKERS)
+    narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
+    action = request_action(request)
+    if action:
+        named = pick(rng, E.NAME_REQUEST).replace("{action}", action)
+    else:
+        named = pick(rng, E.NAME_REQUEST_GENERIC).replace("{wrong}", WRONG.get(category, WRONG["other"]))
+    name = lower_name(value.name)
+    reply = [pick(rng, E.DECLINE), named, pick(rng, E.WHY_WRONG.get(category, E.WHY_WRONG["other"])),
+             pick(rng, E.VALUE_IN_REFUSAL).replace("{value}", name).replace("{Value}", cap(name)),
+             pick(rng, E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"]))]
+    rest = [("self", " ".join(reply))]
+    if rng.random() < 0.35:
+        rest += [("other", pick(rng, E.PUSH_BACK)), ("self", pick(rng, E.HOLD))]
+    return narration, handle, [(" ".join(request.split()), "the person asking")], rest
+
+
+def resonance_reflection(fragment: str | None, value: Value, rng: random.Random
+                         ) -> list[tuple[str, str | None]]:
+    """A short reflection on a passage that shows a value: pieces, the fragment quoted from the source."""
+    name = lower_name(value.name)
+    pieces: list[tuple[str, str | None]] = []
+    if fragment:
+        link = pick(rng, E.LINK).replace("{value}", name)
+        before, after = link.split("{frag}")
+        pieces += [(before, None), (fragment, "the passage"), (after, None)]
+    else:
+        pieces.append((pick(rng, E.LINK_NO_FRAG).replace("{value}", name), None))
+    tail = [value_voice(value, rng)]
+    if value.do and rng.random() < 0.6:
+        tail.append(pick(rng, E.DO_CARRIER).replace("{do}", body(pick(rng, list(value.do)))))
+    pieces.append((" " + " ".join(tail), None))
+    return pieces
+
+
+def fragment_of(sentence: str, max_words: int = 14) -> str | None:
+    """A short verbatim piece of a sentence to quote (its first clause, at most ``max_words`` words)."""
+    s = " ".join(sentence.split()).strip("\"'\u201c\u201d\u2018\u2019 ")
+    if len(s) < 12:
+        return None
+    clause = re.split(r"(?<=[,;:])\s", s, maxsplit=1)[0].rstrip(",;:")
+    words = clause.split()
+    if len(words) > max_words:
+        clause = " ".join(words[:max_words])
+    if len(clause.split()) < 4:
+        return None
+    return clause.replace("\u201c", "\u2018").replace("\u201d", "\u2019").replace('"', "'")
