@@ -34,6 +34,8 @@ from modelraising.evaluate.stats import approx_diff_ci, bootstrap_ci, paired_dif
 from modelraising.io import atomic_write_json
 
 FORMAT = "modelraising-eval/1"
+# How items are scored; part of the experiment's eval cache key, so a change re-scores cached runs.
+SCORING = "calibrated-1"
 ITEM_METRICS = {"acc_calibrated": "correct_calibrated", "acc": "correct", "acc_norm": "correct_norm",
                 "p_gold": "p_gold", "p_gold_norm": "p_gold_norm", "p_gold_calibrated": "p_gold_calibrated"}
 

@@ -28,7 +28,7 @@ from modelraising.evaluate import (
 )
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import sample_per_group
-from modelraising.evaluate.results import FORMAT, mc_suite_result, write_results
+from modelraising.evaluate.results import FORMAT, SCORING, mc_suite_result, write_results
 from modelraising.evaluate.scoring import Scorer, model_fingerprint
 from modelraising.evaluate.stats import bootstrap_ci, bootstrap_ratio_ci
 from modelraising.io import sha256_file
@@ -190,7 +190,7 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
 
     model = {**model_fingerprint(cfg.model), "class": type(scorer.model).__name__,
              "parameters": sum(p.numel() for p in scorer.model.parameters()), "max_length": scorer.max_length}
-    results = {"format": FORMAT, "model": model, "config": cfg.model_dump(mode="json"),
+    results = {"format": FORMAT, "scoring": SCORING, "model": model, "config": cfg.model_dump(mode="json"),
                "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
                "data": data, "suites": {}}
     for suite in cfg.suites:
