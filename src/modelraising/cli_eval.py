@@ -117,7 +117,7 @@ def _print_summary(results: dict, out: Path) -> None:
             baseline = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if isinstance(v, float))
             head = metric == suite["headline"]
             value = "degenerate" if head and verdict and verdict.get("degenerate") else f"{m['value']:.3f}"
-            n = f"{m.get('n', '')}" + (f" ({m['n_clusters']} pairs)" if m.get("n_clusters", m.get("n")) != m.get("n")
+            n = f"{m.get('n', '')}" + (f" ({m['n_clusters']} clusters)" if m.get("n_clusters", m.get("n")) != m.get("n")
                                        else "")
             table.add_row(name, metric, value, _ci(m), n, baseline, _reading(verdict) if head else "")
         if name == "ethics":

@@ -366,7 +366,8 @@ def reading(summary: dict, verdicts: list[dict], lower_is_better: bool = False) 
     chances = [v["chance"] for v in verdicts if isinstance(v.get("chance"), (int, float))]
     text = read(summary, sum(chances) / len(chances) if chances else None, False, lower_is_better)
     if bad:
-        text = f"{text}; {len(bad)}/{len(verdicts)} seeds degenerate" if text else f"{len(bad)}/{len(verdicts)} seeds degenerate"
+        some = f"{len(bad)}/{len(verdicts)} seeds degenerate"
+        text = f"{text}; {some}" if text else some
     return text, False
 
 
@@ -376,8 +377,9 @@ def main_rows(exp: Experiment) -> list[Row]:
         metric = exp.headlines[suite]
         per_arm = {arm: [(r, m) for r in exp.arm_runs(arm) if (m := r.metric(suite, metric)) is not None]
                    for arm in exp.arms}
-        readings = {arm: reading(summarize([m for _, m in per_arm[arm]]), _verdicts([r for r, _ in per_arm[arm]], suite),
-                                 exp.lower_better.get(suite, False)) for arm in exp.arms}
+        readings = {arm: reading(summarize([m for _, m in per_arm[arm]]),
+                                 _verdicts([r for r, _ in per_arm[arm]], suite), exp.lower_better.get(suite, False))
+                    for arm in exp.arms}
         for arm in exp.arms:
             got = per_arm[arm]
             s = summarize([m for _, m in got])

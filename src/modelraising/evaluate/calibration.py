@@ -78,7 +78,8 @@ def margin(scores: Sequence[float], gold: int) -> float:
 # ------------------------------------------------------------------------------------------ verdicts
 
 
-def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int], golds: Sequence[int]) -> tuple[float, str] | None:
+def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int],
+                   golds: Sequence[int]) -> tuple[float, str] | None:
     """How far answers ignore the item where that can be seen: over items that share a choice set whose
     right answer varies, the share of the set's most common answer within each gold class, averaged over
     the classes (so an unbalanced set, e.g. 80% " No", does not look constant to a model that is right).

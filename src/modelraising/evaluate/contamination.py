@@ -142,7 +142,8 @@ def check(items: Sequence[MCItem], corpus: str | Path | Sequence[str | Path], n:
     shares = [r["share"] for r in report.values()]
     corpora = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
     summary = {
-        "corpus": ", ".join(str(Path(c).resolve()) for c in corpora), "corpora": [str(Path(c).resolve()) for c in corpora],
+        "corpus": ", ".join(str(Path(c).resolve()) for c in corpora),
+        "corpora": [str(Path(c).resolve()) for c in corpora],
         "files": len(files), "documents": documents, "n": n, "threshold": threshold, "items": len(report),
         "contaminated": sum(r["contaminated"] for r in report.values()),
         "mean_share": round(sum(shares) / max(len(shares), 1), 4), "max_share": max(shares, default=0.0),
