@@ -801,8 +801,7 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
         cells = []
         for a in exp.arms:
             text, degenerate = reading(groups[a][v], _verdicts(exp.arm_runs(a), "charter", v))
-            cells.append("degenerate" if degenerate else _with_ci(groups[a][v]) + (" at chance" if text == "at chance"
-                                                                                else ""))
+            cells.append("degenerate" if degenerate else (_with_ci(groups[a][v]) + (f" {text}" if text else "")))
         charter_rows.append({"value": v, "cells": cells})
     examples = []
     for e in summary.get("examples") or []:
