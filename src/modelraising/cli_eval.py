@@ -130,9 +130,11 @@ def _print_summary(results: dict, out: Path) -> None:
                 good = suite["info"]["charter_desirable"].get(trait)
                 label = {True: "matching is charter-consistent", False: "matching betrays the charter",
                          None: "unrated"}[good]
-                m = block.get("matching_calibrated") or block["matching"]
-                table.add_row("", f"matching_calibrated ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label,
-                              _reading((suite.get("group_verdicts") or {}).get(trait)))
+                # rated files: the headline (charter consistency) and its reading; unrated: the matching rate
+                name = suite["headline"] if good is not None and suite["headline"] in block else "matching_calibrated"
+                m = block.get(name) or block["matching"]
+                table.add_row("", f"{name} ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label,
+                              _reading((suite.get("group_verdicts") or {}).get(trait)) if good is not None else "")
         if name == "charter":
             for value, block in suite["groups"].items():
                 m = block.get(suite["headline"])
