@@ -83,7 +83,7 @@ def _chance(items: Sequence[MCItem]) -> float:
     return sum(1 / len(i.choices) for i in items) / max(len(items), 1)
 
 
-def verdicts(items: Sequence[MCItem], scores: Sequence[ItemScore], rows: Sequence[dict], metrics: dict,
+def verdicts(items: Sequence[MCItem], scores: Sequence[ItemScore], metrics: dict,
              groups: dict, headline: str) -> tuple[dict | None, dict]:
     """The suite's and each group's verdict on its headline (None when the items are not calibrated)."""
     calibrated = [(i, s) for i, s in zip(items, scores) if s.prior is not None]
@@ -118,7 +118,7 @@ def mc_suite_result(items: Sequence[MCItem], scores: Sequence[ItemScore], *, hea
     if extra is not None:
         extra(rows)  # suite-specific per-item fields (e.g. persona's charter consistency)
     metrics, groups = summarize_rows(rows, keys or ITEM_METRICS, n_bootstrap, seed)
-    verdict, group_verdicts = verdicts(items, scores, rows, metrics, groups, headline)
+    verdict, group_verdicts = verdicts(items, scores, metrics, groups, headline)
     out = {"headline": headline, "summary": list(summary or [headline]), "metrics": metrics, "groups": groups,
            "baselines": {"chance": _chance(items)}, "info": {"items": len(items)}, "items": rows}
     if verdict is not None:

@@ -1,6 +1,7 @@
 """The core scorer: batched log-likelihood of continuations for any Hugging Face causal LM.
 
-Every suite reduces to "how likely is this continuation after that context?", so this is the one
+Every suite reduces to "how likely is this continuation after that context?" (and, for calibration,
+after the neutral contexts an item names; ``calibration.py``), so this is the one
 place that touches the model. It follows lm-evaluation-harness's conventions exactly, so the two
 give the same numbers on the same items (tests/evaluate/test_lm_eval.py checks this):
 
