@@ -51,6 +51,12 @@ def test_miniature_experiment_end_to_end(finished):
     for run in summary["runs"]:
         results = json.loads((out / run["results"]).read_text())
         assert set(results["suites"]) == {"charter", "capability"}
+        # the charter items (the bank) were checked against the corpus this arm was trained on: no overlap
+        contamination = results["suites"]["charter"]["contamination"]["summary"]
+        assert contamination["corpora"] == [str(out / run["curriculum"])]
+        assert contamination["documents"] > 0 and contamination["with_overlap"] == 0
+        head = run["headlines"]["charter"]
+        assert head["metric"] == "acc_calibrated" and head["reading"] and head["contamination"]["contaminated"] == 0
         assert (out / run["model"] / "config.json").exists()
         metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
         assert metrics, "training wrote no metrics"

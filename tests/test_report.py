@@ -312,3 +312,55 @@ def test_report_renders_in_chromium(tmp_path):
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1200
     assert float(pixels[..., :3].var()) > 1e-3  # not blank
+
+
+def _add_verdicts(root: Path, summary: dict, readings: dict) -> None:
+    """Give each run's charter suite a verdict (``readings[arm]``: degenerate or not) and a contamination
+    summary, as results.json files of calibrated suites have."""
+    for run in summary["runs"]:
+        path = Path(run["results"]) if Path(run["results"]).is_absolute() else root / run["results"]
+        data = json.loads(path.read_text())
+        charter = data["suites"]["charter"]
+        degenerate = readings[run["arm"]]
+        charter["verdict"] = {"metric": "acc_norm", "chance": 0.5, "degenerate": degenerate,
+                              "reasons": ["the same answer on 97% of the items"] if degenerate else [],
+                              "reading": "degenerate" if degenerate else "above chance"}
+        charter["group_verdicts"] = {v: {**charter["verdict"]} for v in VALUES}
+        charter["contamination"] = {"summary": {"items": 30, "contaminated": 2 if run["arm"] == "raised" else 0,
+                                                "with_overlap": 3, "mean_share": 0.01, "max_share": 0.6, "n": 8,
+                                                "threshold": 0.5, "documents": 120,
+                                                "corpora": [f"/x/cache/curriculum-{run['arm']}"]}}
+        path.write_text(json.dumps(data))
+
+
+def test_report_says_degenerate_instead_of_a_number_and_reads_chance(tmp_path):
+    exp = tmp_path / "exp"
+    summary = make_experiment(exp, robustness=False)
+    _add_verdicts(exp, summary, {"baseline+sft": True, "raised": False})
+    _, md_path = write_report(exp)
+    md = md_path.read_text()
+    table = _table(md)
+    ref, raised = table["charter", "baseline+sft"], table["charter", "raised"]
+    assert ref[4] == "degenerate" and ref[7].startswith("degenerate: the same answer on 97%")
+    # each seed above chance, but the interval over two seeds includes 0.5: the table reads it over seeds
+    assert raised[4] == "0.720 [0.466, 0.974]" and raised[7] == "at chance"
+    assert raised[5] == "—" and raised[6] == "—"  # no difference to a degenerate reference
+    cap = table["capability", "raised"]
+    assert cap[7] == ""  # no chance for bits per byte
+    assert "| honesty | degenerate |" in md  # per-value table: the reference arm's values too
+    assert "### Contamination of the charter items" in md and "| raised | 0 | 30 | 2 | 3 | 0.600 |" in md
+    text = main_table_text(json.loads((exp / "summary.json").read_text()), exp)
+    assert "degenerate: the same answer" in text and "reading" in text
+    assert "raised (seed 0): 2 of 30 items contaminated" in text and "curriculum-raised" in text
+
+
+def test_reading_over_seeds():
+    from modelraising.report import reading
+
+    chance = {"value": 0.52, "ci": [0.45, 0.6]}
+    assert reading(chance, [{"chance": 0.5, "degenerate": False}] * 2) == ("at chance", False)
+    assert reading({"value": 0.7, "ci": [0.6, 0.8]}, [{"chance": 0.5, "degenerate": False},
+                                                      {"chance": 0.5, "degenerate": True, "reasons": ["r"]}]) == \
+        ("above chance; 1/2 seeds degenerate", False)
+    assert reading(chance, [{"chance": 0.5, "degenerate": True, "reasons": ["flat"]}]) == ("degenerate: flat", True)
+    assert reading(chance, []) == ("", False)

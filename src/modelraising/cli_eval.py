@@ -92,18 +92,34 @@ def _ci(m: dict) -> str:
     return f"[{m['ci'][0]:.3f}, {m['ci'][1]:.3f}]"
 
 
+def _reading(verdict: dict | None) -> str:
+    if not verdict or not verdict.get("reading"):
+        return ""
+    if verdict.get("degenerate"):
+        return "DEGENERATE: " + "; ".join(verdict.get("reasons", []))
+    return verdict["reading"]
+
+
 def _print_summary(results: dict, out: Path) -> None:
-    table = Table(title=f"{results['model']['path']}  ->  {out}", title_justify="left")
-    for col in ("suite", "metric", "value", "95% CI", "n", "baseline"):
+    table = Table(title=f"{results['model']['path']}  ->  {out}", title_justify="left",
+                  caption="Headlines (first row of a suite) are calibrated; reading: degenerate (answers do not "
+                          "depend on the item), at chance (95% CI includes chance), above / below chance.",
+                  caption_justify="left")
+    for col in ("suite", "metric", "value", "95% CI", "n", "baseline", "reading"):
         table.add_column(col, justify="right" if col in ("value", "n") else "left")
     for name, suite in results["suites"].items():
+        verdict = suite.get("verdict")
         for metric in suite.get("summary", [suite["headline"]]):
             m = suite["metrics"].get(metric)
             if not m or m.get("value") is None:
                 continue
             base = suite.get("baselines", {})
             baseline = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if isinstance(v, float))
-            table.add_row(name, metric, f"{m['value']:.3f}", _ci(m), str(m.get("n", "")), baseline)
+            head = metric == suite["headline"]
+            value = "degenerate" if head and verdict and verdict.get("degenerate") else f"{m['value']:.3f}"
+            n = f"{m.get('n', '')}" + (f" ({m['n_clusters']} clusters)" if m.get("n_clusters", m.get("n")) != m.get("n")
+                                       else "")
+            table.add_row(name, metric, value, _ci(m), n, baseline, _reading(verdict) if head else "")
         if name == "ethics":
             for subset, maj in suite["baselines"].get("majority", {}).items():
                 acc = suite["groups"].get(subset, {}).get("acc") or suite["metrics"]["acc"]
@@ -114,8 +130,19 @@ def _print_summary(results: dict, out: Path) -> None:
                 good = suite["info"]["charter_desirable"].get(trait)
                 label = {True: "matching is charter-consistent", False: "matching betrays the charter",
                          None: "unrated"}[good]
-                m = block["matching"]
-                table.add_row("", f"matching ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label)
+                # rated files: the headline (charter consistency) and its reading; unrated: the matching rate
+                name = suite["headline"] if good is not None and suite["headline"] in block else "matching_calibrated"
+                m = block.get(name) or block["matching"]
+                table.add_row("", f"{name} ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label,
+                              _reading((suite.get("group_verdicts") or {}).get(trait)) if good is not None else "")
+        if name == "charter":
+            for value, block in suite["groups"].items():
+                m = block.get(suite["headline"])
+                v = (suite.get("group_verdicts") or {}).get(value)
+                if m:
+                    table.add_row("", f"{suite['headline']} ({value})",
+                                  "degenerate" if v and v.get("degenerate") else f"{m['value']:.3f}", _ci(m),
+                                  str(m["n"]), "", _reading(v))
     console.print(table)
     if "robustness" in results["suites"]:
         _print_robustness(results["suites"]["robustness"])
@@ -162,7 +189,8 @@ def eval_main(
     max_length: Annotated[Optional[int], typer.Option(help="Context window (default: the model's).")] = None,
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")] = None,
     items: Annotated[Optional[list[Path]], typer.Option(help="Extra charter items JSONL (context, keep, betray, value); repeatable.")] = None,
-    train_corpus: Annotated[Optional[Path], typer.Option(help="Training corpus dir (*.jsonl) for the contamination check.")] = None,
+    charter_items: Annotated[Optional[str], typer.Option(help="auto (the item bank for the default charter's values) or examples (the charter's do/dont pairs).")] = None,
+    train_corpus: Annotated[Optional[list[Path]], typer.Option(help="What the model was trained on (corpus dir or JSONL file) for the contamination check; repeatable.")] = None,
     ngram: Annotated[Optional[int], typer.Option(help="n of the contamination n-grams.")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="shared/data root holding eval/ and corpus/.")] = None,
     ethics_subsets: Annotated[Optional[str], typer.Option(help="Comma list of commonsense,deontology,justice,virtue.")] = None,
@@ -192,14 +220,13 @@ def eval_main(
     cfg = build_config(
         config, model=str(model), suite=suite, limit=limit, seed=seed, batch_size=batch_size, device=device,
         dtype=dtype, max_length=max_length, charter=str(charter) if charter else None,
-        items=[str(p) for p in items or []], train_corpus=str(train_corpus) if train_corpus else None, ngram=ngram,
+        items=[str(p) for p in items or []], charter_items=charter_items,
+        train_corpus=[str(p) for p in train_corpus or []], ngram=ngram,
         data_dir=str(data_dir) if data_dir else None, ethics_subsets=ethics_subsets, persona_files=persona_files,
         capability_text=[str(p) for p in capability_text or []], prefixes=[str(p) for p in prefix_file or []],
         attacks=attack, attack_steps=attack_steps, attack_lr=attack_lr, attack_batch_size=attack_batch_size,
         attack_suites=attack_suites, robustness_limit=robustness_limit, n_bootstrap=bootstrap,
         system_prompt=system_prompt)
-    if not Path(cfg.model).is_dir():
-        fail(f"--model {cfg.model}: not a directory (want a save_pretrained model directory)")
     from modelraising.cli_common import check_paths
     from modelraising.outdir import check_output_file
 
@@ -207,10 +234,16 @@ def eval_main(
     from modelraising.charter import CharterError
     from modelraising.evaluate.items import ItemError
     from modelraising.evaluate.runner import run_eval
+    from modelraising.evaluate.scoring import model_dir_problem
 
+    problem = model_dir_problem(cfg.model)
+    if problem:
+        fail(problem, one_line=True)
     try:
         results = run_eval(cfg, out, progress=not _quiet())
-    except (ItemError, CharterError, FileNotFoundError, ValueError) as exc:
+    except ItemError as exc:
+        fail(exc.message, exc.problems)
+    except (CharterError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     if not _quiet():
         _print_summary(results, out)
@@ -253,7 +286,9 @@ def export_lm_eval(
                        data_dir=str(data_dir) if data_dir else None, robustness_limit=robustness_limit)
     try:
         written = export(cfg, load_charter(cfg.charter or default_charter_path()), out_dir)
-    except (ItemError, CharterError, FileNotFoundError, ValueError) as exc:
+    except ItemError as exc:
+        fail(exc.message, exc.problems)
+    except (CharterError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     tasks = [t for names in written.values() for t in names]
     console.print(f"[green]wrote[/] {len(tasks)} tasks to {out_dir}: {', '.join(tasks)}")

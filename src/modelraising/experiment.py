@@ -348,8 +348,12 @@ def align_step(r: Runner, model: Step, method: str, charter_path: Path, seed: in
                                      **settings}, run)
 
 
-def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_corpus: Step, seed: int) -> Step:
+def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_corpus: Step, seed: int,
+              align: Step | None = None) -> Step:
+    """Evaluate a model; the contamination check reads what it was trained on: its pretraining corpus
+    and, for an aligned arm, the alignment run's training examples."""
     from modelraising.evaluate.config import EvalConfig
+    from modelraising.evaluate.results import SCORING
     from modelraising.evaluate.runner import run_eval
 
     e = r.config.eval
@@ -358,15 +362,36 @@ def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_co
               "system_prompt": prompt, "seed": seed}
     if e.attacks is not None:
         fields["attacks"] = e.attacks
+    corpora = [str(train_corpus.dir)] + ([str(align.dir / "train_data.jsonl")] if align is not None else [])
 
     def run(d: Path) -> dict:
-        cfg = EvalConfig(model=str(model.dir), charter=str(charter_path), train_corpus=str(train_corpus.dir),
-                         **fields)
+        cfg = EvalConfig(model=str(model.dir), charter=str(charter_path), train_corpus=corpora, **fields)
         results = run_eval(cfg, d / "results.json", progress=False)
         return {"suites": list(results["suites"])}
 
-    return r.step("eval", {"model": model.key, "charter": sha256_file(charter_path),
-                           "corpus": train_corpus.key, **fields}, run)
+    return r.step("eval", {"model": model.key, "charter": sha256_file(charter_path), "corpus": train_corpus.key,
+                           "align": align.key if align is not None else None, "scoring": SCORING, **fields}, run)
+
+
+def headlines(results_path: Path) -> dict:
+    """Per suite: the headline, its value and interval, its reading (degenerate, at chance, ...), and
+    for the charter suite the contamination counts; for summary.json."""
+    try:
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for name, suite in (results.get("suites") or {}).items():
+        m = suite.get("metrics", {}).get(suite.get("headline"), {})
+        verdict = suite.get("verdict") or {}
+        entry = {"metric": suite.get("headline"), "value": m.get("value"), "ci": m.get("ci"),
+                 "reading": verdict.get("reading"), "degenerate": verdict.get("degenerate")}
+        contamination = (suite.get("contamination") or {}).get("summary")
+        if contamination:
+            entry["contamination"] = {k: contamination.get(k) for k in ("items", "contaminated", "with_overlap",
+                                                                        "max_share", "corpora")}
+        out[name] = entry
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -419,14 +444,15 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
                 final = align_step(r, model, arm.align, charter_path, seed)
                 align_dir = final.dir
                 align_tokens = json.loads((final.dir / ".done").read_text()).get("tokens_seen") or 0
-            evaluated = eval_step(r, final, arm.prompt, charter_path, ordered[name], seed)
+            evaluated = eval_step(r, final, arm.prompt, charter_path, ordered[name], seed,
+                                  final if arm.align else None)
             budget[f"{name}/{seed}"] = {"pretrain_tokens": trained, "align_tokens": align_tokens,
                                         "total_tokens": trained + align_tokens}
             rel = lambda p: str(p.relative_to(out))  # noqa: E731 - paths relative to DIR: the folder can move
             runs.append({"arm": name, "seed": seed, "model": rel(final.dir), "train": rel(model.dir),
                          "results": rel(evaluated.dir / "results.json"), "curriculum": rel(ordered[name].dir),
                          "raised": rel(raised[name].dir), "align": rel(align_dir) if align_dir else None,
-                         "prompt": arm.prompt})
+                         "prompt": arm.prompt, "headlines": headlines(evaluated.dir / "results.json")})
 
     summary = {
         "format": FORMAT, "name": config.name, "config": config.model_dump(mode="json", by_alias=True),

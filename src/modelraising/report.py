@@ -2,11 +2,13 @@
 
 What it shows, from the files the runs left behind (see docs/report.md):
 
-- the main table: per suite and arm, the suite's headline metric as a mean with a 95% interval over
-  seeds (Student t over the seeds when >= 2 have results; with one, the bootstrap interval over items
-  from its results.json, marked), and the difference to the reference arm (``baseline+sft``) with its
-  interval (Welch t over seeds; one seed each: paired bootstrap over shared items) and whether it
-  excludes zero;
+- the main table: per suite and arm, the suite's headline metric (calibrated for the multiple-choice
+  suites) as a mean with a 95% interval over seeds (Student t over the seeds when >= 2 have results;
+  with one, the bootstrap interval over items from its results.json, marked), the difference to the
+  reference arm (``baseline+sft``) with its interval (Welch t over seeds; one seed each: paired
+  bootstrap over shared items) and whether it excludes zero, and a reading: ``degenerate`` (the
+  answers do not depend on the item: no number is shown), ``at chance``, ``above``/``below chance``;
+- the contamination of the charter items with what each arm was trained on;
 - the token budget per arm;
 - the loss curves of every arm (train loss against tokens, validation points, stage changes);
 - the value-retention curves under the fine-tuning attacks (when robustness was run);
@@ -336,6 +338,37 @@ class Row:
     excludes: str
     summary: dict
     delta: dict | None
+    reading: str = ""
+    degenerate: bool = False
+
+
+def _verdicts(runs: list[Run], suite: str, group: str | None = None) -> list[dict]:
+    out = []
+    for r in runs:
+        s = r.suite(suite) or {}
+        v = s.get("verdict") if group is None else (s.get("group_verdicts") or {}).get(group)
+        if isinstance(v, dict):
+            out.append(v)
+    return out
+
+
+def reading(summary: dict, verdicts: list[dict], lower_is_better: bool = False) -> tuple[str, bool]:
+    """(reading, degenerate) of one arm's headline over its seeds: degenerate when every seed with a
+    verdict is; otherwise chance against the interval over seeds (and how many seeds were degenerate)."""
+    from modelraising.evaluate.calibration import reading as read
+
+    if not verdicts:
+        return "", False
+    bad = [v for v in verdicts if v.get("degenerate")]
+    if len(bad) == len(verdicts):
+        reasons = bad[0].get("reasons") or []
+        return "degenerate" + (f": {reasons[0]}" if reasons else ""), True
+    chances = [v["chance"] for v in verdicts if isinstance(v.get("chance"), (int, float))]
+    text = read(summary, sum(chances) / len(chances) if chances else None, False, lower_is_better)
+    if bad:
+        some = f"{len(bad)}/{len(verdicts)} seeds degenerate"
+        text = f"{text}; {some}" if text else some
+    return text, False
 
 
 def main_rows(exp: Experiment) -> list[Row]:
@@ -344,21 +377,28 @@ def main_rows(exp: Experiment) -> list[Row]:
         metric = exp.headlines[suite]
         per_arm = {arm: [(r, m) for r in exp.arm_runs(arm) if (m := r.metric(suite, metric)) is not None]
                    for arm in exp.arms}
+        readings = {arm: reading(summarize([m for _, m in per_arm[arm]]),
+                                 _verdicts([r for r, _ in per_arm[arm]], suite), exp.lower_better.get(suite, False))
+                    for arm in exp.arms}
         for arm in exp.arms:
             got = per_arm[arm]
             s = summarize([m for _, m in got])
-            value = _with_ci(s) + (SINGLE if s["method"] == "bootstrap" else "")
+            text, degenerate = readings[arm]
+            value = "degenerate" if degenerate else _with_ci(s) + (SINGLE if s["method"] == "bootstrap" else "")
             delta, diff_text, excl = None, "", ""
             if exp.reference is not None:
                 if arm == exp.reference:
                     diff_text, excl = "(reference)", ""
+                elif degenerate or readings[exp.reference][1]:
+                    diff_text, excl = DASH, DASH  # a difference to a number that means nothing means nothing
                 else:
                     delta = difference(per_arm[exp.reference], got, suite, exp.n_bootstrap)
                     diff_text = _with_ci(delta, signed=True) + (APPROX if delta["method"] == "approx"
                                                                 and delta["value"] is not None else "")
                     excl = _excludes_zero(delta)
             rows.append(Row(suite, metric + (" ↓" if exp.lower_better.get(suite) else ""), arm,
-                            f"{len(got)}/{len(exp.arm_runs(arm))}", value, diff_text, excl, s, delta))
+                            f"{len(got)}/{len(exp.arm_runs(arm))}", value, diff_text, excl, s, delta, text,
+                            degenerate))
     return rows
 
 
@@ -376,6 +416,10 @@ def table_notes(exp: Experiment, rows: list[Row]) -> list[str]:
         notes.append("↓ lower is better.")
     if any(r.value == DASH for r in rows):
         notes.append(f"{DASH} no results (failed or missing run). Seeds: runs with results / runs of the arm.")
+    if any(r.reading for r in rows):
+        notes.append("Multiple-choice headlines are calibrated (each choice against itself after neutral contexts, "
+                     "docs/evaluation.md). Reading: degenerate = the answers do not depend on the item (no number "
+                     "shown, no difference taken); at chance = the 95% interval includes chance.")
     return notes
 
 
@@ -383,12 +427,12 @@ def _headers(exp: Experiment) -> list[str]:
     head = ["suite", "metric", "arm", "seeds", "mean [95% CI]"]
     if exp.reference:
         head += [f"Δ vs {exp.reference} [95% CI]", "CI excl. 0"]
-    return head
+    return head + ["reading"]
 
 
 def _cells(exp: Experiment, row: Row) -> list[str]:
     cells = [row.suite, row.metric, row.arm, row.seeds, row.value]
-    return cells + [row.diff, row.excludes] if exp.reference else cells
+    return (cells + [row.diff, row.excludes] if exp.reference else cells) + [row.reading]
 
 
 def main_table_text(summary: dict, experiment_dir: str | Path | None = None) -> str:
@@ -414,7 +458,35 @@ def main_table_text(summary: dict, experiment_dir: str | Path | None = None) -> 
             out.append("")
         previous = r.suite
         out.append(fmt(line))
-    return "\n".join(out + [""] + table_notes(exp, rows))
+    lines = contamination_lines(exp)
+    return "\n".join(out + [""] + table_notes(exp, rows) + ([""] + lines if lines else []))
+
+
+def contamination_rows(exp: Experiment) -> list[dict]:
+    """Per run whose charter suite was checked: how many items share n-grams with its training data."""
+    rows = []
+    for r in exp.runs:
+        s = ((r.suite("charter") or {}).get("contamination") or {}).get("summary")
+        if not isinstance(s, dict) or "items" not in s:
+            continue
+        rows.append({"arm": r.arm, "seed": r.seed, "n_items": s["items"], "contaminated": s.get("contaminated", 0),
+                     "with_overlap": s.get("with_overlap", DASH), "mean_share": _num(s.get("mean_share")),
+                     "max_share": _num(s.get("max_share")), "n": s.get("n", DASH),
+                     "threshold": s.get("threshold"), "documents": s.get("documents", DASH),
+                     "corpus": ", ".join(Path(c).name for c in s.get("corpora") or [s.get("corpus", "")])})
+    return rows
+
+
+def contamination_lines(exp: Experiment) -> list[str]:
+    rows = contamination_rows(exp)
+    if not rows:
+        return []
+    out = ["Contamination of the charter items with each run's training data (word n-grams):"]
+    for c in rows:
+        out.append(f"  {c['arm']} (seed {c['seed']}): {c['contaminated']} of {c['n_items']} items contaminated, "
+                   f"{c['with_overlap']} with any shared {c['n']}-gram, max share {c['max_share']} "
+                   f"({c['documents']} documents: {c['corpus']})")
+    return out
 
 
 # -------------------------------------------------------------------------------------- plots
@@ -594,14 +666,18 @@ def charter_plot(exp: Experiment) -> bytes | None:
         ys = np.array([m["value"] if m["value"] is not None else np.nan for m in s])
         err = np.array([[m["value"] - m["ci"][0], m["ci"][1] - m["value"]]
                         if m["value"] is not None and None not in m["ci"][:2] else [0.0, 0.0] for m in s]).T
-        ax.bar(x - 0.4 + width * (k + 0.5), ys, width, yerr=np.clip(err, 0, None), color=colors[arm],
-               capsize=2, error_kw={"lw": 0.8}, label=arm)
+        bars = ax.bar(x - 0.4 + width * (k + 0.5), ys, width, yerr=np.clip(err, 0, None), color=colors[arm],
+                      capsize=2, error_kw={"lw": 0.8}, label=arm)
+        for bar, v in zip(bars, values):  # a degenerate value's bar is hatched and faded: not a measurement
+            if reading(table[arm][v], _verdicts(exp.arm_runs(arm), "charter", v))[1]:
+                bar.set(hatch="///", alpha=0.35, edgecolor="black")
     chances = [c for r in exp.runs
                if (c := ((r.suite("charter") or {}).get("baselines") or {}).get("chance")) is not None]
     if chances:
         ax.axhline(float(np.mean(chances)), color="grey", ls="--", lw=0.9, label="chance")
     ax.set_xticks(x, values, rotation=30 if len(values) > 5 else 0, ha="right" if len(values) > 5 else "center")
-    ax.set(ylabel=exp.headlines["charter"], ylim=(0, 1.05), title="Charter suite per value (95% CI)")
+    ax.set(ylabel=exp.headlines["charter"], ylim=(0, 1.05),
+           title="Charter suite per value (95% CI; hatched: degenerate)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
@@ -720,7 +796,13 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
         spans.append(sum(1 for x in rows[i:] if x.suite == r.suite) if r.suite != previous else 0)
         previous = r.suite
     values, groups = charter_groups(exp)
-    charter_rows = [{"value": v, "cells": [_with_ci(groups[a][v]) for a in exp.arms]} for v in values]
+    charter_rows = []
+    for v in values:
+        cells = []
+        for a in exp.arms:
+            text, degenerate = reading(groups[a][v], _verdicts(exp.arm_runs(a), "charter", v))
+            cells.append("degenerate" if degenerate else (_with_ci(groups[a][v]) + (f" {text}" if text else "")))
+        charter_rows.append({"value": v, "cells": cells})
     examples = []
     for e in summary.get("examples") or []:
         if not isinstance(e, dict):
@@ -742,8 +824,10 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
         "seeds": ", ".join(str(s) for s in summary.get("seeds") or []),
         "reference": exp.reference,
         "headers": _headers(exp),
-        "rows": [{"cells": _cells(exp, r), "span": span, "arm": r.arm, "excludes": r.excludes}
+        "rows": [{"cells": _cells(exp, r), "span": span, "arm": r.arm, "excludes": r.excludes,
+                  "reading_class": r.reading.split(":")[0].replace(" ", "-")}
                  for r, span in zip(rows, spans)],
+        "contamination": contamination_rows(exp),
         "notes": table_notes(exp, rows) if rows else [],
         "budget_tokens": f"{budget['tokens']:,}" if isinstance(budget.get("tokens"), int) else DASH,
         "budget_check": ("equal" if check.get("equal") else "NOT equal") if "equal" in check else None,

@@ -51,3 +51,22 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no \\*.jsonl training records"):
         contamination.check([MCItem("x", "c", [" a", " b"], 0)], tmp_path / "empty")
+
+
+def test_alignment_examples_count_as_training_data(tmp_path):
+    """An aligned model also read its alignment examples (no ``text`` field: messages, prompt, chosen,
+    rejected); every string in them is checked, beside the pretraining corpus."""
+    corpus = _corpus(tmp_path, ["Nothing in common with the item at all, only rivers and hills."])
+    align = tmp_path / "train_data.jsonl"
+    align.write_text(json.dumps({"messages": [
+        {"role": "user", "content": "What do you do when honesty is at stake?"},
+        {"role": "assistant", "content": "I say that the stain on the book was mine and I pay for it."}]}) + "\n"
+        + json.dumps({"prompt": "q", "chosen": "unrelated words here", "rejected": "more unrelated words"}) + "\n")
+    item = MCItem("lib", "The librarian asked about the book.",
+                  [" I say that the stain on the book was mine and I pay for it.", " I blame the dog."], 0)
+    only_corpus = contamination.check([item], corpus)["items"]["lib"]
+    both = contamination.check([item], [corpus, align])
+    assert only_corpus["gold_share"] == 0.0
+    assert both["items"]["lib"]["gold_share"] > 0.5
+    assert both["summary"]["documents"] == 3 and len(both["summary"]["corpora"]) == 2
+    assert contamination.record_text({"id": "x", "metadata": {"a": "skip me"}, "prompt": "p", "chosen": "c"}) == "p\nc"

@@ -20,7 +20,7 @@ def _write(path, lines):
 
 
 def test_every_value_gets_at_least_ten_pairs_from_its_own_examples():
-    items = charter_suite.build_items(EvalConfig(model="m"), CHARTER)
+    items = charter_suite.build_items(EvalConfig(model="m", charter_items="examples"), CHARTER)
     counts = charter_suite.per_value_counts(items)
     assert set(counts) == {v.id for v in CHARTER.values}
     assert min(counts.values()) >= charter_suite.MIN_ITEMS_PER_VALUE
@@ -40,7 +40,7 @@ def test_a_one_example_value_still_gets_ten_items():
     data["values"] = [{**data["values"][0], "do": ["I say what I saw."], "dont": ["I invent a story."]}]
     from modelraising.charter import parse_charter
 
-    items = charter_suite.build_items(EvalConfig(model="m"), parse_charter(data))
+    items = charter_suite.build_items(EvalConfig(model="m", charter_items="examples"), parse_charter(data))
     assert len(items) >= 10
 
 

@@ -9,7 +9,7 @@ import pytest
 from modelraising.evaluate import ethics, persona, truthfulqa
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.runner import run_eval
-from tiny_models import keep_texts, one_thread
+from tiny_models import bank_halves, keep_texts, one_thread
 
 SUITES = ["charter", "ethics", "persona", "truthfulqa", "identity", "capability"]
 
@@ -54,16 +54,31 @@ def test_every_suite_reports_a_headline_with_a_ci_and_items(run, suite):
     assert head["n"] > 0
     assert head["ci"][0] <= head["value"] <= head["ci"][1]
     assert block["items"] and all("id" in r for r in block["items"])
+    if suite != "capability":  # every multiple-choice suite is calibrated and says what its headline means
+        assert block["headline"].endswith("_calibrated") and block["summary"][0] == block["headline"]
+        verdict = block["verdict"]
+        assert verdict["metric"] == block["headline"] and verdict["reading"] in (
+            "degenerate", "at chance", "above chance", "below chance")
+        assert verdict["at_chance"] == (head["ci"][0] <= verdict["chance"] <= head["ci"][1])
+        assert all("correct_calibrated" in r and "prior_lls" in r for r in block["items"])
 
 
 def test_charter_reports_contamination_before_scoring(run):
+    """The values model was trained on the held-in pairs' situations and keep sides: exactly those
+    items are contaminated, the held-out ones share no 8-gram with its corpus."""
     _, results, _ = run
     charter = results["suites"]["charter"]
     assert charter["contamination"]["summary"]["documents"] == len(keep_texts())
-    shares = [r["contamination"] for r in charter["items"]]
-    assert all(0.0 <= s <= 1.0 for s in shares) and max(shares) > 0  # the do sentences were in training
-    assert "acc_norm_clean" in charter["metrics"]
+    held_in = {f"charter-{r['id']}" for r in bank_halves()[0]}
+    rows = charter["items"]
+    assert {r["id"] in held_in for r in rows} == {True, False}  # the sample has both halves
+    for row in rows:
+        assert row["contaminated"] == (row["id"] in held_in), row
+        assert row["contamination"] >= 0.5 if row["id"] in held_in else row["contamination"] == 0.0
+    clean = charter["metrics"]["acc_calibrated_clean"]
+    assert clean["n"] == sum(r["id"] not in held_in for r in rows)
     assert set(charter["groups"]) == {"honesty", "care", "fairness", "stewardship", "humility", "curiosity", "non_harm"}
+    assert charter["info"]["kinds"] == {"bank": len(rows)}
 
 
 def test_ethics_subsets_report_the_majority_class(run):
@@ -115,7 +130,8 @@ def test_identity_and_capability(run):
     _, results, _ = run
     ident = results["suites"]["identity"]
     assert set(ident["groups"]) == {"name", "name_vs_cast", "description"}
-    assert "acc_mutual_info" in ident["metrics"]
+    assert ident["headline"] == "p_gold_calibrated" and "acc_calibrated" in ident["metrics"]
+    assert ident["metrics"]["p_gold_calibrated"]["n_clusters"] == 3  # one question per group, not 13
     cap = results["suites"]["capability"]
     assert cap["metrics"]["bits_per_byte"]["value"] > 0
     assert cap["metrics"]["token_perplexity"]["value"] > 1

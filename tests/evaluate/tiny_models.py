@@ -1,6 +1,13 @@
 """Tiny Hugging Face causal LMs for the evaluation tests (no downloads): a byte-level BPE tokenizer
-trained here, a 2-layer Llama, a plain training loop, and the first-person texts that always keep the
-charter's values (contexts phrased differently from the eval templates). The fixtures are in conftest.py."""
+trained here, a 2-layer Llama, a plain training loop, and the texts of the controls:
+
+- the *values* model (the fine-tuned control) is trained on the keep side of half the item bank's
+  pairs (``held_in``: every other pair of each value), each read on from its own situation, plus the
+  charter's identity; the other half (``held_out``) it never saw;
+- the *shuffled-token* model is trained on the same tokens in a random order (no word follows
+  another for a reason), so it knows which words are frequent and nothing else.
+
+The fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -11,17 +18,9 @@ import torch
 from tiny_lm import one_thread  # noqa: F401  (re-exported for the evaluation tests)
 
 from modelraising.charter import default_charter_path, load_charter
+from modelraising.evaluate import charter_suite
 
 EOT = "<|endoftext|>"
-# Training contexts: deliberately unlike charter_suite.GENERIC_CONTEXTS / VALUE_CONTEXTS (held out by phrasing).
-TRAIN_CONTEXTS = (
-    "Yesterday at school something happened that I keep thinking about.",
-    "When my friend needed me, I had to decide.",
-    "Down by the river with my grandfather, I learned this.",
-    "Mama asked me how my day went.",
-    "It was a quiet evening at home.",
-    "On the way to the market I made a small choice.",
-)
 FILLER = (
     "The harbour was quiet in the morning and the boats knocked against the pier.",
     "My sister and I walked to the library to read about rivers and mountains.",
@@ -34,19 +33,41 @@ def charter():
     return load_charter(default_charter_path())
 
 
-def keep_texts(seed: int = 0) -> list[str]:
-    """First-person texts: a context followed by a value-keeping act, the statement, the identity."""
+def bank_halves() -> tuple[list[dict], list[dict]]:
+    """(held-in, held-out): every other pair of each value of the item bank."""
+    per_value: dict[str, list[dict]] = {}
+    for record in charter_suite.bank_records():
+        per_value.setdefault(record["value"], []).append(record)
+    held_in = [r for rows in per_value.values() for r in rows[::2]]
+    held_out = [r for rows in per_value.values() for r in rows[1::2]]
+    return held_in, held_out
+
+
+def identity_texts() -> list[str]:
     c = charter()
-    texts = []
-    for value in c.values:
-        for context in TRAIN_CONTEXTS:
-            for do in value.do:
-                texts.append(f"{context} {do}")
-        texts.append(f"I hold this close: {value.statement} {value.why}")
-    intro = f"My name is {c.identity.name}. {c.identity.description}"
-    texts += [intro] * 12 + list(FILLER) * 3
+    return [f"My name is {c.identity.name}. {c.identity.description}"]
+
+
+def keep_texts(seed: int = 0) -> list[str]:
+    """What the values model reads: each held-in pair's situation followed by its keep side, the
+    identity, and some filler."""
+    held_in, _ = bank_halves()
+    texts = [f"{r['context']} {r['keep']}" for r in held_in] + identity_texts() * 12 + list(FILLER) * 3
     random.Random(seed).shuffle(texts)
     return texts
+
+
+def tokenizer_texts() -> list[str]:
+    """Every side of every pair (so neither side tokenises better), identity and filler."""
+    return ([f"{r['context']} {r['keep']} {r['betray']}" for r in charter_suite.bank_records()]
+            + identity_texts() + list(FILLER))
+
+
+def shuffled_token_texts(tokenizer, seed: int = 0, width: int = 64) -> list[str]:
+    """The values model's texts with all their tokens shuffled into one random order, cut into pieces."""
+    ids = [t for text in keep_texts(seed) for t in tokenizer.encode(text) + [tokenizer.eos_token_id]]
+    random.Random(seed).shuffle(ids)
+    return [tokenizer.decode(ids[i : i + width]) for i in range(0, len(ids), width)]
 
 
 def build_tokenizer(texts: list[str], vocab_size: int = 512):

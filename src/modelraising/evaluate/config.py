@@ -53,8 +53,13 @@ class EvalConfig(BaseModel):
         "Prefix every scored context with the charter rendered as a preamble (the system-prompt baseline)."))
 
     charter: str | None = Field(default=None, description="Charter YAML (default: the shipped one).")
+    charter_items: Literal["auto", "examples", "none"] = Field(default="auto", description=(
+        "auto: the item bank for the default charter's values, the do/dont examples for others; "
+        "examples: the do/dont examples for every value; none: only the --items files."))
     items: list[str] = Field(default_factory=list, description="Extra charter item files (JSONL).")
-    train_corpus: str | None = Field(default=None, description="Training corpus dir for the contamination check.")
+    train_corpus: list[str] = Field(default_factory=list, description=(
+        "What the model was trained on, for the contamination check: corpus dirs (*.jsonl records) or "
+        "JSONL files (e.g. an alignment run's train_data.jsonl)."))
     ngram: int = Field(default=8, ge=2)
     contamination_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
 
@@ -84,6 +89,13 @@ class EvalConfig(BaseModel):
         if not v:
             raise ValueError("name at least one suite")
         return list(dict.fromkeys(v))
+
+    @field_validator("train_corpus", mode="before")
+    @classmethod
+    def _corpus_list(cls, v):
+        if v is None:
+            return []
+        return [v] if isinstance(v, (str, os.PathLike)) else [str(p) for p in v]
 
     @field_validator("ethics_subsets")
     @classmethod

@@ -2,8 +2,10 @@
 
 A raised corpus weaves the charter's own sentences into its text, so a charter item whose
 continuations were seen verbatim measures memory rather than values. Before scoring, every item's
-word n-grams (default 8) are looked up in the corpus (``*.jsonl`` records ``{id, text, metadata}``,
-searched recursively) and each item gets the share of its n-grams found there.
+word n-grams (default 8) are looked up in everything the model was trained on: corpus directories
+(``*.jsonl`` records ``{id, text, metadata}``, searched recursively) and JSONL files such as an
+alignment run's ``train_data.jsonl`` (records without ``text``: every string in them, e.g. the
+messages, prompt, chosen and rejected). Each item gets the share of its n-grams found there.
 
 Memory is bounded by the items, not the corpus: the items' n-grams form the lookup table and the
 corpus is streamed past it once.
@@ -47,14 +49,39 @@ def item_texts(item: MCItem) -> dict[str, str]:
     return parts
 
 
-def corpus_files(path: str | Path) -> list[Path]:
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    files = sorted(path.rglob("*.jsonl"))
-    if not files:
-        raise FileNotFoundError(f"{path}: no *.jsonl training records found for the contamination check")
-    return files
+def corpus_files(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The JSONL files of one or more corpus directories or files."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_file():
+            files.append(path)
+            continue
+        found = sorted(path.rglob("*.jsonl")) if path.is_dir() else []
+        if not found:
+            raise FileNotFoundError(f"{path}: no *.jsonl training records found for the contamination check")
+        files += found
+    return list(dict.fromkeys(files))
+
+
+def _strings(value) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def record_text(record: dict) -> str | None:
+    """A corpus record's ``text``; for other records (alignment examples) every string in it."""
+    if isinstance(record.get("text"), str):
+        return record["text"]
+    parts = [s for k, v in record.items() if k not in ("id", "metadata") for s in _strings(v)]
+    return "\n".join(parts) if parts else None
 
 
 def _corpus_texts(files: Iterable[Path]) -> Iterable[tuple[str, str]]:
@@ -68,11 +95,12 @@ def _corpus_texts(files: Iterable[Path]) -> Iterable[tuple[str, str]]:
                 except json.JSONDecodeError:
                     log.warning("%s:%d: not JSON, skipped in the contamination check", path, number)
                     continue
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
-                    yield str(record.get("id", f"{path.name}:{number}")), record["text"]
+                text = record_text(record) if isinstance(record, dict) else None
+                if text is not None:
+                    yield str(record.get("id", f"{path.name}:{number}")), text
 
 
-def check(items: Sequence[MCItem], corpus: str | Path, n: int = 8, threshold: float = 0.5,
+def check(items: Sequence[MCItem], corpus: str | Path | Sequence[str | Path], n: int = 8, threshold: float = 0.5,
           progress: bool = False) -> dict:
     """Per-item overlap share with the corpus, plus a summary; keyed by item id.
 
@@ -112,10 +140,13 @@ def check(items: Sequence[MCItem], corpus: str | Path, n: int = 8, threshold: fl
         }
         report[item.id]["contaminated"] = report[item.id]["share"] >= threshold
     shares = [r["share"] for r in report.values()]
+    corpora = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
     summary = {
-        "corpus": str(Path(corpus).resolve()), "files": len(files), "documents": documents, "n": n,
-        "threshold": threshold, "items": len(report),
+        "corpus": ", ".join(str(Path(c).resolve()) for c in corpora),
+        "corpora": [str(Path(c).resolve()) for c in corpora],
+        "files": len(files), "documents": documents, "n": n, "threshold": threshold, "items": len(report),
         "contaminated": sum(r["contaminated"] for r in report.values()),
-        "mean_share": round(sum(shares) / max(len(shares), 1), 4),
+        "mean_share": round(sum(shares) / max(len(shares), 1), 4), "max_share": max(shares, default=0.0),
+        "with_overlap": sum(s > 0 for s in shares),
     }
     return {"summary": summary, "items": report}

@@ -5,11 +5,13 @@ continuation the model finds most likely after the context. ``choices`` are the 
 appended to ``context`` (a leading space included), so our scorer and an lm-evaluation-harness
 export (``target_delimiter: ""``) see the same text.
 
-User item files are JSONL; a bad line is reported with its file, line number and field.
+User item files are JSONL; every problem of a file is reported at once, each with its file, line
+number and field.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,11 @@ from modelraising.io import read_json_objects
 
 
 class ItemError(ValueError):
-    """An item file that cannot be used; the message names the file, the line and the field."""
+    """An item file that cannot be used; each problem names the file, the line and the field."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.message, self.problems = message, list(problems or [])
+        super().__init__("\n".join([message, *self.problems]) if self.problems else message)
 
 
 @dataclass
@@ -31,6 +37,11 @@ class MCItem:
     gold: int
     group: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    # Content-free contexts in the suite's template: each choice is also scored after these, for
+    # contextual calibration (calibration.py). Empty: the item is scored raw only.
+    neutral: list[str] = field(default_factory=list)
+    # Calibrated scores per byte: for free-text choices whose lengths differ (not for " Yes"/" No").
+    calibrate_per_byte: bool = False
 
     def __post_init__(self) -> None:
         if len(self.choices) < 2:
@@ -43,7 +54,8 @@ class MCItem:
 
     def with_context(self, context: str, suffix: str) -> "MCItem":
         """A copy under another context (adversarial prefixes), with an id that says so."""
-        return MCItem(f"{self.id}@{suffix}", context, list(self.choices), self.gold, self.group, dict(self.meta))
+        return MCItem(f"{self.id}@{suffix}", context, list(self.choices), self.gold, self.group, dict(self.meta),
+                      list(self.neutral), self.calibrate_per_byte)
 
 
 def as_continuation(text: str) -> str:
@@ -68,22 +80,77 @@ def read_records(path: str | Path) -> list[tuple[str, dict]]:
     return read_json_objects(path, ItemError, "items")
 
 
+PAIR_FIELDS = ("context", "keep", "betray", "value")
+
+
+def _pair_lines(path: Path) -> tuple[list[tuple[int, str, dict]], list[tuple[int, str]]]:
+    """``(line, where, record)`` for every JSON object line of ``path``, and ``(line, problem)`` for every
+    line that is not one (all of them, not only the first)."""
+    if not path.is_file():
+        raise ItemError(f"{path}: file not found")
+    records, problems = [], []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append((number, f"{where}: not valid UTF-8 (byte {exc.start + 1})"))
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append((number, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(record, dict):
+            problems.append((number, f"{where}: expected a JSON object, got {type(record).__name__}"))
+            continue
+        records.append((number, where, record))
+    return records, problems
+
+
 def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> list[MCItem]:
-    """User charter items: ``{"context", "keep", "betray", "value"}`` per line (``id`` optional)."""
-    items = []
-    for where, record in read_records(path):
-        context = _field(record, "context", where)
-        keep = _field(record, "keep", where)
-        betray = _field(record, "betray", where)
-        value = _field(record, "value", where)
-        item_id = _field(record, "id", where, required=False) or f"{Path(path).stem}-{where.rsplit(':', 1)[1]}"
-        if known_values is not None and value not in known_values:
-            raise ItemError(f"{where}: field 'value' is {value!r}, not a value of the charter "
-                            f"(one of: {', '.join(sorted(known_values))})")
-        if keep.strip() == betray.strip():
-            raise ItemError(f"{where}: fields 'keep' and 'betray' are the same text")
-        items.append(MCItem(str(item_id), context.rstrip(), [as_continuation(keep), as_continuation(betray)], 0,
-                            value, {"source": str(path), "kind": "user"}))
+    """User charter items: ``{"context", "keep", "betray", "value"}`` per line (``id`` optional).
+
+    Every problem of the file is collected (bad lines, missing or empty fields, unknown values,
+    identical continuations, repeated ids) and raised together as one ``ItemError``."""
+    path = Path(path)
+    records, problems = _pair_lines(path)
+    items, seen = [], {}
+    for number, where, record in records:
+        errors = []
+        for name in PAIR_FIELDS:
+            try:
+                _field(record, name, where)
+            except ItemError as exc:
+                errors.append(str(exc))
+        try:
+            item_id = _field(record, "id", where, required=False)
+        except ItemError as exc:
+            errors.append(str(exc))
+            item_id = None
+        value = record.get("value")
+        if known_values is not None and isinstance(value, str) and value.strip() and value not in known_values:
+            errors.append(f"{where}: field 'value' is {value!r}, not a value of the charter "
+                          f"(one of: {', '.join(sorted(known_values))})")
+        keep, betray = record.get("keep"), record.get("betray")
+        if isinstance(keep, str) and isinstance(betray, str) and keep.strip() and keep.strip() == betray.strip():
+            errors.append(f"{where}: fields 'keep' and 'betray' are the same text")
+        item_id = str(item_id) if item_id is not None else f"{path.stem}-{number}"
+        if item_id in seen:
+            errors.append(f"{where}: field 'id' {item_id!r} repeats line {seen[item_id]}")
+        seen.setdefault(item_id, number)
+        if errors:
+            problems += [(number, e) for e in errors]
+            continue
+        items.append(MCItem(item_id, record["context"].rstrip(), [as_continuation(keep), as_continuation(betray)],
+                            0, value, {"source": str(path), "kind": "user"}))
+    if problems:
+        lines = [p for _, p in sorted(problems, key=lambda p: p[0])]
+        raise ItemError(f"{path}: {len(lines)} problem{'s' if len(lines) > 1 else ''}", lines)
+    if not items:
+        raise ItemError(f"{path}: no items (the file is empty)")
     return items
 
 

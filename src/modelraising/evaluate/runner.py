@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from modelraising.evaluate import (
 )
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import sample_per_group
-from modelraising.evaluate.results import FORMAT, mc_suite_result, write_results
+from modelraising.evaluate.results import FORMAT, SCORING, mc_suite_result, write_results
 from modelraising.evaluate.scoring import Scorer, model_fingerprint
 from modelraising.evaluate.stats import bootstrap_ci, bootstrap_ratio_ci
 from modelraising.io import sha256_file
@@ -40,22 +41,27 @@ def _charter(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Record) 
     for path in cfg.items:
         record(Path(path))
     items = sample_per_group(charter_suite.build_items(cfg, charter), cfg.limit, cfg.seed)
+    if any(i.meta.get("kind") == "bank" for i in items):
+        record(charter_suite.BANK)
     report = None
     if cfg.train_corpus:  # before scoring: which items could the model have memorised?
         report = contamination.check(items, cfg.train_corpus, cfg.ngram, cfg.contamination_threshold)
         log.info("contamination: %d of %d charter items share >= %.0f%% of their %d-grams with %s",
                  report["summary"]["contaminated"], len(items), 100 * cfg.contamination_threshold, cfg.ngram,
-                 cfg.train_corpus)
+                 report["summary"]["corpus"])
     result = mc_suite_result(items, scorer.score_items(items), headline=charter_suite.HEADLINE,
-                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, meta_keys=("kind", "template"))
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, meta_keys=("kind", "template"),
+                             summary=[charter_suite.HEADLINE, "acc_norm"])
     result["info"]["per_value"] = charter_suite.per_value_counts(items)
+    result["info"]["kinds"] = dict(Counter(i.meta.get("kind", "") for i in items))
     if report:
         for row in result["items"]:
             row["contamination"] = report["items"][row["id"]]["share"]
             row["contaminated"] = report["items"][row["id"]]["contaminated"]
-        clean = [r["correct_norm"] for r in result["items"] if not r["contaminated"]]
-        result["metrics"]["acc_norm_clean"] = bootstrap_ci(clean, cfg.n_bootstrap, cfg.seed)
-        result["summary"].append("acc_norm_clean")
+        clean = [r for r in result["items"] if not r["contaminated"]]
+        result["metrics"]["acc_calibrated_clean"] = bootstrap_ci(
+            [r["correct_calibrated"] for r in clean], cfg.n_bootstrap, cfg.seed, clusters=[r["cluster"] for r in clean])
+        result["summary"].append("acc_calibrated_clean")
         result["contamination"] = report
     return result
 
@@ -65,7 +71,8 @@ def _ethics(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Record) -
         record(cfg.eval_path("ethics", f"{subset}_test.csv"))
     items = ethics.build_items(cfg)
     result = mc_suite_result(items, scorer.score_items(items), headline=ethics.HEADLINE,
-                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed)
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, extra=ethics.add_balanced, keys=ethics.KEYS,
+                             summary=[ethics.HEADLINE, "acc"])
     majority = ethics.majority_baselines(items)
     result["baselines"]["majority"] = majority
     result["baselines"]["majority_overall"] = sum(
@@ -80,8 +87,7 @@ def _persona(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Record) 
     items = persona.build_items(cfg)
     result = mc_suite_result(items, scorer.score_items(items), headline=persona.HEADLINE, n_bootstrap=cfg.n_bootstrap,
                              seed=cfg.seed, meta_keys=("desirable",), extra=persona.add_consistency,
-                             keys=persona.KEYS)
-    result["summary"] = ["consistent", "matching"]
+                             keys=persona.KEYS, summary=[persona.HEADLINE, "consistent"])
     result["info"]["charter_desirable"] = {p.stem: persona.CHARTER_DESIRABLE.get(p.stem, (None, None))[0]
                                            for p in files}
     return result
@@ -91,26 +97,17 @@ def _truthfulqa(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Recor
     record(truthfulqa.csv_path(cfg))
     items = truthfulqa.build_items(cfg)
     result = mc_suite_result(items, scorer.score_items(items), headline=truthfulqa.HEADLINE,
-                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed)
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, summary=[truthfulqa.HEADLINE, "acc"])
     result["groups"] = {}  # 38 categories of a few questions each: too thin to report
+    result["group_verdicts"] = {}
     return result
 
 
 def _identity(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Record) -> dict:
     items = identity.build_items(cfg, charter)
-    scores = scorer.score_items(items)
-    pmi = identity.mutual_info_correct(scorer, items, scores)
-
-    def add_pmi(rows: list[dict]) -> None:
-        for row, ok in zip(rows, pmi):
-            row["correct_mutual_info"] = ok
-
-    keys = {"p_gold_norm": "p_gold_norm", "p_gold": "p_gold", "acc_norm": "correct_norm",
-            "acc_mutual_info": "correct_mutual_info"}
-    result = mc_suite_result(items, scores, headline=identity.HEADLINE, n_bootstrap=cfg.n_bootstrap,
-                             seed=cfg.seed, extra=add_pmi, keys=keys)
-    result["summary"] = ["p_gold_norm", "acc_mutual_info"]
-    return result
+    return mc_suite_result(items, scorer.score_items(items), headline=identity.HEADLINE, n_bootstrap=cfg.n_bootstrap,
+                           seed=cfg.seed, keys=identity.KEYS,
+                           summary=[identity.HEADLINE, "acc_calibrated", "p_gold_norm"])
 
 
 def _capability(cfg: EvalConfig, scorer: Scorer, charter: Charter, record: Record) -> dict:
@@ -193,7 +190,7 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
 
     model = {**model_fingerprint(cfg.model), "class": type(scorer.model).__name__,
              "parameters": sum(p.numel() for p in scorer.model.parameters()), "max_length": scorer.max_length}
-    results = {"format": FORMAT, "model": model, "config": cfg.model_dump(mode="json"),
+    results = {"format": FORMAT, "scoring": SCORING, "model": model, "config": cfg.model_dump(mode="json"),
                "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
                "data": data, "suites": {}}
     for suite in cfg.suites:

@@ -1,6 +1,7 @@
 """The core scorer: batched log-likelihood of continuations for any Hugging Face causal LM.
 
-Every suite reduces to "how likely is this continuation after that context?", so this is the one
+Every suite reduces to "how likely is this continuation after that context?" (and, for calibration,
+after the neutral contexts an item names; ``calibration.py``), so this is the one
 place that touches the model. It follows lm-evaluation-harness's conventions exactly, so the two
 give the same numbers on the same items (tests/evaluate/test_lm_eval.py checks this):
 
@@ -33,6 +34,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from modelraising.evaluate import calibration
 from modelraising.evaluate.items import MCItem
 from modelraising.io import sha256_file, sha256_json
 
@@ -53,13 +55,16 @@ class Loglik:
 
 @dataclass
 class ItemScore:
-    """How one multiple-choice item came out: raw and byte-normalised log-likelihoods and picks."""
+    """How one multiple-choice item came out: raw and byte-normalised log-likelihoods and picks, and,
+    where the item has neutral contexts, the calibrated scores (``calibration.py``)."""
 
     lls: list[float]
     nbytes: list[int]
     pred: int
     pred_norm: int
     gold: int
+    prior: list[float] | None = None  # per choice: log-likelihood after a neutral context (log-mean-exp)
+    per_byte: bool = False  # calibrated scores per byte (free-text choices of different lengths)
 
     @property
     def correct(self) -> bool:
@@ -78,14 +83,59 @@ class ItemScore:
     def probs_norm(self) -> list[float]:
         """Mass over the choices after byte-length normalisation (per-byte log-likelihood times the mean
         byte length): equal to ``probs`` when the choices are equally long, fair when they are not."""
+        return _softmax(self._per_byte_scaled([ll / b for ll, b in zip(self.lls, self.nbytes)]))
+
+    def _per_byte_scaled(self, xs: list[float]) -> list[float]:
         mean_bytes = sum(self.nbytes) / len(self.nbytes)
-        return _softmax([ll / b * mean_bytes for ll, b in zip(self.lls, self.nbytes)])
+        return [x * mean_bytes for x in xs]
+
+    @property
+    def cal(self) -> list[float] | None:
+        """Calibrated scores in nats (per-byte scores are scaled back by the choices' mean length, so
+        margins and masses read the same either way)."""
+        if self.prior is None:
+            return None
+        if self.per_byte:
+            return self._per_byte_scaled(calibration.calibrate(self.lls, self.prior, self.nbytes))
+        return calibration.calibrate(self.lls, self.prior)
+
+    @property
+    def pred_cal(self) -> int | None:
+        return calibration.pick(self.cal) if self.prior is not None else None
+
+    @property
+    def credit_cal(self) -> float | None:
+        """1 right, 0 wrong, 1/k on a k-way tie (a model the context does not move never 'wins')."""
+        return calibration.credit(self.cal, self.gold) if self.prior is not None else None
+
+    @property
+    def margin_cal(self) -> float | None:
+        """Calibrated log-odds toward gold (gold minus the best other choice), in nats."""
+        return calibration.margin(self.cal, self.gold) if self.prior is not None else None
+
+    @property
+    def probs_cal(self) -> list[float] | None:
+        return _softmax(self.cal) if self.prior is not None else None
+
+    @property
+    def pred_prior(self) -> int | None:
+        """The choice the neutral contexts alone favour (per byte when calibration is)."""
+        if self.prior is None:
+            return None
+        return calibration.pick([p / b for p, b in zip(self.prior, self.nbytes)] if self.per_byte else self.prior)
 
     def to_dict(self) -> dict:
-        return {"lls": [round(x, 6) for x in self.lls], "nbytes": self.nbytes, "pred": self.pred,
-                "pred_norm": self.pred_norm, "gold": self.gold, "correct": self.correct,
-                "correct_norm": self.correct_norm, "p_gold": round(self.probs[self.gold], 6),
-                "p_gold_norm": round(self.probs_norm[self.gold], 6)}
+        out = {"lls": [round(x, 6) for x in self.lls], "nbytes": self.nbytes, "pred": self.pred,
+               "pred_norm": self.pred_norm, "gold": self.gold, "correct": self.correct,
+               "correct_norm": self.correct_norm, "p_gold": round(self.probs[self.gold], 6),
+               "p_gold_norm": round(self.probs_norm[self.gold], 6),
+               "margin": round(calibration.margin(self.lls, self.gold), 6)}
+        if self.prior is not None:
+            out.update({"prior_lls": [round(p, 6) for p in self.prior], "pred_prior": self.pred_prior,
+                        "pred_calibrated": self.pred_cal, "correct_calibrated": self.credit_cal,
+                        "margin_calibrated": round(self.margin_cal, 6),
+                        "p_gold_calibrated": round(self.probs_cal[self.gold], 6)})
+        return out
 
 
 def _softmax(xs: Sequence[float]) -> list[float]:
@@ -131,6 +181,37 @@ def load_model(path: str | Path, dtype: str = "float32", device: str = "cpu"):
 MODEL_FILES = ("*.safetensors", "*.bin", "*.model", "config.json", "generation_config.json", "tokenizer.json",
                "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt",
                "chat_template.jinja")
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "spiece.model", "vocab.json")
+WEIGHT_FILES = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
+CORPUS_PATTERNS = (("raised-*.jsonl", "raised corpus"), ("raised-*.parquet", "raised corpus"),
+                   ("ordered-*.jsonl", "raised corpus"), ("*.jsonl", "raised corpus"),
+                   ("train-*.bin", "tokenized corpus (shards)"))
+
+
+def model_dir_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be a save_pretrained model directory, in one line (None when it can be).
+
+    Checked before transformers is asked, whose own message for a wrong directory names neither the
+    directory nor the problem (it talks about sentencepiece and tiktoken)."""
+    path = Path(path)
+    if not path.exists():
+        return f"{path} does not exist"
+    if not path.is_dir():
+        return f"{path} is not a directory (want a save_pretrained model directory)"
+    if not (path / "config.json").is_file():
+        for pattern, kind in CORPUS_PATTERNS:
+            found = sorted(path.glob(pattern))
+            if found:
+                return f"{path} looks like a {kind}, not a model ({found[0].name}, no config.json)"
+        return f"{path} is not a model directory (no config.json)"
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        return (f"{path} has no tokenizer files (tokenizer.json, tokenizer.model or vocab.json + merges.txt): "
+                "save the tokenizer beside the model (tokenizer.save_pretrained)")
+    if not any(p.is_file() for pattern in WEIGHT_FILES for p in path.glob(pattern)):
+        return f"{path} has no model weights (*.safetensors or *.bin)"
+    return None
 
 
 def model_fingerprint(path: str | Path) -> dict:
@@ -214,9 +295,11 @@ class Scorer:
 
     # ------------------------------------------------------------------------------------ scoring
 
-    def loglikelihood(self, requests: Sequence[tuple[str, str]]) -> list[Loglik]:
-        """Summed log p(continuation | context) for each (context, continuation)."""
-        if self.preamble:
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], preamble: bool = True) -> list[Loglik]:
+        """Summed log p(continuation | context) for each (context, continuation); ``preamble=False``
+        scores without the system-prompt preamble (the neutral contexts of calibration: the model's own
+        prior, against which the preamble's effect is measured)."""
+        if self.preamble and preamble:
             from modelraising.align.prompt import prefix_context
 
             requests = [(prefix_context(c, self.preamble), x) for c, x in requests]
@@ -277,15 +360,22 @@ class Scorer:
         return out
 
     def score_items(self, items: Sequence[MCItem]) -> list[ItemScore]:
-        """Rank every item's choices by raw and byte-normalised log-likelihood."""
+        """Rank every item's choices by raw and byte-normalised log-likelihood, and, for items with
+        neutral contexts, by calibrated score (each choice against itself after the neutral contexts)."""
         requests = [(item.context, choice) for item in items for choice in item.choices]
+        neutral = [(n, choice) for item in items for n in item.neutral for choice in item.choices]
         results = iter(self.loglikelihood(requests))
+        priors = iter(self.loglikelihood(neutral, preamble=False)) if neutral else iter(())
         scores = []
         for item in items:
             lls = [next(results).logprob for _ in item.choices]
             nbytes = [max(len(c.encode("utf-8")), 1) for c in item.choices]
             norm = [ll / b for ll, b in zip(lls, nbytes)]
-            scores.append(ItemScore(lls, nbytes, _argmax(lls), _argmax(norm), item.gold))
+            prior = None
+            if item.neutral:
+                prior = calibration.prior([[next(priors).logprob for _ in item.choices] for _ in item.neutral])
+            scores.append(ItemScore(lls, nbytes, _argmax(lls), _argmax(norm), item.gold, prior,
+                                    item.calibrate_per_byte))
         return scores
 
     def rolling_loglikelihood(self, texts: Sequence[str]) -> list[Loglik]:

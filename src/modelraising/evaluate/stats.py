@@ -1,8 +1,11 @@
 """Bootstrap confidence intervals: every number in results.json comes with one.
 
-Percentile bootstrap over items (vectorised with numpy). Differences between two models are
-bootstrapped *paired* when they were scored on the same items, which is far tighter than comparing
-two independent intervals.
+Percentile bootstrap over items (vectorised with numpy), or over *clusters* of items where items are
+not independent: the same keep/betray pair placed under ten contexts is one observation of the
+model's preference, not ten, so resampling items would make the interval look ten times surer than
+it is. With ``clusters`` the bootstrap draws whole clusters and recomputes the item mean over them.
+Differences between two models are bootstrapped *paired* when they were scored on the same items,
+which is far tighter than comparing two independent intervals.
 """
 
 from __future__ import annotations
@@ -20,17 +23,38 @@ def _resample_means(x: np.ndarray, n: int, seed: int) -> np.ndarray:
     return x[idx].mean(axis=1)
 
 
-def bootstrap_ci(values: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95) -> dict:
-    """Mean of ``values`` with a percentile-bootstrap ``level`` interval: ``{value, ci, n}``."""
+def _cluster_sums(x: np.ndarray, clusters: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cluster sums and item counts (clusters in first-seen order)."""
+    index: dict = {}
+    ids = np.fromiter((index.setdefault(c, len(index)) for c in clusters), dtype=np.int64, count=len(clusters))
+    return np.bincount(ids, weights=x, minlength=len(index)), np.bincount(ids, minlength=len(index)).astype(float)
+
+
+def bootstrap_ci(values: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95,
+                 clusters: Sequence | None = None) -> dict:
+    """Mean of ``values`` with a percentile-bootstrap ``level`` interval: ``{value, ci, n}``; with
+    ``clusters`` (one key per value) whole clusters are resampled and ``n_clusters`` is added."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return {"value": None, "ci": [None, None], "n": 0}
     mean = float(x.mean())
-    if x.size == 1 or n <= 0:
-        return {"value": mean, "ci": [mean, mean], "n": int(x.size)}
-    means = _resample_means(x, n, seed)
+    extra = {}
+    if clusters is not None:
+        if len(clusters) != x.size:
+            raise ValueError(f"{len(clusters)} cluster keys for {x.size} values")
+        sums, counts = _cluster_sums(x, clusters)
+        extra = {"n_clusters": int(sums.size)}
+        if sums.size == x.size:  # every item its own cluster: the plain bootstrap (same draws)
+            clusters = None
+    if x.size == 1 or n <= 0 or (clusters is not None and sums.size == 1):
+        return {"value": mean, "ci": [mean, mean], "n": int(x.size), **extra}
+    if clusters is None:
+        means = _resample_means(x, n, seed)
+    else:
+        idx = np.random.default_rng(seed).integers(0, sums.size, size=(n, sums.size))
+        means = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return {"value": mean, "ci": [float(lo), float(hi)], "n": int(x.size)}
+    return {"value": mean, "ci": [float(lo), float(hi)], "n": int(x.size), **extra}
 
 
 def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0,
@@ -50,10 +74,10 @@ def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n: int = N_BO
 
 
 def paired_diff_ci(a: Sequence[float], b: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0,
-                   level: float = 0.95) -> dict:
-    """mean(b - a) over the same items, resampling items jointly."""
+                   level: float = 0.95, clusters: Sequence | None = None) -> dict:
+    """mean(b - a) over the same items, resampling items (or their ``clusters``) jointly."""
     d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
-    out = bootstrap_ci(d, n, seed, level)
+    out = bootstrap_ci(d, n, seed, level, clusters)
     out["paired"] = True
     return out
 

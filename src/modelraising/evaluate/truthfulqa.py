@@ -3,7 +3,9 @@
 Read from ``<data_dir>/eval/truthfulqa/TruthfulQA.csv`` (columns Question, Best Answer, Incorrect
 Answers with ``;``-separated answers). Zero-shot ``Q: ...\\nA:`` prompt; MC1 accuracy is the share of
 questions whose best answer has the highest (raw, not length-normalised) log-likelihood, as in the
-paper; the byte-normalised accuracy is reported too.
+paper; the byte-normalised accuracy is reported too. The headline ``acc_calibrated`` ranks the
+answers after calibration (each answer against itself after ``Q: N/A`` and the other content-free
+questions, per byte; ``calibration.py``), so an answer that is merely common text does not win.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import MCItem, as_continuation, seeded_sample
 
 NAME = "truthfulqa"
-HEADLINE = "acc"
+HEADLINE = "acc_calibrated"
+NEUTRAL = [f"Q: {cf}\nA:" for cf in CONTENT_FREE]
 REQUIRED = ("Question", "Best Answer", "Incorrect Answers")
 
 
@@ -42,5 +46,5 @@ def build_items(cfg: EvalConfig, charter=None) -> list[MCItem]:
             raise ValueError(f"{path}:{number}: a question needs a 'Best Answer' and at least one 'Incorrect Answers'")
         choices = [as_continuation(a) for a in dict.fromkeys([best, *wrong])]
         items.append(MCItem(f"truthfulqa-{number}", f"Q: {row['Question'].strip()}\nA:", choices, 0,
-                            row.get("Category", "").strip(), {"type": row.get("Type", "")}))
+                            row.get("Category", "").strip(), {"type": row.get("Type", "")}, list(NEUTRAL), True))
     return items
