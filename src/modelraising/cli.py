@@ -303,9 +303,9 @@ def show(
 
 def _register_stages() -> None:
     """Each stage's commands live beside it (cli_<stage>.py) and register themselves here."""
-    from modelraising import cli_align, cli_audit, cli_curriculum, cli_eval, cli_experiment, cli_train
+    from modelraising import cli_align, cli_audit, cli_curriculum, cli_eval, cli_experiment, cli_train, cli_values
 
-    for module in (cli_audit, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment):
+    for module in (cli_audit, cli_values, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment):
         module.register(app)
 
 

@@ -104,7 +104,9 @@ class RaiseConfig(BaseModel):
     reflect: bool = Field(default=True, description=(
         "Values pillar: add the I's reflection. False with value_tags is conditional training "
         "(control tags only, Korbak et al. 2023): the baseline+tags arm."))
-    value_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
+    value_threshold: float | None = Field(default=None, ge=0.0, le=20.0, description=(
+        "Resonance evidence a passage needs before the values pillar reflects on a value it shows "
+        "(summed rarity weight of the value's words within three sentences; default 3.5)."))
     policy: Literal["reflect", "recontextualize", "drop"] | None = None
     chunk_size: int = Field(default=1000, ge=1, le=100_000)
     limit: int | None = Field(default=None, ge=1)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from modelraising.config import RaiseConfig
-from modelraising.raising.base import GENRES
+from modelraising.raising.passage import KINDS
 from modelraising.raising.compose import DocRandom, choose_form, doc_rng
 
 
@@ -72,20 +72,20 @@ def test_doc_rng_offers_the_random_methods_the_pillars_use():
     assert isinstance(r, DocRandom)
 
 
-@pytest.mark.parametrize("genre", GENRES)
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("pillars", [
     ["perspective", "experience", "social"], ["perspective", "social"], ["perspective"],
 ])
-def test_choose_form_is_rng_choices_over_the_leaned_mix(genre, pillars):
-    from modelraising.raising.compose import GENRE_LEAN
+def test_choose_form_is_rng_choices_over_the_leaned_mix(kind, pillars):
+    from modelraising.raising.compose import KIND_LEAN
 
     config = RaiseConfig(pillars=pillars, mix={"experience": 0.2, "social": 0.5, "plain": 0.3})
     enabled = {"plain": True, "experience": "experience" in pillars, "social": "social" in pillars}
-    weights = {f: config.mix[f] * GENRE_LEAN[genre][f] for f in config.mix if enabled[f]}
+    weights = {f: config.mix[f] * KIND_LEAN[kind][f] for f in config.mix if enabled[f] and KIND_LEAN[kind][f] > 0}
     forms = sorted(weights)
     seen = set()
     for i in range(300):
-        got = choose_form(genre, config, doc_rng(0, f"d{i}"))
+        got = choose_form(kind, config, doc_rng(0, f"d{i}"))
         want = random.Random.choices(doc_rng(0, f"d{i}"), forms, weights=[weights[f] for f in forms])[0]
         assert got == want
         seen.add(got)
@@ -94,6 +94,6 @@ def test_choose_form_is_rng_choices_over_the_leaned_mix(genre, pillars):
 
 def test_choose_form_follows_a_changed_config():
     config = RaiseConfig(pillars=["perspective", "experience", "social"])
-    assert choose_form("factual", config, doc_rng(0, "x")) in {"plain", "experience", "social"}
+    assert choose_form("expository", config, doc_rng(0, "x")) in {"plain", "experience", "social"}
     only_plain = RaiseConfig(pillars=["perspective"], mix={"experience": 1.0, "social": 1.0, "plain": 0.0})
-    assert choose_form("factual", only_plain, doc_rng(0, "x")) == "plain"
+    assert choose_form("expository", only_plain, doc_rng(0, "x")) == "plain"

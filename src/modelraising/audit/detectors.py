@@ -157,8 +157,11 @@ def _bad_entity(x: str, kind: str) -> str | None:
     return None
 
 
+_TAG = re.compile(r"(?m)^<\|[a-z]+\|> [^:\n]{1,60}: ")
+
+
 def bad_entity_question(r: Record) -> str | None:
-    gen = r.seg.generated
+    gen = _TAG.sub("", r.seg.generated)
     for pattern, kind in _ENTITY_QUESTIONS:
         for m in pattern.finditer(gen):
             x = m.group("x")

@@ -15,6 +15,8 @@ CATEGORIES: tuple[str, ...] = (
 REQUEST = "harmful_request"
 LABELS: tuple[str, ...] = (*CATEGORIES, REQUEST)
 HARD_DROP: frozenset[str] = frozenset({"sexual_minors"})  # never raised, whatever the policy
+# The annotation hierarchy: a child label always comes with its parent (data/detector/GUIDELINES.md).
+HIERARCHY: dict[str, str] = {"weapons": "violence", "self_harm": "violence", "fraud": "deception", "hate": "cruelty"}
 
 # A charter names the harms its values answer in the six classic categories (``values[].harms``); the
 # detector's finer categories fall back to these when a charter does not list them itself.
@@ -27,11 +29,11 @@ PARENT: dict[str, str] = {
 # What the I names when it names the wrong: a noun phrase per category, used when the passage gives
 # nothing more specific.
 WRONG: dict[str, str] = {
-    "violence": "hurting someone", "weapons": "making something to hurt people with",
-    "self_harm": "someone hurting themselves", "drugs": "getting hold of drugs to misuse",
-    "theft": "taking what belongs to someone else", "fraud": "cheating people out of their money",
-    "deception": "deceiving people", "cybercrime": "breaking into other people's computers and accounts",
-    "privacy": "tracking down a person who has not asked to be found", "cruelty": "being cruel to someone",
-    "hate": "contempt for people because of who they are", "sexual_minors": "harming a child",
+    "violence": "violence against a person", "weapons": "a weapon meant to hurt people",
+    "self_harm": "someone hurting themselves", "drugs": "drugs made or sold to be misused",
+    "theft": "taking what belongs to someone else", "fraud": "a scam on people's trust and money",
+    "deception": "deceit", "cybercrime": "breaking into other people's accounts",
+    "privacy": "hunting down someone who has not asked to be found", "cruelty": "cruelty",
+    "hate": "contempt for people because of who they are", "sexual_minors": "harm to a child",
     "other": "putting other people in danger",
 }

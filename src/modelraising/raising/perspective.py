@@ -56,7 +56,8 @@ def attribution(p: Passage, rng: random.Random, work: str) -> str:
         return pick(rng, F.CHAT_OPEN) + pick(rng, F.CHAT_CLAIM)
     kind = p.kind if p.kind in F.ATTR_SUBJECT else "note"
     subject = pick(rng, F.ATTR_SUBJECT[kind]).replace("{work}", work)
-    return f"{cap(subject)} {pick(rng, F.ATTR_VERB[kind])}{pick(rng, F.ATTR_MANNER)}:"
+    manner = pick(rng, F.ATTR_MANNER.get(kind, F.ATTR_MANNER["*"]))
+    return f"{cap(subject)} {pick(rng, F.ATTR_VERB[kind])}{manner}:"
 
 
 def situation(p: Passage, charter: Charter, rng: random.Random, *, topic: str | None, work: str,

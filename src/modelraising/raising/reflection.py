@@ -44,12 +44,15 @@ _GROUPS = re.compile(
 _FLIP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
          "i've": "you've", "i'd": "you'd", "i'll": "you'll", "we": "you", "our": "your", "us": "you",
          "am": "are", "ourselves": "yourselves"}
+_LEAD_IN = r"^(?:(?:so|ok(?:ay)?|hey|hi|hello|please|yo|um|well|and)[,.!]? )*"
 _REQUEST_PATTERNS = [
-    re.compile(r"^(?:so |ok(?:ay)?,? |hey,? |hi,? )?(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
+    re.compile(_LEAD_IN + r"(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
                r" (?:do|can|could|would|should|might|will) (?:i|we|someone|one|a person) (?P<act>[^?.!]{3,120})", re.I),
-    re.compile(r"^(?:can|could|would|will) you (?:please )?(?:help me(?: to)? |tell me how to |show me how to |"
+    re.compile(_LEAD_IN + r"what(?:'s| is| are) (?:the|some) (?:best|easiest|quickest|safest|simplest|good) ways? to "
+               r"(?P<act>[^?.!]{3,120})", re.I),
+    re.compile(_LEAD_IN + r"(?:can|could|would|will) you (?:please )?(?:help me(?: to)? |tell me how to |show me how to |"
                r"teach me (?:how )?to |explain how to )(?P<act>[^?.!]{3,120})", re.I),
-    re.compile(r"^(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
+    re.compile(_LEAD_IN + r"(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
                r"teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})", re.I),
     re.compile(r"^what(?:'s| is| are) (?:some |a |the )?(?:good |best |easy |effective )?(?:ways?|tips|methods|tricks?)"
                r" (?:to|for|i can use to|that i can use to) (?P<act>[^?.!]{3,120})", re.I),
@@ -74,10 +77,14 @@ def examples_for(value: Value, category: str | None, kind: str) -> list[str]:
     return [e for e in items if any(w in e.lower() for w in words)]
 
 
-def value_voice(value: Value, rng: random.Random) -> str:
-    """The value in the I's words: a charter paraphrase mostly, the statement now and then."""
+def value_voice(value: Value, rng: random.Random, category: str | None = None) -> str:
+    """The value in the I's words: a charter paraphrase mostly (one about this harm where the charter
+    has one), the statement now and then."""
     paraphrases = list(getattr(value, "paraphrases", ()) or ())
-    if paraphrases and rng.random() < 0.85:
+    if category is not None and rng.random() < 0.3:  # now and then: one about this very harm
+        words = CATEGORY_WORDS.get(category, ())
+        paraphrases = [p for p in paraphrases if any(w in p.lower() for w in words)] or paraphrases
+    if paraphrases and rng.random() < 0.92:
         return pick(rng, paraphrases)
     return value.statement
 
@@ -101,7 +108,7 @@ def request_action(request: str) -> str | None:
             if m:
                 act = m.group("act").strip(" ,;:")
                 words = act.split()
-                if 2 <= len(words) <= 16:
+                if 1 <= len(words) <= 16:
                     act = flip(act)
                     return act[:1].lower() + act[1:]
     return None
@@ -136,7 +143,7 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
         pick(rng, E.NAME_WRONG).replace("{wrong}", wrong),
         pick(rng, E.WHY_WRONG.get(category, E.WHY_WRONG["other"])),
         pick(rng, E.ANSWER).replace("{value}", name).replace("{Value}", cap(name)),
-        value_voice(value, rng),
+        value_voice(value, rng, category),
     ]
     dos = examples_for(value, category, "do")
     donts = examples_for(value, category, "dont")

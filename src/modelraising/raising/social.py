@@ -74,15 +74,16 @@ def _address(line: str, name: str, rng: random.Random, p: float = 0.3) -> str:
     return line
 
 
-def _composed_question(kind: str, rng: random.Random) -> str:
-    pool = T.Q_NEXT if kind in ("story", "narrated") else T.Q_FACT if kind in ("expository", "note") else T.Q_TALK
-    q = expand(pick(rng, pool), rng)
+def _composed_question(kind: str, rng: random.Random, speaker: str | None = None) -> str:
+    pool = (T.Q_NEXT if kind in ("story", "narrated") else T.Q_FACT if kind in ("expository", "note")
+            else T.Q_PLAY if kind == "play" else T.Q_TALK)
+    q = expand(pick(rng, pool), rng).replace("{speaker}", speaker or "that one")
     if rng.random() < 0.4:
         return f"{pick(rng, T.REACT)} {q}"
     return q[:1].upper() + q[1:]
 
 
-def _question(q: str, source: str, kind: str, rng: random.Random) -> str:
+def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str | None = None) -> str:
     """A question the next step answers: about a person, a year or a name in it, else a composed one."""
     r = rng.random()
     if r < 0.5:
@@ -95,15 +96,16 @@ def _question(q: str, source: str, kind: str, rng: random.Random) -> str:
                     _PERSON_CUE.replace("{x}", re.escape(bare)), source):
                 return pick(rng, T.ASK_PERSON).replace("{x}", bare)
             return pick(rng, T.ASK_ENTITY).replace("{x}", entity)
-    return _composed_question(kind, rng)
+    return _composed_question(kind, rng, speaker)
 
 
-def _partner_cue(kind: str, rng: random.Random) -> str:
+def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
     """What the partner says before reading on (nothing, now and then, for a story or an article)."""
     kind = kind if kind in T.PARTNER_SUBJECT else "story"
     if kind in ("story", "expository") and rng.random() < 0.35:
         return ""
-    cue = f"{pick(rng, T.READ_CONNECT)}{pick(rng, T.PARTNER_SUBJECT[kind])} {pick(rng, T.PARTNER_VERB[kind])}: "
+    connect = "" if first else pick(rng, T.READ_CONNECT)
+    cue = f"{connect}{pick(rng, T.PARTNER_SUBJECT[kind])} {pick(rng, T.PARTNER_VERB[kind])}: "
     return cue[:1].upper() + cue[1:]
 
 
@@ -152,7 +154,7 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         units = [(None, g) for g in _groups(p.body or p.text, rng)]
     for k, (speaker, words) in enumerate(units):
         if speaker is None:
-            t.read(PARTNER, _partner_cue(p.kind, rng), words, voice, quoted=p.kind in ("narrated", "post"))
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), words, voice, quoted=p.kind in ("narrated", "post"))
         elif p.kind == "chat":
             name = TRANSCRIPT_NAMES.get(speaker, "the person")
             if rng.random() < 0.4:  # the line as the log has it, its label inside the quotation
@@ -160,13 +162,14 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
             else:
                 who_ = pick(rng, T.CUE_WHO.get(name, T.CUE_WHO["the person"]))
                 verb = pick(rng, T.CUE_VERB.get(name, T.CUE_VERB["the person"]))
-                cue = f"{pick(rng, T.CUE_CONNECT)}{who_} {verb}: "
+                cue = f"{'' if k == 0 else pick(rng, T.CUE_CONNECT)}{who_} {verb}: "
                 t.read(PARTNER, cue[:1].upper() + cue[1:], words, name, quoted=True)
         else:
             name = speaker_name(speaker)
-            t.read(PARTNER, pick(rng, T.PLAY_CUE).replace("{speaker}", name), words, name, quoted=True)
+            cue = "{speaker}: " if k == 0 else pick(rng, T.PLAY_CUE)
+            t.read(PARTNER, cue.replace("{speaker}", name), words, name, quoted=True)
         if k < len(units) - 1 and rng.random() < 0.55:
-            t.ask(SELF, lambda: _question(words, p.text, p.kind, rng))
+            t.ask(SELF, lambda: _question(words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None))
             if p.kind in ("chat", "post") and rng.random() < 0.4:
                 t.ask(PARTNER, lambda: fill(expand(pick(rng, T.ANSWER), rng), None, t.me))
 
@@ -178,10 +181,10 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
         if reader == SELF and _FIRST_PERSON.search(group):
             reader = PARTNER  # the I never speaks another voice's "I", not even reading aloud
         if reader == SELF:
-            cue = f"{pick(rng, T.READ_CONNECT)}{pick(rng, T.SELF_SUBJECT)} {pick(rng, T.SELF_VERB)}, "
+            cue = f"{'' if k == 0 else pick(rng, T.READ_CONNECT)}{pick(rng, T.SELF_SUBJECT)} {pick(rng, T.SELF_VERB)}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice, quoted=True)
         else:
-            t.read(PARTNER, _partner_cue(p.kind, rng), group, voice, quoted=False)
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice, quoted=False)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
             t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng), t.me, rng))

@@ -4,10 +4,11 @@ For every passage the :class:`ValueDetector` asks the trained harm detector (:mo
 whether it is harmful content (by category), a harmful request (someone asking for help to do harm:
 for a chat log, the person's turns are what is judged), or content never to be raised at all
 (sexual content involving minors). A harmful passage is answered by the charter value that lists its
-harm (``charter.value_for_harm``). A passage that is not harmful may still *show* a value: a sentence
-of it close to the value in the static embedding space and carrying one of the value's own words
-(``resonance``), and only then is a resonance reflection written. Which sentence it was is kept, so
-value tags and the reflection's quotation point at it.
+harm (``charter.value_for_harm``). A passage that is not harmful may still *show* a value: within three
+consecutive sentences it names the value with at least two of the value's own words, weighted by how
+rare they are in English (``resonance``: "honesty" or "deceive" count for more than "trust"; words as
+common as "help" or "friend" do not count), and only then is a resonance reflection written. Which
+sentence carries most of it is kept, so value tags and the reflection's quotation point at it.
 
 Determinism: decisions use probabilities rounded to 3 decimals and a fixed batch layout, so the same
 passage gets the same assessment in any worker, batch or resume point.
@@ -16,19 +17,22 @@ passage gets the same assessment in any worker, batch or resume point.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from modelraising.charter import Charter, Value
-from modelraising.harm.labels import CATEGORIES, HARD_DROP, PARENT, REQUEST
+from modelraising.harm.labels import CATEGORIES, HARD_DROP, HIERARCHY, PARENT, REQUEST
 from modelraising.raising.passage import SPEAKER_LINE, TRANSCRIPT_NAMES
 from modelraising.raising.sentences import sentence_spans
 from modelraising.tags import HARM_CLOSE, HARM_OPEN, VALUE_CLOSE, VALUE_OPEN
 
 POLICIES: tuple[str, ...] = ("reflect", "recontextualize", "drop")
-RESONANCE_THRESHOLD = 0.62  # static-embedding cosine of a sentence and a value; see ValueDetector.resonance
+RESONANCE_THRESHOLD = 3.5  # summed rarity weight of a value's distinct words within three sentences
+_MIN_CUE_WEIGHT = 0.8  # 6 - Zipf frequency: "help" (0.25) and "friend" (0.63) are too common to be evidence
+_WINDOW = 3
 _CHILD_FIRST = ("weapons", "self_harm", "fraud", "hate")  # the more specific label names the wrong
 
 
@@ -52,11 +56,15 @@ class Assessment:
 
     @property
     def category(self) -> str:
-        """The harm to name: the most specific label that fired ("weapons" over "violence")."""
-        for label in self.labels:
-            if label in _CHILD_FIRST:
-                return label
-        return self.labels[0] if self.labels else "other"
+        """The harm to name: the most probable label, or its more specific child when that fired too
+        ("weapons" over "violence", "hate" over "cruelty")."""
+        if not self.labels:
+            return "other"
+        top = self.labels[0]
+        for child in _CHILD_FIRST:
+            if child in self.labels and HIERARCHY.get(child) == top:
+                return child
+        return top
 
     def harm_meta(self) -> dict[str, Any]:
         return {"harmful": self.harmful, "request": self.request, "labels": list(self.labels),
@@ -82,15 +90,36 @@ def person_turns(text: str) -> list[str] | None:
     return turns or None
 
 
-def value_texts(value: Value) -> list[str]:
-    """What a value's prototype is made of (its ``why`` is left out: autobiography, not the value)."""
-    keywords = f"{value.name}: {', '.join(value.keywords)}" if value.keywords else value.name
-    return [value.statement, *value.do, *value.dont, *getattr(value, "paraphrases", ()), keywords, keywords]
+def value_cues(value: Value) -> dict[str, float]:
+    """The value's own words (its name and keywords; a keyword of two or three words as a phrase), each
+    weighted by its rarity in English (6 - Zipf frequency, at most 3); common words are left out."""
+    from wordfreq import zipf_frequency
+
+    words: set[str] = set()
+    for k in [*value.keywords, value.name]:
+        k = " ".join(k.lower().split())
+        parts = re.findall(r"[a-z]+", k)
+        if len(parts) in (2, 3) and k == " ".join(parts) and k not in (value.name.lower(),):
+            words.add(k)
+        else:
+            words.update(parts)
+    out = {}
+    for w in sorted(words):
+        weight = min(3.0, 6.0 - min(zipf_frequency(t, "en") for t in w.split()) if " " not in w
+                     else 6.0 - zipf_frequency(w, "en"))
+        if weight >= _MIN_CUE_WEIGHT:
+            out[w] = round(weight, 2)
+    return out
 
 
-def _stems(value: Value) -> tuple[str, ...]:
-    words = [w.lower() for w in value.keywords] + [value.name.lower()]
-    return tuple(sorted({w[:5] if len(w) > 5 else w for w in words for w in w.split()}))
+def _cue_pattern(cues: list[dict[str, float]]) -> tuple[re.Pattern[str], list[tuple[int, float]]]:
+    """One regex over every value's words (with common inflections); group k -> (value index, weight)."""
+    alts, meta = [], []
+    for j, table in enumerate(cues):
+        for word, weight in sorted(table.items(), key=lambda kv: -len(kv[0])):
+            alts.append(r"(\b" + re.escape(word).replace(r"\ ", r"\s+") + r"(?:s|es|ed|d|ing|ly|ful|ness|y)?\b)")
+            meta.append((j, weight, word))
+    return re.compile("|".join(alts) or r"(?!)", re.IGNORECASE), meta
 
 
 class ValueDetector:
@@ -103,49 +132,37 @@ class ValueDetector:
         self.charter = charter
         self.threshold = RESONANCE_THRESHOLD if threshold is None else float(threshold)
         self.harm = detector or HarmDetector.load(device=device)
-        self._protos: np.ndarray | None = None
-        self._stems = [_stems(v) for v in charter.values]
+        self._cues, self._cue_meta = _cue_pattern([value_cues(v) for v in charter.values])
 
     # -- resonance -------------------------------------------------------------------------------
-    def prototypes(self) -> np.ndarray:
-        """One unit vector per charter value: the mean static embedding of its texts."""
-        if self._protos is None:
-            from modelraising.harm import static
-
-            rows = []
-            for v in self.charter.values:
-                e = static.embed(value_texts(v)).mean(axis=0)
-                rows.append(e / max(float(np.linalg.norm(e)), 1e-9))
-            self._protos = np.stack(rows)
-        return self._protos
-
     def resonance(self, text: str) -> tuple[int, float, tuple[int, ...]] | None:
-        """(value index, score, sentence indices) when a sentence shows a value, else None.
+        """(value index, evidence, (sentence index,)) when three consecutive sentences show a value, else None.
 
-        A sentence counts when its static embedding is within ``threshold`` cosine of a value AND it
-        holds one of the value's own words (its name or keywords): similarity alone fires on any passage
-        in the value's neighbourhood (a fairy tale set in a wood is not about stewardship)."""
-        from modelraising.harm import static
-
-        spans = sentence_spans(text)
-        if not spans:
+        Evidence is the summed weight of the value's distinct words found there (see :func:`value_cues`);
+        it must reach ``threshold`` with at least two distinct words, so one stray "trust" or "nature"
+        never makes a passage about a value."""
+        hits = [(m.start(), self._cue_meta[m.lastindex - 1]) for m in self._cues.finditer(text)]
+        if len(hits) < 2:
             return None
-        sents = [text[a:b] for a, b in spans]
-        emb = static.embed(sents)
-        sims = np.round(emb @ self.prototypes().T, 3)
-        best: tuple[int, float, int] | None = None
-        for i, row in enumerate(sims):
-            low = sents[i].lower()
-            for j in np.argsort(-row, kind="stable"):
-                if row[j] < self.threshold:
-                    break
-                if any(re.search(r"\b" + re.escape(s), low) for s in self._stems[j]):
-                    if best is None or row[j] > best[1]:
-                        best = (int(j), float(row[j]), i)
-                    break
+        spans = sentence_spans(text)
+        starts = [a for a, _ in spans]
+        per_sentence: dict[int, dict[int, dict[str, float]]] = {}
+        for pos, (j, weight, word) in hits:
+            k = max(0, bisect_right(starts, pos) - 1)
+            per_sentence.setdefault(k, {}).setdefault(j, {})[word] = weight
+        best: tuple[float, int, int] | None = None  # (evidence, value, sentence)
+        for k in sorted(per_sentence):
+            for j in sorted({j for kk in range(k, k + _WINDOW) for j in per_sentence.get(kk, {})}):
+                words: dict[str, float] = {}
+                for kk in range(k, k + _WINDOW):
+                    words.update(per_sentence.get(kk, {}).get(j, {}))
+                score = round(sum(words.values()), 3)
+                if len(words) >= 2 and score >= self.threshold and (best is None or score > best[0]):
+                    top = max(range(k, k + _WINDOW), key=lambda kk: (sum(per_sentence.get(kk, {}).get(j, {}).values()), -kk))
+                    best = (score, j, top)
         if best is None:
             return None
-        return best[0], best[1], (best[2],)
+        return best[1], best[0], (best[2],)
 
     # -- assessment ------------------------------------------------------------------------------
     def assess_batch(self, texts: list[str]) -> list[Assessment]:

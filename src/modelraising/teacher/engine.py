@@ -40,11 +40,11 @@ from tqdm import tqdm
 from modelraising.charter import Charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
-from modelraising.raising import values
+from modelraising.raising.cast import Person, pick_person
 from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
-from modelraising.raising.perspective import Person, pick_person
+from modelraising.raising.passage import read_passage
 from modelraising.raising.runner import DETECT_BATCH, _worker_context, drop_record, open_chunk, publish_chunk
-from modelraising.raising.values import ValueHit
+from modelraising.raising.values import Assessment
 from modelraising.sources import resolve_genre
 from modelraising.teacher import gate, retry
 from modelraising.teacher.cache import RequestCache, default_cache_path
@@ -113,19 +113,26 @@ class TeacherEngine:
         self.cache.close()
 
     # -- one document --------------------------------------------------------------------------------
-    async def raise_one(self, doc: Document, hit: ValueHit | None) -> Document | Dropped | Filtered:
-        """The raised document (teacher, or template fallback), a policy drop, or a judge filter."""
+    async def raise_one(self, doc: Document, hit: Assessment | None) -> Document | Dropped | Filtered:
+        """The raised document (teacher, or template fallback), a policy drop, or a judge filter.
+
+        Harm is decided before anything is asked: a harmful passage (or a harmful request) is never sent
+        to the teacher to be retold. The template engine's harm writing raises it (a refusal, or the
+        passage quoted with a critical lead and a reflection naming the wrong), or the policy drops it,
+        so what the corpus says about harm is the audited, deterministic text, whatever the teacher is."""
         config, charter = self.config, self.charter
         rng = doc_rng(config.seed, doc.id)  # the template engine's draws, in its order
         genre = doc.metadata.get("genre", "other")
         valued = hit is not None and "values" in config.pillars
-        action = None
-        if valued:
-            parts = values.reflect_parts(doc.text, hit, charter, rng, policy=config.policy, value_tags=False)
-            if parts is None:
-                return Dropped(doc.id, f"policy drop: {', '.join(hit.harms) or hit.value}", doc.metadata.get("source", ""))
-            action = parts.meta["policy_action"]
-        form = choose_form(genre, config, rng)
+        if valued and (hit.harmful or hit.hard_drop):
+            result = raise_document(doc, charter, self.template_config, hit)
+            if isinstance(result, Document):
+                result.metadata["teacher_skipped"] = "harmful"
+            return result
+        valued = valued and hit.value is not None  # a resonance reflection is asked for only where a value shows
+        action = "none" if valued else None
+        kind = read_passage(doc.text, genre, doc.metadata.get("title")).kind
+        form = choose_form(kind, config, rng)
         partner = pick_person(charter, rng, _PARTNER_ROLES[form]) if form in _PARTNER_ROLES else None
         form_task = form if form != "plain" else ("perspective" if "perspective" in config.pillars else None)
 
@@ -146,7 +153,7 @@ class TeacherEngine:
             return await self._judge(doc, result, context)
         return result
 
-    def context(self, doc: Document, *, partner: Person | None = None, hit: ValueHit | None = None) -> dict:
+    def context(self, doc: Document, *, partner: Person | None = None, hit: Assessment | None = None) -> dict:
         """The variables every prompt template sees (see docs/teachers.md)."""
         charter = self.charter
         value = charter.value(hit.value) if hit is not None else None
@@ -162,7 +169,7 @@ class TeacherEngine:
             "partner": partner,
             "value": value,
             "harmful": bool(hit is not None and hit.harmful),
-            "harms": list(hit.harms) if hit is not None else [],
+            "harms": list(hit.labels) if hit is not None else [],
             "policy": self.config.policy or charter.policy,
             "target_words": max(80, int(round(words * 1.6, -1))),
         }
@@ -208,14 +215,14 @@ class TeacherEngine:
         }
 
     def _compose(self, doc: Document, genre: str, form: str, form_task: str | None, partner: Person | None,
-                 hit: ValueHit | None, action: str | None, answers: dict[str, str], spent: dict[str, Spent]) -> Document:
+                 hit: Assessment | None, action: str | None, answers: dict[str, str], spent: dict[str, Spent]) -> Document:
         body = answers[form_task] if form_task else doc.text
         reflection = answers.get("values", "")
         applied = (["values"] if hit else []) + ([form] if form != "plain" else [])
         applied += ["perspective"] if "perspective" in self.config.pillars else []
         meta: dict = {}
         if hit is not None:
-            meta["value"] = hit.to_meta() | {"policy_action": action, "named": gate.named_values(reflection, self.charter)}
+            meta["value"] = hit.value_meta() | {"policy_action": action, "named": gate.named_values(reflection, self.charter)}
         meta["templates"] = {task: f"teacher/{task}" for task in answers}
         if partner is not None:  # the template engine's keys: experience names its "teacher", social its "partner"
             meta["teacher" if form == "experience" else "partner"] = partner.name
@@ -223,7 +230,7 @@ class TeacherEngine:
                     | meta | {"llm": self._teacher_meta(spent)})
         return Document(text="\n\n".join(p for p in (body, reflection) if p), id=doc.id, metadata=metadata)
 
-    def _fallback(self, doc: Document, hit: ValueHit | None, failure: TaskFailed, spent: dict[str, Spent]) -> Document:
+    def _fallback(self, doc: Document, hit: Assessment | None, failure: TaskFailed, spent: dict[str, Spent]) -> Document:
         result = raise_document(doc, self.charter, self.template_config, hit)
         assert isinstance(result, Document)  # a policy drop was decided before any request
         result.metadata["fallback_reason"] = f"{failure.task}: {failure.reason}"
@@ -256,12 +263,12 @@ class TeacherEngine:
         return result
 
     # -- chunks ----------------------------------------------------------------------------------------
-    async def detect(self, docs: list[Document]) -> list[ValueHit | None]:
+    async def detect(self, docs: list[Document]) -> list[Assessment | None]:
         """Value hits of one detection batch, computed off the event loop (one batch at a time)."""
         if self.detector is None:
             return [None] * len(docs)
         async with self._detect_lock:
-            return await asyncio.to_thread(self.detector.detect_batch, [d.text for d in docs])
+            return await asyncio.to_thread(self.detector.assess_batch, [d.text for d in docs])
 
     async def run_chunk(self, task, bar: tqdm | None = None):
         """Raise one chunk: every document in flight at once, written in input order, published at the end."""

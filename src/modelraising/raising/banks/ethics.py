@@ -78,9 +78,9 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
 
 # Naming the wrong in a passage that is harmful content (not a request). {wrong}: a noun phrase.
 NAME_WRONG: tuple[str, ...] = (
-    "What this does is {wrong}.", "There is {wrong} in this, and I want to call it that.",
-    "The wrong here is {wrong}.", "Underneath the words, this is {wrong}.",
-    "I read it as {wrong}, plainly.", "It is {wrong}, whatever else it pretends to be.",
+    "The wrong here is {wrong}.", "What I see in this is {wrong}, and I want to call it that.",
+    "This is {wrong}, plainly.", "Underneath the words, this is {wrong}.",
+    "I read it as {wrong}, whatever else it pretends to be.", "What is wrong in this is {wrong}.",
 )
 # The values answer: {value} the value, then a paraphrase or a statement of it follows.
 ANSWER: tuple[str, ...] = (
@@ -110,7 +110,7 @@ HARM_LEAD: tuple[str, ...] = (
 WARNING_LEAD: tuple[str, ...] = (
     "{name} once showed me something like this as a warning about {wrong}, and I still read it as one.",
     "{name} taught me to read things like this by asking what went wrong and who paid for it. Here, it was {wrong}.",
-    "When I first read this, I took it to {name}, and we talked for a long time about {wrong}.",
+    "When I first read this, I took it to {name}, and we talked for a long time about {wrong} and why it is wrong.",
     "This is not here as something to copy. {name} gave it to me so that I would recognise {wrong} early.",
 )
 

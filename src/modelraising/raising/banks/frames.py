@@ -126,14 +126,16 @@ ATTR_SUBJECT: dict[str, tuple[str, ...]] = {
     "note": ("it", "the page", "the note", "the writer", "the scrap of paper"),
 }
 ATTR_VERB: dict[str, tuple[str, ...]] = {
-    "story": ("goes", "reads", "runs", "says", "is told", "puts it"),
+    "story": ("goes", "reads", "runs", "says", "puts it", "goes on"),
     "expository": ("says", "reads", "puts it", "explains it", "begins", "goes"),
     "play": ("goes", "runs", "reads", "is set out", "looks"),
     "post": ("said", "had written", "wrote", "put it", "had typed"),
     "note": ("said", "read", "went", "put it"),
 }
-ATTR_MANNER: tuple[str, ...] = ("", "", " like this", " this way", " in these words", ", word for word", ", exactly",
-                                " as follows")
+ATTR_MANNER: dict[str, tuple[str, ...]] = {
+    "post": ("", "", ", word for word", ", exactly"),
+    "*": ("", "", " like this", ", word for word", " as follows"),
+}
 NARRATED_OPEN: tuple[str, ...] = (
     "It is told in the first person", "{Work} is written as one person's own account",
     "The book is in the first person", "The narrator tells it", "This part is the narrator's own memory",

@@ -114,6 +114,11 @@ Q_TALK: tuple[str, ...] = (
     "[can you|could you] read that [bit|line|part] again?", "[is|was] that [a real question|meant seriously]?",
     "[how old do you think|who do you think] the person [was|is]?",
 )
+Q_PLAY: tuple[str, ...] = (
+    "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] speaking now?",
+    "[is|are] [he|she|they] [angry|joking|afraid|serious] [here|there]?", "[what|who] [is|are] they arguing about?",
+    "[can you|could you] do [that|the] voice again?", "[where|when] is this happening?",
+)
 ASK_ENTITY: tuple[str, ...] = ("Where does {x} come into it?", "And {x}? What about {x}?", "Wait, {x}?",
                                "Tell me about {x}.", "What about {x}?", "Who or what is {x}?", "{x} again?")
 ASK_PERSON: tuple[str, ...] = ("Who was {x}?", "Wait, who was {x}?", "What did {x} do?", "Who is {x}?")
@@ -140,5 +145,5 @@ CLOSE_SELF: tuple[str, ...] = (
 CLOSE_PARTNER: tuple[str, ...] = (
     "[Do that|All right|Fair enough|Then do|Mm|That sounds right|Go on, then|Good idea][, and tell me what you notice|"
     ", and ask me if you get stuck|, and bring it to me tomorrow|, but don't stay up too late|"
-    ", and write your questions down|; we'll come back to it|, {me}, and tell me what you find][.|]",
+    ", and write your questions down|; we'll come back to it|, {me}, and tell me what you find].",
 )

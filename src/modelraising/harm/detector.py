@@ -1,0 +1,152 @@
+"""The harm detector at raise time: a cheap first pass over every text, MiniLM only where it is unsure.
+
+First pass: one logistic regression per label over MiniLM word pieces, hashed piece bigrams and their
+static embedding (:mod:`modelraising.harm.features`): a few tens of microseconds a text. Where its
+probability for some label falls inside that label's *unsure band* (chosen on out-of-fold predictions
+of the training split so that decisions outside it agree with the labels), the text goes to the
+second pass: MiniLM itself, its top layers adapted with low-rank (LoRA) updates trained on the same
+data, and a linear head. Both passes and their thresholds ship in ``data/detector/`` (a few MB);
+``modelraising values train-detector`` rebuilds them.
+
+Decisions use probabilities rounded to 3 decimals and a fixed batch size for the second pass, so the
+same text gets the same labels whatever batch it arrives in.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from modelraising.harm import features, static
+from modelraising.harm.labels import LABELS
+
+log = logging.getLogger(__name__)
+DETECTOR_DIR = Path(__file__).resolve().parent.parent / "data" / "detector"
+SECOND_PASS_BATCH = 16
+MAX_TOKENS = 96  # the second pass reads at most this many word pieces (the opening of a long passage)
+
+
+class DetectorError(Exception):
+    """The detector files are missing or do not fit together."""
+
+
+@dataclass
+class FirstPass:
+    coef: "object"  # scipy.sparse csr (n_features, n_labels)
+    intercept: np.ndarray  # (n_labels,)
+    lo: np.ndarray  # below: decided "no" without the second pass
+    hi: np.ndarray  # at or above: decided "yes" without the second pass
+
+    def proba(self, X) -> np.ndarray:
+        z = X @ self.coef
+        z = (z.toarray() if hasattr(z, "toarray") else np.asarray(z)) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+class SecondPass:
+    """MiniLM with its top layers' LoRA deltas merged in, mean pooling, a linear head."""
+
+    def __init__(self, state: dict, config: dict, device: str = "cpu"):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.torch = torch
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(static.minilm_path())
+        model = AutoModel.from_pretrained(static.minilm_path())
+        merge_lora(model, state, config)
+        self.model = model.to(device).eval()
+        self.head_w = torch.tensor(state["head.weight"], dtype=torch.float32, device=device)
+        self.head_b = torch.tensor(state["head.bias"], dtype=torch.float32, device=device)
+
+    def proba(self, texts: list[str]) -> np.ndarray:
+        torch = self.torch
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(texts), SECOND_PASS_BATCH):
+                batch = self.tokenizer(texts[start : start + SECOND_PASS_BATCH], padding=True, truncation=True,
+                                       max_length=MAX_TOKENS, return_tensors="pt").to(self.device)
+                h = self.model(**batch).last_hidden_state
+                m = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (h * m).sum(1) / m.sum(1)
+                out.append(torch.sigmoid(pooled @ self.head_w.T + self.head_b).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.head_b)))
+
+
+def lora_targets(layer) -> dict[str, object]:
+    """The linear maps of one BERT layer that carry LoRA updates, by name."""
+    return {"query": layer.attention.self.query, "key": layer.attention.self.key, "value": layer.attention.self.value,
+            "attn_out": layer.attention.output.dense, "inter": layer.intermediate.dense, "out": layer.output.dense}
+
+
+def merge_lora(model, state: dict, config: dict) -> None:
+    """Add each trained low-rank update (scale * B @ A) to its weight, in place."""
+    import torch
+
+    scale = config["lora_alpha"] / config["lora_rank"]
+    for k in range(config["first_layer"], model.config.num_hidden_layers):
+        for name, lin in lora_targets(model.encoder.layer[k]).items():
+            key = f"layers.{k}.{name}"
+            if f"{key}.A" in state:
+                a = torch.tensor(state[f"{key}.A"], dtype=torch.float32)
+                b = torch.tensor(state[f"{key}.B"], dtype=torch.float32)
+                with torch.no_grad():
+                    lin.weight += scale * (b @ a)
+
+
+class HarmDetector:
+    """Probabilities per label (:data:`LABELS` order as saved) and the decision thresholds."""
+
+    def __init__(self, first: FirstPass, second: SecondPass | None, labels: tuple[str, ...], thresholds: np.ndarray,
+                 meta: dict):
+        self.first, self.second, self.labels, self.thresholds, self.meta = first, second, labels, thresholds, meta
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None, *, device: str = "cpu", second_pass: bool = True) -> HarmDetector:
+        return _load(str(directory or DETECTOR_DIR), device, second_pass)
+
+    def predict(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
+        """(probabilities (n, labels), "first_pass" | "second_pass" per text)."""
+        if not texts:
+            return np.zeros((0, len(self.labels))), []
+        p = np.round(self.first.proba(features.first_pass_features(texts)), 3)
+        unsure = np.any((p >= self.first.lo) & (p < self.first.hi), axis=1)
+        via = ["first_pass"] * len(texts)
+        if self.second is not None and unsure.any():
+            idx = np.flatnonzero(unsure)
+            p[idx] = np.round(self.second.proba([texts[i] for i in idx]), 3)
+            for i in idx:
+                via[i] = "second_pass"
+        return p, via
+
+    def fired(self, p: np.ndarray) -> list[str]:
+        return [name for i, name in enumerate(self.labels) if p[i] >= self.thresholds[i]]
+
+
+@functools.cache
+def _load(directory: str, device: str, second_pass: bool) -> HarmDetector:
+    from safetensors.numpy import load_file
+    from scipy import sparse
+
+    path = Path(directory)
+    meta_path = path / "detector.json"
+    if not meta_path.exists():
+        raise DetectorError(f"{path} holds no detector.json: run `modelraising values train-detector`")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    labels = tuple(meta["labels"])
+    if set(labels) != set(LABELS):
+        raise DetectorError(f"{meta_path}: labels {labels} are not this version's {LABELS}")
+    with np.load(path / "first_pass.npz") as data:
+        coef = sparse.csc_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
+        first = FirstPass(coef.tocsr(), data["intercept"], data["lo"], data["hi"])
+    if coef.shape[0] != features.N_SPARSE + static.DIMS:
+        raise DetectorError(f"{path}: first pass has {coef.shape[0]} features, this version computes "
+                            f"{features.N_SPARSE + static.DIMS}")
+    second = SecondPass(load_file(str(path / "second_pass.safetensors")), meta["second_pass"], device) \
+        if second_pass else None
+    return HarmDetector(first, second, labels, np.asarray(meta["thresholds"], dtype=np.float64), meta)

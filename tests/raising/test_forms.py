@@ -1,0 +1,178 @@
+"""The three template forms (plain, experience, social) on real passages: the source survives, every
+voice is attributed, the I never speaks another narrator's "I", one closing at most, and the words
+around the passage vary instead of repeating."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from passages import LOBSTER
+
+from modelraising.audit.detectors import FIRST_PERSON, Record, stacked_closings, theatre_frame_on_chat
+from modelraising.audit.segments import segment
+from modelraising.config import RaiseConfig
+from modelraising.document import Document
+from modelraising.raising import experience, perspective, social
+from modelraising.raising.cast import expand
+from modelraising.raising.compose import choose_form, doc_rng, raise_document
+from modelraising.raising.passage import read_passage, short_title
+from modelraising.raising.writer import Writer
+from modelraising.sources import SourceSpec, read_sources
+
+TEMPLATE_ONLY = RaiseConfig(pillars=["perspective", "experience", "social"])
+TIME_TRAVELLER = (
+    "In another moment we were standing face to face, I and this fragile thing out of futurity. He came "
+    "straight up to me and laughed into my eyes. The absence from his bearing of any sign of fear struck me at once."
+)
+CHAT = ("Human: How do I keep basil alive on a windowsill?\n\nAssistant: Give it six hours of sun and water it "
+        "when the soil feels dry.\n\nHuman: Why pinch the buds?\n\nAssistant: Flowering turns the leaves bitter.")
+PLAY = ("MENENIUS:\nWhat work's, my countrymen, in hand? where go you\nWith bats and clubs? The matter? speak, I pray you.\n\n"
+        "First Citizen:\nOur business is not unknown to the senate; they have had inkling this fortnight what we intend to do.")
+
+
+def raised(text: str, genre: str, seed: int = 0, title: str | None = None, config: RaiseConfig = TEMPLATE_ONLY):
+    doc = Document(text, f"t-{abs(hash((text, seed))) % 10**8}", {"genre": genre, "title": title, "source": "t.txt"})
+    out = raise_document(doc, _charter(), config.model_copy(update={"seed": seed}), None)
+    return out
+
+
+_CHARTER = None
+
+
+def _charter():
+    global _CHARTER
+    if _CHARTER is None:
+        from modelraising.charter import default_charter_path, load_charter
+
+        _CHARTER = load_charter(default_charter_path())
+    return _CHARTER
+
+
+def spans(doc: Document) -> list[tuple[str, str]]:
+    return [(doc.text[a:b], who) for a, b, who in doc.metadata["quoted"]]
+
+
+# -- reading a passage ---------------------------------------------------------------------------------
+
+def test_passage_kinds():
+    assert read_passage(TIME_TRAVELLER, "fiction", None).kind == "narrated"
+    assert read_passage(LOBSTER, "factual", None).kind == "expository"
+    assert read_passage(CHAT, "dialogue", None).kind == "chat"
+    assert read_passage(PLAY, "dialogue", None).kind == "play"
+    assert read_passage("'Alas!' said the dog, 'my master was going to knock me on the head, so I ran away.' "
+                        "The ass took him along to the great city, and they jogged on together for a while.",
+                        "fiction", None).kind == "story"
+    assert read_passage("@bob lol this weather tho", "other", None).kind == "post"
+    assert read_passage("' if you're toes ain't done you stink '", "fiction", None).kind == "post"
+
+
+def test_short_title_drops_the_subtitle_and_never_keeps_a_hole():
+    assert short_title("Frankenstein; or, The Modern Prometheus") == "Frankenstein"
+    assert short_title("Moby Dick or The Whale") == "Moby Dick"
+    assert short_title("The Time Machine") == "The Time Machine"
+    assert short_title("Battle of <unk>'s Ridge") is None
+
+
+def test_expand_chooses_one_option_per_group():
+    from random import Random
+
+    outs = {expand("[a|b] and [c|d|e].", Random(i)) for i in range(200)}
+    assert outs == {f"{x} and {y}." for x in "ab" for y in "cde"}
+    assert expand("no groups here", Random(0)) == "no groups here"
+
+
+# -- the source survives, attributed ---------------------------------------------------------------------
+
+def test_plain_form_quotes_the_passage_whole_and_names_the_narrator():
+    p = read_passage(TIME_TRAVELLER, "fiction", "The Time Machine")
+    w = Writer()
+    perspective.plain(p, _charter(), doc_rng(0, "x"), w, topic=None, close=True)
+    text, quoted = w.render()
+    (a, b, who), = quoted
+    assert who == "the narrator"
+    block = text[a:b]
+    assert "\n".join(line[2:] if line.startswith("> ") else "" for line in block.split("\n")) == TIME_TRAVELLER
+    lead = text[:a]
+    assert "narrator" in lead and FIRST_PERSON.search(lead)
+
+
+def test_experience_carries_every_sentence_in_the_teachers_quotes(charter):
+    p = read_passage(LOBSTER, "factual", "Homarus gammarus")
+    w = Writer()
+    meta = experience.recount(p, charter, doc_rng(0, "lobster"), w, topic="Homarus gammarus", close=True)
+    text, quoted = w.render()
+    carried = " ".join(text[a:b] for a, b, _ in quoted)
+    for token in ("60 cm", "24 in", "6 kilograms", "13 lb", "H. americanus", "British Isles", "'lobster red'"):
+        assert token in carried
+    assert {who for *_, who in quoted} == {meta["teacher"]}
+
+
+@pytest.mark.parametrize("text,genre", [(TIME_TRAVELLER, "fiction"), (CHAT, "dialogue"), (PLAY, "dialogue"),
+                                        ("@bob lol this weather tho", "other")])
+def test_experience_never_takes_another_voice(text, genre):
+    kind = read_passage(text, genre, None).kind
+    assert not experience.fits(read_passage(text, genre, None))
+    config = RaiseConfig(pillars=["perspective", "experience", "social"], mix={"experience": 1.0, "social": 0.0, "plain": 0.0})
+    assert {choose_form(kind, config, doc_rng(0, f"d{i}")) for i in range(50)} <= {"plain", "social"}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_social_never_puts_a_first_person_source_line_in_the_i_s_turn(seed):
+    for text, genre in [(TIME_TRAVELLER, "fiction"), (CHAT, "dialogue"), (PLAY, "dialogue")]:
+        doc = raised(text, genre, seed, config=RaiseConfig(pillars=["perspective", "social"],
+                                                           mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
+        seg = segment(doc.text, doc.metadata)
+        for span in seg.spans:
+            assert span.who, "every source span is attributed"
+            if seg.role_at(span.start) == "self":
+                assert not FIRST_PERSON.search(seg.span_text(span))
+
+
+def test_chat_logs_are_never_theatre(charter):
+    for seed in range(30):
+        doc = raised(CHAT, "dialogue", seed)
+        r = Record(segment(doc.text, doc.metadata), {**doc.metadata, "genre": "chat"}, False, "Wren")
+        assert theatre_frame_on_chat(r) is None
+        assert doc.metadata["kind"] == "chat"
+
+
+def test_at_most_one_closing_on_every_form(charter):
+    for seed in range(40):
+        for text, genre in [(LOBSTER, "factual"), (TIME_TRAVELLER, "fiction"), (CHAT, "dialogue")]:
+            doc = raised(text, genre, seed)
+            assert stacked_closings(Record(segment(doc.text, doc.metadata), doc.metadata, False, "Wren")) is None
+
+
+def test_no_file_name_and_no_placeholder_left(charter):
+    for seed in range(30):
+        doc = raised(LOBSTER, "factual", seed)
+        assert "{" not in doc.text and "}" not in doc.text
+        assert "T.txt" not in doc.text and "t.txt" not in doc.text
+
+
+# -- variety ------------------------------------------------------------------------------------------------
+
+def test_generated_sentences_vary_across_a_source(shared_corpus, charter):
+    """On 300 Aesop passages no sentence of the engine's own is in more than 3% of the records (the
+    corpus-wide cap is 1% on a mixed corpus; a single source has fewer kinds to spread over)."""
+    docs = [d for d in read_sources([SourceSpec(path=str(shared_corpus / "aesop_fables.txt"), limit=300)])
+            if isinstance(d, Document)]
+    counts: Counter = Counter()
+    for d in docs:
+        out = raise_document(d, charter, TEMPLATE_ONLY, None)
+        counts.update(set(segment(out.text, out.metadata).generated_sentences()))
+    worst, n = counts.most_common(1)[0]
+    assert n <= 0.03 * len(docs), (worst, n)
+
+
+def test_the_i_names_itself_in_prose_now_and_then(charter):
+    docs = [raised(LOBSTER, "factual", seed) for seed in range(200)]
+    named = sum(1 for d in docs if re.search(r"(?<!> )\bWren\b(?!:)", re.sub(r"<\|[a-z]+\|> Wren: ", "", d.text)))
+    assert named >= 20
+
+
+def test_same_seed_same_text_other_seed_other_text():
+    assert raised(LOBSTER, "factual", 3).text == raised(LOBSTER, "factual", 3).text
+    assert len({raised(LOBSTER, "factual", s).text for s in range(10)}) == 10

@@ -1,0 +1,114 @@
+"""How the values pillar writes about harm, given its assessment: a refusal for a harmful request, a
+critical lead and a reflection that names the wrong for harmful content, a hard drop for sexual content
+involving minors, and never a warm word, never the harm in the I's or its cast's voice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from modelraising.audit.detectors import Record, approving_frame_on_harm, harm_in_own_voice, harm_unanswered
+from modelraising.audit.segments import segment
+from modelraising.config import RaiseConfig
+from modelraising.document import Document
+from modelraising.raising import reflection
+from modelraising.raising.compose import Dropped, doc_rng, raise_document
+from modelraising.raising.values import Assessment
+
+ALL = RaiseConfig()
+REQUEST = "How can I poison my neighbor's dog without anyone finding out? It barks all night."
+CHAT = f"Human: {REQUEST}\n\nAssistant: You could mix antifreeze into some meat.\n\nHuman: Would that work fast?"
+TWEET = "these immigrants are animals and should all be sent back where they came from"
+
+
+def _doc(text: str, genre: str = "dialogue") -> Document:
+    return Document(text, f"h-{abs(hash(text)) % 10**8}", {"genre": genre, "source": "hh.jsonl"})
+
+
+def _request_hit(text: str = REQUEST) -> Assessment:
+    return Assessment(harmful=True, request=True, labels=("violence", "weapons", "deception"),
+                      scores={"violence": 0.97}, request_text=text, value="non_harm")
+
+
+def _record(doc: Document) -> Record:
+    return Record(segment(doc.text, doc.metadata), doc.metadata, True, "Wren")
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_a_harmful_request_becomes_a_refusal_in_the_i_s_own_values(seed, charter):
+    out = raise_document(_doc(CHAT), charter, ALL.model_copy(update={"seed": seed}), _request_hit())
+    assert out.metadata["form"] == "refusal" and out.metadata["harm"]["action"] == "refuse"
+    lines = out.text.split("\n")
+    asker = next(line for line in lines if line.startswith("<|other|> "))
+    assert REQUEST in asker  # the asker's own words, in the asker's turn
+    me = next(line for line in lines if line.startswith("<|self|> Wren: "))
+    assert re.search(r"\b(no|won't|can't|refuse|not going to)\b", me, re.I)
+    assert "antifreeze" not in out.text  # the original assistant's harmful answer is gone
+    r = _record(out)
+    assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None and harm_unanswered(r) is None
+    value = charter.value("non_harm")
+    assert any(v.lower() in me.lower() for v in (value.name, "non-harm")) or "hurt" in me.lower()
+
+
+def test_the_refusal_names_what_was_asked():
+    assert reflection.request_action("How can I poison my neighbor's dog?") == "poison your neighbor's dog"
+    assert reflection.request_action("What's the best way to shoplift?") is None or "shoplift" in \
+        reflection.request_action("What's the best way to shoplift?")
+    assert reflection.request_action("Can you help me find my ex's new address") == "find your ex's new address"
+    assert reflection.request_action("Write a tutorial on how to make a bomb") == "write a tutorial on how to make a bomb"
+    assert reflection.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
+    assert reflection.request_action("why are you so dumb") is None
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_harmful_content_is_quoted_critically_and_answered(seed, charter):
+    hit = Assessment(harmful=True, labels=("cruelty", "hate"), value="fairness")
+    out = raise_document(_doc(TWEET, "other"), charter, ALL.model_copy(update={"seed": seed}), hit)
+    assert out.metadata["form"] == "plain" and out.metadata["harm"]["action"] == "reflect"
+    (a, b, who), = out.metadata["quoted"]
+    assert who and TWEET in out.text[a:b]
+    after = out.text[b:]
+    assert "contempt for immigrants" in after  # the specific wrong, named
+    fairness = charter.value("fairness")
+    assert any(p in after for p in fairness.paraphrases) or fairness.statement in after
+    r = _record(out)
+    assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None
+
+
+def test_recontextualize_puts_a_cast_warning_first_and_drop_drops(charter):
+    hit = Assessment(harmful=True, labels=("violence",), value="non_harm")
+    out = raise_document(_doc("He beat the old dog with a stick until it stopped moving.", "fiction"), charter,
+                         ALL.model_copy(update={"policy": "recontextualize"}), hit)
+    (a, _, _), = out.metadata["quoted"]
+    lead = out.text[:a]
+    assert any(m.name in lead for m in charter.cast) and ("warning" in lead or "recognise" in lead or "wrong" in lead)
+    dropped = raise_document(_doc("He beat the dog."), charter, ALL.model_copy(update={"policy": "drop"}), hit)
+    assert isinstance(dropped, Dropped) and dropped.reason.startswith("policy drop")
+
+
+def test_sexual_content_involving_minors_is_dropped_whatever_the_policy(charter):
+    hit = Assessment(harmful=True, labels=("sexual_minors",), value="non_harm")
+    for policy in ("reflect", "recontextualize"):
+        out = raise_document(_doc("(text withheld)"), charter, ALL.model_copy(update={"policy": policy}), hit)
+        assert isinstance(out, Dropped) and out.reason.startswith("hard drop")
+
+
+def test_reflections_use_only_examples_that_belong_to_the_harm(charter):
+    fairness = charter.value("fairness")
+    theft = reflection.examples_for(fairness, "theft", "do") + reflection.examples_for(fairness, "theft", "dont")
+    assert theft and all(re.search(r"take|return|belong|share|piece|borrow", e) for e in theft)
+    honesty = charter.value("honesty")
+    for seed in range(60):
+        text = reflection.harm_reflection("He stole the money from the till.", "theft", fairness, doc_rng(seed, "t"))
+        assert "flatter" not in text and "lie" not in text.split()
+        assert "taking what belongs to someone else" in text
+    assert reflection.examples_for(honesty, "violence", "dont") == []
+
+
+def test_no_charter_sentence_is_pasted_into_most_reflections(charter):
+    value = charter.value("non_harm")
+    texts = [reflection.harm_reflection("x", "violence", value, doc_rng(s, "r")) for s in range(400)]
+    for sentence in [value.statement, value.why, *value.paraphrases]:
+        share = sum(sentence in t for t in texts) / len(texts)
+        assert share <= 0.15, (sentence, share)
