@@ -240,6 +240,39 @@ def _front_matter(kind, fmt, files, n, sources, language, manifest) -> dict:
     return front
 
 
+def check_card(path: str | Path) -> list[str]:
+    """Problems the hub's card validation would raise, checked offline: the front matter loads as
+    ``huggingface_hub.DatasetCardData``, licences are hub identifiers, size categories and languages
+    are of the documented kinds, and ``datasets`` reads the configs and features. Empty when valid."""
+    from datasets import Features
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    problems = []
+    card = DatasetCard.load(Path(path))
+    data = card.data
+    if not isinstance(data, DatasetCardData):
+        return [f"{path}: front matter is not dataset-card metadata"]
+    licences = data.license if isinstance(data.license, list) else [data.license]
+    problems += [f"license {x!r} is not a hub licence identifier" for x in licences if x not in HUB_LICENSES]
+    if "other" in licences and not data.to_dict().get("license_name"):
+        problems.append("license other needs a license_name")
+    names = {name for name, _ in SIZE_CATEGORIES} | {"other"}
+    problems += [f"size_categories {x!r} is not one of {sorted(names)}" for x in data.size_categories or [] if x not in names]
+    problems += [f"language {x!r} is not an ISO 639 code" for x in data.language or []
+                 if not re.fullmatch(r"[a-z]{2,3}", str(x))]
+    if not data.task_categories:
+        problems.append("task_categories is empty")
+    try:
+        configs = MetadataConfigs.from_dataset_card_data(data)
+        if "default" not in configs:
+            problems.append("configs has no default config")
+        Features._from_yaml_list(data.to_dict()["dataset_info"]["features"])
+    except Exception as exc:
+        problems.append(f"configs or dataset_info do not load with datasets: {exc}")
+    return problems
+
+
 def _cell(value) -> str:
     text = "" if value is None else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")

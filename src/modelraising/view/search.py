@@ -21,6 +21,7 @@ from modelraising.view.index import Index
 
 PAGE = 50
 COUNT_BUDGET_S = 0.12
+MIN_CHECKED = 25  # phrase checks before an estimate: it needs a basis
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -161,7 +162,7 @@ def count(index: Index, query: Query, mask: np.ndarray | None, budget_s: float =
     if mask is None and not query.phrases:
         return words, True
     deadline = time.perf_counter() + budget_s
-    seen = kept = 0
+    seen = kept = checked = 0
     for lo, hi in _windows(index.n, None, None):
         rows = np.fromiter((r for (r,) in index.con.execute(
             "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid < ?", (fts, lo, hi))), dtype=np.int64)
@@ -170,11 +171,12 @@ def count(index: Index, query: Query, mask: np.ndarray | None, budget_s: float =
         else:
             passing = rows
         if query.phrases:
-            for i, rec in enumerate(passing):
-                if time.perf_counter() > deadline:
-                    seen += int(np.searchsorted(rows, rec))
-                    return _estimate(kept, seen, words), False
+            for rec in passing:
                 kept += query.verify(_text(index, int(rec)))
+                checked += 1
+                if checked >= MIN_CHECKED and time.perf_counter() > deadline:
+                    seen += int(np.searchsorted(rows, rec)) + 1
+                    return _estimate(kept, seen, words), False
         else:
             kept += len(passing)
         seen += len(rows)
