@@ -123,6 +123,21 @@ def test_licences_are_kept_and_a_foreign_readme_is_left_alone(raised, tmp_path):
     assert refresh_card(directory) is None and (directory / "README.md").read_text() == "# my own card\n"
 
 
+def test_audit_adds_its_summary_to_the_card(raised, tmp_path):
+    directory = tmp_path / "audited"
+    directory.mkdir()
+    for f in raised["parquet"].iterdir():
+        if f.is_file():
+            (directory / f.name).write_bytes(f.read_bytes())
+    assert "Not audited yet" in (directory / "README.md").read_text()
+    result = _cli("audit", str(directory))
+    assert result.returncode == 0, result.stderr[-3000:]
+    card = (directory / "README.md").read_text()
+    records = json.loads((directory / "audit.json").read_text())["records"]
+    assert "Not audited yet" not in card and f"| records | {records} |" in card
+    assert check_card(directory / "README.md") == []
+
+
 def test_ordered_parquet_card_loads_in_curriculum_order(raised, tmp_path, charter_path):
     from modelraising.curriculum.config import CurriculumConfig
     from modelraising.curriculum.runner import run_curriculum

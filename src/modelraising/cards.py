@@ -203,6 +203,12 @@ def write_card(directory: str | Path, *, licenses: dict[str, str] | None = None,
     return card_path
 
 
+def has_card(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a card modelraising wrote (and so may write again)."""
+    front = read_front_matter(Path(directory) / CARD)
+    return bool(front) and MARKER in front
+
+
 def refresh_card(directory: str | Path) -> Path | None:
     """:func:`write_card` at the end of a run: a problem is a warning, never a failed run."""
     try:

@@ -120,20 +120,21 @@ def search(index: Index, query: Query, mask: np.ndarray | None, *, after: int | 
 
 
 def _windows(n: int, after: int | None, before: int | None):
-    """Windows of record numbers to scan, growing from 64k, forwards from ``after`` or back from ``before``."""
-    size = 1 << 16
+    """Windows of record numbers to scan, growing from 4k, forwards from ``after`` or back from ``before``: a
+    common word fills a page from the first window, a rare one is reached in a few queries."""
+    size = 1 << 12
     if before is not None:
         hi = min(before, n)
         while hi > 0:
             lo = max(0, hi - size)
             yield lo, hi
-            hi, size = lo, min(size * 2, 1 << 20)
+            hi, size = lo, min(size * 4, 1 << 20)
     else:
         lo = 0 if after is None else after + 1
         while lo < n:
             hi = min(n, lo + size)
             yield lo, hi
-            lo, size = hi, min(size * 2, 1 << 20)
+            lo, size = hi, min(size * 4, 1 << 20)
 
 
 def _window_matches(index: Index, query: Query, mask, window: tuple[int, int], backwards: bool):
