@@ -114,7 +114,8 @@ async def _guard(request: web.Request, handler):
         if exc.status < 400:
             _secure(exc.headers)
             raise
-        response = _page(request, "error.html", status=exc.status, message=exc.text or exc.reason, title="error")
+        response = _page(request, "error.html", status=exc.status, code=exc.status, message=exc.text or exc.reason,
+                         title="error")
     _secure(response.headers)
     return response
 
