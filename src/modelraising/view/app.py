@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+DIRS = web.AppKey("dirs", list)
+SOURCES = web.AppKey("sources", SourceLookup)
+ENV = web.AppKey("env", jinja2.Environment)
+TOKEN = web.AppKey("token", str)  # in every review form; a POST without it is refused
+CHECK_HOST = web.AppKey("check_host", bool)
+HOSTS = web.AppKey("hosts", set)  # host:port values the server answers to; set once it listens
+CSS = web.AppKey("css", bytes)
 
 
 @dataclass
@@ -84,13 +91,13 @@ def _env() -> jinja2.Environment:
 def make_app(dirs: list[Dir], sources: SourceLookup, *, check_host: bool = True) -> web.Application:
     """The viewer app over ``dirs`` (indexes already open)."""
     app = web.Application(middlewares=[_guard], client_max_size=64 * 1024)
-    app["dirs"] = dirs
-    app["sources"] = sources
-    app["env"] = _env()
-    app["token"] = secrets.token_urlsafe(24)
-    app["check_host"] = check_host
-    app["hosts"] = set()  # host:port values the server answers to; set once it listens
-    app["css"] = resources.files("modelraising").joinpath("data/view/view.css").read_bytes()
+    app[DIRS] = dirs
+    app[SOURCES] = sources
+    app[ENV] = _env()
+    app[TOKEN] = secrets.token_urlsafe(24)
+    app[CHECK_HOST] = check_host
+    app[HOSTS] = set()
+    app[CSS] = resources.files("modelraising").joinpath("data/view/view.css").read_bytes()
     app.router.add_get("/", home)
     app.router.add_get("/static/view.css", css)
     app.router.add_get("/d/{no:\\d+}/", record_list)
@@ -104,7 +111,7 @@ def make_app(dirs: list[Dir], sources: SourceLookup, *, check_host: bool = True)
 @web.middleware
 async def _guard(request: web.Request, handler):
     app = request.app
-    if app["check_host"] and app["hosts"] and request.host not in app["hosts"]:
+    if app[CHECK_HOST] and app[HOSTS] and request.host not in app[HOSTS]:
         response = web.Response(status=421, text=f"unexpected Host {request.host!r}: open the address the viewer printed")
         _secure(response.headers)
         return response
@@ -129,13 +136,13 @@ def _secure(headers) -> None:
 
 def _page(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
     app = request.app
-    html = app["env"].get_template(template).render(dirs=app["dirs"], **context)
+    html = app[ENV].get_template(template).render(dirs=app[DIRS], **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 def _dir(request: web.Request) -> Dir:
     no = int(request.match_info["no"])
-    dirs = request.app["dirs"]
+    dirs = request.app[DIRS]
     if no >= len(dirs):
         raise web.HTTPNotFound(text=f"no directory number {no}")
     return dirs[no]
@@ -147,11 +154,11 @@ def _url(path: str, params: dict) -> str:
 
 
 async def css(request: web.Request) -> web.Response:
-    return web.Response(body=request.app["css"], content_type="text/css")
+    return web.Response(body=request.app[CSS], content_type="text/css")
 
 
 async def home(request: web.Request) -> web.Response:
-    dirs = request.app["dirs"]
+    dirs = request.app[DIRS]
     if len(dirs) == 1:
         raise web.HTTPFound("/d/0/")
     return _page(request, "home.html", title="directories")
@@ -204,7 +211,7 @@ async def record_list(request: web.Request) -> web.Response:
     return _page(request, "list.html", title=d.name, d=d, rows=rows, exact=exact, page=page, q=q,
                  query_ok=query is not None or not q, facets=facets, any_value=ANY, no_value=NONE,
                  active={k: v for k, v in filters.items() if v}, prev_url=prev_url, next_url=next_url,
-                 first_url=first_url, last_url=last_url, page_size=PAGE, multi=len(request.app["dirs"]) > 1,
+                 first_url=first_url, last_url=last_url, page_size=PAGE, multi=len(request.app[DIRS]) > 1,
                  clear_url=base)
 
 
@@ -215,12 +222,16 @@ def _load(d: Dir, rec: int):
     row = d.index.row(rec)
     if row is None:
         raise web.HTTPNotFound(text=f"{d.name} has no record {rec} (it holds {d.index.n:,})")
-    doc = d.corpus.read(row["file"], row["pos"], row["len"])
+    try:
+        doc = d.corpus.read(row["file"], row["pos"], row["len"])
+    except (OSError, ValueError, IndexError):
+        raise web.HTTPConflict(text=f"record {rec} cannot be read where the index says it is: the record files "
+                                    f"of {d.corpus.path} changed since; start the viewer again to re-index") from None
     return row, doc
 
 
 async def _source(request: web.Request, meta: dict) -> tuple[str | None, str]:
-    return await asyncio.to_thread(request.app["sources"].passage, meta)
+    return await asyncio.to_thread(request.app[SOURCES].passage, meta)
 
 
 async def record(request: web.Request) -> web.Response:
@@ -231,11 +242,11 @@ async def record(request: web.Request) -> web.Response:
     source, note = await _source(request, doc.metadata)
     raised_html, source_html, how = await asyncio.to_thread(highlight_pair, doc.text, doc.metadata, source)
     file_name, file_index = d.index.file_index(rec)
-    others = [o for o in request.app["dirs"] if o is not d]
+    others = [o for o in request.app[DIRS] if o is not d]
     return _page(request, "record.html", title=doc.id, d=d, rec=rec, row=row, doc=doc, raised_html=raised_html,
                  source_html=source_html, source_note=note, how=how, file_name=file_name, file_index=file_index,
                  metadata=json.dumps(doc.metadata, indent=2, ensure_ascii=False),
-                 flags=d.flags.get(doc.id, []), token=request.app["token"], saved=request.query.get("saved"),
+                 flags=d.flags.get(doc.id, []), token=request.app[TOKEN], saved=request.query.get("saved"),
                  prev_rec=rec - 1 if rec > 0 else None, next_rec=rec + 1 if rec + 1 < d.index.n else None,
                  others=others)
 
@@ -247,7 +258,7 @@ async def post_review(request: web.Request) -> web.Response:
     if origin and origin != "null" and origin.split("://", 1)[-1] != request.host:
         raise web.HTTPForbidden(text="review flags are only taken from the viewer's own pages")
     form = await request.post()
-    if not secrets.compare_digest(str(form.get("token", "")), request.app["token"]):
+    if not secrets.compare_digest(str(form.get("token", "")), request.app[TOKEN]):
         raise web.HTTPForbidden(text="stale or missing form token: reload the record page and flag again")
     row, doc = _load(d, rec)
     file_name, file_index = d.index.file_index(rec)
@@ -276,7 +287,7 @@ async def compare(request: web.Request) -> web.Response:
     source_id = doc.metadata.get("source_id") or doc.id
     source, note = await _source(request, doc.metadata)
     columns = []
-    for other in request.app["dirs"]:
+    for other in request.app[DIRS]:
         recs = [rec] if other is d else other.index.recs_with("source_id", source_id, 5)
         if not recs:
             columns.append({"dir": other, "rec": None, "others": 0})
@@ -293,6 +304,15 @@ async def compare(request: web.Request) -> web.Response:
 # ------------------------------------------------------------------------------------------ serve
 
 
+def allow_hosts(app: web.Application, host: str, port: int) -> None:
+    """Answer only requests addressed to the loopback names of ``port`` (a page of another site cannot
+    reach the viewer by a DNS name that resolves to 127.0.0.1); any name when listening beyond loopback."""
+    if host in LOOPBACK:
+        app[HOSTS].update(f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]"))
+    else:
+        app[CHECK_HOST] = False  # served to the network on purpose: any name may reach it
+
+
 async def serve(app: web.Application, host: str, port: int, on_ready=None) -> None:
     """Listen on ``host:port`` (0: a free port) until cancelled; ``on_ready(url)`` once listening."""
     runner = web.AppRunner(app, access_log=None)
@@ -301,10 +321,7 @@ async def serve(app: web.Application, host: str, port: int, on_ready=None) -> No
     await site.start()
     bound = site._server.sockets[0].getsockname()[1]  # the port chosen for 0
     shown = f"[{host}]" if ":" in host else host
-    if host in LOOPBACK:
-        app["hosts"].update(f"{h}:{bound}" for h in ("127.0.0.1", "localhost", "[::1]"))
-    else:
-        app["check_host"] = False  # served to the network on purpose: any name may reach it
+    allow_hosts(app, host, bound)
     if on_ready:
         on_ready(f"http://{shown}:{bound}/")
     try:

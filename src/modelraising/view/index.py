@@ -83,8 +83,8 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
     """Index every record of ``corpus`` into ``path`` (atomically); returns the build stats."""
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".building")
-    tmp.unlink(missing_ok=True)
+    _remove_abandoned_builds(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.building")
     con = sqlite3.connect(tmp)
     con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;" + _SCHEMA)
     postings: dict[str, array] = defaultdict(lambda: array("I"))
@@ -138,6 +138,17 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
     stats["build_s"] = round(time.perf_counter() - started, 2)
     log.info("indexed %d records of %s in %.1fs (%.0f MB)", rec, corpus.path, stats["build_s"], stats["bytes"] / 1e6)
     return stats
+
+
+def _remove_abandoned_builds(path: Path) -> None:
+    """Temporary files of builds whose process is gone (killed mid-build); a live build's file stays."""
+    for tmp in path.parent.glob(f"{path.name}.*.building"):
+        try:
+            os.kill(int(tmp.name.split(".")[-2]), 0)
+        except (ValueError, ProcessLookupError):
+            tmp.unlink(missing_ok=True)
+        except PermissionError:
+            pass
 
 
 def _flush(con: sqlite3.Connection, rows: list, texts: list) -> None:
