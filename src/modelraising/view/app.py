@@ -71,8 +71,8 @@ class Dir:
         for label, found in recs.items():
             self.index.set_extra(f"reviewed:{label}", found)
 
-    def add_flag(self, entry: dict) -> None:
-        written = rv.append_flag(self.corpus.path, entry)
+    def note_flag(self, written: dict) -> None:
+        """Take a flag :func:`~modelraising.view.review.append_flag` wrote into the list's filters."""
         if written["action"] == "clear":
             self.flags.pop(written["id"], None)
         else:
@@ -264,10 +264,11 @@ async def post_review(request: web.Request) -> web.Response:
     file_name, file_index = d.index.file_index(rec)
     entry = {"id": doc.id, "source_id": doc.metadata.get("source_id"), "file": file_name, "index": file_index,
              "label": form.get("label"), "note": form.get("note", ""), "action": form.get("action", "flag")}
-    try:
-        await asyncio.to_thread(d.add_flag, entry)
+    try:  # the write and fsync off the event loop; the index is only touched from the loop's thread
+        written = await asyncio.to_thread(rv.append_flag, d.corpus.path, entry)
     except rv.ReviewError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
+    d.note_flag(written)
     raise web.HTTPSeeOther(f"/d/{d.no}/r/{rec}?saved=1")
 
 
