@@ -98,3 +98,34 @@ def test_summary_and_compare_pages(dirs):
         assert "Seed 0:" in html and "Seed 1:" in html and "Story 5." in html
 
     _serve(dirs, scenario)
+
+
+def test_ordered_directory_filters_by_stage_and_plots_difficulty(tmp_path):
+    source = write_source(tmp_path, 30)
+    records = make_raised(tmp_path / "raised", source, n_files=1)
+    ordered = tmp_path / "ordered"
+    ordered.mkdir()
+    stages = ["early childhood", "childhood", "adolescence"]
+    lines = []
+    for pos, r in enumerate(records):
+        meta = dict(r["metadata"], position=pos, stage=stages[pos * 3 // len(records)],
+                    stage_index=pos * 3 // len(records), difficulty=round(pos / len(records), 6), review=pos % 10 == 9)
+        lines.append(json.dumps({"id": r["id"], "text": r["text"], "metadata": meta}))
+    (ordered / "ordered-00000.jsonl").write_text("\n".join(lines) + "\n")
+    (ordered / "curriculum.json").write_text(json.dumps({"stages": [
+        {"name": s, "ceiling": (i + 1) / 3, "documents": 10, "review": 1, "positions": 10, "tokens_estimate": 500,
+         "difficulty": {"min": 0.0, "mean": 0.5, "max": 1.0}} for i, s in enumerate(stages)]}))
+    dirs = open_dirs([ordered])
+    assert dirs[0].corpus.kind == "ordered"
+
+    async def scenario(session, base, app):
+        async with session.get(base + "/d/0/?stage=childhood&copy=review") as r:
+            html = await r.text()
+        expected = [str(p) for p in range(len(records)) if p * 3 // len(records) == 1 and p % 10 == 9]
+        assert re.findall(r'data-rec="(\d+)"', html) == expected and "<th>difficulty</th>" in html
+        async with session.get(base + "/d/0/summary") as r:
+            html = await r.text()
+        assert '<figure id="difficulty">' in html and html.count("<rect") >= 3 + 10
+        assert all(s in html for s in stages) and 'id="stages"' in html
+
+    _serve(dirs, scenario)
