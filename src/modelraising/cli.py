@@ -142,6 +142,8 @@ def raise_(
     min_judge_score: Annotated[Optional[float], typer.Option(help="Teacher: send documents with a lower mean judge score (1-5) to rejects.")] = None,
     teacher_cache: Annotated[Optional[Path], typer.Option(help="Teacher: SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")] = None,
     retry_fallbacks: Annotated[bool, typer.Option(help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was unreachable (not those its gate rejected).")] = False,
+    exclude_flagged: Annotated[Optional[list[Path]], typer.Option(help="Leave out the source documents whose records a reviewer flagged in DIR/review.jsonl (`modelraising view`); repeatable.")] = None,
+    license: Annotated[Optional[list[str]], typer.Option("--license", help="SOURCE=LICENSE for the dataset card (file name, path or glob = a hub id such as cc-by-4.0, or any text); repeatable; unnamed sources are 'unknown'.")] = None,
 ) -> None:
     """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
     from modelraising.raising.runner import RaiseError, raise_corpus
@@ -156,7 +158,7 @@ def raise_(
         except (OSError, yaml.YAMLError) as exc:
             fail(f"{config}: cannot read config ({exc})")
         if isinstance(loaded, dict):
-            file_extras = {k: loaded.pop(k) for k in ("sources", "charter") if k in loaded}
+            file_extras = {k: loaded.pop(k) for k in ("sources", "charter", "licenses") if k in loaded}
             file_extras["teacher"] = loaded.get("teacher")
     teacher_flags = {
         "url": teacher_url or None, "model": teacher_model, "api_key_env": teacher_api_key_env,
@@ -202,11 +204,12 @@ def raise_(
     charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
     _charter_or_exit(charter_path)
     specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
+    licenses, exclusion = _card_and_review_options(license, file_extras.get("licenses"), exclude_flagged)
     _raise_preflight(specs, run_config, out)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
                                 progress=not State.quiet, executor=executor, ray_address=ray_address,
-                                retry_fallbacks=retry_fallbacks)
+                                retry_fallbacks=retry_fallbacks, exclude=exclusion)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -216,8 +219,39 @@ def raise_(
             if isinstance(exc, (TeacherConfigError, FileNotFoundError)):  # bad key/model/URL, missing --prompts
                 fail(str(exc))
         raise
+    if licenses:
+        from modelraising.cards import write_card
+
+        write_card(out, licenses=licenses)
     if not State.quiet:
         _print_counts(manifest, out)
+
+
+def _card_and_review_options(flags, from_config, exclude_dirs):
+    """Source licences (flags over the config's ``licenses:`` mapping) and the review exclusion."""
+    from modelraising.cards import CardError, parse_licenses
+    from modelraising.outdir import check_input_dir
+
+    try:
+        licenses = {str(k): str(v) for k, v in (from_config or {}).items()} if isinstance(from_config, dict) else {}
+        if from_config is not None and not isinstance(from_config, dict):
+            raise CardError("licenses: must be a mapping of SOURCE: LICENSE")
+        licenses.update(parse_licenses(flags or []))
+    except CardError as exc:
+        fail(str(exc), one_line=True)
+    if not exclude_dirs:
+        return licenses, None
+    from modelraising.view.review import REVIEW_FILE, load_exclusion
+
+    check_paths(*(lambda d=d: check_input_dir(d, "--exclude-flagged") for d in exclude_dirs))
+    missing = [str(d) for d in exclude_dirs if not (d / REVIEW_FILE).is_file()]
+    if missing:
+        fail(f"--exclude-flagged {missing[0]}: no {REVIEW_FILE} (flag records with `modelraising view` first)",
+             one_line=True)
+    exclusion = load_exclusion(exclude_dirs)
+    log.info("--exclude-flagged: %d source documents flagged in %s are left out", len(exclusion.reasons),
+             ", ".join(map(str, exclude_dirs)))
+    return licenses, exclusion
 
 
 def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
@@ -303,9 +337,10 @@ def show(
 
 def _register_stages() -> None:
     """Each stage's commands live beside it (cli_<stage>.py) and register themselves here."""
-    from modelraising import cli_align, cli_audit, cli_curriculum, cli_eval, cli_experiment, cli_train, cli_values
+    from modelraising import (cli_align, cli_audit, cli_curriculum, cli_eval, cli_experiment, cli_train, cli_values,
+                              cli_view)
 
-    for module in (cli_audit, cli_values, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment):
+    for module in (cli_audit, cli_values, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment, cli_view):
         module.register(app)
 
 

@@ -49,6 +49,10 @@ def audit(
         report = audit_dir(directory, charter=loaded, sources=source, thresholds=thresholds, out=out)
     except AuditError as exc:
         fail(str(exc))
+    from modelraising.cards import has_card, refresh_card
+
+    if out is None and has_card(directory):  # the dataset card gets the audit's summary
+        refresh_card(directory)
     if not State.quiet:
         _print(report, out or directory)
     if report["failures"]:

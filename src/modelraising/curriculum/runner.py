@@ -32,6 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 import modelraising
+from modelraising.cards import refresh_card
 from modelraising.charter import Charter, load_charter
 from modelraising.curriculum.config import CurriculumConfig
 from modelraising.curriculum.difficulty import FEATURE_DECIMALS, combine, stage_indices
@@ -511,6 +512,7 @@ def run_curriculum(
     }
     record_reject_share(manifest, "curriculum", n_rejects, counts["documents"] + n_rejects, out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
+    refresh_card(out)  # the dataset card (README.md) describes what is now in out
     log.info("ordered %d documents (+%d review) into %s (%d rejects) in %.1fs", counts["documents"],
              counts["review"], out, n_rejects, elapsed)
     return manifest

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 import modelraising
 from modelraising.charter import Charter, load_charter
+from modelraising.cards import refresh_card
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.executor import ExecutorKind, map_unordered
@@ -51,6 +52,7 @@ from modelraising.records import read_records, write_jsonl_lines, write_records
 from modelraising.rejects import record_reject_share
 from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources, resolve_genre
 from modelraising.teacher import retry
+from modelraising.view.review import Exclusion, filter_documents
 
 log = logging.getLogger(__name__)
 DETECT_BATCH = 32  # value detection batches are aligned to this within a chunk (same batches on resume)
@@ -335,13 +337,13 @@ def clear_outputs(out: Path) -> None:
 
 
 def _cut_chunks(
-    specs: list[SourceSpec], config: RaiseConfig, source_stats: SourceStats, source_rejects
+    specs: list[SourceSpec], config: RaiseConfig, source_stats: SourceStats, source_rejects, exclude=None
 ) -> Iterator[tuple[int, list[dict]]]:
     """The source stream cut into fixed chunks of ``chunk_size`` documents, numbered in input order.
     Genres of tabular records are decided in the workers: the reading process stays light."""
     docs: list[dict] = []
     index, taken = 0, 0
-    for item in read_sources(specs, source_stats, defer_genre=True):
+    for item in filter_documents(read_sources(specs, source_stats, defer_genre=True), exclude, source_stats):
         if isinstance(item, Reject):
             source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
             continue
@@ -364,12 +366,12 @@ def _finished(out: Path, index: int) -> ChunkStats | None:
 def _chunks(
     specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
     source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
-    reopened: dict[int, int] | None = None,
+    reopened: dict[int, int] | None = None, exclude=None,
 ) -> Iterator[ChunkTask]:
     """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent.
     With ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the
     teacher was unreachable is raised again for those documents (their number is recorded there)."""
-    for index, docs in _cut_chunks(specs, config, source_stats, source_rejects):
+    for index, docs in _cut_chunks(specs, config, source_stats, source_rejects, exclude):
         stats = _finished(out, index)
         if stats is not None and reopened is not None and retry.has_unavailable(stats.fallback_reasons):
             if n := retry.reopen(_chunk_paths(out, index, config.output_format), [d["id"] for d in docs]):
@@ -383,7 +385,7 @@ def _chunks(
 
 def stage_inputs(
     specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
-    finished: dict[int, ChunkStats], bar: tqdm,
+    finished: dict[int, ChunkStats], bar: tqdm, exclude=None,
 ) -> tuple[list[ChunkTask], dict]:
     """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
     return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
@@ -399,7 +401,7 @@ def stage_inputs(
         source_stats = SourceStats()
         chunks = []
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            for index, docs in tqdm(_cut_chunks(specs, config, source_stats, source_rejects), desc="shard input",
+            for index, docs in tqdm(_cut_chunks(specs, config, source_stats, source_rejects, exclude), desc="shard input",
                                     unit="chunk", disable=bar.disable, dynamic_ncols=True, leave=False):
                 shard = _input_shard(out, index)
                 if _finished(out, index) is None and not shard.exists():
@@ -442,13 +444,15 @@ def raise_corpus(
     executor: ExecutorKind = "local",
     ray_address: str | None = None,
     retry_fallbacks: bool = False,
+    exclude: Exclusion | None = None,
 ) -> dict:
     """Raise every passage of ``specs`` into ``out_dir``; returns the manifest.
 
     ``executor="ray"``: Ray Data runs the chunks, ``workers`` at once (0: every CPU of the cluster);
     the records are the same as with the local executor. ``retry_fallbacks`` (teacher engine, local
     executor): ask the teacher again for the documents of earlier runs that fell back because it
-    could not be reached (:mod:`modelraising.teacher.retry`).
+    could not be reached (:mod:`modelraising.teacher.retry`). ``exclude``: source documents a reviewer
+    flagged (``--exclude-flagged``, :mod:`modelraising.view.review`) go to rejects instead.
     """
     if retry_fallbacks and (config.engine != "teacher" or executor != "local"):
         raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
@@ -456,12 +460,15 @@ def raise_corpus(
     charter = load_charter(charter_path)
     out = Path(out_dir)
     fingerprint, inputs = run_fingerprint(charter, specs, config)
+    exclude = exclude if exclude is not None and exclude.reasons else None
+    if exclude is not None:
+        fingerprint = sha256_json([fingerprint, exclude.digest()])
     _prepare_out_dir(out, fingerprint, overwrite)
 
     finished: dict[int, ChunkStats] = {}
     bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
     if executor == "ray":
-        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar)
+        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar, exclude)
         results, teacher_run = _run_on_ray(tasks, config, workers, ray_address)
         computed, fresh = _collect(results, finished, bar)
         drop_input_shards(out)
@@ -470,7 +477,7 @@ def raise_corpus(
         reopened: dict[int, int] | None = {} if retry_fallbacks else None
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
             tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
-                            reopened)
+                            reopened, exclude)
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
                 from modelraising.teacher.engine import raise_chunks
@@ -500,8 +507,11 @@ def raise_corpus(
             asked = sum(reopened.values())
             still = sum(finished[i].fallback_causes.get(retry.UNAVAILABLE, 0) for i in reopened)
             manifest["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
+    if exclude is not None:
+        manifest["review_exclusion"] = exclude.describe()
     record_reject_share(manifest, "raise", n_rejects, total.documents + sources.get("rejects", 0), out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
+    refresh_card(out)  # the dataset card (README.md) describes what is now in out
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
     return manifest
 
