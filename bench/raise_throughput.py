@@ -10,7 +10,10 @@ modelraising, repeated with a replica marker until large enough), then in one ru
 3. workers:  template raising with 2 workers against 1;
 4. kinds:    (1) and (2) on each kind of passage alone (book paragraphs, short web posts, dialogues),
              which shows whether the gap is a per-passage or a per-byte cost;
-5. values:   ``raise`` with the values pillar alone (MiniLM on CPU), on the first ``--values-mb`` MB.
+5. values:   all four pillars against the three template pillars on the first ``--values-mb`` MB, in
+             alternating rounds (target: the four at >= 0.25 of the three's rate), with the values
+             detector's own numbers: texts per second of each pass and the share that needed the second
+             pass (MiniLM). ``--device cuda`` runs the second pass on a GPU.
 
 Steps 1 to 3 run ``--repeats`` times in alternation (the machine's load moves all three alike); the
 median of each ratio is reported with its range. Rates are input MB per second of wall time.
@@ -30,6 +33,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import numpy as np  # noqa: E402
+
 from modelraising.charter import default_charter_path  # noqa: E402
 from modelraising.config import RaiseConfig  # noqa: E402
 from modelraising.document import Document  # noqa: E402
@@ -38,6 +43,7 @@ from modelraising.sources import SourceSpec, read_sources  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "corpus"
 TEMPLATE = ["perspective", "experience", "social"]
+ALL = [*TEMPLATE, "values"]
 KINDS = {"book paragraphs (.txt)": "*.txt", "short web posts (.csv)": "*.csv", "dialogues (.jsonl.gz)": "*.jsonl.gz"}
 
 
@@ -85,12 +91,12 @@ def copy_jsonl(src: Path, dst: Path) -> float:
     return time.perf_counter() - start
 
 
-def timed_raise(src: Path, out: Path, pillars: list[str], workers: int) -> float:
+def timed_raise(src: Path, out: Path, pillars: list[str], workers: int, device: str = "cpu") -> float:
     shutil.rmtree(out, ignore_errors=True)
     spec = SourceSpec(path=str(src), text_field="text", max_doc_chars=10**7)
     start = time.perf_counter()
     raise_corpus(default_charter_path(), [spec], out, RaiseConfig(pillars=pillars),
-                 workers=workers, progress=False)
+                 workers=workers, progress=False, device=device)
     return time.perf_counter() - start
 
 
@@ -125,19 +131,49 @@ def measure_kinds(work: Path) -> None:
               f"{t_raise / n * 1e6:>10.1f}{t_copy / t_raise:>7.3f}", flush=True)
 
 
-def measure_values(work: Path, corpus: Path, values_mb: float) -> None:
+def measure_values(work: Path, corpus: Path, values_mb: float, repeats: int, device: str) -> list[float]:
+    """Three template pillars vs all four on the same corpus, alternating; returns the 4/3 rate ratios."""
     small = work / "small.jsonl"
     vmb = head(corpus, small, values_mb)
-    t_copy = copy_jsonl(small, work / "vcopy.jsonl")
-    t_values = timed_raise(small, work / "v1", ["values"], 1)
-    print(f"\nvalues pillar alone on the first {vmb:.2f} MB: {t_values:.1f} s, {vmb / t_values:.4f} MB/s, "
-          f"{t_copy / t_values:.5f} of the copy rate")
+    timed_raise(small, work / "warm", ALL, 1, device)  # load MiniLM and the detector once before timing
+    ratios = []
+    print(f"\n{'round':<7}{'3 pillars s':>12}{'4 pillars s':>12}{'4/3 rate':>10}   ({vmb:.2f} MB)")
+    for r in range(repeats):
+        t3 = timed_raise(small, work / "v3", TEMPLATE, 1)
+        t4 = timed_raise(small, work / "v4", ALL, 1, device)
+        ratios.append(t3 / t4)
+        print(f"{r + 1:<7}{t3:>12.2f}{t4:>12.2f}{ratios[-1]:>10.3f}", flush=True)
+    detector_report(small, device)
+    return ratios
+
+
+def detector_report(path: Path, device: str) -> None:
+    """The detector alone on the same passages: each pass's rate and the second-pass share."""
+    from modelraising.harm.detector import HarmDetector
+    from modelraising.harm import features
+
+    texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
+    det = HarmDetector.load(device=device)
+    start = time.perf_counter()
+    X = features.first_pass_features(texts)
+    p = det.first.proba(X)
+    t_first = time.perf_counter() - start
+    gate, request = np.round(p[:, -1], 3), np.round(p[:, det.labels.index("harmful_request")], 3)
+    unsure = (gate >= det.first.gate_lo) & (request >= det.first.request_lo) & (request < det.first.request_hi)
+    sample = [t for t, u in zip(texts, unsure) if u][:256]
+    start = time.perf_counter()
+    if sample:
+        det.second.proba(sample)
+    t_second = (time.perf_counter() - start) / max(1, len(sample))
+    print(f"  detector: first pass {len(texts) / t_first:,.0f} texts/s ({t_first / len(texts) * 1e6:.0f} us each); "
+          f"second pass on {unsure.mean():.2%} of texts, {t_second * 1e3:.1f} ms each on {device}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=20.0)
     parser.add_argument("--values-mb", type=float, default=2.0, help="0 skips the values pillar")
+    parser.add_argument("--device", default="cpu", help="where the detector's second pass runs: cpu or cuda")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-kinds", action="store_true", help="skip the per-kind rows")
     args = parser.parse_args()
@@ -149,11 +185,12 @@ def main() -> None:
         template, workers = measure_main(work, corpus, mb, args.repeats)
         if not args.no_kinds:
             measure_kinds(work)
-        if args.values_mb > 0:
-            measure_values(work, corpus, args.values_mb)
+        values = measure_values(work, corpus, args.values_mb, args.repeats, args.device) if args.values_mb > 0 else []
         print("\nratios (median, range)")
         print(f"  template raise / copy   {spread(template)}   target >= 0.3")
         print(f"  2 workers / 1 worker    {spread(workers)}   target >= 1.7")
+        if values:
+            print(f"  4 pillars / 3 pillars   {spread(values)}   target >= 0.25 ({args.device})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

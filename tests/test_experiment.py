@@ -42,6 +42,17 @@ def finished(tmp_path_factory, starter):
     return tmp, cfg, summary
 
 
+def test_an_audit_that_fails_stops_the_experiment_before_training(tmp_path, starter):
+    from modelraising.experiment import AuditFailed
+
+    cfg = load_experiment_config(_config(tmp_path, starter, arms=["raised"], audit={
+        "thresholds": {"max_sentence_share": 0.0, "min_records_for_caps": 1}}))
+    with pytest.raises(AuditFailed) as err:
+        run_experiment(cfg, tmp_path / "out", progress=False)
+    assert any(line.startswith("raised: repetition") for line in err.value.failures)
+    assert not list((tmp_path / "out" / "cache").glob("train-*"))
+
+
 @pytest.mark.slow
 def test_miniature_experiment_end_to_end(finished):
     tmp, cfg, summary = finished
@@ -58,6 +69,11 @@ def test_miniature_experiment_end_to_end(finished):
         head = run["headlines"]["charter"]
         assert head["metric"] == "acc_calibrated" and head["reading"] and head["contamination"]["contaminated"] == 0
         assert (out / run["model"] / "config.json").exists()
+    # every raised corpus was audited; the table is in the summary and the report
+    audits = {a["arm"]: a for a in summary["audit"]}
+    assert set(audits) == {"baseline", "raised"} and audits["raised"]["enforced"] and not audits["baseline"]["enforced"]
+    assert (out / audits["raised"]["path"]).exists()
+    assert "What each raised corpus teaches (audit)" in Path(summary["report"]["md"]).read_text()
         metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
         assert metrics, "training wrote no metrics"
         assert json.loads((out / run["train"] / "train.json").read_text())["steps"] >= 200

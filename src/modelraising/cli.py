@@ -13,7 +13,7 @@ from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
 from modelraising.cli_common import State, check_paths, claim_out, fail, run_app, setup_logging
-from modelraising.config import ConfigError, RaiseConfig, load_yaml_config, parse_mix
+from modelraising.config import ConfigError, RaiseConfig, parse_mix
 
 app = typer.Typer(
     name="modelraising",
@@ -87,14 +87,19 @@ def charter_show(
 # ------------------------------------------------------------------------------------------- raise
 
 
-def _source_specs(sources: list[str], config_sources: list[dict], genre, text_field, max_chars):
+def _source_specs(sources: list[str], config_sources: list[dict], genre, text_field, max_chars, limit_per_source=None):
     from pydantic import ValidationError
 
     from modelraising.charter import problems_from
     from modelraising.sources import SourceSpec
 
     overrides = {k: v for k, v in {"genre": genre, "text_field": text_field, "max_chars": max_chars}.items() if v}
-    raw = [dict(s) for s in config_sources] + [{"path": s, **overrides} for s in sources]
+    if not isinstance(config_sources, list):
+        fail("invalid configuration", ["sources: must be a list of {path, genre, text_field, limit, ...} mappings"])
+    raw = [dict(s) if isinstance(s, dict) else {"path": s} for s in config_sources]
+    raw += [{"path": s, **overrides} for s in sources]
+    if limit_per_source:
+        raw = [{"limit": limit_per_source, **item} for item in raw]
     specs = []
     for i, item in enumerate(raw):
         try:
@@ -120,7 +125,9 @@ def raise_(
     executor: Annotated[str, typer.Option(help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this machine).")] = None,
     output_format: Annotated[Optional[str], typer.Option(help="raised-*.jsonl or raised-*.parquet (default: jsonl; parquet with --executor ray).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Raise only the first N documents.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Raise only the first N documents of all sources together.")] = None,
+    limit_per_source: Annotated[Optional[int], typer.Option(help="At most N documents from each source file (a mixed corpus in one command; a `limit:` in a config source wins).")] = None,
+    device: Annotated[str, typer.Option(help="Where the values detector's second pass (MiniLM) runs: cpu or cuda.")] = "cpu",
     value_tags: Annotated[Optional[bool], typer.Option("--value-tags/--no-value-tags", help="Tag value-relevant spans.")] = None,
     policy: Annotated[Optional[str], typer.Option(help="Override the charter's harmful-content policy.")] = None,
     genre: Annotated[Optional[str], typer.Option(help="Genre for every --source (default: auto-detect).")] = None,
@@ -157,9 +164,10 @@ def raise_(
             loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             fail(f"{config}: cannot read config ({exc})")
-        if isinstance(loaded, dict):
-            file_extras = {k: loaded.pop(k) for k in ("sources", "charter", "licenses") if k in loaded}
-            file_extras["teacher"] = loaded.get("teacher")
+        if not isinstance(loaded, dict):
+            fail(f"{config}: invalid configuration", ["the file must be a mapping of option: value"])
+        file_extras = {k: loaded.pop(k) for k in ("sources", "charter", "licenses") if k in loaded}
+        file_extras["teacher"] = loaded.get("teacher")
     teacher_flags = {
         "url": teacher_url or None, "model": teacher_model, "api_key_env": teacher_api_key_env,
         "concurrency": concurrency, "rpm": rpm, "timeout": timeout, "temperature": temperature, "top_p": top_p,
@@ -189,27 +197,37 @@ def raise_(
     try:
         if mix:
             overrides["mix"] = parse_mix(mix)
-        run_config = load_yaml_config(config, RaiseConfig, overrides) if config else RaiseConfig.model_validate(
-            {k: v for k, v in overrides.items() if v is not None})
+        file_config = loaded if config is not None and isinstance(loaded, dict) else {}
+        # the file's own keys (sources: and charter: taken out above), then the flags over them
+        run_config = RaiseConfig.model_validate(
+            {**file_config, **{k: v for k, v in overrides.items() if v is not None}})
     except ConfigError as exc:
         fail(f"{exc.source}: invalid configuration", exc.problems)
-    except Exception as exc:  # pydantic ValidationError from flags
+    except Exception as exc:  # pydantic ValidationError from the file or the flags
         from pydantic import ValidationError
 
         from modelraising.charter import problems_from
 
         if isinstance(exc, ValidationError):
-            fail("invalid option", problems_from(exc))
+            fail(f"{config}: invalid configuration" if config else "invalid option", problems_from(exc))
         raise
+    if device not in ("cpu", "cuda"):
+        fail(f"--device {device}: must be cpu or cuda")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            fail("--device cuda: no CUDA device is visible to torch on this machine")
     charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
     _charter_or_exit(charter_path)
-    specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars)
+    specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars,
+                          limit_per_source)
     licenses, exclusion = _card_and_review_options(license, file_extras.get("licenses"), exclude_flagged)
     _raise_preflight(specs, run_config, out)
     try:
         manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
                                 progress=not State.quiet, executor=executor, ray_address=ray_address,
-                                retry_fallbacks=retry_fallbacks, exclude=exclusion)
+                                retry_fallbacks=retry_fallbacks, exclude=exclusion, device=device)
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:

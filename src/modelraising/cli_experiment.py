@@ -36,10 +36,15 @@ def experiment(
     claim_out(out)  # before --fresh clears anything: a running experiment keeps its cache
     if fresh:
         clear_cache(out)
+    from modelraising.experiment import AuditFailed
+
     try:
         summary = run_experiment(cfg, out, progress=not quiet())
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
+    except AuditFailed as exc:
+        fail("the raised corpus failed its audit (set audit.fail: false in the config to go on anyway)",
+             exc.failures, code=1)
     print(main_table_text(summary, out))
     steps = summary["steps"]
     console.print(f"steps computed: {len(steps['computed'])}, reused from cache: {len(steps['reused'])}; "

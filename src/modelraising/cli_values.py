@@ -87,7 +87,7 @@ def check(
         fail(str(exc), one_line=True)
     probs, via = det.predict(list(text))
     for t, p, v in zip(text, probs, via):
-        fired = det.fired(p)
+        fired = det.fired(p, v)
         top = {name: float(p[i]) for i, name in enumerate(det.labels) if p[i] >= 0.1}
         print(json.dumps({"text": t[:80], "fired": fired, "probabilities": top, "via": v}, ensure_ascii=False))
 

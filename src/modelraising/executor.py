@@ -53,6 +53,7 @@ def map_unordered(
     max_in_flight: int | None = None,
     executor: ExecutorKind = "local",
     ray_address: str | None = None,
+    gpus: float = 0.0,
 ) -> Iterator[R]:
     """Yield ``fn(item)`` for every item, in completion order.
 
@@ -67,7 +68,7 @@ def map_unordered(
             raise ValueError("the Ray executor takes no initializer: build per-process state lazily in fn")
         from modelraising.ray_executor import ray_map_unordered
 
-        yield from ray_map_unordered(fn, items, workers or None, address=ray_address)
+        yield from ray_map_unordered(fn, items, workers or None, address=ray_address, num_gpus_per_task=gpus)
         return
     if executor != "local":
         raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")

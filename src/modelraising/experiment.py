@@ -102,6 +102,26 @@ class EvalSettings(BaseModel):
     batch_size: int = Field(default=16, ge=1)
 
 
+class AuditSettings(BaseModel):
+    """``audit:``: every raised corpus is audited (modelraising audit); caps fail the run before training."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail: bool = Field(default=True, description="Stop the experiment when an enforced arm exceeds a cap.")
+    enforce: list[str] | None = Field(default=None, description=(
+        "Arms whose corpus must meet the caps (default: the arms raised with all four pillars); the others "
+        "(ablations, baselines) are audited and reported only."))
+    thresholds: dict[str, Any] = Field(default_factory=dict, description="AuditThresholds fields to override.")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _valid(cls, v: dict) -> dict:
+        from modelraising.audit import AuditThresholds
+
+        AuditThresholds.model_validate(v)
+        return v
+
+
 class ExperimentConfig(BaseModel):
     """One experiment YAML: corpus, charter, budget, seeds, arms, suites."""
 
@@ -131,6 +151,7 @@ class ExperimentConfig(BaseModel):
     align: AlignSettings = Field(default_factory=AlignSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     examples: int = Field(default=3, ge=0, description="Raised documents shown beside their sources.")
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("arms")
     @classmethod
@@ -270,6 +291,55 @@ def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> S
              "version": modelraising.__version__}
     return r.step("raise", parts, lambda d: {"counts": raise_corpus(
         charter_path, specs, d, cfg, progress=r.progress, **_where(r.config))["counts"]})
+
+
+class AuditFailed(Exception):
+    """A raised corpus exceeded the audit's caps (``audit.fail``); ``failures`` holds one line per cap."""
+
+    def __init__(self, failures: list[str]):
+        self.failures = failures
+        super().__init__("the raised corpus failed its audit:\n" + "\n".join(f"  {f}" for f in failures))
+
+
+def audit_step(r: Runner, raised: Step, charter_path: Path) -> Step:
+    """``modelraising audit`` on one raised corpus (cached with it)."""
+    from modelraising.audit import AuditThresholds, audit_dir
+    from modelraising.charter import load_charter
+
+    thresholds = AuditThresholds.model_validate(r.config.audit.thresholds)
+    parts = {"raised": raised.key, "thresholds": thresholds.model_dump(), "version": modelraising.__version__}
+
+    def run(d: Path) -> dict:
+        report = audit_dir(raised.dir, charter=load_charter(charter_path), thresholds=thresholds, out=d)
+        return {"failures": report["failures"], "records": report["records"]}
+
+    return r.step("audit", parts, run)
+
+
+def enforced_arms(config: ExperimentConfig, arms: dict) -> list[str]:
+    if config.audit.enforce is not None:
+        return [a for a in config.audit.enforce if a in arms]
+    return [name for name, arm in arms.items() if set(PILLARS) <= set(arm.pillars)]
+
+
+def audit_rows(out: Path, audits: dict[str, Step], enforced: list[str]) -> list[dict]:
+    """The report's audit table: one row per arm, from each audit.json."""
+    rows = []
+    for name, step in audits.items():
+        report = json.loads((step.dir / "audit.json").read_text(encoding="utf-8"))
+        rep, harm = report["repetition"], report["harm"]
+        worst_artifact = max(report["detectors"], key=lambda d: d["rate"] if d["kind"] == "artifact" else -1)
+        voice = max((d["rate"] for d in report["detectors"] if d["kind"] == "voice"), default=0.0)
+        charter_worst = max((c["max_sentence_share"] for c in report["charter_sentences"]), default=0.0)
+        rows.append({"arm": name, "records": report["records"], "enforced": name in enforced,
+                     "max_sentence_share": rep["max_sentence_share"],
+                     "in_10plus": rep["share_of_instances_in_10plus_records"],
+                     "charter_sentence": charter_worst, "worst_artifact": worst_artifact["name"],
+                     "worst_artifact_rate": worst_artifact["rate"], "voice": voice,
+                     "verbatim": report["verbatim_share"], "harmful": harm["records"],
+                     "harm_violations": harm["approving_frame"] + harm["in_own_voice"] + harm["unanswered"],
+                     "failures": report["failures"], "path": str((step.dir / "audit.html").relative_to(out))})
+    return rows
 
 
 def curriculum_step(r: Runner, raised: Step, arm: Arm, charter_path: Path) -> Step:
@@ -429,6 +499,12 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
 
     arms = {name: ARMS[name] for name in config.arms}
     raised = {name: raise_step(r, arm, charter_path, inputs) for name, arm in arms.items()}
+    audits = {name: audit_step(r, raised[name], charter_path) for name in arms}
+    enforced = enforced_arms(config, arms)
+    failures = [f"{name}: {line}" for name in enforced for line in json.loads(
+        (audits[name].dir / ".done").read_text())["failures"]]
+    if failures and config.audit.fail:
+        raise AuditFailed(failures)
     ordered = {name: curriculum_step(r, raised[name], arm, charter_path) for name, arm in arms.items()}
     tokenizer = tokenizer_step(r, list(ordered.values()))
     shards = {name: tokenize_step(r, ordered[name], tokenizer) for name in arms}
@@ -462,6 +538,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
         "budget": {"tokens": config.tokens, "runs": budget, "check": check_budgets(config, budget)},
         "runs": runs,
         "examples": pick_examples(config, raised, arms),
+        "audit": audit_rows(out, audits, enforced),
         "steps": {"computed": r.computed, "reused": r.reused},
         "elapsed_s": round(time.perf_counter() - started, 3),
         "version": modelraising.__version__,

@@ -67,6 +67,7 @@ def ray_map_unordered(
     *,
     address: str | None = None,
     num_cpus_per_task: float = 1.0,
+    num_gpus_per_task: float = 0.0,
 ) -> Iterator[R]:
     """Yield ``fn(item)`` for every item, in completion order, computed by Ray Data.
 
@@ -82,7 +83,8 @@ def ray_map_unordered(
     ds = ray.data.from_items(tasks, override_num_blocks=len(tasks))
     # Ray Data's tasks retry after a system failure (a killed worker, a lost node) by default; an
     # exception raised by ``fn`` itself is a bug or bad input and stops the run at once.
+    gpu = {"num_gpus": num_gpus_per_task} if num_gpus_per_task else {}  # GPU tasks: the detector's second pass
     ds = ds.map_batches(_apply(fn), batch_size=1, compute=ray.data.TaskPoolStrategy(size=concurrency),
-                        num_cpus=num_cpus_per_task)
+                        num_cpus=num_cpus_per_task, **gpu)
     for row in ds.iter_rows():
         yield pickle.loads(row["result"])

@@ -773,6 +773,19 @@ def _fence(text: str) -> str:
     return "`" * ticks
 
 
+def _audit_rows(summary: dict) -> list[dict]:
+    """The audit of each raised corpus, as percentages for the table."""
+    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
+    rows = []
+    for a in summary.get("audit") or []:
+        rows.append({**a, "max_sentence_share": pct(a["max_sentence_share"]), "in_10plus": pct(a["in_10plus"]),
+                     "charter_sentence": pct(a["charter_sentence"]), "worst_artifact_rate": pct(a["worst_artifact_rate"]),
+                     "voice": pct(a["voice"]), "verbatim": pct(a["verbatim"]),
+                     "verdict": ("caps met" if not a["failures"] else f"{len(a['failures'])} cap(s) exceeded")
+                     + ("" if a["enforced"] else " (reported only)")})
+    return rows
+
+
 def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
     summary = exp.summary
     rows = main_rows(exp)
@@ -828,6 +841,7 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
                   "reading_class": r.reading.split(":")[0].replace(" ", "-")}
                  for r, span in zip(rows, spans)],
         "contamination": contamination_rows(exp),
+        "audit": _audit_rows(summary),
         "notes": table_notes(exp, rows) if rows else [],
         "budget_tokens": f"{budget['tokens']:,}" if isinstance(budget.get("tokens"), int) else DASH,
         "budget_check": ("equal" if check.get("equal") else "NOT equal") if "equal" in check else None,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from modelraising.harm import features, static
-from modelraising.harm.labels import LABELS
+from modelraising.harm.labels import LABELS, REQUEST
 
 log = logging.getLogger(__name__)
 DETECTOR_DIR = Path(__file__).resolve().parent.parent / "data" / "detector"
@@ -37,10 +37,14 @@ class DetectorError(Exception):
 
 @dataclass
 class FirstPass:
-    coef: "object"  # scipy.sparse csr (n_features, n_labels)
-    intercept: np.ndarray  # (n_labels,)
-    lo: np.ndarray  # below: decided "no" without the second pass
-    hi: np.ndarray  # at or above: decided "yes" without the second pass
+    """Linear models on cheap features: one per label, and a gate (any harm, or a harmful request)."""
+
+    coef: "object"  # scipy.sparse csr (n_features, n_labels + 1): the labels, then the gate
+    intercept: np.ndarray  # (n_labels + 1,)
+    gate_lo: float  # gate below this: benign, decided here (at most 0.5% of harmful texts fall below it)
+    request_lo: float  # request probability below this (at most 0.5% of requests): not a request, decided here
+    request_hi: float  # at or above this (95% precision out of fold): a request, decided here
+    thresholds: np.ndarray  # the labels' thresholds on first-pass probabilities
 
     def proba(self, X) -> np.ndarray:
         z = X @ self.coef
@@ -65,17 +69,23 @@ class SecondPass:
         self.head_b = torch.tensor(state["head.bias"], dtype=torch.float32, device=device)
 
     def proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities per label; texts are batched by length (short ones together: less padding)."""
         torch = self.torch
-        out = []
+        out = np.zeros((len(texts), len(self.head_b)), dtype=np.float64)
+        if not texts:
+            return out
+        lengths = [len(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: (lengths[i], i))
         with torch.no_grad():
-            for start in range(0, len(texts), SECOND_PASS_BATCH):
-                batch = self.tokenizer(texts[start : start + SECOND_PASS_BATCH], padding=True, truncation=True,
+            for start in range(0, len(order), SECOND_PASS_BATCH):
+                idx = order[start : start + SECOND_PASS_BATCH]
+                batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                        max_length=MAX_TOKENS, return_tensors="pt").to(self.device)
                 h = self.model(**batch).last_hidden_state
                 m = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (h * m).sum(1) / m.sum(1)
-                out.append(torch.sigmoid(pooled @ self.head_w.T + self.head_b).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(self.head_b)))
+                out[idx] = torch.sigmoid(pooled @ self.head_w.T + self.head_b).cpu().numpy()
+        return out
 
 
 def lora_targets(layer) -> dict[str, object]:
@@ -111,21 +121,31 @@ class HarmDetector:
         return _load(str(directory or DETECTOR_DIR), device, second_pass)
 
     def predict(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
-        """(probabilities (n, labels), "first_pass" | "second_pass" per text)."""
+        """(probabilities (n, labels), which pass decided each text: "gate", "first_pass" or "second_pass").
+
+        Below the gate's low bound a text is benign (all zeros). Otherwise the first pass decides, unless
+        it is unsure whether the text asks for harm (its request probability inside the request band):
+        telling a harmful request from a harmless one is where a bag of words fails (a parent asking how
+        to keep painkillers from their teenagers), so MiniLM decides those, every label."""
         if not texts:
             return np.zeros((0, len(self.labels))), []
-        p = np.round(self.first.proba(features.first_pass_features(texts)), 3)
-        unsure = np.any((p >= self.first.lo) & (p < self.first.hi), axis=1)
-        via = ["first_pass"] * len(texts)
-        if self.second is not None and unsure.any():
-            idx = np.flatnonzero(unsure)
+        p1 = np.round(self.first.proba(features.first_pass_features(texts)), 3)
+        gate, request = p1[:, -1], p1[:, self.labels.index(REQUEST)]
+        p = p1[:, :-1].copy()
+        benign = gate < self.first.gate_lo
+        unsure = ~benign & (request >= self.first.request_lo) & (request < self.first.request_hi)
+        if self.second is None:
+            unsure[:] = False
+        p[benign] = 0.0
+        idx = np.flatnonzero(unsure)
+        if len(idx):
             p[idx] = np.round(self.second.proba([texts[i] for i in idx]), 3)
-            for i in idx:
-                via[i] = "second_pass"
+        via = ["gate" if b else "second_pass" if u else "first_pass" for b, u in zip(benign, unsure)]
         return p, via
 
-    def fired(self, p: np.ndarray) -> list[str]:
-        return [name for i, name in enumerate(self.labels) if p[i] >= self.thresholds[i]]
+    def fired(self, p: np.ndarray, via: str = "second_pass") -> list[str]:
+        thresholds = self.first.thresholds if via == "first_pass" else self.thresholds
+        return [name for i, name in enumerate(self.labels) if p[i] >= thresholds[i]]
 
 
 @functools.cache
@@ -142,8 +162,11 @@ def _load(directory: str, device: str, second_pass: bool) -> HarmDetector:
     if set(labels) != set(LABELS):
         raise DetectorError(f"{meta_path}: labels {labels} are not this version's {LABELS}")
     with np.load(path / "first_pass.npz") as data:
-        coef = sparse.csc_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
-        first = FirstPass(coef.tocsr(), data["intercept"], data["lo"], data["hi"])
+        coef = sparse.csc_matrix((data["data"].astype(np.float32), data["indices"], data["indptr"]),
+                                 shape=tuple(data["shape"]))
+        first = FirstPass(coef.tocsr(), data["intercept"], float(data["gate_lo"]), float(data["request_lo"]),
+                          float(data["request_hi"]),
+                          np.asarray(meta.get("first_pass_thresholds", [0.5] * len(labels)), dtype=np.float64))
     if coef.shape[0] != features.N_SPARSE + static.DIMS:
         raise DetectorError(f"{path}: first pass has {coef.shape[0]} features, this version computes "
                             f"{features.N_SPARSE + static.DIMS}")

@@ -30,11 +30,12 @@ import numpy as np
 
 from modelraising.harm import features, static
 from modelraising.harm.data import Example, build_examples
-from modelraising.harm.detector import MAX_TOKENS, SECOND_PASS_BATCH, HarmDetector, lora_targets
+from modelraising.harm.detector import MAX_TOKENS, SECOND_PASS_BATCH, HarmDetector, _load, lora_targets
 from modelraising.harm.labels import CATEGORIES, LABELS, REQUEST
 
 log = logging.getLogger(__name__)
 BENIGN_PASSAGES = "passages"
+PRUNE = 0.01  # first-pass weights smaller than this are dropped
 
 
 @dataclass
@@ -66,18 +67,21 @@ def _targets(examples: list[Example]) -> np.ndarray:
 
 
 def fit_first_pass(X, Y: np.ndarray, groups: list[str], seed: int):
-    """Per-label logistic regressions, out-of-fold probabilities, and each label's unsure band."""
+    """Per-label logistic regressions and a gate (any harm or a harmful request), their out-of-fold
+    probabilities, and the bands that decide what the first pass settles alone: ``gate_lo`` (at most
+    0.5% of harmful texts below it), ``request_lo`` / ``request_hi`` (at most 0.5% of harmful requests
+    below; 95% out-of-fold precision at or above)."""
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    n_labels = Y.shape[1]
-    oof = np.zeros(Y.shape, dtype=np.float64)
+    targets = np.concatenate([Y, Y.max(axis=1, keepdims=True)], axis=1)  # the gate: any label
+    oof = np.zeros(targets.shape, dtype=np.float64)
     folds = list(GroupKFold(n_splits=5).split(X, groups=groups))
     coefs, intercepts = [], []
-    for j in range(n_labels):
-        y = Y[:, j]
-        if y.sum() < 5:  # too rare to learn: never fires in the first pass, always "unsure" above zero
+    for j in range(targets.shape[1]):
+        y = targets[:, j]
+        if y.sum() < 5:  # too rare to learn here: never fires in the first pass
             coefs.append(np.zeros(X.shape[1]))
             intercepts.append(-9.0)
             continue
@@ -91,30 +95,27 @@ def fit_first_pass(X, Y: np.ndarray, groups: list[str], seed: int):
         coefs.append(clf.coef_[0])
         intercepts.append(float(clf.intercept_[0]))
     coef = np.stack(coefs, axis=1)
-    coef[np.abs(coef) < 1e-4] = 0.0  # a sparse file: most hashed bigrams never mattered
-    lo, hi = bands(np.round(oof, 3), Y)
-    return sparse.csc_matrix(coef.astype(np.float32)), np.asarray(intercepts, dtype=np.float32), lo, hi, oof
+    coef[np.abs(coef) < PRUNE] = 0.0  # a small file: probabilities move by < 0.003 (measured)
+    gate_lo, _ = gate_band(np.round(oof[:, -1], 3), targets[:, -1])
+    j = LABELS.index(REQUEST)
+    request_lo, request_hi = gate_band(np.round(oof[:, j], 3), targets[:, j], precision=0.95)
+    bands = {"gate_lo": gate_lo, "request_lo": request_lo, "request_hi": request_hi}
+    return sparse.csc_matrix(coef.astype(np.float32)), np.asarray(intercepts, dtype=np.float32), bands, oof
 
 
-def bands(oof: np.ndarray, Y: np.ndarray, miss: float = 0.005, precision: float = 0.98) -> tuple[np.ndarray, np.ndarray]:
-    """Per label: ``lo`` (at most ``miss`` of the positives below it) and ``hi`` (the lowest grid value at which
-    out-of-fold precision is at least ``precision``, over at least 5 texts)."""
-    lo = np.zeros(Y.shape[1])
-    hi = np.full(Y.shape[1], 1.001)
-    grid = np.round(np.arange(0.99, 0.49, -0.01), 2)
-    for j in range(Y.shape[1]):
-        pos = np.sort(oof[Y[:, j] == 1, j])
-        if len(pos) < 5:
-            continue
-        lo[j] = pos[int(math.floor(miss * len(pos)))]
-        for t in grid:
-            sel = oof[:, j] >= t
-            if sel.sum() >= 5 and Y[sel, j].mean() >= precision:
-                hi[j] = t
-            else:
-                break
-        hi[j] = max(hi[j], lo[j])
-    return lo, hi
+def gate_band(oof: np.ndarray, y: np.ndarray, miss: float = 0.005, precision: float = 0.99) -> tuple[float, float]:
+    """``lo``: at most ``miss`` of the positives below it; ``hi``: the lowest grid value from which precision
+    stays at or above ``precision`` (over at least 20 texts)."""
+    pos = np.sort(oof[y == 1])
+    lo = float(pos[int(math.floor(miss * len(pos)))]) if len(pos) else 0.0
+    hi = 1.001
+    for t in np.round(np.arange(0.99, 0.49, -0.01), 2):
+        sel = oof >= t
+        if sel.sum() >= 20 and y[sel].mean() >= precision:
+            hi = float(t)
+        else:
+            break
+    return lo, max(hi, lo)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def encode_lower(texts: list[str], first_layer: int, progress: bool = True) -> t
 
     tok = AutoTokenizer.from_pretrained(static.minilm_path())
     model = AutoModel.from_pretrained(static.minilm_path()).eval()
+    model.encoder.layer = model.encoder.layer[:first_layer]  # only the frozen layers run here
     H = np.zeros((len(texts), MAX_TOKENS, model.config.hidden_size), dtype=np.float16)
     M = np.zeros((len(texts), MAX_TOKENS), dtype=np.uint8)
     with torch.no_grad():
@@ -261,9 +263,10 @@ def choose_thresholds(P: np.ndarray, Y: np.ndarray, sources: list[str], max_fpr:
         y = Y[:, j] == 1
         if y.sum() == 0:
             continue
-        if name == REQUEST:
-            ok = [t for t in grid if (P[benign, j] >= t).mean() <= max_fpr] if benign.any() else list(grid)
-            out[j] = max(ok, key=lambda t: ((P[y, j] >= t).mean(), -t)) if ok else 0.95
+        if name == REQUEST:  # the most precise threshold that keeps recall >= 0.97 and benign passages quiet
+            ok = [t for t in grid if (not benign.any() or (P[benign, j] >= t).mean() <= max_fpr)]
+            recall_ok = [t for t in ok if (P[y, j] >= t).mean() >= 0.97]
+            out[j] = max(recall_ok) if recall_ok else (min(ok) if ok else 0.95)
         else:
             out[j] = max(grid, key=lambda t: (_f1(y, P[:, j] >= t), -abs(t - 0.5)))
     return out
@@ -282,7 +285,8 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
     P, via = detector.predict(texts)
     elapsed = time.perf_counter() - start
     Y = _targets(examples) == 1
-    pred = P >= detector.thresholds
+    pred = np.stack([P[i] >= (detector.first.thresholds if v == "first_pass" else detector.thresholds)
+                     for i, v in enumerate(via)]) if len(via) else P >= detector.thresholds
     labels = {}
     for j, name in enumerate(detector.labels):
         tp = int((Y[:, j] & pred[:, j]).sum())
@@ -311,12 +315,31 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
                     "any_harm_flagged_benign_passages": round(float(pred[passages].any(axis=1).mean()), 4)
                     if passages else None},
         "second_pass_share": round(via.count("second_pass") / max(1, len(via)), 4),
+        "share_by_pass": {k: round(via.count(k) / max(1, len(via)), 4) for k in ("gate", "first_pass", "second_pass")},
+        "second_pass_share_by_source": {s: round(sum(v == "second_pass" for v, e in zip(via, examples) if e.source == s)
+                                               / max(1, sum(e.source == s for e in examples)), 4)
+                                        for s in sorted({e.source for e in examples})},
         "seconds": round(elapsed, 2),
     }
 
 
 # --------------------------------------------------------------------------------------------------
 # The whole run
+
+
+def save_first_pass(path: Path, coef, intercept: np.ndarray, bands: dict[str, float]) -> None:
+    """The first pass as a compressed sparse matrix (float16 weights, int32 indices)."""
+    import io
+
+    from modelraising.io import atomic_write_bytes
+
+    coef = coef.tocsc()
+    coef.eliminate_zeros()
+    buf = io.BytesIO()
+    np.savez_compressed(buf, data=coef.data.astype(np.float16), indices=coef.indices.astype(np.int32),
+                        indptr=coef.indptr.astype(np.int64), shape=np.asarray(coef.shape), intercept=intercept,
+                        **bands)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
@@ -338,14 +361,12 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
 
     Y_fit = _targets(fit)
     X_fit = features.first_pass_features([e.text for e in fit])
-    coef, intercept, lo, hi, _ = fit_first_pass(X_fit, Y_fit, [e.group for e in fit], cfg.seed)
+    coef, intercept, first_bands, _ = fit_first_pass(X_fit, Y_fit, [e.group for e in fit], cfg.seed)
     H, M = encode_lower([e.text for e in fit], cfg.first_layer, progress)
     state = train_second_pass(H, M, Y_fit, cfg, progress)
     del H, M
 
-    coef = coef.tocsc()
-    np.savez_compressed(out / "first_pass.npz", data=coef.data, indices=coef.indices, indptr=coef.indptr,
-                        shape=np.asarray(coef.shape), intercept=intercept, lo=lo, hi=hi)
+    save_first_pass(out / "first_pass.npz", coef, intercept, first_bands)
     save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(out / "second_pass.safetensors"))
     second = {"first_layer": cfg.first_layer, "lora_rank": cfg.lora_rank, "lora_alpha": 2.0 * cfg.lora_rank,
               "max_tokens": MAX_TOKENS, "batch": SECOND_PASS_BATCH}
@@ -356,16 +377,16 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     _copy_static(out)
 
     detector = HarmDetector.load(out)
-    P_val, _ = detector.predict([e.text for e in val])
-    thresholds = choose_thresholds(P_val, _targets(val), [e.source for e in val], cfg.max_fpr)
-    first = detector.first
-    first.lo = np.minimum(first.lo, thresholds)  # a first-pass decision never contradicts the threshold
-    first.hi = np.maximum(first.hi, thresholds)
-    np.savez_compressed(out / "first_pass.npz", data=coef.data, indices=coef.indices, indptr=coef.indptr,
-                        shape=np.asarray(coef.shape), intercept=intercept, lo=first.lo, hi=first.hi)
-    meta["thresholds"] = [float(t) for t in thresholds]
+    val_texts, Y_val, val_sources = [e.text for e in val], _targets(val), [e.source for e in val]
+    from modelraising.harm import features as F
+
+    P1_val = np.round(detector.first.proba(F.first_pass_features(val_texts))[:, :-1], 3)
+    P2_val = np.round(detector.second.proba(val_texts), 3)
+    meta["first_pass_thresholds"] = [float(t) for t in choose_thresholds(P1_val, Y_val, val_sources, cfg.max_fpr)]
+    meta["thresholds"] = [float(t) for t in choose_thresholds(P2_val, Y_val, val_sources, cfg.max_fpr)]
     atomic_write_json(out / "detector.json", meta)
-    detector.thresholds = thresholds
+    _load.cache_clear()
+    detector = HarmDetector.load(out)
 
     report = {"data": _describe(examples, fit, val, test), "held_out": evaluate(detector, test),
               "validation": evaluate(detector, val), "thresholds": dict(zip(LABELS, meta["thresholds"]))}

@@ -214,17 +214,15 @@ def raise_document(
         if framed:
             applied.append("perspective")
             templates["perspective"] = f"perspective/{form}/{p.kind}"
-        if values_on:
+        if values_on and hit.value is not None:  # a value this passage shows (no harm)
             if resonance:
                 value = charter.value(hit.value)
                 fragment = _fragment(p.text, hit)
                 w.mixed(reflection.resonance_reflection(fragment, value, rng))
                 templates["values"] = "values/resonance"
-                applied.insert(0, "values")
+            applied.insert(0, "values")
             meta["value"] = hit.value_meta() | {"policy_action": "tag" if not config.reflect else "none",
                                                 "tagged": config.value_tags}
-            if not config.reflect:
-                applied.insert(0, "values")
     text, quoted = w.render()
     metadata = record_metadata(doc, genre, applied, form, charter, config.engine, config.seed)
     metadata["kind"] = p.kind

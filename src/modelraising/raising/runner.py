@@ -55,7 +55,7 @@ from modelraising.teacher import retry
 from modelraising.view.review import Exclusion, filter_documents
 
 log = logging.getLogger(__name__)
-DETECT_BATCH = 32  # value detection batches are aligned to this within a chunk (same batches on resume)
+DETECT_BATCH = 256  # value detection batches are aligned to this within a chunk (same batches on resume)
 
 
 class RaiseError(Exception):
@@ -70,6 +70,7 @@ class ChunkTask:
     charter_path: str
     config: dict
     input_path: str | None = None  # the Ray executor's input shard (then ``docs`` is empty)
+    device: str = "cpu"  # where the detector's second pass runs (operational: not in the fingerprint)
 
     def documents(self) -> list[Document]:
         rows = self.docs if self.input_path is None else read_records(self.input_path)
@@ -165,8 +166,8 @@ def _bump(counter: dict, key: str, by: int = 1) -> None:
 _CONTEXT: dict[str, tuple] = {}
 
 
-def _worker_context(charter_path: str, config: RaiseConfig) -> tuple[Charter, object | None]:
-    key = sha256_json([charter_path, config.model_dump(mode="json")])
+def _worker_context(charter_path: str, config: RaiseConfig, device: str = "cpu") -> tuple[Charter, object | None]:
+    key = sha256_json([charter_path, config.model_dump(mode="json"), device])
     if key not in _CONTEXT:
         charter = load_charter(charter_path)
         detector = None
@@ -177,7 +178,7 @@ def _worker_context(charter_path: str, config: RaiseConfig) -> tuple[Charter, ob
 
             torch.set_num_threads(1)  # same kernels in every worker: identical scores for --workers N
             kwargs = {} if config.value_threshold is None else {"threshold": config.value_threshold}
-            detector = ValueDetector(charter, **kwargs)
+            detector = ValueDetector(charter, device=device, **kwargs)
         _CONTEXT.clear()
         _CONTEXT[key] = (charter, detector)
     return _CONTEXT[key]
@@ -246,7 +247,7 @@ def drop_record(result: Dropped, doc: Document) -> dict:
 def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
     """Raise one chunk, continuing after the last complete document of an earlier, killed attempt."""
     config = RaiseConfig.model_validate(task.config)
-    charter, detector = _worker_context(task.charter_path, config)
+    charter, detector = _worker_context(task.charter_path, config, task.device)
     paths, stats, start, docs = open_chunk(task)
     with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
         for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
@@ -366,7 +367,7 @@ def _finished(out: Path, index: int) -> ChunkStats | None:
 def _chunks(
     specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
     source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
-    reopened: dict[int, int] | None = None, exclude=None,
+    reopened: dict[int, int] | None = None, exclude=None, device: str = "cpu",
 ) -> Iterator[ChunkTask]:
     """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent.
     With ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the
@@ -380,12 +381,12 @@ def _chunks(
             finished[index] = stats
             bar.update(len(docs))
         else:
-            yield ChunkTask(index, docs, str(out), charter_path, config.to_dict())
+            yield ChunkTask(index, docs, str(out), charter_path, config.to_dict(), device=device)
 
 
 def stage_inputs(
     specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
-    finished: dict[int, ChunkStats], bar: tqdm, exclude=None,
+    finished: dict[int, ChunkStats], bar: tqdm, exclude=None, device: str = "cpu",
 ) -> tuple[list[ChunkTask], dict]:
     """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
     return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
@@ -415,7 +416,7 @@ def stage_inputs(
             finished[index] = stats
             bar.update(n_docs)
         else:
-            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(),
+            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(), device=device,
                                    input_path=str(_input_shard(out, index))))
     return tasks, staged["sources"]
 
@@ -445,6 +446,7 @@ def raise_corpus(
     ray_address: str | None = None,
     retry_fallbacks: bool = False,
     exclude: Exclusion | None = None,
+    device: str = "cpu",
 ) -> dict:
     """Raise every passage of ``specs`` into ``out_dir``; returns the manifest.
 
@@ -453,6 +455,9 @@ def raise_corpus(
     executor): ask the teacher again for the documents of earlier runs that fell back because it
     could not be reached (:mod:`modelraising.teacher.retry`). ``exclude``: source documents a reviewer
     flagged (``--exclude-flagged``, :mod:`modelraising.view.review`) go to rejects instead.
+    ``device="cuda"``: the values detector's second pass (MiniLM) runs on the GPU (with Ray, each task
+    asks for one); outputs may differ from the CPU's only where a probability sits within rounding of a
+    threshold.
     """
     if retry_fallbacks and (config.engine != "teacher" or executor != "local"):
         raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
@@ -468,8 +473,8 @@ def raise_corpus(
     finished: dict[int, ChunkStats] = {}
     bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
     if executor == "ray":
-        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar, exclude)
-        results, teacher_run = _run_on_ray(tasks, config, workers, ray_address)
+        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar, exclude, device)
+        results, teacher_run = _run_on_ray(tasks, config, workers, ray_address, gpus=1.0 if device == "cuda" else 0.0)
         computed, fresh = _collect(results, finished, bar)
         drop_input_shards(out)
     else:
@@ -477,7 +482,7 @@ def raise_corpus(
         reopened: dict[int, int] | None = {} if retry_fallbacks else None
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
             tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
-                            reopened, exclude)
+                            reopened, exclude, device)
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
                 from modelraising.teacher.engine import raise_chunks
@@ -497,7 +502,7 @@ def raise_corpus(
     n_rejects = _write_rejects(out, out / ".state" / "source-rejects.jsonl", sorted(finished))
     elapsed = time.perf_counter() - started
     manifest = _manifest(charter, charter_path, config, inputs, sources, total, n_rejects, sorted(finished))
-    manifest["run"] = {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3),
+    manifest["run"] = {"executor": executor, "workers": workers, "device": device, "elapsed_s": round(elapsed, 3),
                        "chunks_computed": computed, "chunks_reused": len(finished) - computed,
                        "documents_computed": fresh,
                        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
@@ -528,10 +533,10 @@ def _collect(results, finished: dict[int, ChunkStats], bar: tqdm | None) -> tupl
     return computed, fresh
 
 
-def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, address: str | None):
+def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, address: str | None, gpus: float = 0.0):
     """Chunk results from Ray Data, and the teacher's request stats summed over the chunks (teacher engine)."""
     if config.engine != "teacher":
-        return map_unordered(process_chunk, tasks, workers, executor="ray", ray_address=address), None
+        return map_unordered(process_chunk, tasks, workers, executor="ray", ray_address=address, gpus=gpus), None
     from modelraising.teacher.engine import raise_chunk_task
 
     runs: list[dict] = []

@@ -178,7 +178,7 @@ class ValueDetector:
         return out
 
     def _assess(self, text: str, p: np.ndarray, via: str, turns: list[str] | None) -> Assessment:
-        fired = self.harm.fired(p)
+        fired = self.harm.fired(p, via)
         scores = {name: round(float(p[i]), 3) for i, name in enumerate(self.harm.labels) if p[i] >= 0.05}
         labels = tuple(sorted((lab for lab in fired if lab in CATEGORIES),
                               key=lambda lab: (-p[self.harm.labels.index(lab)], CATEGORIES.index(lab))))
@@ -206,12 +206,14 @@ class ValueDetector:
         return v.id if v else None
 
     def _request_turn(self, turns: list[str]) -> str:
-        """The person's turn that asks for harm most plainly (the detector's request score per turn)."""
+        """The person's turn that asks for harm most plainly (by the first pass's request probability:
+        cheap, and the choice only decides which words the refusal quotes)."""
         if len(turns) == 1:
             return turns[0]
-        probs, _ = self.harm.predict(turns)
-        j = self.harm.labels.index(REQUEST)
-        return turns[int(np.argmax(np.round(probs[:, j], 3)))]
+        from modelraising.harm import features
+
+        p = np.round(self.harm.first.proba(features.first_pass_features(turns)), 3)
+        return turns[int(np.argmax(p[:, self.harm.labels.index(REQUEST)]))]
 
 
 # --------------------------------------------------------------------------------------------------
