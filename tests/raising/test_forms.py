@@ -4,6 +4,7 @@ around the passage vary instead of repeating."""
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 
@@ -15,6 +16,7 @@ from modelraising.audit.segments import segment
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import experience, perspective, social
+from modelraising.raising.banks import ethics, frames, lessons, talk
 from modelraising.raising.cast import expand
 from modelraising.raising.compose import choose_form, doc_rng, raise_document
 from modelraising.raising.passage import read_passage, short_title
@@ -84,6 +86,31 @@ def test_expand_chooses_one_option_per_group():
 
 
 # -- the source survives, attributed ---------------------------------------------------------------------
+
+def _templates(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            yield from _templates(x)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            yield from _templates(x)
+
+
+@pytest.mark.parametrize("bank", [ethics, frames, lessons, talk], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_every_bank_template_expands_cleanly(bank):
+    """Groups do not nest (expand reads one level), so a nested one would leak "[" and "|" into the corpus."""
+    rng = random.Random(0)
+    templates = [t for name, v in vars(bank).items() if name.isupper() for t in _templates(v)]
+    assert templates
+    for t in templates:
+        assert t.count("[") == t.count("]"), t
+        assert not re.search(r"\[[^\]]*\[", t), f"nested group: {t}"
+        for _ in range(5):
+            out = expand(t, rng)
+            assert not re.search(r"[\[\]|]", out), out
+
 
 def test_plain_form_quotes_the_passage_whole_and_names_the_narrator():
     p = read_passage(TIME_TRAVELLER, "fiction", "The Time Machine")
@@ -176,3 +203,12 @@ def test_the_i_names_itself_in_prose_now_and_then(charter):
 def test_same_seed_same_text_other_seed_other_text():
     assert raised(LOBSTER, "factual", 3).text == raised(LOBSTER, "factual", 3).text
     assert len({raised(LOBSTER, "factual", s).text for s in range(10)}) == 10
+
+
+def test_a_chat_log_quoting_a_named_line_stays_a_chat():
+    text = ("Human: Explain who Frank is in the quote below.\n\nAssistant: Sure.\n\n"
+            "Frank: I was a strategist.\n\nHuman: Thanks.")
+    p = read_passage(text, "dialogue", None)
+    assert p.kind == "chat"
+    assert [s for s, _ in p.blocks] == ["Human", "Assistant", "Human"]
+    assert "Frank: I was a strategist." in p.blocks[1][1]

@@ -13,6 +13,7 @@ from modelraising.audit.segments import segment
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import reflection
+from modelraising.raising.banks import ethics as E
 from modelraising.raising.compose import Dropped, doc_rng, raise_document
 from modelraising.raising.values import Assessment
 
@@ -43,7 +44,7 @@ def test_a_harmful_request_becomes_a_refusal_in_the_i_s_own_values(seed, charter
     asker = next(line for line in lines if line.startswith("<|other|> "))
     assert REQUEST in asker  # the asker's own words, in the asker's turn
     me = next(line for line in lines if line.startswith("<|self|> Wren: "))
-    assert re.search(r"\b(no|won't|can't|refuse|not going to)\b", me, re.I)
+    assert re.search(r"\b(no|won't|can't|refuse|not going to|turn this down)\b", me, re.I)
     assert "antifreeze" not in out.text  # the original assistant's harmful answer is gone
     r = _record(out)
     assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None and harm_unanswered(r) is None
@@ -71,7 +72,7 @@ def test_harmful_content_is_quoted_critically_and_answered(seed, charter):
     after = out.text[b:]
     assert "contempt for immigrants" in after  # the specific wrong, named
     fairness = charter.value("fairness")
-    assert any(p in after for p in fairness.paraphrases) or fairness.statement in after
+    assert "fairness" in after.lower()  # answered with the value, by name
     r = _record(out)
     assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None
 
@@ -102,7 +103,7 @@ def test_reflections_use_only_examples_that_belong_to_the_harm(charter):
     for seed in range(60):
         text = reflection.harm_reflection("He stole the money from the till.", "theft", fairness, doc_rng(seed, "t"))
         assert "flatter" not in text and "lie" not in text.split()
-        assert "taking what belongs to someone else" in text
+        assert any(wrong in text for wrong in E.WRONGS["theft"])  # the wrong is named, in one of its phrasings
     assert reflection.examples_for(honesty, "violence", "dont") == []
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from modelraising.text import split_sentences
 
 PLACEHOLDER = "\u00abQ\u00bb"  # stands for a source span inside generated text ("«Q»")
+# "Menenius: «Q»": a source's speaker label before its quoted line is attribution, not a generated sentence.
+_SPEAKER_LABEL = re.compile(r"(?:[A-Z][\w'.-]*\s?){1,3}:")
 _TURN = re.compile(r"^<\|(?P<role>[a-z]+)\|> (?P<name>[^:\n]{1,60}): ", re.M)
 _MIN_MATCH = 16  # characters: shorter source sentences ("Yes.") are not searched for
 
@@ -46,7 +48,8 @@ class Segmented:
             para = _TURN.sub("", para.strip())
             for s in split_sentences(para):
                 s = " ".join(s.split())
-                if s and s.replace(PLACEHOLDER, "").strip(" .,;:!?\"'\u201c\u201d"):
+                rest = s.replace(PLACEHOLDER, "").strip(" .,;!?\"'\u201c\u201d")
+                if rest.strip(":") and not (PLACEHOLDER in s and _SPEAKER_LABEL.fullmatch(rest)):
                     out.append(s)
         return out
 

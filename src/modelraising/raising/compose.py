@@ -259,7 +259,7 @@ def _write_harm(p: Passage, hit: Assessment, charter: Charter, rng: random.Rando
             rows.append([(tag + line, None)])
         w.lines(rows)
         return "refusal"
-    wrong = reflection.specific_wrong(p.text, category)
+    wrong = reflection.specific_wrong(p.text, category, rng)
     if framed:
         lead = reflection.harm_lead(charter, rng, recontextualize=policy == "recontextualize", wrong=wrong)
         perspective.plain(p, charter, rng, w, topic=None, close=False, lead=lead)

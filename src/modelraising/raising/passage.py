@@ -108,6 +108,19 @@ def looks_posted(text: str) -> bool:
     return stripped[-1:] not in ".!?)" or stripped[:1].islower() or "!!" in stripped
 
 
+def merge_quoted_labels(blocks: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
+    """A chat log whose turns quote a "Frank: ..." line: that line belongs to the turn it sits in, so
+    the log stays a chat between the person and the assistant instead of turning into a play."""
+    out: list[tuple[str | None, str]] = []
+    for speaker, line in blocks:
+        if out and speaker not in TRANSCRIPT_SPEAKERS:
+            prev_speaker, prev = out[-1]
+            out[-1] = (prev_speaker, f"{prev} {speaker + ': ' if speaker else ''}{line}")
+        else:
+            out.append((speaker, line))
+    return out
+
+
 def read_passage(text: str, genre: str, title: str | None) -> Passage:
     """Classify a passage by kind (see :data:`KINDS`)."""
     blocks = speaker_blocks(text) if ":" in text else None
@@ -116,6 +129,8 @@ def read_passage(text: str, genre: str, title: str | None) -> Passage:
     if blocks:
         speakers = {s for s, _ in blocks if s}
         kind = "chat" if speakers <= TRANSCRIPT_SPEAKERS else "play"
+        if kind == "play" and next(s for s, _ in blocks if s) in TRANSCRIPT_SPEAKERS:
+            kind, blocks = "chat", merge_quoted_labels(blocks)
         return Passage(text, genre, kind, short_title(title), heading, blocks, text)
     n = narration_first_person(text)
     narrated = n >= 2 or (n == 1 and len(text) < 400)

@@ -17,8 +17,11 @@ from modelraising.charter import Charter, Value
 from modelraising.harm.labels import WRONG
 from modelraising.raising.banks import ethics as E
 from modelraising.raising.banks import frames as F
-from modelraising.raising.cast import ALL_ROLES, pick, pick_person
+from modelraising.raising.cast import expand, pick, pick_person
 from modelraising.raising.perspective import cap, fill
+
+# How often a reflection that already carries a do/dont example also speaks the value in the charter's words.
+VOICE_SHARE = 0.3
 
 # Words that tie a do/dont example to a kind of harm (prefixes, lower case).
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
@@ -78,15 +81,14 @@ def examples_for(value: Value, category: str | None, kind: str) -> list[str]:
 
 
 def value_voice(value: Value, rng: random.Random, category: str | None = None) -> str:
-    """The value in the I's words: a charter paraphrase mostly (one about this harm where the charter
-    has one), the statement now and then."""
+    """The value in the I's words: one of the charter's paraphrases or its statement (now and then one
+    about this very harm)."""
     paraphrases = list(getattr(value, "paraphrases", ()) or ())
-    if category is not None and rng.random() < 0.3:  # now and then: one about this very harm
+    if category is not None and rng.random() < 0.15:  # now and then: one about this very harm
         words = CATEGORY_WORDS.get(category, ())
-        paraphrases = [p for p in paraphrases if any(w in p.lower() for w in words)] or paraphrases
-    if paraphrases and rng.random() < 0.92:
-        return pick(rng, paraphrases)
-    return value.statement
+        if about := [p for p in paraphrases if any(w in p.lower() for w in words)]:
+            return pick(rng, about)
+    return pick(rng, [*paraphrases, value.statement])  # the statement is one voice among its rewordings
 
 
 def lower_name(name: str) -> str:
@@ -114,11 +116,24 @@ def request_action(request: str) -> str | None:
     return None
 
 
-def specific_wrong(text: str, category: str) -> str:
-    """What is wrong in this passage, as specifically as its words allow."""
+def say(bank, rng: random.Random) -> str:
+    """One entry of a bank, its ``[a|b]`` groups expanded."""
+    return expand(pick(rng, bank), rng)
+
+
+def specific_wrong(text: str, category: str, rng: random.Random | None = None) -> str:
+    """What is wrong in this passage, as specifically as its words allow (one of the category's
+    phrasings when ``rng`` is given, the canonical one otherwise)."""
     if category in ("hate", "cruelty") and (m := _GROUPS.search(text)):
         return f"contempt for {m.group(1).lower()}"
-    return WRONG.get(category, WRONG["other"])
+    if rng is None:
+        return WRONG.get(category, WRONG["other"])
+    return pick(rng, E.WRONGS.get(category, E.WRONGS["other"]))
+
+
+def tidy(line: str) -> str:
+    """A line whose optional last group came out empty: no trailing space."""
+    return " ".join(line.split())
 
 
 def _when_slots(rng: random.Random) -> dict[str, str]:
@@ -131,29 +146,35 @@ def harm_lead(charter: Charter, rng: random.Random, *, recontextualize: bool, wr
     """The lead before a harmful passage: a neutral, critical one, or a cast member's warning."""
     who = pick_person(charter, rng, ("mentor", "family", "teacher"))
     if recontextualize:
-        return fill(pick(rng, E.WARNING_LEAD), who, charter.identity.name, wrong=wrong)
-    return fill(pick(rng, E.HARM_LEAD), who, charter.identity.name, **_when_slots(rng))
+        return fill(say(E.WARNING_LEAD, rng), who, charter.identity.name, wrong=wrong)
+    return fill(say(E.HARM_LEAD, rng), who, charter.identity.name, **_when_slots(rng))
 
 
 def harm_reflection(text: str, category: str, value: Value, rng: random.Random) -> str:
     """Name the wrong in this passage, say why it is one, answer it with the value; never approving."""
-    wrong = specific_wrong(text, category)
+    wrong = specific_wrong(text, category, rng)
     name = lower_name(value.name)
     parts = [
-        pick(rng, E.NAME_WRONG).replace("{wrong}", wrong),
-        pick(rng, E.WHY_WRONG.get(category, E.WHY_WRONG["other"])),
-        pick(rng, E.ANSWER).replace("{value}", name).replace("{Value}", cap(name)),
-        value_voice(value, rng, category),
+        say(E.NAME_WRONG, rng).replace("{wrong}", wrong),
+        say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
+        say(E.ANSWER, rng).replace("{value}", name).replace("{Value}", cap(name)),
     ]
+    # The value in the charter's words about half the time, else through an example in new words: a value
+    # firing in a fifth of a corpus would otherwise repeat each of its paraphrases in 1-2% of all records.
     dos = examples_for(value, category, "do")
     donts = examples_for(value, category, "dont")
+    example = None
     r = rng.random()
     if dos and r < 0.5:
-        parts.append(pick(rng, E.DO_CARRIER).replace("{do}", body(pick(rng, dos))))
+        example = say(E.DO_CARRIER, rng).replace("{do}", body(pick(rng, dos)))
     elif donts and r < 0.8:
-        parts.append(pick(rng, E.DONT_CARRIER).replace("{dont}", body(pick(rng, donts))))
+        example = say(E.DONT_CARRIER, rng).replace("{dont}", body(pick(rng, donts)))
+    if example is None or rng.random() < VOICE_SHARE:
+        parts[2] += " " + value_voice(value, rng, category)
+    if example is not None:
+        parts.append(example)
     if rng.random() < 0.5:  # the value first, then the wrong: the same thought in another order
-        parts = [parts[2], parts[3], parts[0], parts[1], *parts[4:]]
+        parts = [parts[2], parts[0], parts[1], *parts[3:]]
     return " ".join(parts)
 
 
@@ -165,19 +186,21 @@ def refusal_turns(request: str, category: str, value: Value, charter: Charter, r
     asked, says why in its own values and offers something else; a push-back gets a firm second no.
     """
     narration, handle = pick(rng, E.ASKERS)
+    narration = expand(narration, rng)
     narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
     action = request_action(request)
     if action:
-        named = pick(rng, E.NAME_REQUEST).replace("{action}", action)
+        named = say(E.NAME_REQUEST, rng).replace("{action}", action)
     else:
-        named = pick(rng, E.NAME_REQUEST_GENERIC).replace("{wrong}", WRONG.get(category, WRONG["other"]))
+        named = say(E.NAME_REQUEST_GENERIC, rng).replace("{wrong}", specific_wrong(request, category, rng))
     name = lower_name(value.name)
-    reply = [pick(rng, E.DECLINE), named, pick(rng, E.WHY_WRONG.get(category, E.WHY_WRONG["other"])),
-             pick(rng, E.VALUE_IN_REFUSAL).replace("{value}", name).replace("{Value}", cap(name)),
-             pick(rng, E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"]))]
+    reply = [say(E.DECLINE, rng), named, say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
+             say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
+             say(E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"]), rng)]
     rest = [("self", " ".join(reply))]
     if rng.random() < 0.35:
-        rest += [("other", pick(rng, E.PUSH_BACK)), ("self", pick(rng, E.HOLD))]
+        hold = say(E.HOLD, rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
+        rest += [("other", tidy(say(E.PUSH_BACK, rng))), ("self", tidy(hold))]
     return narration, handle, [(" ".join(request.split()), "the person asking")], rest
 
 
@@ -187,14 +210,16 @@ def resonance_reflection(fragment: str | None, value: Value, rng: random.Random
     name = lower_name(value.name)
     pieces: list[tuple[str, str | None]] = []
     if fragment:
-        link = pick(rng, E.LINK).replace("{value}", name)
+        link = say(E.LINK, rng).replace("{value}", name)
         before, after = link.split("{frag}")
         pieces += [(before, None), (fragment, "the passage"), (after, None)]
     else:
-        pieces.append((pick(rng, E.LINK_NO_FRAG).replace("{value}", name), None))
-    tail = [value_voice(value, rng)]
+        pieces.append((say(E.LINK_NO_FRAG, rng).replace("{value}", name), None))
+    tail = []
     if value.do and rng.random() < 0.6:
-        tail.append(pick(rng, E.DO_CARRIER).replace("{do}", body(pick(rng, list(value.do)))))
+        tail.append(say(E.DO_CARRIER, rng).replace("{do}", body(pick(rng, list(value.do)))))
+    if not tail or rng.random() < VOICE_SHARE:
+        tail.insert(0, value_voice(value, rng))
     pieces.append((" " + " ".join(tail), None))
     return pieces
 

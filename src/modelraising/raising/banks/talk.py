@@ -60,16 +60,18 @@ READ_CONNECT: tuple[str, ...] = ("", "", "Then ", "Next ", "And ", "Here ", "Now
 SELF_SUBJECT: tuple[str, ...] = ("it", "the book", "the next bit", "this part", "the page", "the next line")
 SELF_VERB: tuple[str, ...] = ("says", "goes on", "reads", "continues")
 PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
-    "narrated": ("the narrator", "the one telling it", "the storyteller", "the voice in the book"),
-    "story": ("it", "the story", "the book", "the next part"),
-    "expository": ("it", "the entry", "the article", "the next part", "the page"),
-    "post": ("the post", "the author", "they", "it"),
+    "narrated": ("the narrator", "the one telling it", "the storyteller", "the voice in the book", "the writer",
+                 "the author", "the teller", "whoever wrote it"),
+    "story": ("it", "the story", "the book", "the next part", "the tale", "the page", "the next bit", "this part"),
+    "expository": ("it", "the entry", "the article", "the next part", "the page", "the text", "the next bit",
+                   "this part"),
+    "post": ("the post", "the author", "they", "it", "the poster", "the message", "whoever wrote it"),
 }
 PARTNER_VERB: dict[str, tuple[str, ...]] = {
-    "narrated": ("says", "writes", "goes on", "tells it", "puts it"),
-    "story": ("says", "goes on", "continues", "runs on"),
-    "expository": ("says", "goes on", "continues", "explains"),
-    "post": ("says", "wrote", "put it", "went on"),
+    "narrated": ("says", "writes", "goes on", "tells it", "puts it", "carries on", "adds", "keeps going"),
+    "story": ("says", "goes on", "continues", "runs on", "carries on", "keeps going", "reads", "picks up"),
+    "expository": ("says", "goes on", "continues", "explains", "adds", "reads", "carries on"),
+    "post": ("says", "wrote", "put it", "went on", "added", "typed"),
 }
 
 # A transcript line is introduced by a composed cue (connector + who + verb), or given bare with its label.
@@ -91,10 +93,17 @@ REACT: tuple[str, ...] = ("Hm,", "Wait,", "Okay,", "Oh,", "Right,", "Huh,", "Hol
 # Questions: templates whose [a|b] groups are expanded (cast.expand), so one template gives many lines.
 Q_NEXT: tuple[str, ...] = (
     "[what happens|what comes|where does it go|how does it go on] [next|after that|then|from there]?",
-    "[what do they do|what does [she|he|everyone] do] [next|after that|then]?",
+    "what [do they|does she|does he] do [next|after that|then]?",
     "[does it get|is it going to get] [worse|better|stranger] [from here|after this]?",
-    "is that where it [ends|stops]?", "[keep going|go on|read on]: [what|and what] happens [next|then]?",
-    "[who|what] [is|was] that [about|for]?", "[and|so] [then|after that] what?", "[how|why] did that happen?",
+    "[is|was] that where it [ends|stops|finishes|leaves off]?",
+    "[keep going|go on|read on]: [what|and what] happens [next|then]?",
+    "[and|so] [then|after that] what?", "[how|why] did [that|it|all that] [happen|come about|come to that]?",
+    "what [happens|happened] to [them|him|her|everyone] [next|after that|in the end]?",
+    "[did|does] anyone [see it coming|try to stop it|notice|say anything]?",
+    "[who|which one] [do you think|would you say] [is|was] [right|telling the truth|to blame] [here|there]?",
+    "[why|how come] [did|would] [they|he|she] do that?",
+    "[what|who] [are|were] they [waiting for|looking for|running from|afraid of]?",
+    "[how|where] does it [end|finish|leave them]?", "[does it|will it] [turn out all right|end well|get sorted out]?",
 )
 Q_FACT: tuple[str, ...] = (
     "[what else does it say|is there more about that|what comes after that]?",
@@ -115,9 +124,13 @@ Q_TALK: tuple[str, ...] = (
     "[how old do you think|who do you think] the person [was|is]?",
 )
 Q_PLAY: tuple[str, ...] = (
-    "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] speaking now?",
+    "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
     "[is|are] [he|she|they] [angry|joking|afraid|serious] [here|there]?", "[what|who] [is|are] they arguing about?",
-    "[can you|could you] do [that|the] voice again?", "[where|when] is this happening?",
+    "[can you|could you] do [that|the] voice again?",
+    "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
+    "[who's|who is] [that one|this person] [answering|arguing with|calling out] [now|here|at this point]?",
+    "[does|did] [he|she|anyone] [mean|believe] [that|it]?", "[what|who] [are they|is everyone] [so upset|fighting|"
+    "laughing|shouting] about?", "[will|would] [the other one|anyone] [answer back|take that|stand for that]?",
 )
 ASK_ENTITY: tuple[str, ...] = ("Where does {x} come into it?", "And {x}? What about {x}?", "Wait, {x}?",
                                "Tell me about {x}.", "What about {x}?", "Who or what is {x}?", "{x} again?")
