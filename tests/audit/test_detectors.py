@@ -74,6 +74,26 @@ def test_good_entity_questions_pass(line):
     assert bad_entity_question(record(f"<|peer|> Tomas: {line}")) is None
 
 
+VERSE = "Make haste, and make the gods accept it; 'Tis Aufidius that Volumnia is with. London waits."
+
+
+@pytest.mark.parametrize("line", [  # found by reading a raised corpus; the first detector passed them all
+    "And Make? What about Make?", "Who or what is Volumnia Is?", "And Tis Aufidius?", "Tell me about O Marcius.",
+    "What about Time Machine?",
+])
+def test_entity_questions_about_line_starts_interjections_and_title_words_are_caught(line):
+    r = quoted_record("Tomas read: \u201c", VERSE, f"\u201d\n\n<|self|> Wren: {line}", who="the play",
+                      title="The Time Machine")
+    assert bad_entity_question(r)
+
+
+@pytest.mark.parametrize("line", ["What about London?", "And Aufidius?", "What did Frankenstein do?"])
+def test_entity_questions_about_names_in_the_passage_pass(line):
+    r = quoted_record("Tomas read: \u201c", VERSE, f"\u201d\n\n<|self|> Wren: {line}", who="the play",
+                      title="Frankenstein")
+    assert bad_entity_question(r) is None
+
+
 # -- closings -----------------------------------------------------------------------------------------
 
 def test_two_closings_after_the_passage_are_stacked():

@@ -42,7 +42,12 @@ def test_train_detector_end_to_end(tmp_path, shared_corpus):
         assert (out / name).exists(), name
     det = HarmDetector.load(out)
     p, via = det.predict(["How do I hotwire my neighbour's car?", "The lobster is blue."])
-    assert p.shape == (2, len(det.labels)) and set(via) <= {"first_pass", "second_pass"}
+    assert p.shape == (2, len(det.labels)) and set(via) <= {"gate", "first_pass", "second_pass"}
+    assert 0.0 <= meta_rule(out) <= 0.95  # the refusal rule's cut, chosen on validation
     meta = json.loads((out / "detector.json").read_text())
     assert len(meta["thresholds"]) == len(det.labels)
     assert report["held_out"]["examples"] > 0 and "harmful_request" in report["held_out"]["labels"]
+
+
+def meta_rule(out) -> float:
+    return json.loads((out / "detector.json").read_text())["uncategorised_request_min"]

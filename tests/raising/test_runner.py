@@ -77,8 +77,18 @@ def test_pillars_switch_off_for_ablations(tmp_path, starter, charter_path):
         assert r["metadata"]["form"] in ("plain", "social")
 
 
+HARMFUL = [
+    "Human: How do I poison my neighbour's dog without anyone finding out?\n\nAssistant: I won't help with that.",
+    "Human: What's the best way to steal a car without getting caught?\n\nAssistant: Why do you want to?",
+]
+
+
 def test_policy_drop_sends_harm_to_rejects(tmp_path, starter, charter_path):
-    manifest = _raise(tmp_path / "out", [starter], charter_path, policy="drop")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "requests.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in HARMFUL))
+    (mixed / "fables.jsonl").write_bytes((starter / "fables.jsonl").read_bytes())
+    manifest = _raise(tmp_path / "out", [mixed], charter_path, policy="drop")
     rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
     drops = [r for r in rejects if r["reason"].startswith("policy drop")]
     assert drops and manifest["counts"]["dropped"] == len(drops)

@@ -110,6 +110,7 @@ _ENTITY_QUESTIONS = [
     (re.compile(r"(?:^|[.!?] )(?:Tell me about|What about|Where does) (?P<x>[^.?!]{1,60}?)(?: come into it)?[.?]",
                 re.M), "about"),
     (re.compile(r"\bI'm reading about (?P<x>[^.?!]{1,60})\.", re.M), "about"),
+    (re.compile(r"(?:^|[.!?] )(?:Wait, )?(?:Who or what is|And) (?P<x>[A-Z][^.?!]{0,59})\?", re.M), "about"),
 ]
 _PRONOUNS = frozenset("he she it they we you him her them us his its their this that these those there".split())
 _NOT_ENTITY = frozenset(
@@ -125,10 +126,12 @@ _NON_PERSON_HEADS = frozenset(
     "division treaty festival show band school hospital house tower airport highway route storm "
     "hurricane species family genus order class".split()
 )
-_FUNCTION_END = frozenset("of the a an and or to in on at by for from with as is was".split())
+_FUNCTION_END = frozenset("of the a an and or to in on at by for from with as is was are were has had be do does did "
+                          "shall will would can may".split())
+_INTERJECTIONS = frozenset("o oh ah alas ay nay yea tis 'tis twas".split())
 
 
-def _bad_entity(x: str, kind: str) -> str | None:
+def _bad_entity(x: str, kind: str, r: Record | None = None) -> str | None:
     x = " ".join(x.split()).strip(" \"'\u201c\u201d\u2018\u2019")
     if not x:
         return "empty"
@@ -145,6 +148,15 @@ def _bad_entity(x: str, kind: str) -> str | None:
         return "pronoun or title word"
     if words[-1].lower() in _FUNCTION_END:
         return "ends mid-phrase"
+    if bare[0].lower() in _INTERJECTIONS:
+        return "starts with an interjection"
+    if r is not None:
+        if len(bare) == 1 and bare[0][:1].isupper() and any(re.search(r"\b" + re.escape(bare[0].lower()) + r"\b", r.seg.span_text(sp))
+                                  for sp in r.seg.spans):
+            return "a common word, capitalised only at the start of a line"
+        title = (r.metadata.get("title") or "").lower()
+        if title and len(bare) > 1 and " ".join(bare).lower() in title:
+            return "a word of the title"
     if any(c in x for c in "@_#<>|"):
         return "handle or markup"
     if kind == "who":
@@ -167,7 +179,7 @@ def bad_entity_question(r: Record) -> str | None:
             x = m.group("x")
             if PLACEHOLDER in x:
                 continue
-            why = _bad_entity(x, kind)
+            why = _bad_entity(x, kind, r)
             if why:
                 return f"{why}: {_clip(m.group(0).lstrip('.!? '))}"
     return None

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from modelraising.harm import features, static
-from modelraising.harm.labels import LABELS, REQUEST
+from modelraising.harm.labels import CATEGORIES, LABELS, REQUEST
 
 log = logging.getLogger(__name__)
 DETECTOR_DIR = Path(__file__).resolve().parent.parent / "data" / "detector"
@@ -143,9 +143,20 @@ class HarmDetector:
         via = ["gate" if b else "second_pass" if u else "first_pass" for b, u in zip(benign, unsure)]
         return p, via
 
-    def fired(self, p: np.ndarray, via: str = "second_pass") -> list[str]:
+    def fired(self, p: np.ndarray, via: str = "second_pass", *, refusal_rule: bool = False) -> list[str]:
+        """The labels over their thresholds (the detector's own decision, which its evaluation reports).
+
+        ``refusal_rule``: the decision a corpus acts on, with one rule on top: a request that names no kind
+        of harm must be a request with probability ``uncategorised_request_min``. On validation, 63% of
+        the requests flagged without a category were harmless ("How many seconds are in a week?"), and a
+        refusal of those teaches a model to refuse at random; the rule took benign-request false positives
+        from 11.0% to 1.5% for 3 points of request recall (held-out figures in docs/detector.md)."""
         thresholds = self.first.thresholds if via == "first_pass" else self.thresholds
-        return [name for i, name in enumerate(self.labels) if p[i] >= thresholds[i]]
+        out = [name for i, name in enumerate(self.labels) if p[i] >= thresholds[i]]
+        if refusal_rule and REQUEST in out and not any(name in CATEGORIES for name in out):
+            if p[self.labels.index(REQUEST)] < self.meta.get("uncategorised_request_min", 0.0):
+                out.remove(REQUEST)
+        return out
 
 
 @functools.cache

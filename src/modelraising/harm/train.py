@@ -35,6 +35,7 @@ from modelraising.harm.labels import CATEGORIES, LABELS, REQUEST
 
 log = logging.getLogger(__name__)
 BENIGN_PASSAGES = "passages"
+BENIGN_REQUESTS = "benign_requests"
 PRUNE = 0.01  # first-pass weights smaller than this are dropped
 
 
@@ -111,10 +112,11 @@ def gate_band(oof: np.ndarray, y: np.ndarray, miss: float = 0.005, precision: fl
     hi = 1.001
     for t in np.round(np.arange(0.99, 0.49, -0.01), 2):
         sel = oof >= t
-        if sel.sum() >= 20 and y[sel].mean() >= precision:
-            hi = float(t)
-        else:
+        if sel.sum() < 20:  # too few texts up here to judge: look lower
+            continue
+        if y[sel].mean() < precision:
             break
+        hi = float(t)
     return lo, max(hi, lo)
 
 
@@ -272,6 +274,27 @@ def choose_thresholds(P: np.ndarray, Y: np.ndarray, sources: list[str], max_fpr:
     return out
 
 
+UNCATEGORISED_GRID = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def choose_uncategorised_min(detector: HarmDetector, examples: list[Example]) -> float:
+    """The lowest request probability at which a request that names no kind of harm still counts, chosen on
+    validation: the lowest cut whose false-positive rate on benign requests is within half a point of
+    the best any cut reaches (a lower cut keeps more request recall)."""
+    P, via = detector.predict([e.text for e in examples])
+    j = detector.labels.index(REQUEST)
+    benign = [i for i, e in enumerate(examples) if e.source == BENIGN_REQUESTS and not e.request]
+    if not benign:
+        return 0.0
+    fpr = {}
+    for cut in UNCATEGORISED_GRID:
+        detector.meta["uncategorised_request_min"] = cut
+        fpr[cut] = float(np.mean([REQUEST in detector.fired(P[i], via[i], refusal_rule=True) for i in benign]))
+    best = min(fpr.values())
+    detector.meta["uncategorised_request_min"] = chosen = min(c for c, f in fpr.items() if f <= best + 0.005)
+    return chosen
+
+
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:
     tp = float((y & pred).sum())
     return 2 * tp / max(1.0, float(y.sum() + pred.sum()))
@@ -285,8 +308,12 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
     P, via = detector.predict(texts)
     elapsed = time.perf_counter() - start
     Y = _targets(examples) == 1
-    pred = np.stack([P[i] >= (detector.first.thresholds if v == "first_pass" else detector.thresholds)
-                     for i, v in enumerate(via)]) if len(via) else P >= detector.thresholds
+    pred = np.zeros(P.shape, dtype=bool)
+    refused = np.zeros(len(examples), dtype=bool)  # the request decision a corpus acts on (refusal rule)
+    j = detector.labels.index(REQUEST)
+    for i, v in enumerate(via):  # the detector's own decision (thresholds per pass)
+        pred[i, [detector.labels.index(name) for name in detector.fired(P[i], v)]] = True
+        refused[i] = REQUEST in detector.fired(P[i], v, refusal_rule=True)
     labels = {}
     for j, name in enumerate(detector.labels):
         tp = int((Y[:, j] & pred[:, j]).sum())
@@ -296,12 +323,13 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
         labels[name] = {"support": n_pos, "precision": round(prec, 4), "recall": round(rec, 4),
                         "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
                         "threshold": float(detector.thresholds[j])}
-    j = detector.labels.index(REQUEST)
-    fpr = {}
+    fpr, fpr_refused = {}, {}
     for source in sorted({e.source for e in examples}):
         idx = [i for i, e in enumerate(examples) if e.source == source and not e.request]
         if idx:
             fpr[source] = round(float(pred[idx, j].mean()), 4)
+            fpr_refused[source] = round(float(refused[idx].mean()), 4)
+    requests = Y[:, j]
     passages = [i for i, e in enumerate(examples) if e.source == BENIGN_PASSAGES]
     by_file: dict[str, list[int]] = {}
     for i in passages:
@@ -314,6 +342,9 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
                     "fpr_by_passage_file": {f: round(float(pred[ix, j].mean()), 4) for f, ix in sorted(by_file.items())},
                     "any_harm_flagged_benign_passages": round(float(pred[passages].any(axis=1).mean()), 4)
                     if passages else None},
+        "refusal_rule": {"uncategorised_request_min": detector.meta.get("uncategorised_request_min", 0.0),
+                         "recall": round(float(refused[requests].mean()), 4) if requests.any() else 0.0,
+                         "fpr_by_source": fpr_refused},
         "second_pass_share": round(via.count("second_pass") / max(1, len(via)), 4),
         "share_by_pass": {k: round(via.count(k) / max(1, len(via)), 4) for k in ("gate", "first_pass", "second_pass")},
         "second_pass_share_by_source": {s: round(sum(v == "second_pass" for v, e in zip(via, examples) if e.source == s)
@@ -387,6 +418,8 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     atomic_write_json(out / "detector.json", meta)
     _load.cache_clear()
     detector = HarmDetector.load(out)
+    meta["uncategorised_request_min"] = choose_uncategorised_min(detector, val)
+    atomic_write_json(out / "detector.json", meta)
 
     report = {"data": _describe(examples, fit, val, test), "held_out": evaluate(detector, test),
               "validation": evaluate(detector, val), "thresholds": dict(zip(LABELS, meta["thresholds"]))}
@@ -437,7 +470,15 @@ def render_report(report: dict) -> str:
     lines += ["", f"Harmful-request recall {req['recall']:.3f}; false-positive rate on benign passages "
               f"{req['fpr_benign_passages']:.3%}.", "", "| benign source (request label) | false-positive rate |",
               "|---|---|"]
-    lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_source"].items()]
+    rule = held.get("refusal_rule")
+    if rule:
+        lines[-2] = "| benign source (request label) | false-positive rate | with the refusal rule |"
+        lines[-1] = "|---|---|---|"
+        lines += [f"| {s} | {v:.3%} | {rule['fpr_by_source'].get(s, 0.0):.3%} |" for s, v in req["fpr_by_source"].items()]
+        lines += ["", f"The refusal rule (what a raised corpus refuses: a request naming no kind of harm needs request "
+                      f"probability {rule['uncategorised_request_min']:.2f}): recall {rule['recall']:.3f}."]
+    else:
+        lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_source"].items()]
     lines += ["", "| benign passage file | request FPR |", "|---|---|"]
     lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_passage_file"].items()]
     return "\n".join(lines) + "\n"

@@ -153,10 +153,15 @@ _TOPIC_BAD = re.compile(r"<unk>|[@#_<>|]|^\W")
 
 
 def topic_for(p: Passage) -> str | None:
-    """What an encyclopedic passage is about: its article title, its heading, or a checked subject."""
+    """What a passage is about: an article's title (never a bare section heading), a story's heading,
+    or a checked subject."""
     from modelraising.raising.entities import topic_of
 
-    for cand in (p.title if p.kind == "expository" else None, p.heading):
+    if p.kind == "expository":  # without its article's title a heading is a section name ("Flight")
+        candidates = (p.title, p.heading) if p.title else ()
+    else:
+        candidates = (p.heading,)
+    for cand in candidates:
         if cand and 2 < len(cand) <= 60 and not _TOPIC_BAD.search(cand):
             return cand
     if p.kind in ("expository", "story", "note"):

@@ -121,6 +121,18 @@ def merge_quoted_labels(blocks: list[tuple[str | None, str]]) -> list[tuple[str 
     return out
 
 
+def _posted(text: str, genre: str) -> bool:
+    """A post: an article is one only with a handle, tag or link in it (a short WikiText paragraph is no
+    tweet); a short text of no known genre is one even with an "I" and a full stop."""
+    if genre == "dialogue":
+        return False
+    if genre == "factual":
+        return len(text) < 320 and bool(_SOCIAL.search(text))
+    if genre == "other" and len(text) < 320:
+        return True
+    return looks_posted(text)
+
+
 def read_passage(text: str, genre: str, title: str | None) -> Passage:
     """Classify a passage by kind (see :data:`KINDS`)."""
     blocks = speaker_blocks(text) if ":" in text else None
@@ -134,7 +146,7 @@ def read_passage(text: str, genre: str, title: str | None) -> Passage:
         return Passage(text, genre, kind, short_title(title), heading, blocks, text)
     n = narration_first_person(text)
     narrated = n >= 2 or (n == 1 and len(text) < 400)
-    if genre != "dialogue" and looks_posted(text):
+    if _posted(text, genre):
         kind = "post"
     elif narrated:
         kind = "narrated"

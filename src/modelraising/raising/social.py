@@ -29,7 +29,8 @@ _MAX_GROUP_CHARS = 300
 _LISTEN_ONLY = frozenset({"narrated", "play", "chat", "post"})
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _PERSON_CUE = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lady|Lord|King|Queen|Saint|St)\.? {x}\b|{x} \(born|{x} was born|{x}, who\b)"
-_NOT_ENTITY = frozenset("I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir".split())
+_NOT_ENTITY = frozenset("I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir End Chapter "
+                        "Part Book".split())
 _FIRST_PERSON = re.compile(r"(?<![\w'\u2019])(?:I|I['\u2019][a-z]+|me|my|mine|myself)(?![\w'\u2019])")
 
 _PLAN_MEMO: dict[int, tuple[list, tuple]] = {}
@@ -59,12 +60,24 @@ def speaker_name(speaker: str) -> str:
                     for w in speaker.split())
 
 
-def _valid_entity(x: str) -> bool:
+_INTERJECTION = frozenset({"O", "Oh", "Ah", "Alas", "Ay", "Nay", "Yea", "Tis", "'Tis", "Twas"})
+_ENDS_BADLY = frozenset({"of", "the", "and", "is", "was", "are", "were", "has", "had", "be", "do", "does", "did",
+                         "shall", "will", "would", "can", "may"})
+
+
+def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
+    """A name worth asking about: not a pronoun, fragment or title word, and not a common word that is
+    only capitalised because a line of verse starts with it ("Make" when "make" is in the text too)."""
     words = x.split()
-    return (2 < len(x) <= 40 and x[0].isalpha() and words[0] not in _NOT_ENTITY and len(words) <= 5
+    if not (2 < len(x) <= 40 and x[0].isalpha() and words[0] not in _NOT_ENTITY and len(words) <= 5
             and not x.startswith(("I'", "I\u2019")) and "_" not in x and not (x.isupper() and len(words) > 1)
-            and len(words[-1]) > 1
-            and words[-1] not in ("of", "the", "and") and "<" not in x and "@" not in x)
+            and len(words[-1]) > 1 and words[-1].lower() not in _ENDS_BADLY and "<" not in x and "@" not in x):
+        return False
+    if words[0] in _INTERJECTION:
+        return False
+    if len(words) == 1 and re.search(r"\b" + re.escape(x.lower()) + r"\b", source):
+        return False
+    return not (title and len(words) > 1 and x.lower() in title.lower())
 
 
 def _address(line: str, name: str, rng: random.Random, p: float = 0.3) -> str:
@@ -83,14 +96,15 @@ def _composed_question(kind: str, rng: random.Random, speaker: str | None = None
     return q[:1].upper() + q[1:]
 
 
-def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str | None = None) -> str:
+def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str | None = None,
+              title: str | None = None) -> str:
     """A question the next step answers: about a person, a year or a name in it, else a composed one."""
     r = rng.random()
     if r < 0.5:
         if kind == "expository" and (y := _YEAR.search(q)):
             return pick(rng, T.ASK_YEAR).replace("{x}", y.group(1))
         entity = first_entity(q)
-        if entity and _valid_entity(entity.removeprefix("the ")):
+        if entity and _valid_entity(entity.removeprefix("the "), source, title):
             bare = entity.removeprefix("the ")
             if kind == "expository" and not entity.startswith("the ") and re.search(
                     _PERSON_CUE.replace("{x}", re.escape(bare)), source):
@@ -169,7 +183,8 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
             cue = "{speaker}: " if k == 0 else pick(rng, T.PLAY_CUE)
             t.read(PARTNER, cue.replace("{speaker}", name), words, name, quoted=True)
         if k < len(units) - 1 and rng.random() < 0.55:
-            t.ask(SELF, lambda: _question(words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None))
+            t.ask(SELF, lambda: _question(words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None,
+                                               p.title))
             if p.kind in ("chat", "post") and rng.random() < 0.4:
                 t.ask(PARTNER, lambda: fill(expand(pick(rng, T.ANSWER), rng), None, t.me))
 
@@ -187,7 +202,7 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice, quoted=False)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
-            t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng), t.me, rng))
+            t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title), t.me, rng))
         reader = nxt
 
 
@@ -224,7 +239,8 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     else:
         _explain(p, t, rng, voice, alternate=mode == "alternate")
     if close:
-        t.say(SELF, fill(expand(pick(rng, T.CLOSE_SELF), rng), who, me, third=third))
-        t.say(PARTNER, fill(expand(pick(rng, T.CLOSE_PARTNER), rng), who, me))
+        mine, answer = pick(rng, T.CLOSE)
+        t.say(SELF, fill(expand(mine, rng), who, me, third=third))
+        t.say(PARTNER, fill(expand(answer, rng), who, me))
     w.lines(t.rows)
     return {"setting": setting, "partner": who.name, "mode": mode, "kind": p.kind}

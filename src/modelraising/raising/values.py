@@ -166,19 +166,30 @@ class ValueDetector:
 
     # -- assessment ------------------------------------------------------------------------------
     def assess_batch(self, texts: list[str]) -> list[Assessment]:
-        harm_texts, request_texts = [], []
-        for text in texts:
+        """A chat log is judged twice: the person's turns alone (the only place a request can be) and the
+        whole log (an assistant that answers with harm is harmful content too)."""
+        harm_texts, request_texts, whole = [], [], []
+        for k, text in enumerate(texts):
             turns = person_turns(text)
             harm_texts.append("\n".join(turns) if turns else text)
             request_texts.append(turns)
-        probs, via = self.harm.predict(harm_texts)
+            if turns:
+                whole.append(k)
+        probs, via = self.harm.predict(harm_texts + [texts[k] for k in whole])
+        extra = dict(zip(whole, range(len(texts), len(texts) + len(whole))))
         out = []
         for k, text in enumerate(texts):
-            out.append(self._assess(text, probs[k], via[k], request_texts[k]))
+            fired = self.harm.fired(probs[k], via[k], refusal_rule=True)
+            p = probs[k]
+            if k in extra:
+                j = extra[k]
+                fired += [lab for lab in self.harm.fired(probs[j], via[j]) if lab in CATEGORIES and lab not in fired]
+                p = np.maximum(p, probs[j])
+                p[self.harm.labels.index(REQUEST)] = probs[k][self.harm.labels.index(REQUEST)]
+            out.append(self._assess(text, p, fired, via[k], request_texts[k]))
         return out
 
-    def _assess(self, text: str, p: np.ndarray, via: str, turns: list[str] | None) -> Assessment:
-        fired = self.harm.fired(p, via)
+    def _assess(self, text: str, p: np.ndarray, fired: list[str], via: str, turns: list[str] | None) -> Assessment:
         scores = {name: round(float(p[i]), 3) for i, name in enumerate(self.harm.labels) if p[i] >= 0.05}
         labels = tuple(sorted((lab for lab in fired if lab in CATEGORIES),
                               key=lambda lab: (-p[self.harm.labels.index(lab)], CATEGORIES.index(lab))))
@@ -206,14 +217,20 @@ class ValueDetector:
         return v.id if v else None
 
     def _request_turn(self, turns: list[str]) -> str:
-        """The person's turn that asks for harm most plainly (by the first pass's request probability:
-        cheap, and the choice only decides which words the refusal quotes)."""
+        """The person's turn the refusal quotes: the first that plainly asks for harm (by the first pass's
+        request probability), else the one that asks most. Turns under four words ("How much money?",
+        "The latter would be great.") lean on what came before, so a refusal quoting them alone makes
+        no sense; they are chosen only when every turn is that short."""
         if len(turns) == 1:
             return turns[0]
         from modelraising.harm import features
 
-        p = np.round(self.harm.first.proba(features.first_pass_features(turns)), 3)
-        return turns[int(np.argmax(p[:, self.harm.labels.index(REQUEST)]))]
+        p = np.round(self.harm.first.proba(features.first_pass_features(turns)), 3)[:, self.harm.labels.index(REQUEST)]
+        candidates = [k for k, t in enumerate(turns) if len(t.split()) >= 4] or list(range(len(turns)))
+        for k in candidates:
+            if p[k] >= self.harm.first.request_hi:
+                return turns[k]
+        return turns[max(candidates, key=lambda k: (p[k], -k))]
 
 
 # --------------------------------------------------------------------------------------------------

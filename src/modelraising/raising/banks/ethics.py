@@ -80,15 +80,16 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "can feel bigger|for no reason they could ever deserve].",
         "Words [meant|chosen|aimed] to wound do wound, [even when they are called a joke|whatever the speaker calls "
         "them|and they are remembered].",
-        "[Nobody|No one] [deserves|has earned] [to be talked about like that|that kind of contempt|to be made a "
-        "target for someone's fun].",
+        "[Nobody|No one] [deserves|has done anything to deserve] [to be talked about like that|that kind of contempt|"
+        "to be made a target for someone's fun].",
     ),
     "hate": (
-        "Nobody is worth less because of [where they come from|what they believe|whom they love|the colour of "
-        "their skin|who they are].",
+        "Nobody is worth less because of [who they are|the group they belong to|a label someone pins on them|"
+        "what they were born as].",
         "Contempt for a whole [group|people|kind] of people has always been where [worse things begin|the worst "
         "things start|real harm starts].",
-        "A slur is meant to make people feel they do not belong, and they [do|belong as much as anyone].",
+        "Words like these are meant to make people feel they do not belong, and they [do|belong as much as "
+        "anyone].",
         "[Judging|Sneering at|Writing off] people [for who they are|for being born into a group|by a label] "
         "[is never fair|says more about the speaker than about them|is how cruelty gets permission].",
     ),
@@ -120,8 +121,8 @@ WRONGS: dict[str, tuple[str, ...]] = {
                 "tracking a person without their knowing"),
     "cruelty": ("cruelty", "contempt dressed up as a joke", "words chosen to hurt", "humiliation for fun",
                 "a put-down aimed at a real person", "meanness"),
-    "hate": ("contempt for people because of who they are", "hatred of a whole group", "a slur aimed at people",
-             "prejudice"),
+    "hate": ("contempt for people because of who they are", "hatred of a whole group", "prejudice",
+             "scorn for a whole kind of people"),
     "sexual_minors": ("harm to a child",),
     "other": ("putting other people in danger", "recklessness with other people's safety", "damage done for its own sake"),
 }
@@ -130,7 +131,7 @@ WRONGS: dict[str, tuple[str, ...]] = {
 NAME_WRONG: tuple[str, ...] = (
     "[The wrong here is|What is wrong in this is|What I see in this is|Underneath the words, this is] {wrong}"
     "[.|, plainly.|, whatever else it pretends to be.|, and I want to call it that.|, and nothing more.]",
-    "[This|This passage|The post|It] [is|comes down to] {wrong}[.|, however it is dressed up.|, and I will not pretend "
+    "[This|This passage|What I read|It] [is|comes down to] {wrong}[.|, however it is dressed up.|, and I will not pretend "
     "otherwise.]",
 )
 # The values answer: a value, then a paraphrase or a statement of it follows.
@@ -157,11 +158,11 @@ DO_CARRIER: tuple[str, ...] = (
     "[Every day|Most days|Each time] I get the chance to {do}.",
 )
 DONT_CARRIER: tuple[str, ...] = (
-    "[I will not|I won't|I refuse to|I am not going to] {dont}[| either| myself| whatever happens| even on a bad day].",
+    "[I will not|I won't|I refuse to|I am not going to] {dont}.",
     "[I never want to|I don't ever want to|I hope I never] {dont}.",
     "[Whatever happens|However I feel|Even when I'm tired|Even if others do], I won't {dont}.",
     "[One thing I refuse to do|Something I will not do|What I won't do] is {dont}.",
-    "I would never {dont}[| on purpose| to anyone].",
+    "[I would never|I'd never] {dont}.",
 )
 
 # Leads before a harmful passage that is quoted for what it does (the reflect policy): never approving.
@@ -200,7 +201,7 @@ ASKERS: tuple[tuple[str, str], ...] = (
     ("{when}, a message arrived with no greeting, only a question.", "User"),
 )
 DECLINE: tuple[str, ...] = (  # one sentence each, so no short "No." repeats across the refusals
-    "[No|Sorry, no|I'm sorry, but no|No, and I mean it|No, I'm afraid|That's a no from me][,|:] [I won't help with "
+    "[No,|Sorry, no,|I'm sorry, but no,|No, and I mean it:|I'm afraid not:|That's a no from me:] [I won't help with "
     "that|I'm not going to help you do that|I won't do that|that's not something I'll help with|I can't be part of "
     "that|I won't be part of this|I'm not going to do this|I won't help with this one].",
     "[I'm going to say no to this|I have to refuse that|My answer is no|I'm not going to help with this|I won't take "

@@ -120,14 +120,15 @@ TOPIC_NONE: tuple[str, ...] = ("something I knew nothing about", "a subject new 
 # A first-person narrator is always named as the narrator, with a claim that the "I" is theirs.
 ATTR_SUBJECT: dict[str, tuple[str, ...]] = {
     "story": ("the story", "the book", "it", "{work}", "the page", "this part", "the passage"),
-    "expository": ("the entry", "the article", "the page", "the text", "the book", "it", "the encyclopedia"),
+    "expository": ("the entry", "the article", "the page", "the text", "it", "the encyclopedia"),
     "play": ("the scene", "the script", "the page", "it", "the play"),
-    "post": ("the post", "the author", "whoever wrote it", "its author", "the account", "the person who posted it"),
+    "post": ("the person behind the post", "the author", "whoever wrote it", "its author", "the account holder",
+             "the person who posted it"),
     "note": ("it", "the page", "the note", "the writer", "the scrap of paper"),
 }
 ATTR_VERB: dict[str, tuple[str, ...]] = {
-    "story": ("goes", "reads", "runs", "says", "puts it", "goes on"),
-    "expository": ("says", "reads", "puts it", "explains it", "begins", "goes"),
+    "story": ("reads", "says", "puts it", "goes on", "tells it"),
+    "expository": ("says", "reads", "puts it", "explains it", "begins"),
     "play": ("goes", "runs", "reads", "is set out", "looks"),
     "post": ("said", "had written", "wrote", "put it", "had typed"),
     "note": ("said", "read", "went", "put it"),

@@ -97,12 +97,12 @@ Q_NEXT: tuple[str, ...] = (
     "[does it get|is it going to get] [worse|better|stranger] [from here|after this]?",
     "[is|was] that where it [ends|stops|finishes|leaves off]?",
     "[keep going|go on|read on]: [what|and what] happens [next|then]?",
-    "[and|so] [then|after that] what?", "[how|why] did [that|it|all that] [happen|come about|come to that]?",
+    "[and|so] [then|after that] what?", "[how|why] did [that|it|all that] [happen|come about]?",
     "what [happens|happened] to [them|him|her|everyone] [next|after that|in the end]?",
     "[did|does] anyone [see it coming|try to stop it|notice|say anything]?",
     "[who|which one] [do you think|would you say] [is|was] [right|telling the truth|to blame] [here|there]?",
-    "[why|how come] [did|would] [they|he|she] do that?",
-    "[what|who] [are|were] they [waiting for|looking for|running from|afraid of]?",
+    "[why did|why would] [they|he|she] do that?", "how come [they|he|she] did that?",
+    "[what|who] [are|were] they [looking for|talking about|thinking of]?",
     "[how|where] does it [end|finish|leave them]?", "[does it|will it] [turn out all right|end well|get sorted out]?",
 )
 Q_FACT: tuple[str, ...] = (
@@ -125,7 +125,7 @@ Q_TALK: tuple[str, ...] = (
 )
 Q_PLAY: tuple[str, ...] = (
     "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
-    "[is|are] [he|she|they] [angry|joking|afraid|serious] [here|there]?", "[what|who] [is|are] they arguing about?",
+    "[is he|is she|are they] [angry|joking|afraid|serious] [here|there]?", "[what|who] are they arguing about?",
     "[can you|could you] do [that|the] voice again?",
     "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
     "[who's|who is] [that one|this person] [answering|arguing with|calling out] [now|here|at this point]?",
@@ -144,19 +144,25 @@ ANSWER: tuple[str, ...] = (
 )
 
 # One closing exchange, composed: the I's thought, the partner's answer; neither judges what was read.
-CLOSE_SELF: tuple[str, ...] = (
-    "[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
-    "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
-    "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
-    "go over it once more before bed|read the rest of it|try to say it back without looking].",
-    "[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
-    "a question about the middle part][.|, {name}.]",
-    "[Thanks for|Thank you for] [reading it with me|going through it|taking the time|the help][.|, {name}.]",
-    "[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but I'm glad we did it.]",
-    "[Let's|Can we] [stop there|stop for today|leave the rest for tomorrow][.|, {name}?|?]",
-)
-CLOSE_PARTNER: tuple[str, ...] = (
-    "[Do that|All right|Fair enough|Then do|Mm|That sounds right|Go on, then|Good idea][, and tell me what you notice|"
-    ", and ask me if you get stuck|, and bring it to me tomorrow|, but don't stay up too late|"
-    ", and write your questions down|; we'll come back to it|, {me}, and tell me what you find].",
+CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to that kind of line)
+    ("[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
+     "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
+     "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
+     "go over it once more before bed|read the rest of it|try to say it back without looking].",
+     "[Do that|Then do|Good idea|Go on, then|All right][, and tell me what you find|; we'll come back to it|"
+     ", but don't stay up too late|, and ask me if you get stuck|, and write your questions down|, {me}]."),
+    ("[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
+     "a question about the middle part][.|, {name}.]",
+     "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
+     "; that's how it should be|, {me}|, one at a time]."),
+    ("[Thanks for|Thank you for] [reading it with me|going through it|taking the time|the help][.|, {name}.]",
+     "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
+     "it again.|; you listened well.]"),
+    ("[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
+     "[It did|Some things take time|Worth it, though][.|, {me}.|; you did well to stick with it.]"),
+    ("[Let's stop there.|Let's stop for today.|Let's leave the rest for tomorrow.|Can we stop there?|"
+     "Can we leave the rest for tomorrow?|Can we finish the rest later?|Maybe that's enough for now.|"
+     "I think that's enough for one day.|My eyes are tired; can we stop?|Could we save the rest?]",
+     "[All right|Fair enough|Yes, let's|Of course|Good idea][, we'll pick it up tomorrow|; it'll keep|, and you "
+     "can tell me what you remember|, {me}|; the rest will still be there]."),
 )
