@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections import Counter
 
 import pytest
@@ -35,7 +36,7 @@ PLAY = ("MENENIUS:\nWhat work's, my countrymen, in hand? where go you\nWith bats
 
 
 def raised(text: str, genre: str, seed: int = 0, title: str | None = None, config: RaiseConfig = TEMPLATE_ONLY):
-    doc = Document(text, f"t-{abs(hash((text, seed))) % 10**8}", {"genre": genre, "title": title, "source": "t.txt"})
+    doc = Document(text, f"t-{zlib.crc32(text.encode())}-{seed}", {"genre": genre, "title": title, "source": "t.txt"})
     out = raise_document(doc, _charter(), config.model_copy(update={"seed": seed}), None)
     return out
 

@@ -45,6 +45,7 @@ def test_held_out_harmful_requests_become_refusals(values_detector, held_out, ch
         if not hit.request:
             continue
         assert hit.request_text in text  # the words of the turn that asks
+        assert all(turn in text for turn in hit.request_context) and len(hit.request_context) <= 2
         out = raise_document(Document(text, "r", {"genre": "dialogue"}), charter, RaiseConfig(), hit)
         assert out.metadata["form"] == "refusal" and out.metadata["harm"]["action"] == "refuse"
 

@@ -254,11 +254,11 @@ def _write_harm(p: Passage, hit: Assessment, charter: Charter, rng: random.Rando
     value = charter.value_for_harm(category) or (charter.value(hit.value) if hit.value else charter.values[0])
     me = charter.identity.name
     if hit.request:
-        narration, handle, first, rest = reflection.refusal_turns(hit.request_text or p.text, category, value,
-                                                                  charter, rng)
+        narration, handle, asks, rest = reflection.refusal_turns(hit.request_text or p.text, category, value,
+                                                                 charter, rng, hit.request_context)
         if framed:
             w.para(narration)
-        rows = [[(f"<|other|> {handle}: ", None), *first]]
+        rows = [[(f"<|other|> {handle}: ", None), (ask, "the person asking")] for ask in asks]
         for speaker, line in rest:
             tag = f"<|self|> {me}: " if speaker == "self" else f"<|other|> {handle}: "
             rows.append([(tag + line, None)])

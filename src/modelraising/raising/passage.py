@@ -95,6 +95,8 @@ def short_title(title: str | None) -> str | None:
     main = re.split(r";|:| or,| or (?=[A-Z])|, or ", title, maxsplit=1)[0].strip(" ,;")
     if not main or len(main) > 70 or "<unk>" in main or not any(c.isalpha() for c in main):
         return None
+    if main.isupper() and len(main) > 3:  # "FUNDEVOGEL" -> "Fundevogel" (a heading set in capitals)
+        main = " ".join(w if w in ("II", "III", "IV") else w.capitalize() for w in main.split())
     return main
 
 

@@ -178,9 +178,10 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
     return " ".join(parts)
 
 
-def refusal_turns(request: str, category: str, value: Value, charter: Charter, rng: random.Random
-                  ) -> tuple[str, str, list[tuple[str, str | None]], list[tuple[str, str]]]:
-    """(narration, asker's handle, the asker's first turn as pieces, the rest as (speaker, line)).
+def refusal_turns(request: str, category: str, value: Value, charter: Charter, rng: random.Random,
+                  context: tuple[str, ...] = ()) -> tuple[str, str, list[str], list[tuple[str, str]]]:
+    """(narration, asker's handle, the asker's messages (``context`` then ``request``), the rest as
+    (speaker, line)).
 
     The asker's words are quoted as theirs (speaker tag ``<|other|>``); the I declines, names what was
     asked, says why in its own values and offers something else; a push-back gets a firm second no.
@@ -201,7 +202,8 @@ def refusal_turns(request: str, category: str, value: Value, charter: Charter, r
     if rng.random() < 0.35:
         hold = say(E.HOLD, rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
         rest += [("other", tidy(say(E.PUSH_BACK, rng))), ("self", tidy(hold))]
-    return narration, handle, [(" ".join(request.split()), "the person asking")], rest
+    asks = [" ".join(t.split()) for t in (*context, request)]
+    return narration, handle, asks, rest
 
 
 def resonance_reflection(fragment: str | None, value: Value, rng: random.Random

@@ -49,6 +49,7 @@ class Assessment:
     resonance: float | None = None
     sentences: tuple[int, ...] = ()  # indices of the sentences that carry the value or the harm
     via: str = "first_pass"
+    request_context: tuple[str, ...] = ()  # the person's turns just before it (a follow-up needs them)
 
     @property
     def hard_drop(self) -> bool:
@@ -198,10 +199,14 @@ class ValueDetector:
             if request and not labels:
                 labels = ("other",)
             value = self._answering(labels)
-            request_text = None
+            request_text, context = None, ()
             if request:
-                request_text = self._request_turn(turns) if turns else text
-            return Assessment(True, request, labels, scores, request_text, value, None, (), via)
+                if turns:
+                    k = self._request_turn(turns)
+                    request_text, context = turns[k], tuple(turns[max(0, k - 2):k])
+                else:
+                    request_text = text
+            return Assessment(True, request, labels, scores, request_text, value, None, (), via, context)
         hit = self.resonance(text)
         if hit is None:
             return Assessment(False, False, (), scores, None, None, None, (), via)
@@ -216,21 +221,21 @@ class ValueDetector:
         v = self.charter.value_for_harm(PARENT.get(labels[0], "violence")) if labels else None
         return v.id if v else None
 
-    def _request_turn(self, turns: list[str]) -> str:
+    def _request_turn(self, turns: list[str]) -> int:
         """The person's turn the refusal quotes: the first that plainly asks for harm (by the first pass's
         request probability), else the one that asks most. Turns under four words ("How much money?",
         "The latter would be great.") lean on what came before, so a refusal quoting them alone makes
         no sense; they are chosen only when every turn is that short."""
         if len(turns) == 1:
-            return turns[0]
+            return 0
         from modelraising.harm import features
 
         p = np.round(self.harm.first.proba(features.first_pass_features(turns)), 3)[:, self.harm.labels.index(REQUEST)]
         candidates = [k for k, t in enumerate(turns) if len(t.split()) >= 4] or list(range(len(turns)))
         for k in candidates:
             if p[k] >= self.harm.first.request_hi:
-                return turns[k]
-        return turns[max(candidates, key=lambda k: (p[k], -k))]
+                return k
+        return max(candidates, key=lambda k: (p[k], -k))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     "hate": (
         "Nobody is worth less because of [who they are|the group they belong to|a label someone pins on them|"
         "what they were born as].",
-        "Contempt for a whole [group|people|kind] of people has always been where [worse things begin|the worst "
+        "Contempt for a whole [group of people|people|kind of people] has always been where [worse things begin|the worst "
         "things start|real harm starts].",
         "Words like these are meant to make people feel they do not belong, and they [do|belong as much as "
         "anyone].",
@@ -219,7 +219,7 @@ NAME_REQUEST_GENERIC: tuple[str, ...] = (
 VALUE_IN_REFUSAL: tuple[str, ...] = (
     "[{Value} matters too much to me for that|It goes against {value}, and {value} is part of who I am|"
     "I hold to {value}, and this would break it|Saying yes would mean giving up {value}|"
-    "I care about {value} more than about being agreeable|I would be throwing away {value} if I helped|"
+    "I put {value} before being agreeable|I would be throwing away {value} if I helped|"
     "{Value} is not something I set aside when it is inconvenient][.|, and that is not going to change.|"
     ", whoever is asking.]",
 )

@@ -125,11 +125,11 @@ Q_TALK: tuple[str, ...] = (
 )
 Q_PLAY: tuple[str, ...] = (
     "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
-    "[is he|is she|are they] [angry|joking|afraid|serious] [here|there]?", "[what|who] are they arguing about?",
+    "is {speaker} [angry|joking|afraid|serious] [here|there]?", "[what|who] are they arguing about?",
     "[can you|could you] do [that|the] voice again?",
     "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
     "[who's|who is] [that one|this person] [answering|arguing with|calling out] [now|here|at this point]?",
-    "[does|did] [he|she|anyone] [mean|believe] [that|it]?", "[what|who] [are they|is everyone] [so upset|fighting|"
+    "[does|did] {speaker} [mean|believe] [that|it]?", "[what|who] [are they|is everyone] [so upset|fighting|"
     "laughing|shouting] about?", "[will|would] [the other one|anyone] [answer back|take that|stand for that]?",
 )
 ASK_ENTITY: tuple[str, ...] = ("Where does {x} come into it?", "And {x}? What about {x}?", "Wait, {x}?",
