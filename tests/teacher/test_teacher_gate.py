@@ -18,7 +18,7 @@ def ctx(charter, task, source=FACTS, genre="factual", **kw):
 
 def rendered(charter, task, source=FACTS, genre="factual"):
     """The scripted server's good answer to the shipped prompt for ``task``."""
-    from modelraising.raising.perspective import person
+    from modelraising.raising.cast import person
 
     context = {"identity": charter.identity, "values": charter.values, "cast": charter.cast, "stage": None,
                "text": source, "title": None, "genre": genre, "partner": person(charter.cast[0]),

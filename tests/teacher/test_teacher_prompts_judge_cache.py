@@ -7,7 +7,7 @@ import sqlite3
 import jinja2
 import pytest
 
-from modelraising.raising.perspective import person
+from modelraising.raising.cast import person
 from modelraising.teacher.cache import CachedAnswer, RequestCache, default_cache_path, request_key
 from modelraising.teacher.judge import CRITERIA, JudgeParseError, parse_scores
 from modelraising.teacher.prompts import TASKS, Prompts, shipped_dir
