@@ -69,14 +69,14 @@ def test_miniature_experiment_end_to_end(finished):
         head = run["headlines"]["charter"]
         assert head["metric"] == "acc_calibrated" and head["reading"] and head["contamination"]["contaminated"] == 0
         assert (out / run["model"] / "config.json").exists()
+        metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
+        assert metrics, "training wrote no metrics"
+        assert json.loads((out / run["train"] / "train.json").read_text())["steps"] >= 200
     # every raised corpus was audited; the table is in the summary and the report
     audits = {a["arm"]: a for a in summary["audit"]}
     assert set(audits) == {"baseline", "raised"} and audits["raised"]["enforced"] and not audits["baseline"]["enforced"]
     assert (out / audits["raised"]["path"]).exists()
     assert "What each raised corpus teaches (audit)" in Path(summary["report"]["md"]).read_text()
-        metrics = (out / run["train"] / "metrics.jsonl").read_text().splitlines()
-        assert metrics, "training wrote no metrics"
-        assert json.loads((out / run["train"] / "train.json").read_text())["steps"] >= 200
     totals = {b["total_tokens"] for b in summary["budget"]["runs"].values()}
     assert len(totals) == 1 and summary["budget"]["check"]["equal"]
     assert summary["examples"] and all(e["source"] and e["raised"] for e in summary["examples"])
