@@ -16,7 +16,7 @@ import re
 from modelraising.charter import Charter
 from modelraising.raising.banks import frames as F
 from modelraising.raising.banks import lessons as L
-from modelraising.raising.cast import Person, pick, pick_person
+from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
 from modelraising.raising.passage import Passage
 from modelraising.raising.perspective import cap, fill
@@ -69,7 +69,7 @@ def _reaction(q: str, who: Person, rng: random.Random, me: str) -> str:
         m = _NUMBER.search(q)
         if m:
             return fill(pick(rng, L.REACT_NUMBER), who, me, number=m.group(0).rstrip(","))
-    return fill(pick(rng, L.REACT), who, me)
+    return fill(expand(pick(rng, L.REACT), rng), who, me)
 
 
 def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None,
@@ -87,7 +87,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
         voice = who.name
     opening = f"{pick(rng, F.WHEN)}, {scene}."
     if rng.random() < 0.3:
-        opening += " " + fill(pick(rng, L.VOICE_LINE), who, me, voice=who.voice)
+        opening += " " + fill(expand(pick(rng, L.VOICE_LINE), rng), who, me, voice=who.voice)
     w.para(opening)
 
     groups = _groups(p.body or p.text, rng)

@@ -87,7 +87,7 @@ def plain(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic:
         first, who = situation(p, charter, rng, topic=topic, work=work)
         parts = [first]
         if rng.random() < 0.3:
-            parts.append(fill(pick(rng, F.WHY), who, charter.identity.name, place=pick(rng, F.WHY_PLACE),
+            parts.append(fill(expand(pick(rng, F.WHY), rng), who, charter.identity.name, place=pick(rng, F.WHY_PLACE),
                               time=pick(rng, F.WHY_TIME)))
         if rng.random() < 0.15:
             parts.append(fill(pick(rng, F.CALLED), who, charter.identity.name))

@@ -52,11 +52,14 @@ WITH: tuple[str, ...] = (
 # Why the I read it (optional, its own sentence).
 WHY: tuple[str, ...] = (
     "{Name} had given it to me the week before.", "{Name} had said I should read it.",
-    "I had found it on a shelf nobody ever dusts.", "It was the only thing to read in {place}.",
-    "I wanted to know what happened next.", "I had been meaning to read it since {time}.",
+    "I had found it [on a shelf nobody ever dusts|at the back of a cupboard|in a box of old things|under a pile of "
+    "magazines].", "It was the only thing to read in {place}.",
+    "I [wanted|needed|was dying] to know [what happened next|how it went on|where it went from there].",
+    "I had been meaning to read it since {time}.",
     "{Name} had left it open on the table.", "It was on the list {name} gave me.",
     "Someone had left it on a seat in {place}.", "I had promised {name} I would read it.",
-    "I had picked it up because of the title.", "{Name} had read me the beginning, and I wanted the rest.",
+    "I had picked it up because of [the title|the cover|the first line|its size|the smell of the pages].",
+    "{Name} had read me the beginning, and I wanted the rest.",
     "It had been lying by the bed since {time}.", "{Name} thought I was old enough for it now.",
     "{Name} had talked about it at dinner.", "I had borrowed it from {name} and owed it back.",
 )

@@ -26,8 +26,12 @@ SCENE_STORY: tuple[str, ...] = (
     "{name} picked up {work} and read it to me {where}",
     "{name} read to me {where}; that day it was {work}",
 )
-VOICE_LINE: tuple[str, ...] = ("{Name} is {voice}.", "{Name} has always been {voice}.",
-                               "That was {name} all over: {voice}.", "Anyone who knows {name} knows {him} as {voice}.")
+VOICE_LINE: tuple[str, ...] = (  # expanded: the voice is fixed per cast member, so the lead must vary
+    "{Name} [is|has always been|was, as ever,|has never been anything but] {voice}.",
+    "[That was|That's|It was] {name} all over: {voice}.",
+    "[Anyone|Everyone|Whoever] [who knows|who has met|who has spent a day with] {name} knows {him} as {voice}.",
+    "[I should say|You should know|I ought to say] that {name} is {voice}.",
+)
 
 # Step lines, composed: connector + subject + verb (the quoted source follows).
 FIRST_CONNECT: tuple[str, ...] = ("First,", "", "", "Straight away", "Without any fuss", "Settling in,", "Quietly,")
@@ -48,15 +52,29 @@ LAST_CONNECT: tuple[str, ...] = ("Last of all,", "At the end,", "Finally,", "To 
 LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "finished with this")
 
 # The I's reactions between steps ({entity}/{number} only where the step has one).
-REACT: tuple[str, ...] = (
-    "I asked {him} to go slower, and {he} did.", "I wrote that down in the margin of my notebook.",
-    "I tried to picture it.", "\"How do we know that?\" I asked, and {name} smiled at the question.",
-    "I didn't say anything for a moment; I was still turning it over.", "\"Really?\" I said. {Name} nodded.",
-    "I held my question back so that I could hear the rest.", "I said it back, to make sure I had it right.",
-    "I frowned, and {name} waited until I had caught up.", "I drew a little map of it on the back of my hand.",
-    "\"Say that again?\" I asked, and {he} did.", "I counted it off on my fingers.",
-    "I asked whether that was always true, and {he} said it was a good thing to wonder.",
-    "I leaned closer to see the page.", "I made {him} stop there so that I could write it down.",
+REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
+    "I asked {him} to [go slower|slow down|take it one step at a time|say it more slowly], and {he} [did|did so|"
+    "smiled and slowed down|went back a step].",
+    "I [wrote that down|made a note of that|put that down] [in the margin of my notebook|on the back of an envelope|"
+    "in my notebook|on a scrap of paper].",
+    "I [tried|did my best|shut my eyes and tried] to [picture it|see it in my head|imagine it].",
+    "\"[How do we know that|How does anyone know that|Who found that out|How can you tell]?\" I asked, and {name} "
+    "[smiled at the question|looked pleased that I had asked|said that was the right thing to ask].",
+    "I [didn't say anything|kept quiet|said nothing] for a [moment|while|minute]; I was still [turning it over|"
+    "thinking it through|working it out].",
+    "\"[Really|Truly|Is that so|Honestly]?\" I [said|asked|wanted to know]. {Name} [nodded|nodded slowly|said it was|"
+    "smiled and nodded].",
+    "I held my question back so that I could [hear the rest|hear the end of it|let {him} finish].",
+    "I [said it back|repeated it|said it over], [to make sure I had it right|so that I would remember|to check I "
+    "understood].",
+    "I frowned, and {name} [waited until I had caught up|gave me a moment|went over it again].",
+    "I drew a [little map|quick sketch|small picture] of it [on the back of my hand|in my notebook|on a napkin].",
+    "\"[Say that again|Can you say that again|Once more|Sorry, again]?\" I asked, and {he} [did|said it again|"
+    "said it more slowly].",
+    "I [counted it off|went through it|kept track] on my fingers.",
+    "I asked whether that was always true, and {he} said it was a [good|fair|fine] thing to [wonder|ask|check].",
+    "I [leaned closer|moved nearer|bent over] to see the [page|picture|words].",
+    "I made {him} [stop there|wait a moment|pause] so that I could [write it down|take it in|catch up].",
 )
 REACT_ENTITY: tuple[str, ...] = ("I repeated \"{entity}\" under my breath so that I wouldn't forget it.",
                                  "I wrote \"{entity}\" at the top of a clean page.",

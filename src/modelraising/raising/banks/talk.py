@@ -57,8 +57,11 @@ TELL_ASK: tuple[str, ...] = ("what's it about?", "tell me.", "what does it say?"
 # Cues for a turn that carries source text, composed: connector + subject + verb. The I's turns always
 # say that they read.
 READ_CONNECT: tuple[str, ...] = ("", "", "Then ", "Next ", "And ", "Here ", "Now ", "After that ")
-SELF_SUBJECT: tuple[str, ...] = ("it", "the book", "the next bit", "this part", "the page", "the next line")
-SELF_VERB: tuple[str, ...] = ("says", "goes on", "reads", "continues")
+SELF_SUBJECT: tuple[str, ...] = ("it", "the book", "the next bit", "this part", "the page", "the next line",
+                                 "the next part", "the text", "the line after that", "the bit after that",
+                                 "the passage", "the paragraph", "the writing")
+SELF_VERB: tuple[str, ...] = ("says", "goes on", "reads", "continues", "runs on", "carries on", "keeps going",
+                              "has it", "puts it")
 PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
     "narrated": ("the narrator", "the one telling it", "the storyteller", "the voice in the book", "the writer",
                  "the author", "the teller", "whoever wrote it"),
@@ -155,11 +158,13 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
      "a question about the middle part][.|, {name}.]",
      "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
      "; that's how it should be|, {me}|, one at a time]."),
-    ("[Thanks for|Thank you for] [reading it with me|going through it|taking the time|the help][.|, {name}.]",
+    ("[Thanks for|Thank you for|Thanks again for|I liked] [reading it with me|going through it|taking the time|"
+     "the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it helped.]",
      "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
      "it again.|; you listened well.]"),
     ("[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
-     "[It did|Some things take time|Worth it, though][.|, {me}.|; you did well to stick with it.]"),
+     "[It did|Some things take time|Worth it, though|Good things often do|That's how reading goes|It was|"
+     "You stuck with it][.|, {me}.|; you did well to stick with it.|, and you kept at it.|; I noticed.]"),
     ("[Let's stop there.|Let's stop for today.|Let's leave the rest for tomorrow.|Can we stop there?|"
      "Can we leave the rest for tomorrow?|Can we finish the rest later?|Maybe that's enough for now.|"
      "I think that's enough for one day.|My eyes are tired; can we stop?|Could we save the rest?]",
