@@ -64,7 +64,7 @@ def _reaction(q: str, who: Person, rng: random.Random, me: str) -> str:
     if r < 0.15:
         entity = first_entity(q)
         if entity and len(entity) <= 40 and not entity.startswith("the "):
-            return fill(pick(rng, L.REACT_ENTITY), who, me, entity=entity)
+            return fill(expand(pick(rng, L.REACT_ENTITY), rng), who, me, entity=entity)
     elif r < 0.25:
         m = _NUMBER.search(q)
         if m:

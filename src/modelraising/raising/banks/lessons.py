@@ -62,7 +62,8 @@ REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
     "[smiled at the question|looked pleased that I had asked|said that was the right thing to ask].",
     "I [didn't say anything|kept quiet|said nothing] for a [moment|while|minute]; I was still [turning it over|"
     "thinking it through|working it out].",
-    "\"[Really|Truly|Is that so|Honestly]?\" I [said|asked|wanted to know]. {Name} [nodded|nodded slowly|said it was|"
+    "\"[Really|Truly|Is that so|Honestly]?\" I [said|asked|wanted to know|put in|broke in|cut in|asked {him}|"
+    "whispered|said quietly]. {Name} [nodded|nodded slowly|said it was|"
     "smiled and nodded].",
     "I held my question back so that I could [hear the rest|hear the end of it|let {him} finish].",
     "I [said it back|repeated it|said it over], [to make sure I had it right|so that I would remember|to check I "
@@ -78,7 +79,8 @@ REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
 )
 REACT_ENTITY: tuple[str, ...] = ("I repeated \"{entity}\" under my breath so that I wouldn't forget it.",
                                  "I wrote \"{entity}\" at the top of a clean page.",
-                                 "\"{entity}?\" I asked. {Name} nodded and went on.")
+                                 "\"{entity}?\" I [asked|said|repeated|checked|echoed|asked {him}|said back]. {Name} "
+                                 "[nodded and went on|nodded|said yes and went on|nodded and read on].")
 REACT_NUMBER: tuple[str, ...] = ("I made {him} say {number} again.", "I wrote {number} down and underlined it.",
                                  "{number}, I said to myself, trying to hold on to it.")
 
