@@ -114,13 +114,75 @@ def value_cues(value: Value) -> dict[str, float]:
 
 
 def _cue_pattern(cues: list[dict[str, float]]) -> tuple[re.Pattern[str], list[tuple[int, float]]]:
-    """One regex over every value's words (with common inflections); group k -> (value index, weight)."""
+    """One regex over every value's words (with common inflections); group k -> (value index, weight).
+
+    The definition of a cue match; :class:`CueMatcher` finds the same matches faster (tests compare)."""
     alts, meta = [], []
     for j, table in enumerate(cues):
         for word, weight in sorted(table.items(), key=lambda kv: -len(kv[0])):
             alts.append(r"(\b" + re.escape(word).replace(r"\ ", r"\s+") + r"(?:s|es|ed|d|ing|ly|ful|ness|y)?\b)")
             meta.append((j, weight, word))
     return re.compile("|".join(alts) or r"(?!)", re.IGNORECASE), meta
+
+
+_SUFFIXES = ("", "s", "es", "ed", "d", "ing", "ly", "ful", "ness", "y")
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+
+
+class CueMatcher:
+    """The value words in a text, exactly as :func:`_cue_pattern`'s alternation finds them (the first
+    alternative wins at a position; matches do not overlap), by one dictionary lookup per word.
+
+    The alternation tries every cue at every character, about 6 ms a passage: a tenth of the whole
+    values pillar. A cue can only start where a word starts (it begins with ``\\b`` and a letter), a
+    one-word cue matches a whole word (word + suffix, then ``\\b``), a phrase matches whole words
+    separated by whitespace, so looking words up is the same search."""
+
+    def __init__(self, cues: list[dict[str, float]]):
+        self.meta: list[tuple[int, float, str]] = []
+        self.single: dict[str, int] = {}  # surface form -> first alternative that matches it
+        self.phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # first word -> (alternative, rest)
+        for j, table in enumerate(cues):
+            for word, weight in sorted(table.items(), key=lambda kv: -len(kv[0])):
+                k = len(self.meta)
+                self.meta.append((j, weight, word))
+                first, *rest = word.split(" ")
+                if rest:
+                    self.phrases.setdefault(first, []).append((k, tuple(rest)))
+                else:
+                    for suffix in _SUFFIXES:
+                        self.single.setdefault(word + suffix, k)
+
+    def find(self, text: str) -> list[tuple[int, tuple[int, float, str]]]:
+        """(start offset, (value index, weight, cue)) of every match, in text order."""
+        words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+        out, i = [], 0
+        while i < len(words):
+            word = words[i][2]
+            best, span = self.single.get(word), 1
+            for k, rest in self.phrases.get(word, ()):
+                if (best is None or k < best) and self._phrase_at(text, words, i, rest):
+                    best, span = k, len(rest) + 1
+            if best is not None:
+                out.append((words[i][0], self.meta[best]))
+            i += span
+        return out
+
+    @staticmethod
+    def _phrase_at(text: str, words: list[tuple[int, int, str]], i: int, rest: tuple[str, ...]) -> bool:
+        if i + len(rest) >= len(words):
+            return False
+        for n, part in enumerate(rest, start=1):
+            gap = text[words[i + n - 1][1] : words[i + n][0]]
+            if not _SPACE.fullmatch(gap):
+                return False
+            word = words[i + n][2]
+            if n < len(rest) and word != part:
+                return False
+            if n == len(rest) and not any(word == part + suffix for suffix in _SUFFIXES):
+                return False
+        return True
 
 
 class ValueDetector:
@@ -133,7 +195,7 @@ class ValueDetector:
         self.charter = charter
         self.threshold = RESONANCE_THRESHOLD if threshold is None else float(threshold)
         self.harm = detector or HarmDetector.load(device=device)
-        self._cues, self._cue_meta = _cue_pattern([value_cues(v) for v in charter.values])
+        self._cues = CueMatcher([value_cues(v) for v in charter.values])
 
     # -- resonance -------------------------------------------------------------------------------
     def resonance(self, text: str) -> tuple[int, float, tuple[int, ...]] | None:
@@ -142,7 +204,7 @@ class ValueDetector:
         Evidence is the summed weight of the value's distinct words found there (see :func:`value_cues`);
         it must reach ``threshold`` with at least two distinct words, so one stray "trust" or "nature"
         never makes a passage about a value."""
-        hits = [(m.start(), self._cue_meta[m.lastindex - 1]) for m in self._cues.finditer(text)]
+        hits = self._cues.find(text)
         if len(hits) < 2:
             return None
         spans = sentence_spans(text)
