@@ -158,8 +158,9 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
      "a question about the middle part][.|, {name}.]",
      "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
      "; that's how it should be|, {me}|, one at a time]."),
-    ("[Thanks for|Thank you for|Thanks again for|I liked] [reading it with me|going through it|taking the time|"
-     "the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it helped.]",
+    ("[Thanks for|Thank you for|Thanks again for|I'm grateful for] [reading it with me|going through it|taking "
+     "the time|the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it "
+     "helped.]",
      "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
      "it again.|; you listened well.]"),
     ("[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
