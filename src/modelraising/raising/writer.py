@@ -52,13 +52,7 @@ class Writer:
     def mixed(self, pieces: list[tuple[str, str | None]]) -> Writer:
         """One paragraph made of pieces: ``(text, None)`` is the engine's, ``(text, who)`` the source's."""
         self._start_para()
-        for text, who in pieces:
-            if who is None:
-                self._add(text)
-            else:
-                start = self._pos
-                self._add(text)
-                self._spans.append([start, self._pos, who])
+        self._add_pieces(pieces)
         return self
 
     def lines(self, rows: list[list[tuple[str, str | None]]]) -> Writer:
@@ -67,14 +61,18 @@ class Writer:
         for k, pieces in enumerate(rows):
             if k:
                 self._add("\n")
-            for text, who in pieces:
-                if who is None:
-                    self._add(text)
-                else:
-                    start = self._pos
-                    self._add(text)
-                    self._spans.append([start, self._pos, who])
+            self._add_pieces(pieces)
         return self
+
+    def _add_pieces(self, pieces: list[tuple[str, str | None]]) -> None:
+        """Append the pieces; a source piece (``who`` set) records its span."""
+        for text, who in pieces:
+            if who is None:
+                self._add(text)
+            else:
+                start = self._pos
+                self._add(text)
+                self._spans.append([start, self._pos, who])
 
     # -- result ----------------------------------------------------------------------------------
     def render(self) -> tuple[str, list[list]]:
