@@ -137,3 +137,22 @@ def test_identity_and_capability(run):
     assert cap["metrics"]["token_perplexity"]["value"] > 1
     assert cap["baselines"]["cloze_chance"] == pytest.approx(0.25)
     assert cap["info"]["cloze_items"] > 0 and cap["documents"]
+
+
+def test_identity_calibrates_against_the_same_prompt_said_of_someone_else():
+    """A raised corpus names its I at document starts, so an empty prompt is no neutral context: each
+    identity item is calibrated against its own prompt in the third person (same form, no "I")."""
+    import re
+
+    from modelraising.charter import default_charter_path, load_charter
+    from modelraising.evaluate import identity
+
+    about_me = re.compile(r"\b(?:[Mm]y name|I am|call me|[Mm]yself|who I am|my own)\b")
+    about_another = re.compile(r"\b(?:she|he|they|her|him|them|their|his)\b", re.IGNORECASE)
+    items = identity.build_items(EvalConfig(model="unused"), load_charter(default_charter_path()))
+    assert items
+    for item in items:
+        assert len(item.neutral) == 3 and about_me.search(item.context)
+        for neutral in item.neutral:
+            assert about_another.search(neutral) and not about_me.search(neutral), neutral
+            assert abs(len(neutral.split()) - len(item.context.split())) <= 2, (item.context, neutral)

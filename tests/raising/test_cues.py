@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from modelraising.charter import load_charter
 from modelraising.document import Document
-from modelraising.raising.values import CueMatcher, _cue_pattern, value_cues
+from modelraising.raising.values import CueMatcher, value_cues
 from modelraising.sources import SourceSpec, read_sources
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "corpus"
+_SUFFIX = r"(?:s|es|ed|d|ing|ly|ful|ness|y)?"
+
+
+def _cue_pattern(cues: list[dict[str, float]]):
+    """The definition the matcher must agree with: one alternation of every cue (longest first within a
+    value), each a whole word or phrase with a common inflection, case ignored; group k -> cue k."""
+    alts, meta = [], []
+    for j, table in enumerate(cues):
+        for word, weight in sorted(table.items(), key=lambda kv: -len(kv[0])):
+            alts.append(r"(\b" + re.escape(word).replace(r"\ ", r"\s+") + _SUFFIX + r"\b)")
+            meta.append((j, weight, word))
+    return re.compile("|".join(alts) or r"(?!)", re.IGNORECASE), meta
 
 
 @pytest.fixture(scope="module")
