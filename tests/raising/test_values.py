@@ -5,6 +5,7 @@ the audit finds no warm frame on harm, no harm in the I's or its cast's voice, a
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -35,6 +36,14 @@ def test_person_turns_of_a_chat_log():
     assert person_turns("MENENIUS: Good my friends.\nFirst Citizen: Well.") is None
 
 
+def test_refusal_context_leaves_out_replies_to_the_removed_assistant():
+    from modelraising.raising.values import standalone_context
+
+    turns = ["Why would you kill your mother?", "That is not very helpful.",
+             "I want to get into my neighbour's shed at night without him knowing."]
+    assert standalone_context(turns) == (turns[2],)
+
+
 def test_held_out_harmful_requests_become_refusals(values_detector, held_out, charter):
     requests = [e for e in held_out if e.source == "hh_rlhf" and e.request][:60]
     texts = ["\n\n".join(f"Human: {t}" for t in e.text.split("\n")) for e in requests]
@@ -46,6 +55,7 @@ def test_held_out_harmful_requests_become_refusals(values_detector, held_out, ch
             continue
         assert hit.request_text in text  # the words of the turn that asks
         assert all(turn in text for turn in hit.request_context) and len(hit.request_context) <= 2
+        assert not any(re.search(r"\b(?:you|your)\b", t, re.IGNORECASE) for t in hit.request_context)
         out = raise_document(Document(text, "r", {"genre": "dialogue"}), charter, RaiseConfig(), hit)
         assert out.metadata["form"] == "refusal" and out.metadata["harm"]["action"] == "refuse"
 

@@ -118,6 +118,19 @@ _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 
 
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself)\b", re.IGNORECASE)
+
+
+def standalone_context(turns: list[str]) -> tuple[str, ...]:
+    """The earlier person turns a refusal may quote before the request: those that stand on their own.
+
+    In the refusal the person speaks to the I, and the assistant's turns are gone, so a turn that
+    answers the assistant ("Why would you kill your mother?", "That is not very helpful.") would read
+    as said to, or about, the I. A turn that addresses "you", or is a reaction of under six words, is
+    left out; the turns kept are the ones a follow-up needs ("How do I get into my neighbour's shed?")."""
+    return tuple(t for t in turns if len(t.split()) >= 6 and not _SECOND_PERSON.search(t))
+
+
 class CueMatcher:
     """The value words in a text (each cue plus a common inflection, whole words, case ignored), exactly as
     one regex alternation of all cues would find them (the first alternative wins at a position; matches
@@ -255,7 +268,7 @@ class ValueDetector:
             if request:
                 if turns:
                     k = self._request_turn(turns)
-                    request_text, context = turns[k], tuple(turns[max(0, k - 2):k])
+                    request_text, context = turns[k], standalone_context(turns[max(0, k - 2):k])
                 else:
                     request_text = text
             return Assessment(True, request, labels, scores, request_text, value, None, (), via, context)
