@@ -66,6 +66,11 @@ def narration_first_person(text: str) -> int:
     return len(_FIRST_PERSON.findall(text))
 
 
+def _narrated(text: str) -> bool:
+    n = narration_first_person(text)
+    return n >= 2 or (n == 1 and len(text) < 400)
+
+
 @dataclass(slots=True)
 class Passage:
     """A source passage as the pillars see it."""
@@ -137,7 +142,7 @@ def _posted(text: str, genre: str) -> bool:
 
 def read_passage(text: str, genre: str, title: str | None) -> Passage:
     """Classify a passage by kind (see :data:`KINDS`)."""
-    blocks = speaker_blocks(text) if ":" in text else None
+    blocks = speaker_blocks(text) if text.count(":") >= 2 else None  # two speaker lines need two colons
     heading, body = split_heading(text)
     body = body.strip() if heading else text
     if blocks:
@@ -146,11 +151,9 @@ def read_passage(text: str, genre: str, title: str | None) -> Passage:
         if kind == "play" and next(s for s, _ in blocks if s) in TRANSCRIPT_SPEAKERS:
             kind, blocks = "chat", merge_quoted_labels(blocks)
         return Passage(text, genre, kind, short_title(title), heading, blocks, text)
-    n = narration_first_person(text)
-    narrated = n >= 2 or (n == 1 and len(text) < 400)
     if _posted(text, genre):
         kind = "post"
-    elif narrated:
+    elif _narrated(text):
         kind = "narrated"
     elif genre == "fiction":
         kind = "story"
