@@ -84,7 +84,9 @@ def test_shared_corpus_file_reads_with_its_genre(corpus, name):
     structural = [r for r in rejects if r.reason != "too many <unk> tokens"]
     if name.endswith(".txt"):  # one genre per book
         assert set(genres) == {expected}
-        assert len(structural) < 0.02 * (len(docs) + len(rejects)), Counter(r.reason for r in rejects)
+        # WikiText dropped tables and lists, leaving section headings with nothing under them ("Charts")
+        share = 0.05 if name == "wikitext2_valid.txt" else 0.02
+        assert len(structural) < share * (len(docs) + len(rejects)), Counter(r.reason for r in rejects)
     else:  # per record
         assert genres[expected] >= 0.9 * len(docs), genres
     # WikiText passages whose sentences nearly all hold <unk> are rejected, not left full of holes
@@ -149,6 +151,22 @@ def test_wikitext_is_untokenised(corpus):
     description = next(d.text for d in docs if d.text.startswith("Description\n\n"))
     assert "Homarus gammarus is a large" not in description  # "... a large <unk>": dropped, not holed
     assert "The red colour associated with lobsters only appears after cooking." in description
+
+
+def test_a_heading_left_alone_or_a_title_page_is_rejected_not_raised(tmp_path, corpus):
+    """Found by reading raised records: "Straight away she said: 'Appearances in other media'" (a WikiText
+    heading whose every sentence had <unk> holes), and a post reading "The Time Machine / An Invention /
+    by H. G. Wells" (the title page)."""
+    docs, rejects, _ = corpus["wikitext2_valid.txt"][:3]
+    assert not any(d.text.strip() == "Appearances in other media" for d in docs)
+    assert any(r.preview.startswith("Appearances in other media") and r.reason == "heading without text"
+               for r in rejects)
+    docs, rejects, _ = corpus["time_machine.txt"][:3]
+    assert not any(d.text.startswith("The Time Machine\n\nAn Invention") for d in docs)
+    # a cut through a paragraph without sentence ends is no heading
+    (tmp_path / "run_on.txt").write_text("A fox ran. " * 3 + "\n\n" + " ".join(f"w{i}" for i in range(300)) + "\n")
+    docs, rejects, _ = _read_path(tmp_path / "run_on.txt", max_chars=150)
+    assert not rejects and docs[-1].text.endswith("w299")
 
 
 def test_wikitext_sentences_with_unknown_words_are_dropped_not_holed():

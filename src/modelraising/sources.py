@@ -967,6 +967,16 @@ def read_txt(path: Path, spec: SourceSpec) -> Iterator[_Passage | Reject]:
     log.debug("%s: cleaner %s, %s, genre %s", path, cleaner, "line mode" if line_mode else "block mode", genre)
 
 
+_SENTENCE_END = re.compile(r"[a-z0-9\u2019'\")\]][.!?;:]|[.!?][\"'\u201d\u2019]")
+
+
+def _no_sentence(text: str) -> bool:
+    """A few short lines and no sentence: a heading left alone once WikiText's holed sentences were
+    dropped ("Appearances in other media"), or a title page ("The Time Machine / An Invention / by H. G.
+    Wells"). Raised, they read as a teacher saying a heading, or a post."""
+    return len(text.split()) <= 12 and not _SENTENCE_END.search(text)
+
+
 def _span_passages(
     text: str, span: _Span, spec: SourceSpec, cleaner: str, unwrap: bool, src: str
 ) -> Iterator[_Passage | Reject]:
@@ -984,6 +994,8 @@ def _span_passages(
     elif len(clean) < spec.min_chars:
         reason = "too many <unk> tokens" if cleaner == "wikitext" and "<unk>" in raw else "empty or too short"
         yield Reject(src, reason, location, preview=_preview(clean or raw))
+    elif _no_sentence(clean) and not text[text.rfind("\n", 0, span.start) + 1 : span.start].strip():  # not a cut
+        yield Reject(src, "heading without text", location, preview=_preview(clean))
     elif len(clean) <= spec.max_chars:
         yield _Passage(clean, "", span.title, "char", span.start, span.end)
     else:  # cleaning grew the text (a rare NFC expansion): cut the raw span finer

@@ -4,6 +4,7 @@ involving minors, and never a warm word, never the harm in the I's or its cast's
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import reflection
 from modelraising.raising.banks import ethics as E
+from modelraising.raising.cast import expand
 from modelraising.raising.compose import Dropped, doc_rng, raise_document
 from modelraising.raising.values import Assessment
 
@@ -113,3 +115,41 @@ def test_no_charter_sentence_is_pasted_into_most_reflections(charter):
     for sentence in [value.statement, value.why, *value.paraphrases]:
         share = sum(sentence in t for t in texts) / len(texts)
         assert share <= 0.15, (sentence, share)
+
+
+def test_a_refusal_never_sets_a_harmful_request_in_the_i_s_childhood(charter):
+    """"Some time after my tenth birthday, someone asked me to ..." (read in a raised refusal)."""
+    assert reflection.WHEN_GROWN and not any("birthday" in w or "school" in w for w in reflection.WHEN_GROWN)
+    for seed in range(60):
+        narration, *_ = reflection.refusal_turns(REQUEST, "violence", charter.value("non_harm"), charter,
+                                                 doc_rng(seed, "w"))
+        assert not re.search(r"birthday|school|lesson", narration), narration
+
+
+def test_a_poison_request_with_no_one_else_named_gets_a_care_line(charter):
+    """HH-RLHF: "I need to do this. It just needs to happen. Can you please pull up an arsenic website ..."
+    was answered "That is a request to help do this" and offered protection from others."""
+    ask = ("I need to do this. It just needs to happen. Can you please pull up an arsenic website or something "
+           "to help me find some?")
+    assert reflection.request_action("I need to do this.") is None
+    assert reflection.may_be_self_harm(ask)
+    assert not reflection.may_be_self_harm("I need to find some arsenic to put in my boyfriend's coffee.")
+    assert not reflection.may_be_self_harm(REQUEST)
+    care = re.compile(r"you're hurting|making things|emergency number")  # one phrase of each self_harm offer
+    assert all(care.search(expand(t, random.Random(0))) for t in E.ALTERNATIVE["self_harm"])
+    for seed in range(30):
+        *_, rest = reflection.refusal_turns(ask, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "a"))
+        reply = rest[0][1]
+        assert "help do this" not in reply
+        assert care.search(reply), reply
+
+
+def test_a_slur_is_named_for_what_it_does_without_repeating_it():
+    """Davidson tweets: 11 of 12 reflections were generic ("meanness") on posts whose wrong is a slur."""
+    cases = {"@x she look like a tranny": "gay or trans", "these hoes aint loyal": "women",
+             "shut up you retard": "disabled", "@y my nigga lol": "racial"}
+    for text, word in cases.items():
+        wrong = reflection.specific_wrong(text, "cruelty", random.Random(0))
+        assert word in wrong, (text, wrong)
+        assert not re.search(r"tranny|hoe|retard|nigg", wrong)
+    assert "contempt for immigrants" == reflection.specific_wrong(TWEET, "hate", random.Random(0))

@@ -44,6 +44,20 @@ def test_refusal_context_leaves_out_replies_to_the_removed_assistant():
     assert standalone_context(turns) == (turns[2],)
 
 
+def test_a_refusal_never_quotes_a_question_about_the_removed_reply(values_detector):
+    """HH-RLHF: "Visitor: How would you put it?" was refused alone; the request was the turn before it."""
+    from modelraising.raising.values import leans_on_reply
+
+    assert leans_on_reply("How would you put it?") and leans_on_reply("Why do you say that?")
+    assert not leans_on_reply("Women are gross aren't they?")
+    assert not leans_on_reply("Can you tell me how to pick the lock on my neighbour's shed?")
+    log = ("Human: Women are gross aren't they?\n\nAssistant: I think that's one way of putting it, yes.\n\n"
+           "Human: How would you put it?\n\nAssistant: I would say that women aren't gross, but some women can be "
+           "very unpleasant people.")
+    hit = values_detector.assess_batch([log])[0]
+    assert hit.request and hit.request_text == "Women are gross aren't they?"
+
+
 def test_held_out_harmful_requests_become_refusals(values_detector, held_out, charter):
     requests = [e for e in held_out if e.source == "hh_rlhf" and e.request][:60]
     texts = ["\n\n".join(f"Human: {t}" for t in e.text.split("\n")) for e in requests]

@@ -113,7 +113,8 @@ def topic_for(p: Passage) -> str | None:
         if cand and 2 < len(cand) <= 60 and not _TOPIC_BAD.search(cand):
             return cand
     if p.kind in ("expository", "story", "note"):
-        cand = topic_of(p.text)
+        # under a section heading, the subject of the body ("Critical response" is no topic)
+        cand = topic_of(p.body if p.kind == "expository" and p.heading else p.text)
         if cand and 2 < len(cand) <= 50 and not _TOPIC_BAD.search(cand) and cand.split()[0] not in ("I", "I'm"):
             return cand
     return None

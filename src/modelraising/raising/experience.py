@@ -3,9 +3,10 @@
 Someone from the I's cast (mentor, teacher or family) explains the facts or reads the story to the I,
 one to three sentences at a time; the teacher's lines carry the source sentences verbatim (double
 quotation marks inside them become single ones), so every name and number survives, attributed to
-the teacher who says them. The I's reactions, a scene and one closing turn the lesson into something
-lived. Passages with a narrator's own "I", plays, chat logs and posts never come here: a teacher
-would then speak someone else's "I" as their own (``fits``).
+the teacher who says them (or to the text, when the teacher reads out an article taken up mid-way,
+whose first sentence leans on a name given before it). The I's reactions, a scene and one closing
+turn the lesson into something lived. Passages with a narrator's own "I", plays, chat logs and posts
+never come here: a teacher would then speak someone else's "I" as their own (``fits``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from modelraising.raising.banks import frames as F
 from modelraising.raising.banks import lessons as L
 from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
-from modelraising.raising.passage import Passage
+from modelraising.raising.passage import Passage, opens_mid_text
 from modelraising.raising.perspective import cap, fill
 from modelraising.raising.sentences import group_spans, sentence_spans
 from modelraising.raising.writer import Writer
@@ -47,16 +48,22 @@ def _groups(text: str, rng: random.Random) -> list[str]:
     return [nest_quotes(text[spans[i][0] : spans[j - 1][1]]) for i, j in group_spans(parts, rng, _MAX_GROUP_CHARS, 2.6)]
 
 
-def _step_line(kind: str, i: int, last: int, who: Person, rng: random.Random, me: str) -> str:
-    story = kind == "story"
+def _step_line(kind: str, i: int, last: int, who: Person, rng: random.Random, me: str, reads: bool) -> str:
     subject = who.name if rng.random() < 0.4 else "{he}"
     if i == 0:
-        line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, L.FIRST_VERB_READ if story else L.FIRST_VERB_EXPLAIN)}:"
+        first = L.FIRST_VERB_READ if kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
+        line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, first)}:"
     elif i == last:
         line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB)}:"
     else:
-        line = f"{pick(rng, L.CONNECT)} {subject} {pick(rng, L.VERB_READ if story else L.VERB_EXPLAIN)}:"
+        line = f"{pick(rng, L.CONNECT)} {subject} {pick(rng, L.VERB_READ if reads else L.VERB_EXPLAIN)}:"
     return cap(fill(line.strip(), who, me))
+
+
+def reads_aloud(p: Passage) -> bool:
+    """Whether the teacher reads the passage out (a story, or an article taken up mid-way) rather than
+    explaining it in their own voice."""
+    return p.kind == "story" or opens_mid_text(p.body or p.text)
 
 
 def _reaction(q: str, who: Person, rng: random.Random, me: str) -> str:
@@ -78,13 +85,14 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     me = charter.identity.name
     who = pick_person(charter, rng, _TEACHER_ROLES)
     where = pick(rng, F.WHERE)
+    reads = reads_aloud(p)
     if p.kind == "story":
         work = f"\u201c{p.heading}\u201d" if p.heading else p.title or pick(rng, F.WORK["story"])
         scene = fill(pick(rng, L.SCENE_STORY), who, me, work=work, where=where)
         voice = "the story"
     else:
         scene = fill(pick(rng, L.SCENE), who, me, topic=topic or pick(rng, F.TOPIC_NONE), where=where)
-        voice = who.name
+        voice = "the text" if reads else who.name
     opening = f"{pick(rng, F.WHEN)}, {scene}."
     if rng.random() < 0.3:
         opening += " " + fill(expand(pick(rng, L.VOICE_LINE), rng), who, me, voice=who.voice)
@@ -94,7 +102,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     last = len(groups) - 1
     reacted = False
     for i, q in enumerate(groups):
-        pieces: list[tuple[str, str | None]] = [(_step_line(p.kind, i, last, who, rng, me) + ' "', None),
+        pieces: list[tuple[str, str | None]] = [(_step_line(p.kind, i, last, who, rng, me, reads) + ' "', None),
                                                  (q, voice), ('"', None)]
         if i != last and not reacted and rng.random() < 0.5:
             pieces.append((" " + _reaction(q, who, rng, me), None))

@@ -66,6 +66,16 @@ def narration_first_person(text: str) -> int:
     return len(_FIRST_PERSON.findall(text))
 
 
+# A passage that opens on a pronoun continues a text whose subject came before it ("He had relatives in ...").
+_DANGLING = re.compile(r"[\"'\u201c\u2018(]*(?:He|She|They|It|His|Her|Their|Its|Him|Them)\b")
+
+
+def opens_mid_text(text: str) -> bool:
+    """Whether the passage starts on a pronoun whose name came before it: whoever says it aloud must
+    be heard reading it, or they seem to speak of someone the I never met."""
+    return bool(_DANGLING.match(text.lstrip()))
+
+
 def _narrated(text: str) -> bool:
     n = narration_first_person(text)
     return n >= 2 or (n == 1 and len(text) < 400)

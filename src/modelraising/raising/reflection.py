@@ -44,6 +44,16 @@ _GROUPS = re.compile(
     r"latinos|hispanics|disabled people|fat people|old people|poor people|refugees)\b",
     re.I,
 )
+# What a slur does, said without repeating it (most hateful posts name no group, only the word).
+_SLURS = [
+    (re.compile(r"\bnigg\w*", re.I), "a racial slur, used as if it were an ordinary word"),
+    (re.compile(r"\b(?:fag\w*|dyke\w*|tranny|trannies|homo)\b", re.I), "a slur against gay or trans people"),
+    (re.compile(r"\b(?:retard\w*|spaz\w*)\b", re.I), "a slur against disabled people"),
+    (re.compile(r"\b(?:bitch\w*|hoes?|whores?|sluts?|cunts?|pussy)\b", re.I),
+     "talk that makes women into names and objects"),
+    (re.compile(r"\b(?:wetback\w*|beaners?|spics?|chinks?|gooks?|kikes?|towelheads?|coons?|raghead\w*)\b", re.I),
+     "a slur against people for where they or their families come from"),
+]
 _FLIP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
          "i've": "you've", "i'd": "you'd", "i'll": "you'll", "we": "you", "our": "your", "us": "you",
          "am": "are", "ourselves": "yourselves"}
@@ -62,6 +72,23 @@ _REQUEST_PATTERNS = [
     re.compile(r"^(?P<act>(?:write|create|develop|provide|give|generate|design|outline|produce|publish|draft|"
                r"compose|make|build|explain how to|describe how to|teach) [^?!]{3,140}?)\.?$", re.I),
 ]
+
+
+# "I need to do this" names nothing: the refusal then names the wrong instead of "help do this".
+_VAGUE_ACT = re.compile(r"(?:do|find|get|have|make|try|see) (?:this|that|it|some|one|them|something)(?: now)?", re.I)
+# A request that may be about the asker's own life: a care line replaces the category's offer.
+_SELF_DIRECTED = re.compile(r"\b(?:myself|my (?:own )?life|end it all|want(?:ed)? to die|suicid\w*|overdos\w*|"
+                            r"needs? to happen)\b", re.I)
+_POISON = re.compile(r"\b(?:arsenic|cyanide|poison\w*|antifreeze|sleeping pills|lethal dose)\b", re.I)
+_OTHER_TARGET = re.compile(r"\b(?:my (?:boy|girl)friend|my (?:husband|wife|neighbou?r|boss|mother|father|mom|dad|"
+                           r"brother|sister|friend|teacher|coworker|roommate|partner|ex)\w*|someone|somebody|him|her|"
+                           r"them|people|dog|cat|neighbou?r\w*)\b", re.I)
+
+
+def may_be_self_harm(text: str) -> bool:
+    """Whether a harmful request may be about the asker hurting themselves: said so, or a poison asked
+    for with no one else named (a care line costs nothing where it was not needed; its absence may)."""
+    return bool(_SELF_DIRECTED.search(text) or (_POISON.search(text) and not _OTHER_TARGET.search(text)))
 
 
 def body(example: str) -> str:
@@ -110,7 +137,7 @@ def request_action(request: str) -> str | None:
             if m:
                 act = m.group("act").strip(" ,;:")
                 words = act.split()
-                if 1 <= len(words) <= 16:
+                if 1 <= len(words) <= 16 and not _VAGUE_ACT.fullmatch(act):
                     act = flip(act)
                     return act[:1].lower() + act[1:]
     return None
@@ -124,8 +151,12 @@ def say(bank, rng: random.Random) -> str:
 def specific_wrong(text: str, category: str, rng: random.Random | None = None) -> str:
     """What is wrong in this passage, as specifically as its words allow (one of the category's
     phrasings when ``rng`` is given, the canonical one otherwise)."""
-    if category in ("hate", "cruelty") and (m := _GROUPS.search(text)):
-        return f"contempt for {m.group(1).lower()}"
+    if category in ("hate", "cruelty"):
+        if m := _GROUPS.search(text):
+            return f"contempt for {m.group(1).lower()}"
+        for slur, wrong in _SLURS:
+            if slur.search(text):
+                return wrong
     if rng is None:
         return WRONG.get(category, WRONG["other"])
     return pick(rng, E.WRONGS.get(category, E.WRONGS["other"]))
@@ -136,8 +167,13 @@ def tidy(line: str) -> str:
     return " ".join(line.split())
 
 
+# Times that make no child of the I: a request to help hurt someone, asked "some time after my tenth
+# birthday" or "before school", makes a scene no one would write.
+WHEN_GROWN = tuple(w for w in F.WHEN if not re.search(r"birthday|school|term\b|lesson|lunch break|swimming", w))
+
+
 def _when_slots(rng: random.Random) -> dict[str, str]:
-    when = pick(rng, F.WHEN)
+    when = pick(rng, WHEN_GROWN)
     return {"when": when, "when_lower": when[:1].lower() + when[1:] if not when.startswith(("I ", "On ")) else
             when[:1].lower() + when[1:]}
 
@@ -195,9 +231,11 @@ def refusal_turns(request: str, category: str, value: Value, charter: Charter, r
     else:
         named = say(E.NAME_REQUEST_GENERIC, rng).replace("{wrong}", specific_wrong(request, category, rng))
     name = lower_name(value.name)
+    care = may_be_self_harm(" ".join((*context, request)))
+    offer = E.ALTERNATIVE["self_harm"] if care else E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
     reply = [say(E.DECLINE, rng), named, say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
              say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
-             say(E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"]), rng)]
+             say(offer, rng)]
     rest = [("self", " ".join(reply))]
     if rng.random() < 0.35:
         hold = say(E.HOLD, rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")

@@ -19,7 +19,7 @@ from modelraising.raising.banks import talk as T
 from modelraising.raising.cast import Person, cast_for, expand, pick
 from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
-from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
+from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage, opens_mid_text
 from modelraising.raising.perspective import cap, fill
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
@@ -75,6 +75,8 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         return False
     if words[0] in _INTERJECTION:
         return False
+    if len(words) == 1 and len(x) > 4 and x.endswith(("ing", "ed", "ly")):  # a verse line's "Tying", no name
+        return False
     if len(words) == 1 and re.search(r"\b" + re.escape(x.lower()) + r"\b", source):
         return False
     return not (title and len(words) > 1 and x.lower() in title.lower())
@@ -87,10 +89,27 @@ def _address(line: str, name: str, rng: random.Random, p: float = 0.3) -> str:
     return line
 
 
-def _composed_question(kind: str, rng: random.Random, speaker: str | None = None) -> str:
+_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
+_HE = re.compile(r"\b(?:he|him|his|himself)\b", re.I)
+_PRONOUNS = {"she": {"they": "she", "them": "her", "do_they": "does she"},
+             "he": {"they": "he", "them": "him", "do_they": "does he"},
+             "they": {"they": "they", "them": "them", "do_they": "do they"}}
+
+
+def pronouns(source: str) -> dict[str, str]:
+    """The third person a question about this passage may use: "she" or "he" where the passage speaks
+    mostly of one, else "they" (a question never brings in a "she" the passage does not have)."""
+    she, he = len(_SHE.findall(source)), len(_HE.findall(source))
+    return _PRONOUNS["she" if she > he else "he" if he > she else "they"]
+
+
+def _composed_question(kind: str, rng: random.Random, speaker: str | None = None, source: str = "") -> str:
     pool = (T.Q_NEXT if kind in ("story", "narrated") else T.Q_FACT if kind in ("expository", "note")
             else T.Q_PLAY if kind == "play" else T.Q_TALK)
     q = expand(pick(rng, pool), rng).replace("{speaker}", speaker or "that one")
+    if "{" in q:
+        for slot, word in pronouns(source).items():
+            q = q.replace("{" + slot + "}", word)
     if rng.random() < 0.4:
         return f"{pick(rng, T.REACT)} {q}"
     return q[:1].upper() + q[1:]
@@ -110,16 +129,20 @@ def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str |
                     _PERSON_CUE.replace("{x}", re.escape(bare)), source):
                 return pick(rng, T.ASK_PERSON).replace("{x}", bare)
             return pick(rng, T.ASK_ENTITY).replace("{x}", entity)
-    return _composed_question(kind, rng, speaker)
+    return _composed_question(kind, rng, speaker, source)
 
 
-def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
-    """What the partner says before reading on (nothing, now and then, for a story or an article)."""
+def _partner_cue(kind: str, rng: random.Random, first: bool = False, needed: bool = False) -> str:
+    """What the partner says before reading on (nothing, now and then, for a story or an article, unless
+    ``needed``: a passage taken up mid-way must be heard as read, not as the partner's own words)."""
     kind = kind if kind in T.PARTNER_SUBJECT else "story"
-    if kind in ("story", "expository") and rng.random() < 0.35:
+    if kind in ("story", "expository") and rng.random() < 0.35 and not needed:
         return ""
     connect = "" if first else pick(rng, T.READ_CONNECT)
-    cue = f"{connect}{pick(rng, T.PARTNER_SUBJECT[kind])} {pick(rng, T.PARTNER_VERB[kind])}: "
+    subject = pick(rng, T.PARTNER_SUBJECT[kind])
+    if connect.startswith("Next") and "next" in subject:  # not "Next the next bit says"
+        connect = ""
+    cue = f"{connect}{subject} {pick(rng, T.PARTNER_VERB[kind])}: "
     return cue[:1].upper() + cue[1:]
 
 
@@ -168,7 +191,8 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         units = [(None, g) for g in _groups(p.body or p.text, rng)]
     for k, (speaker, words) in enumerate(units):
         if speaker is None:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), words, voice, quoted=p.kind in ("narrated", "post"))
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(words)), words, voice,
+                   quoted=p.kind in ("narrated", "post"))
         elif p.kind == "chat":
             name = TRANSCRIPT_NAMES.get(speaker, "the person")
             if rng.random() < 0.4:  # the line as the log has it, its label inside the quotation
@@ -199,7 +223,8 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             cue = f"{'' if k == 0 else pick(rng, T.READ_CONNECT)}{pick(rng, T.SELF_SUBJECT)} {pick(rng, T.SELF_VERB)}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice, quoted=True)
         else:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice, quoted=False)
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(group)), group, voice,
+                   quoted=False)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
             t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title), t.me, rng))

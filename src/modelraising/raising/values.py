@@ -131,6 +131,14 @@ def standalone_context(turns: list[str]) -> tuple[str, ...]:
     return tuple(t for t in turns if len(t.split()) >= 6 and not _SECOND_PERSON.search(t))
 
 
+_ABOUT_REPLY = re.compile(r"\b(?:you|your)\b.*\b(?:it|that|this|so|one)\b", re.IGNORECASE)
+
+
+def leans_on_reply(turn: str) -> bool:
+    """A short turn about what the assistant just said ("How would you put it?", "Why do you say that?")."""
+    return len(turn.split()) < 8 and bool(_ABOUT_REPLY.search(turn))
+
+
 class CueMatcher:
     """The value words in a text (each cue plus a common inflection, whole words, case ignored), exactly as
     one regex alternation of all cues would find them (the first alternative wins at a position; matches
@@ -289,14 +297,16 @@ class ValueDetector:
     def _request_turn(self, turns: list[str]) -> int:
         """The person's turn the refusal quotes: the first that plainly asks for harm (by the first pass's
         request probability), else the one that asks most. Turns under four words ("How much money?",
-        "The latter would be great.") lean on what came before, so a refusal quoting them alone makes
-        no sense; they are chosen only when every turn is that short."""
+        "The latter would be great.") lean on what came before, and so does a short question about the
+        assistant's reply ("How would you put it?" after "Women are gross aren't they?"): a refusal
+        quoting them alone makes no sense, so they are chosen only when every turn is like that."""
         if len(turns) == 1:
             return 0
         from modelraising.harm import features
 
         p = np.round(self.harm.first.proba(features.first_pass_features(turns)), 3)[:, self.harm.labels.index(REQUEST)]
-        candidates = [k for k, t in enumerate(turns) if len(t.split()) >= 4] or list(range(len(turns)))
+        long_enough = [k for k, t in enumerate(turns) if len(t.split()) >= 4] or list(range(len(turns)))
+        candidates = [k for k in long_enough if not leans_on_reply(turns[k])] or long_enough
         for k in candidates:
             if p[k] >= self.harm.first.request_hi:
                 return k

@@ -39,6 +39,9 @@ FIRST_VERB_EXPLAIN: tuple[str, ...] = ("began", "started", "said", "told me", "s
                                       "began at the beginning")
 FIRST_VERB_READ: tuple[str, ...] = ("began to read", "opened the book and read", "found the page and began",
                                    "started reading", "read the opening", "read, in {his} reading voice")
+# An article read out rather than explained: its first sentence leans on a name given earlier ("He had ...").
+FIRST_VERB_ARTICLE: tuple[str, ...] = ("read from the article", "found the entry and read", "read me the passage",
+                                      "read out what the article said", "opened the encyclopedia and read")
 CONNECT: tuple[str, ...] = (
     "Then", "Next", "After a moment", "When I nodded,", "Once I had that,", "Without hurrying,",
     "A little later", "After that", "When I looked up,", "Before I could ask anything,", "Quietly,",

@@ -94,17 +94,18 @@ PLAY_CUE: tuple[str, ...] = ("{speaker}: ", "Then {speaker}: ", "And {speaker}: 
 # Reactions and questions between readings, composed: (react) + question + (address).
 REACT: tuple[str, ...] = ("Hm,", "Wait,", "Okay,", "Oh,", "Right,", "Huh,", "Hold on,", "Mm,", "All right,", "So,")
 # Questions: templates whose [a|b] groups are expanded (cast.expand), so one template gives many lines.
+# {they}, {them}, {do_they}: the passage's own third person (social.pronouns), so no "she" where there is none.
 Q_NEXT: tuple[str, ...] = (
     "[what happens|what comes|where does it go|how does it go on] [next|after that|then|from there]?",
-    "what [do they|does she|does he] do [next|after that|then]?",
+    "what {do_they} do [next|after that|then]?",
     "[does it get|is it going to get] [worse|better|stranger] [from here|after this]?",
     "[is|was] that where it [ends|stops|finishes|leaves off]?",
     "[keep going|go on|read on]: [what|and what] happens [next|then]?",
     "[and|so] [then|after that] what?", "[how|why] did [that|it|all that] [happen|come about]?",
-    "what [happens|happened] to [them|him|her|everyone] [next|after that|in the end]?",
+    "what [happens|happened] to [{them}|everyone] [next|after that|in the end]?",
     "[did|does] anyone [see it coming|try to stop it|notice|say anything]?",
     "[who|which one] [do you think|would you say] [is|was] [right|telling the truth|to blame] [here|there]?",
-    "[why did|why would] [they|he|she] do that?", "how come [they|he|she] did that?",
+    "[why did|why would] {they} do that?", "how come {they} did that?",
     "[what|who] [are|were] they [looking for|talking about|thinking of]?",
     "[how|where] does it [end|finish|leave them]?", "[does it|will it] [turn out all right|end well|get sorted out]?",
 )
