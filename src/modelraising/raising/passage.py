@@ -77,6 +77,10 @@ def opens_mid_text(text: str) -> bool:
 
 
 def _narrated(text: str) -> bool:
+    # Quoted speech only removes first-person words: a count too low on the whole text stays too low.
+    raw = len(_FIRST_PERSON.findall(text))
+    if raw == 0 or (raw == 1 and len(text) >= 400):
+        return False
     n = narration_first_person(text)
     return n >= 2 or (n == 1 and len(text) < 400)
 

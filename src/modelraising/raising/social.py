@@ -65,6 +65,29 @@ _ENDS_BADLY = frozenset({"of", "the", "and", "is", "was", "are", "were", "has", 
                          "shall", "will", "would", "can", "may"})
 
 
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _boundary(text: str, i: int) -> bool:
+    """``\\b`` at position ``i`` of ``text``."""
+    return (i > 0 and _is_word(text[i - 1])) != (i < len(text) and _is_word(text[i]))
+
+
+def has_word(text: str, word: str) -> bool:
+    """``re.search(r"\\b" + re.escape(word) + r"\\b", text)`` without compiling a pattern per word (a new
+    entity per passage missed the regex cache every time)."""
+    i = text.find(word)
+    while i >= 0:
+        if _boundary(text, i) and _boundary(text, i + len(word)):
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
+_PRONOUN_MEMO: list = [None, None]  # (source, pronouns): a dialogue asks several questions of one passage
+
+
 def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
     """A name worth asking about: not a pronoun, fragment or title word, and not a common word that is
     only capitalised because a line of verse starts with it ("Make" when "make" is in the text too)."""
@@ -77,7 +100,7 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         return False
     if len(words) == 1 and len(x) > 4 and x.endswith(("ing", "ed", "ly")):  # a verse line's "Tying", no name
         return False
-    if len(words) == 1 and re.search(r"\b" + re.escape(x.lower()) + r"\b", source):
+    if len(words) == 1 and has_word(source, x.lower()):
         return False
     return not (title and len(words) > 1 and x.lower() in title.lower())
 
@@ -99,8 +122,12 @@ _PRONOUNS = {"she": {"they": "she", "them": "her", "do_they": "does she"},
 def pronouns(source: str) -> dict[str, str]:
     """The third person a question about this passage may use: "she" or "he" where the passage speaks
     mostly of one, else "they" (a question never brings in a "she" the passage does not have)."""
+    if _PRONOUN_MEMO[0] is source:
+        return _PRONOUN_MEMO[1]
     she, he = len(_SHE.findall(source)), len(_HE.findall(source))
-    return _PRONOUNS["she" if she > he else "he" if he > she else "they"]
+    out = _PRONOUNS["she" if she > he else "he" if he > she else "they"]
+    _PRONOUN_MEMO[:] = [source, out]
+    return out
 
 
 def _composed_question(kind: str, rng: random.Random, speaker: str | None = None, source: str = "") -> str:
@@ -162,7 +189,9 @@ class _Talk:
         self.said: set[str] = set()
 
     def say(self, speaker: str, text: str) -> None:
-        self.rows.append([(self.tags[speaker] + one_line(text), None)])
+        if "\n" in text or "  " in text:  # composed lines are one line already, almost always
+            text = one_line(text)
+        self.rows.append([(self.tags[speaker] + text, None)])
         self.last = speaker
 
     def ask(self, speaker: str, make) -> None:
@@ -175,7 +204,7 @@ class _Talk:
                 return
 
     def read(self, speaker: str, cue: str, source: str, voice: str, quoted: bool) -> None:
-        source = one_line(source)
+        """``source``: one line already (a group of sentences joined, or a speaker block)."""
         if quoted:
             self.rows.append([(self.tags[speaker] + cue + "\u201c", None), (nest_quotes(source), voice), ("\u201d", None)])
         else:
