@@ -13,6 +13,7 @@ thousands of records does not repeat them. Pure: the same input and generator gi
 from __future__ import annotations
 
 import random
+import re
 
 from modelraising.charter import Charter
 from modelraising.raising.banks import frames as F
@@ -25,20 +26,36 @@ def cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+_SLOT = re.compile(r"\{(\w+)\}")
+_PARSED_SLOTS: dict[str, tuple[str, ...]] = {}
+_WHO_SLOTS = frozenset({"name", "Name", "cast", "Cast", "he", "him", "his", "He", "His"})
+
+
 def fill(template: str, who: Person | None, me: str, **extra: str) -> str:
-    """Fill ``{name}``, ``{Name}``, ``{he}``... from ``who`` and any ``extra`` slots (only those present)."""
+    """Fill ``{name}``, ``{Name}``, ``{he}``... from ``who``, ``{me}``, and any ``extra`` slots; other slots
+    stay as they are. A slot takes ``who``'s value first, then ``me``, then ``extra`` (the parse of a
+    template is memoised: the banks hold a few thousand)."""
     if "{" not in template:
         return template
-    if who is not None:
-        template = (template.replace("{Name}", who.name).replace("{name}", who.name)
-                    .replace("{cast}", who.cast).replace("{Cast}", who.slots["Cast"]))
-        if "{h" in template or "{H" in template:
-            for key in ("he", "him", "his", "He", "His"):
-                template = template.replace("{" + key + "}", who.slots[key])
-    template = template.replace("{me}", me)
-    for key, value in extra.items():
-        template = template.replace("{" + key + "}", value)
-    return template
+    parts = _PARSED_SLOTS.get(template)
+    if parts is None:
+        if len(_PARSED_SLOTS) > 50_000:
+            _PARSED_SLOTS.clear()
+        parts = _PARSED_SLOTS[template] = tuple(_SLOT.split(template))  # literal, slot, literal, ...
+    out = [parts[0]]
+    for k in range(1, len(parts), 2):
+        key = parts[k]
+        if who is not None and key in _WHO_SLOTS:
+            value = who.name if key in ("name", "Name") else who.cast if key == "cast" else who.slots[key]
+        elif key == "me":
+            value = me
+        else:
+            value = extra.get(key)
+            if value is None:
+                value = "{" + key + "}"
+        out.append(value)
+        out.append(parts[k + 1])
+    return "".join(out)
 
 
 def work_of(p: Passage, rng: random.Random) -> str:
