@@ -31,7 +31,8 @@ _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _PERSON_CUE = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lady|Lord|King|Queen|Saint|St)\.? {x}\b|{x} \(born|{x} was born|{x}, who\b)"
 _NOT_ENTITY = frozenset("I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir End Chapter "
                         "Part Book".split())
-_FIRST_PERSON = re.compile(r"(?<![\w'\u2019])(?:I|I['\u2019][a-z]+|me|my|mine|myself)(?![\w'\u2019])")
+_FIRST_PERSON = re.compile(  # letter first, lookbehind after it: the engine skips to an "I" or an "m"
+    r"(?:I(?<![\w'\u2019]I)(?:['\u2019][a-z]+)?|m(?<![\w'\u2019]m)(?:e|y|ine|yself))(?![\w'\u2019])")
 
 _PLAN_MEMO: dict[int, tuple[list, tuple]] = {}
 
