@@ -40,6 +40,25 @@ def _specs(starter: Path, shared_corpus: Path) -> list[SourceSpec]:
     return [SourceSpec(path=str(starter)), SourceSpec(path=str(shared_corpus / "aesop_fables.txt"), limit=60)]
 
 
+def test_without_the_ray_extra_the_error_names_it(tmp_path, starter):
+    """Ray is an optional extra: asked for without it, the CLI says which extra to install, before any work."""
+    code = ("import sys; sys.modules['ray'] = None\n"  # as if ray were not installed: `import ray` fails
+            "from modelraising.cli import main\n"
+            f"sys.argv = ['modelraising', 'raise', '--source', {str(starter)!r}, '--out', {str(tmp_path / 'out')!r},"
+            " '--executor', 'ray']\n"
+            "main()\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert run.returncode != 0
+    assert "modelraising[ray]" in run.stderr + run.stdout
+    assert not (tmp_path / "out").exists()
+    code = ("import sys; sys.modules['ray'] = None\n"
+            "from modelraising.executor import check_executor, map_unordered\n"
+            "assert check_executor('local', None, None) == 1\n"
+            "assert sorted(map_unordered(abs, [-2, 1], 2)) == [1, 2]\n")  # one machine needs no Ray
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_check_executor_defaults_and_errors():
     assert check_executor("local", None, None) == 1
     assert check_executor("ray", None, None) == 0  # every CPU of the cluster

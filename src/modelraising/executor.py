@@ -33,9 +33,23 @@ def check_executor(executor: str, ray_address: str | None, workers: int | None) 
         raise ExecutorError("--ray-address needs --executor ray")
     if workers is not None and workers < 0:
         raise ExecutorError(f"--workers {workers}: must be >= 0")
+    if executor == "ray":
+        require_ray()
     if workers is None:
         return 0 if executor == "ray" else 1
     return workers
+
+
+RAY_EXTRA = "pip install 'modelraising[ray]'"
+
+
+def require_ray() -> None:
+    """Ray is an optional extra: one machine needs none of a cluster engine. Say which extra to install."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise ExecutorError(f"--executor ray needs Ray, an optional extra: {RAY_EXTRA} "
+                            f"(or install ray[data]==2.60.0)") from exc
 
 
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
@@ -66,6 +80,7 @@ def map_unordered(
     if executor == "ray":
         if initializer is not None:
             raise ValueError("the Ray executor takes no initializer: build per-process state lazily in fn")
+        require_ray()
         from modelraising.ray_executor import ray_map_unordered
 
         yield from ray_map_unordered(fn, items, workers or None, address=ray_address, num_gpus_per_task=gpus)
