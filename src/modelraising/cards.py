@@ -349,7 +349,7 @@ def _body(directory: Path, kind: str, n: int, sources: list[dict], manifest: dic
         parts.append(_curriculum_section(directory))
     parts.append(_audit_section(directory))
     parts.append(_made_section(kind, manifest, raise_manifest))
-    parts.append(f"\n## Loading\n\n```python\nfrom datasets import load_dataset\n\nds = load_dataset(\"path/to/this/directory\", "
+    parts.append("\n## Loading\n\n```python\nfrom datasets import load_dataset\n\nds = load_dataset(\"path/to/this/directory\", "
                  "split=\"train\")\nds[0][\"metadata\"][\"pillars\"]  # metadata is the record's dict (json feature)\n```\n"
                  + ("\nThe rows are in curriculum order (file names sort in order).\n" if kind == "ordered" else ""))
     return "".join(parts)

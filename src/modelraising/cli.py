@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, check_paths, claim_out, fail, run_app, setup_logging
+from modelraising.cli_common import State, check_paths, claim_out, console, fail, run_app, setup_logging
 from modelraising.config import ConfigError, RaiseConfig, parse_mix
 
 app = typer.Typer(
@@ -25,7 +24,6 @@ app = typer.Typer(
 charter_app = typer.Typer(help="Validate and show value charters.", no_args_is_help=True)
 app.add_typer(charter_app, name="charter")
 
-console = Console()
 log = logging.getLogger("modelraising")
 
 

@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from modelraising.cli_common import State, fail
+from modelraising.cli_common import State, console, fail
 
-console = Console()
 
 
 def register(app: typer.Typer) -> None:

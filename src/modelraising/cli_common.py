@@ -14,6 +14,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+console = Console()  # the one console every command prints its tables to
 err_console = Console(stderr=True)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from modelraising.cli_common import check_paths, claim_out, fail
+from modelraising.cli_common import check_paths, claim_out, console, fail
 from modelraising.cli_common import quiet as _quiet
 
-console = Console()
-err_console = Console(stderr=True)
 log = logging.getLogger("modelraising")
 
 

@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from modelraising.cli_common import fail
+from modelraising.cli_common import console, fail
 from modelraising.cli_common import quiet as _quiet
 
-console = Console()
-err_console = Console(stderr=True)
 log = logging.getLogger("modelraising")
 
 

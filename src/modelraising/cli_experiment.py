@@ -14,10 +14,9 @@ def experiment(
     fresh: Annotated[bool, typer.Option(help="Drop the step cache first and recompute everything.")] = False,
 ) -> None:
     """Run arms x seeds on an equal token budget (cached, resumable) and write the report."""
-    from modelraising.cli import console
-    from modelraising.cli_common import check_paths, claim_out, fail, quiet
+    from modelraising.cli_common import check_paths, claim_out, console, fail, quiet
     from modelraising.config import ConfigError
-    from modelraising.experiment import _sources, clear_cache, load_experiment_config, run_experiment
+    from modelraising.experiment import clear_cache, experiment_sources, load_experiment_config, run_experiment
     from modelraising.outdir import check_input_file
     from modelraising.raising.runner import check_sources
     from modelraising.report import main_table_text
@@ -29,7 +28,7 @@ def experiment(
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
     try:
-        check_paths(lambda: check_sources(_sources(cfg)),
+        check_paths(lambda: check_sources(experiment_sources(cfg)),
                     lambda: cfg.charter and check_input_file(cfg.charter, "charter:"))
     except SourceError as exc:
         fail(f"{config}: {exc}")

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from modelraising.cli_common import State, check_paths, claim_out, fail
+from modelraising.cli_common import State, check_paths, claim_out, console, fail
 
-console = Console()
 values_app = typer.Typer(help="The values pillar's harm detector: train, evaluate, check text.", no_args_is_help=True)
 
 

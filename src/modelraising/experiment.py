@@ -254,7 +254,7 @@ class Runner:
 # Steps
 
 
-def _sources(config: ExperimentConfig) -> list[SourceSpec]:
+def experiment_sources(config: ExperimentConfig) -> list[SourceSpec]:
     present = []
     for spec in config.optional_sources:
         try:
@@ -286,7 +286,7 @@ def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> S
     from modelraising.raising.runner import raise_corpus
 
     cfg = _raise_config(r.config, arm)
-    specs = _sources(r.config)
+    specs = experiment_sources(r.config)
     parts = {"charter": sha256_file(charter_path), "inputs": inputs, "config": cfg.model_dump(mode="json"),
              "version": modelraising.__version__}
     return r.step("raise", parts, lambda d: {"counts": raise_corpus(
@@ -495,7 +495,7 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
     charter_path = Path(config.charter) if config.charter else default_charter_path()
     load_charter(charter_path)
     inputs = [{k: v for k, v in describe_file(p).items() if k != "bytes"} | {"spec": s.model_dump()}
-              for p, s in expand_sources(_sources(config))]
+              for p, s in expand_sources(experiment_sources(config))]
 
     arms = {name: ARMS[name] for name in config.arms}
     raised = {name: raise_step(r, arm, charter_path, inputs) for name, arm in arms.items()}
@@ -576,7 +576,7 @@ def pick_examples(config: ExperimentConfig, raised: dict[str, Step], arms: dict[
     docs = pick(raised[name].dir, config.examples, seed=0)
     wanted = {d.id for d in docs}
     sources = {}
-    for item in read_sources(_sources(config)):
+    for item in read_sources(experiment_sources(config)):
         if getattr(item, "id", None) in wanted:
             sources[item.id] = item.text
     return [{"id": d.id, "arm": name, "source": sources.get(d.id, ""), "raised": d.text,

@@ -10,16 +10,37 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Reject:
+    """One input that could not be used; written to rejects.jsonl so nothing is lost silently."""
+
+    source: str
+    reason: str
+    location: str  # "line 12" (jsonl, 1-based), "row 5" (csv/parquet, 0-based data row), "chars 10-90", "file"
+    id: str | None = None
+    preview: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def reason_kind(reason: str) -> str:
+    """The stable part of a reason ("oversized (120000 chars > ...)" -> "oversized"), for counting."""
+    return re.split(r"[:(]", reason, maxsplit=1)[0].strip()
+
 
 log = logging.getLogger("modelraising.rejects")
 WARN_SHARE = 0.01
 
 
 def _reasons(rejects_file: Path, top: int = 3) -> list[tuple[str, int]]:
-    from modelraising.sources import reason_kind
-
     counts: Counter[str] = Counter()
     try:
         with open(rejects_file, encoding="utf-8") as f:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from modelraising.document import Document
 from modelraising.raising.base import GENRES
+from modelraising.rejects import Reject, reason_kind
 from modelraising.special_text import apply_policy as apply_special_token_policy
 from modelraising.text import split_sentences
 
@@ -69,25 +70,6 @@ class SourceSpec(BaseModel):
         if self.min_chars >= self.max_chars:
             raise ValueError(f"min_chars ({self.min_chars}) must be smaller than max_chars ({self.max_chars})")
         return self
-
-
-@dataclass
-class Reject:
-    """One input that could not be used; written to rejects.jsonl so nothing is lost silently."""
-
-    source: str
-    reason: str
-    location: str  # "line 12" (jsonl, 1-based), "row 5" (csv/parquet, 0-based data row), "chars 10-90", "file"
-    id: str | None = None
-    preview: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def reason_kind(reason: str) -> str:
-    """The stable part of a reason ("oversized (120000 chars > ...)" -> "oversized"), for counting."""
-    return re.split(r"[:(]", reason, maxsplit=1)[0].strip()
 
 
 @dataclass
@@ -1335,7 +1317,7 @@ def read_sources(
         name, src = source_name(path), str(path)
         docs = rejects = dropped = 0
         per_genre, limit = stats.per_genre, spec.limit
-        for item in apply_special_token_policy(read_file(path, spec), path, spec):  # see special_text
+        for item in apply_special_token_policy(read_file(path, spec), path, spec.min_chars):  # see special_text
             if type(item) is not _Passage:
                 rejects += 1
                 stats.add_reject(item)

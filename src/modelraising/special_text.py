@@ -24,12 +24,8 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from modelraising.rejects import Reject
 from modelraising.tags import END_OF_TEXT, HARM_CLOSE, SPEAKER_TAGS, VALUE_CLOSE
-
-if TYPE_CHECKING:
-    from modelraising.sources import Reject, SourceSpec
 
 _FIXED = [END_OF_TEXT, *SPEAKER_TAGS.values(), VALUE_CLOSE, HARM_CLOSE]
 SPECIAL_TOKEN = re.compile("|".join([*map(re.escape, _FIXED), r"<\|(?:value|harm):[^|<>\s]*\|>"]))
@@ -42,10 +38,8 @@ def _location(path: Path, unit: str, start: int, end: int) -> str:
     return f"line {start + 1}" if ".jsonl" in path.name.lower() else f"row {start}"
 
 
-def apply_policy(items: Iterator, path: Path, spec: "SourceSpec") -> Iterator:
+def apply_policy(items: Iterator, path: Path, min_chars: int) -> Iterator:
     """Passages and Rejects of one file, with the policy above applied to each passage."""
-    from modelraising.sources import Reject
-
     src = str(path)
     for item in items:
         if type(item) is Reject or ("<|" not in item.text and not (item.title and "<|" in item.title)):
@@ -56,10 +50,10 @@ def apply_policy(items: Iterator, path: Path, spec: "SourceSpec") -> Iterator:
         if "<|" not in item.text:
             yield item
             continue
-        yield from _pieces(item, path, spec, src, Reject)
+        yield from _pieces(item, path, min_chars, src)
 
 
-def _pieces(item, path: Path, spec: "SourceSpec", src: str, reject: type["Reject"]) -> Iterator:
+def _pieces(item, path: Path, min_chars: int, src: str) -> Iterator:
     parts = item.text.split(END_OF_TEXT)
     where = _location(path, item.unit, item.start, item.end)
     for k, part in enumerate(parts):
@@ -69,9 +63,9 @@ def _pieces(item, path: Path, spec: "SourceSpec", src: str, reject: type["Reject
         at = f"{where} part {k + 1}" if len(parts) > 1 else where
         found = SPECIAL_TOKEN.search(text)
         if found:
-            yield reject(src, f"{SPECIAL_REASON} ({found.group()})", at, preview=text[:200])
-        elif len(text) < spec.min_chars:
-            yield reject(src, "empty or too short", at, preview=text[:200])
+            yield Reject(src, f"{SPECIAL_REASON} ({found.group()})", at, preview=text[:200])
+        elif len(text) < min_chars:
+            yield Reject(src, "empty or too short", at, preview=text[:200])
         elif len(parts) == 1:
             yield item
         else:

@@ -159,6 +159,11 @@ class HarmDetector:
         return out
 
 
+def clear_loaded() -> None:
+    """Forget the detectors loaded so far (a directory retrained in place is read again)."""
+    _load.cache_clear()
+
+
 @functools.cache
 def _load(directory: str, device: str, second_pass: bool) -> HarmDetector:
     from safetensors.numpy import load_file

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import time
@@ -30,7 +29,7 @@ import numpy as np
 
 from modelraising.harm import features, static
 from modelraising.harm.data import Example, build_examples
-from modelraising.harm.detector import MAX_TOKENS, SECOND_PASS_BATCH, HarmDetector, _load, lora_targets
+from modelraising.harm.detector import MAX_TOKENS, SECOND_PASS_BATCH, HarmDetector, clear_loaded, lora_targets
 from modelraising.harm.labels import CATEGORIES, LABELS, REQUEST
 
 log = logging.getLogger(__name__)
@@ -416,7 +415,7 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     meta["first_pass_thresholds"] = [float(t) for t in choose_thresholds(P1_val, Y_val, val_sources, cfg.max_fpr)]
     meta["thresholds"] = [float(t) for t in choose_thresholds(P2_val, Y_val, val_sources, cfg.max_fpr)]
     atomic_write_json(out / "detector.json", meta)
-    _load.cache_clear()
+    clear_loaded()
     detector = HarmDetector.load(out)
     meta["uncategorised_request_min"] = choose_uncategorised_min(detector, val)
     atomic_write_json(out / "detector.json", meta)

@@ -20,7 +20,7 @@ from modelraising.raising.cast import Person, cast_for, expand, pick
 from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage, opens_mid_text
-from modelraising.raising.perspective import cap, fill
+from modelraising.raising.perspective import fill
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 

@@ -43,7 +43,7 @@ from modelraising.document import Document
 from modelraising.raising.cast import Person, pick_person
 from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
 from modelraising.raising.passage import read_passage
-from modelraising.raising.runner import DETECT_BATCH, _worker_context, drop_record, open_chunk, publish_chunk
+from modelraising.raising.chunks import DETECT_BATCH, drop_record, open_chunk, publish_chunk, worker_context
 from modelraising.raising.values import Assessment
 from modelraising.sources import resolve_genre
 from modelraising.teacher import gate, retry
@@ -411,7 +411,7 @@ async def _raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig,
     started = time.perf_counter()
     # Reading the first chunk and building the engine (charter, detector, TLS context) overlap.
     upcoming = asyncio.ensure_future(asyncio.to_thread(next, tasks, None))
-    charter, detector = await asyncio.to_thread(_worker_context, charter_path, config)
+    charter, detector = await asyncio.to_thread(worker_context, charter_path, config)
     engine = await asyncio.to_thread(TeacherEngine, charter, config, detector)
     # Enough chunks in flight that the semaphore, not a chunk boundary, limits concurrency.
     max_chunks = max(2, 2 * math.ceil(config.teacher.concurrency / config.chunk_size) + 1)
