@@ -282,3 +282,17 @@ def test_a_verse_line_s_first_word_is_no_name_to_ask_about():
     """Shakespeare: "And Tying? What about Tying?" (a line of verse starts with "Tying")."""
     assert not social._valid_entity("Tying", "Which easily endures not article Tying him to aught")
     assert social._valid_entity("Brutus", "Did you perceive He did solicit you")
+
+
+def test_no_question_about_who_the_title_character_is():
+    """Aesop: "Who or what is the Crow?" asked while reading "The Fox and the Crow"."""
+    assert not social._valid_entity("Crow", "the crow said", "The Fox and the Crow")
+    assert not social._valid_entity("Crow", "A Fox saw a Crow", "The Fox and the Crow")
+    assert social._valid_entity("Goat", "A Fox saw a Goat", "The Fox and the Crow")
+    fable = ("The Fox and the Crow\n\nA Crow having stolen a bit of meat, perched in a tree and held it in her beak. "
+             "A Fox, seeing this, longed to possess the meat himself. The Crow set up a loud caw and dropped the "
+             "meat. The Fox quickly picked it up.")
+    for seed in range(40):
+        doc = raised(fable, "fiction", seed, config=RaiseConfig(pillars=["perspective", "social"],
+                                                                mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
+        assert not re.search(r"(?:Who or what is|Tell me about|What about) the (?:Crow|Fox)\b", doc.text), doc.text

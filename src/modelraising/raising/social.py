@@ -103,6 +103,8 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         return False
     if len(words) == 1 and has_word(source, x.lower()):
         return False
+    if title and len(words) == 1 and has_word(title.lower(), x.lower()):
+        return False  # the title character: "Who or what is the Crow?" after "The Fox and the Crow"
     return not (title and len(words) > 1 and x.lower() in title.lower())
 
 
@@ -238,7 +240,7 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
             t.read(PARTNER, cue.replace("{speaker}", name), words, name, quoted=True)
         if k < len(units) - 1 and rng.random() < 0.55:
             t.ask(SELF, lambda: _question(words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None,
-                                               p.title))
+                                               p.title or p.heading))
             if p.kind in ("chat", "post") and rng.random() < 0.4:
                 t.ask(PARTNER, lambda: fill(expand(pick(rng, T.ANSWER), rng), None, t.me))
 
@@ -257,7 +259,7 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
                    quoted=False)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
-            t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title), t.me, rng))
+            t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title or p.heading), t.me, rng))
         reader = nxt
 
 
