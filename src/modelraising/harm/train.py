@@ -281,7 +281,6 @@ def choose_uncategorised_min(detector: HarmDetector, examples: list[Example]) ->
     validation: the lowest cut whose false-positive rate on benign requests is within half a point of
     the best any cut reaches (a lower cut keeps more request recall)."""
     P, via = detector.predict([e.text for e in examples])
-    j = detector.labels.index(REQUEST)
     benign = [i for i, e in enumerate(examples) if e.source == BENIGN_REQUESTS and not e.request]
     if not benign:
         return 0.0
