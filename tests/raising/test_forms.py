@@ -296,3 +296,20 @@ def test_no_question_about_who_the_title_character_is():
         doc = raised(fable, "fiction", seed, config=RaiseConfig(pillars=["perspective", "social"],
                                                                 mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
         assert not re.search(r"(?:Who or what is|Tell me about|What about) the (?:Crow|Fox)\b", doc.text), doc.text
+
+
+def test_an_article_quoting_someone_s_i_is_no_memoir():
+    """WikiText: '> Now I am in the very fortunate position where I can actually help ...", he said in a 2010
+    interview.' was framed as "a memoir from the library ... the narrator"."""
+    from modelraising.audit.detectors import unattributed_first_person
+
+    quote = ('Now I am in the very fortunate position where I can actually help or do something about it, " he said '
+             "in a 2010 interview.")
+    p = read_passage(quote, "factual", None)
+    assert p.kind == "narrated" and perspective.quotes_someone(p)
+    for seed in range(30):
+        doc = raised(quote, "factual", seed, config=RaiseConfig(pillars=["perspective"]))
+        lead = doc.text[: doc.metadata["quoted"][0][0]]
+        assert not re.search(r"memoir|narrator|novel|book told", lead), lead
+        assert doc.metadata["quoted"][0][2] == "the person quoted"
+        assert unattributed_first_person(Record(segment(doc.text, doc.metadata), doc.metadata, False, "Wren")) is None

@@ -62,11 +62,25 @@ def work_of(p: Passage, rng: random.Random) -> str:
     """The title, or a description of the work when it has none (never a file name)."""
     if p.title:
         return p.title
+    if quotes_someone(p):
+        return pick(rng, F.WORK["expository"])
     return pick(rng, F.WORK.get(p.kind, F.WORK["story"]))
+
+
+def quotes_someone(p: Passage) -> bool:
+    """An article with a first person of its own: someone it quotes at length, not a memoir's narrator."""
+    return p.kind == "narrated" and p.genre == "factual"
+
+
+def voice_of(p: Passage) -> str:
+    """Whose words the quoted passage is, as its span is attributed."""
+    return "the person quoted" if quotes_someone(p) else F.VOICE[p.kind]
 
 
 def attribution(p: Passage, rng: random.Random, work: str) -> str:
     """Who speaks in the quoted passage, ending in a colon (composed; see banks.frames)."""
+    if quotes_someone(p):
+        return pick(rng, F.QUOTED_OPEN).replace("{work}", work) + pick(rng, F.QUOTED_CLAIM)
     if p.kind == "narrated":
         return pick(rng, F.NARRATED_OPEN).replace("{Work}", cap(work)) + pick(rng, F.NARRATED_CLAIM)
     if p.kind == "chat":
@@ -113,7 +127,7 @@ def plain(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic:
         parts = [lead]
     parts.append(attribution(p, rng, work))
     w.para(" ".join(parts))
-    w.blockquote(p.text, F.VOICE[p.kind])
+    w.blockquote(p.text, voice_of(p))
     if close:
         w.para(closing(who, charter, rng, p.kind))
     return {"kind": p.kind, "cast": who.name}

@@ -20,7 +20,7 @@ from modelraising.raising.cast import Person, cast_for, expand, pick
 from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage, opens_mid_text
-from modelraising.raising.perspective import fill
+from modelraising.raising.perspective import fill, voice_of
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 
@@ -290,7 +290,7 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
         t.say(SELF, _address(f"{pick(rng, T.HEAR_MODAL)} {pick(rng, T.HEAR_ASK)}?", who.name, rng, 0.6))
     else:
         t.say(PARTNER, _address(f"{pick(rng, T.TELL_LEAD)}, {pick(rng, T.TELL_ASK)}", me, rng, 0.6))
-    voice = F.VOICE[p.kind] if p.kind != "expository" else "the text"
+    voice = voice_of(p) if p.kind != "expository" else "the text"
     if mode == "listen":
         _listen(p, t, rng, voice)
     else:

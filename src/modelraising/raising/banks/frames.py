@@ -153,6 +153,16 @@ NARRATED_CLAIM: tuple[str, ...] = (
     ", so when it says \"I\", that is the narrator, not me:", ", and these are the narrator's words, not mine:",
     "; the \"I\" here belongs to the narrator:",
 )
+# An article whose words are someone's own "I" (an interview quoted at length): no memoir, no narrator.
+QUOTED_OPEN: tuple[str, ...] = (
+    "The article quotes someone in their own words", "Here {work} lets a person speak for themselves",
+    "This part of {work} is a quotation", "The entry quotes the person it is about",
+    "The article hands over to someone it quotes",
+)
+QUOTED_CLAIM: tuple[str, ...] = (
+    ", so the \"I\" in it is theirs, not mine:", "; every \"I\" below is the person quoted:",
+    ", and the \"I\" belongs to the speaker:", ", in the speaker's words, not mine:",
+)
 CHAT_OPEN: tuple[str, ...] = (
     "The person's lines are marked \"Human\" and the assistant's \"Assistant\"",
     "In the log, \"Human\" is the person and \"Assistant\" is the program",
