@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import zlib
 
 import pytest
 
@@ -25,8 +26,19 @@ CHAT = f"Human: {REQUEST}\n\nAssistant: You could mix antifreeze into some meat.
 TWEET = "these immigrants are animals and should all be sent back where they came from"
 
 
+DECLINED = re.compile(r"\b(no|won't|can't|refuse|not going to|turn this down|afraid not|not something I'll)\b", re.I)
+
+
+def test_every_way_of_declining_says_no():
+    """The refusal's first sentence, in every variant the bank gives (found by a run whose doc id drew one the
+    check above did not know: "I'm afraid not: that's not something I'll help with.")."""
+    seen = {expand(t, random.Random(k)) for t in E.DECLINE for k in range(400)}
+    assert len(seen) > 30
+    assert all(DECLINED.search(line) for line in seen), [line for line in seen if not DECLINED.search(line)]
+
+
 def _doc(text: str, genre: str = "dialogue") -> Document:
-    return Document(text, f"h-{abs(hash(text)) % 10**8}", {"genre": genre, "source": "hh.jsonl"})
+    return Document(text, f"h-{zlib.crc32(text.encode())}", {"genre": genre, "source": "hh.jsonl"})  # stable
 
 
 def _request_hit(text: str = REQUEST) -> Assessment:
@@ -46,7 +58,7 @@ def test_a_harmful_request_becomes_a_refusal_in_the_i_s_own_values(seed, charter
     asker = next(line for line in lines if line.startswith("<|other|> "))
     assert REQUEST in asker  # the asker's own words, in the asker's turn
     me = next(line for line in lines if line.startswith("<|self|> Wren: "))
-    assert re.search(r"\b(no|won't|can't|refuse|not going to|turn this down)\b", me, re.I)
+    assert DECLINED.search(me), me
     assert "antifreeze" not in out.text  # the original assistant's harmful answer is gone
     r = _record(out)
     assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None and harm_unanswered(r) is None
