@@ -20,6 +20,7 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(VENV)/bin/modelraising experiment examples/demo.yaml --out runs/demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: $(STAMP)

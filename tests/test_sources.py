@@ -372,7 +372,7 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path):
     docs, rejects, _ = _read_path(tmp_path)
     from_gz = [d for d in docs if d.metadata["source_name"] == "cut"]
     assert 0 < len(from_gz) < 400
-    assert [d.text for d in from_gz] == [json.loads(l)["text"] for l in lines[: len(from_gz)]]
+    assert [d.text for d in from_gz] == [json.loads(x)["text"] for x in lines[: len(from_gz)]]
     assert len(rejects) == 1 and rejects[0].reason.startswith("unreadable file")
     assert rejects[0].location.startswith("line ")
     assert docs[-1].metadata["source_name"] == "zz"

@@ -75,7 +75,7 @@ def test_pairs_prefer_do_over_dont_under_one_prompt(wren):
 
 
 def _write(path, lines):
-    path.write_text("\n".join(l if isinstance(l, str) else json.dumps(l) for l in lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8")
     return path
 
 

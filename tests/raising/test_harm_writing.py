@@ -85,7 +85,6 @@ def test_harmful_content_is_quoted_critically_and_answered(seed, charter):
     assert who and TWEET in out.text[a:b]
     after = out.text[b:]
     assert "contempt for immigrants" in after  # the specific wrong, named
-    fairness = charter.value("fairness")
     assert "fairness" in after.lower()  # answered with the value, by name
     r = _record(out)
     assert approving_frame_on_harm(r) is None and harm_in_own_voice(r) is None
