@@ -959,6 +959,11 @@ def _no_sentence(text: str) -> bool:
     return len(text.split()) <= 12 and not _SENTENCE_END.search(text)
 
 
+def _starts_a_line(text: str, i: int) -> bool:
+    """Nothing but whitespace between the line's start and ``i``."""
+    return not text[text.rfind("\n", 0, i) + 1 : i].strip()
+
+
 def _span_passages(
     text: str, span: _Span, spec: SourceSpec, cleaner: str, unwrap: bool, src: str
 ) -> Iterator[_Passage | Reject]:
@@ -976,7 +981,7 @@ def _span_passages(
     elif len(clean) < spec.min_chars:
         reason = "too many <unk> tokens" if cleaner == "wikitext" and "<unk>" in raw else "empty or too short"
         yield Reject(src, reason, location, preview=_preview(clean or raw))
-    elif _no_sentence(clean) and not text[text.rfind("\n", 0, span.start) + 1 : span.start].strip():  # not a cut
+    elif _no_sentence(clean) and _starts_a_line(text, span.start):  # a whole block, not a cut through one
         yield Reject(src, "heading without text", location, preview=_preview(clean))
     elif len(clean) <= spec.max_chars:
         yield _Passage(clean, "", span.title, "char", span.start, span.end)

@@ -10,6 +10,7 @@ whose turns then say that they read ("It says, ..."). Every turn is one line: ``
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -86,9 +87,6 @@ def has_word(text: str, word: str) -> bool:
     return False
 
 
-_PRONOUN_MEMO: list = [None, None]  # (source, pronouns): a dialogue asks several questions of one passage
-
-
 def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
     """A name worth asking about: not a pronoun, fragment or title word, and not a common word that is
     only capitalised because a line of verse starts with it ("Make" when "make" is in the text too)."""
@@ -122,15 +120,12 @@ _PRONOUNS = {"she": {"they": "she", "them": "her", "do_they": "does she"},
              "they": {"they": "they", "them": "them", "do_they": "do they"}}
 
 
+@functools.lru_cache(maxsize=4)  # a dialogue asks several questions of one passage
 def pronouns(source: str) -> dict[str, str]:
     """The third person a question about this passage may use: "she" or "he" where the passage speaks
     mostly of one, else "they" (a question never brings in a "she" the passage does not have)."""
-    if _PRONOUN_MEMO[0] is source:
-        return _PRONOUN_MEMO[1]
     she, he = len(_SHE.findall(source)), len(_HE.findall(source))
-    out = _PRONOUNS["she" if she > he else "he" if he > she else "they"]
-    _PRONOUN_MEMO[:] = [source, out]
-    return out
+    return _PRONOUNS["she" if she > he else "he" if he > she else "they"]
 
 
 def _composed_question(kind: str, rng: random.Random, speaker: str | None = None, source: str = "") -> str:
