@@ -22,7 +22,8 @@ from modelraising.io import describe_file
 from modelraising.raising.runner import check_sources, run_fingerprint
 from modelraising.config import RaiseConfig
 from modelraising.outdir import PathError
-from modelraising.sources import Reject, SourceError, SourceSpec, SourceStats, read_sources
+from modelraising.rejects import Reject
+from modelraising.sources import SourceError, SourceSpec, SourceStats, read_sources
 
 FAST = "perspective,social"  # no values pillar: no MiniLM model to load
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from modelraising.document import Document
 from modelraising.io import sha256_text
+from modelraising.rejects import Reject
 from modelraising.sources import (
-    Reject,
     SourceError,
     SourceSpec,
     SourceStats,
@@ -518,7 +518,7 @@ def test_limit_caps_documents_per_file(tmp_path):
 
 def _reference_genre(text: str) -> str:
     """detect_genre as first written: every feature computed with the regexes, then weighed."""
-    from modelraising import sources as s
+    from modelraising.sources import genre as s
 
     words = s._WORD_RE.findall(text)
     lower = Counter(s._WORD_RE.findall(text.lower()))
@@ -562,7 +562,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("text", TRICKY + [t * 8 for t in TRICKY])  # repeated: long enough for the byte path
 def test_detect_genre_agrees_with_the_plain_regex_features_on_tricky_text(text):
-    from modelraising.sources import _WORD_RE, genre_features
+    from modelraising.sources.genre import _WORD_RE, genre_features
 
     assert detect_genre(text) == _reference_genre(text)
     assert genre_features(text)["words"] == max(1, len(_WORD_RE.findall(text)))
@@ -576,7 +576,7 @@ def test_detect_genre_agrees_with_the_plain_regex_features_on_the_corpus(corpus)
 
 
 def _reference_normalize(text: str) -> str:
-    from modelraising import sources as s
+    from modelraising.sources import clean as s
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     import unicodedata

@@ -13,7 +13,8 @@ from modelraising.config import RaiseConfig
 from modelraising.curriculum import CurriculumConfig, run_curriculum
 from modelraising.raising.runner import raise_corpus
 from modelraising.shards import TokenizeConfig, iter_documents, tokenize_corpus
-from modelraising.sources import Reject, SourceSpec, read_sources
+from modelraising.rejects import Reject
+from modelraising.sources import SourceSpec, read_sources
 from modelraising.special_text import SPECIAL_TOKEN
 from modelraising.tags import END_OF_TEXT, static_special_tokens
 

@@ -197,7 +197,8 @@ def test_review_log_is_append_only_and_survives_a_torn_line(tmp_path):
 
 def test_exclusion_turns_flagged_source_documents_into_rejects(tmp_path):
     from modelraising.document import Document
-    from modelraising.sources import Reject, SourceStats
+    from modelraising.rejects import Reject
+    from modelraising.sources import SourceStats
 
     append_flag(tmp_path, {"id": "r1", "source_id": "s1", "label": "bad_frame"})
     append_flag(tmp_path, {"id": "r2", "source_id": "s2", "label": "artifact"})

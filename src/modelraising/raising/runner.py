@@ -58,7 +58,8 @@ from modelraising.raising.chunks import (
 from modelraising.raising.compose import Dropped, raise_document
 from modelraising.records import write_records
 from modelraising.rejects import record_reject_share
-from modelraising.sources import Reject, SourceSpec, SourceStats, expand_sources, read_sources
+from modelraising.rejects import Reject
+from modelraising.sources import SourceSpec, SourceStats, expand_sources, read_sources
 from modelraising.teacher import retry
 from modelraising.view.review import Exclusion, filter_documents
 

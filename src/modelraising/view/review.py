@@ -167,7 +167,7 @@ def filter_documents(items, exclusion: Exclusion | None, stats=None):
     """Pass a source stream (Documents and Rejects) through, turning documents a reviewer flagged into
     Rejects with the review labels as the reason (counted in ``stats`` like any reject)."""
     from modelraising.document import Document
-    from modelraising.sources import Reject
+    from modelraising.rejects import Reject
 
     for item in items:
         if exclusion is not None and isinstance(item, Document) and (why := exclusion.reason(item.id)):
