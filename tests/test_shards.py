@@ -279,7 +279,7 @@ def test_resume_after_sigkill_gives_identical_shards(tmp_path):
 
 
 def test_fallback_held_out_document_is_the_same_when_training_or_reusing(tmp_path, monkeypatch):
-    import modelraising.shards as shards_module
+    import modelraising.shards.corpus as shards_module
 
     monkeypatch.setattr(shards_module, "SPLIT_HORIZON", 10)
     records = ordered_records(40, seed=4)
