@@ -4,10 +4,10 @@
 ``generate_text`` samples from the directory it writes.
 """
 
-from modelraising.train.config import TrainConfig
+from modelraising.train.config import TrainConfig, TrainError
 from modelraising.train.data import ShardError, open_shards
 from modelraising.train.generate import generate_text
-from modelraising.train.loop import TrainError, train_model
+from modelraising.train.loop import train_model
 from modelraising.train.model import PRESETS, ModelConfigError, preset_parameter_counts
 
 __all__ = ["PRESETS", "ModelConfigError", "ShardError", "TrainConfig", "TrainError", "generate_text",

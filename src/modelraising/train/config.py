@@ -15,6 +15,10 @@ RUNTIME_FIELDS = {"resume", "overwrite", "progress", "stop_after", "eval_every",
                   "eval_windows"}
 
 
+class TrainError(Exception):
+    """A run that cannot start (budget below one step, output directory of another run, ...)."""
+
+
 class TrainConfig(BaseModel):
     """How a student model is pretrained on a shards directory."""
 
