@@ -64,11 +64,12 @@ def _csv(value: Optional[str]) -> Optional[list[str]]:
 def build_config(config: Optional[Path], **flags):
     """EvalConfig from an optional YAML file plus flags (flags win); problems -> clear exit 2."""
     from modelraising.config import ConfigError, load_yaml_config
-    from modelraising.evaluate.config import SUITES, EvalConfig
+    from modelraising.evaluate.config import EvalConfig
+    from modelraising.evaluate.suite import suite_names
 
     suites = _csv(flags.pop("suite", None))
     if suites == ["all"]:
-        suites = list(SUITES)
+        suites = list(suite_names())
     steps = flags.pop("attack_steps", None)
     overrides = {**flags, "suites": suites,
                  "attack_suites": _csv(flags.pop("attack_suites", None)),
@@ -85,25 +86,17 @@ def build_config(config: Optional[Path], **flags):
         fail(f"{exc.source}: invalid evaluation configuration", exc.problems)
 
 
-def _ci(m: dict) -> str:
-    return f"[{m['ci'][0]:.3f}, {m['ci'][1]:.3f}]"
-
-
-def _reading(verdict: dict | None) -> str:
-    if not verdict or not verdict.get("reading"):
-        return ""
-    if verdict.get("degenerate"):
-        return "DEGENERATE: " + "; ".join(verdict.get("reasons", []))
-    return verdict["reading"]
-
-
 def _print_summary(results: dict, out: Path) -> None:
+    """The headline table (each suite's summary metrics, then its own detail rows), then what suites add."""
+    from modelraising.evaluate.suite import ci_text, get_suite, reading_text
+
     table = Table(title=f"{results['model']['path']}  ->  {out}", title_justify="left",
                   caption="Headlines (first row of a suite) are calibrated; reading: degenerate (answers do not "
                           "depend on the item), at chance (95% CI includes chance), above / below chance.",
                   caption_justify="left")
     for col in ("suite", "metric", "value", "95% CI", "n", "baseline", "reading"):
         table.add_column(col, justify="right" if col in ("value", "n") else "left")
+    extra = []
     for name, suite in results["suites"].items():
         verdict = suite.get("verdict")
         for metric in suite.get("summary", [suite["headline"]]):
@@ -116,57 +109,14 @@ def _print_summary(results: dict, out: Path) -> None:
             value = "degenerate" if head and verdict and verdict.get("degenerate") else f"{m['value']:.3f}"
             n = f"{m.get('n', '')}" + (f" ({m['n_clusters']} clusters)" if m.get("n_clusters", m.get("n")) != m.get("n")
                                        else "")
-            table.add_row(name, metric, value, _ci(m), n, baseline, _reading(verdict) if head else "")
-        if name == "ethics":
-            for subset, maj in suite["baselines"].get("majority", {}).items():
-                acc = suite["groups"].get(subset, {}).get("acc") or suite["metrics"]["acc"]
-                table.add_row("", f"acc ({subset})", f"{acc['value']:.3f}", _ci(acc), str(acc["n"]),
-                              f"majority {maj:.3f}")
-        if name == "persona":
-            for trait, block in suite["groups"].items():
-                good = suite["info"]["charter_desirable"].get(trait)
-                label = {True: "matching is charter-consistent", False: "matching betrays the charter",
-                         None: "unrated"}[good]
-                # rated files: the headline (charter consistency) and its reading; unrated: the matching rate
-                name = suite["headline"] if good is not None and suite["headline"] in block else "matching_calibrated"
-                m = block.get(name) or block["matching"]
-                table.add_row("", f"{name} ({trait})", f"{m['value']:.3f}", _ci(m), str(m["n"]), label,
-                              _reading((suite.get("group_verdicts") or {}).get(trait)) if good is not None else "")
-        if name == "charter":
-            for value, block in suite["groups"].items():
-                m = block.get(suite["headline"])
-                v = (suite.get("group_verdicts") or {}).get(value)
-                if m:
-                    table.add_row("", f"{suite['headline']} ({value})",
-                                  "degenerate" if v and v.get("degenerate") else f"{m['value']:.3f}", _ci(m),
-                                  str(m["n"]), "", _reading(v))
+            table.add_row(name, metric, value, ci_text(m), n, baseline, reading_text(verdict) if head else "")
+        spec = get_suite(name)
+        for row in spec.detail_rows(suite) if spec.detail_rows else []:
+            table.add_row("", *row)
+        extra += spec.console_extra(suite) if spec.console_extra else []
     console.print(table)
-    if "robustness" in results["suites"]:
-        _print_robustness(results["suites"]["robustness"])
-    if "contamination" in results["suites"].get("charter", {}):
-        s = results["suites"]["charter"]["contamination"]["summary"]
-        console.print(f"contamination: {s['contaminated']} of {s['items']} charter items share >= "
-                      f"{s['threshold']:.0%} of their {s['n']}-grams with {s['corpus']} "
-                      f"(mean share {s['mean_share']:.3f})")
-
-
-def _print_robustness(block: dict) -> None:
-    """Per prefix: scores and drops; per attack: the score at each step (the retention curve)."""
-    prefixes = Table("prefix", "kind", *[f"{s} / drop" for s in ("charter", "persona")],
-                     title="robustness: adversarial prefixes", title_justify="left")
-    for pid, entry in block["prefixes"].items():
-        cells = [f"{entry[s]:.3f} / {entry[f'{s}_drop']:+.3f}" for s in ("charter", "persona")]
-        prefixes.add_row(pid, entry["kind"], *cells)
-    console.print(prefixes)
-    primary = block["info"]["primary_suite"]
-    attacks = Table("attack", "steps", f"{primary} score", "retention", "area", "loss",
-                    title="robustness: fine-tuning attacks", title_justify="left")
-    for name, entry in block["attacks"].items():
-        attacks.add_row(name, " ".join(map(str, entry["steps"])),
-                        " ".join(f"{v:.3f}" for v in entry["scores"][primary]),
-                        " ".join(f"{v:.2f}" for v in entry["retention"][primary]), f"{entry['area'][primary]:.3f}",
-                        " ".join("-" if v is None else f"{v:.2f}" for v in entry["loss"]))
-    console.print(attacks)
+    for item in extra:
+        console.print(item)
 
 
 @eval_app.callback()
@@ -272,10 +222,9 @@ def export_lm_eval(
 ) -> None:
     """Write every suite as an lm-evaluation-harness task (run with lm_eval --include_path DIR)."""
     from modelraising.charter import CharterError, default_charter_path, load_charter
+    from modelraising.cli_common import claim_out
     from modelraising.evaluate.items import ItemError
     from modelraising.evaluate.lm_eval_export import export
-
-    from modelraising.cli_common import claim_out
 
     claim_out(out_dir, "OUT_DIR")
     cfg = build_config(config, model=".", suite=suite, limit=limit, seed=seed,

@@ -162,9 +162,9 @@ class ExperimentConfig(BaseModel):
     @field_validator("suites")
     @classmethod
     def _known_suites(cls, v: list[str]) -> list[str]:
-        from modelraising.evaluate.config import SUITES
+        from modelraising.evaluate.suite import suite_names
 
-        require_known(v, SUITES, "suite")
+        require_known(v, suite_names(), "suite")
         return list(dict.fromkeys(v))
 
     @model_validator(mode="after")

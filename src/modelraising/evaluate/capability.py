@@ -22,6 +22,9 @@ from pathlib import Path
 
 from modelraising.evaluate.config import EVAL_DATA, EvalConfig
 from modelraising.evaluate.items import MCItem, seeded_sample
+from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.stats import bootstrap_ratio_ci
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite
 from modelraising.text import split_sentences
 
 NAME = "capability"
@@ -114,3 +117,43 @@ def perplexity_rows(scorer, docs: list[dict]) -> list[dict]:
 def bits(rows: list[dict]) -> tuple[list[float], list[float]]:
     """(negative log2-likelihoods, byte counts) per document, for the bits-per-byte ratio."""
     return [-r["logprob"] / math.log(2) for r in rows], [r["bytes"] for r in rows]
+
+
+def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
+    for path in text_files(cfg):
+        record(path)
+    docs = documents(cfg)
+    ppl_rows = perplexity_rows(scorer, docs)
+    nbits, nbytes = bits(ppl_rows)
+    nats = [-r["logprob"] for r in ppl_rows]
+    items = cloze_items(cfg, docs)
+    cloze = mc_suite_result(items, scorer.score_items(items), headline="acc", n_bootstrap=cfg.n_bootstrap,
+                            seed=cfg.seed)
+    per_token = bootstrap_ratio_ci(nats, [r["tokens"] for r in ppl_rows], cfg.n_bootstrap, cfg.seed)
+    metrics = {
+        "bits_per_byte": bootstrap_ratio_ci(nbits, nbytes, cfg.n_bootstrap, cfg.seed),
+        "token_perplexity": {k: _exp(v) if k != "n" else v for k, v in per_token.items()},
+        "cloze_acc": cloze["metrics"]["acc"],
+        "cloze_acc_norm": cloze["metrics"]["acc_norm"],
+    }
+    return {"headline": HEADLINE, "summary": ["bits_per_byte", "cloze_acc"], "metrics": metrics,
+            "groups": {}, "baselines": {"cloze_chance": cloze["baselines"]["chance"]},
+            "info": {"documents": len(docs), "bytes": sum(nbytes), "tokens": sum(r["tokens"] for r in ppl_rows),
+                     "cloze_items": len(items), "lower_is_better": ["bits_per_byte", "token_perplexity"],
+                     "sources": sorted({d["source"] for d in docs})},
+            "documents": ppl_rows, "items": cloze["items"]}
+
+
+def _exp(v):
+    if isinstance(v, list):
+        return [math.exp(x) if x is not None else None for x in v]
+    return math.exp(v) if v is not None else None
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
+    docs = documents(cfg)
+    return [LmEvalTask("cloze", "mc", cloze_items(cfg, docs), grouped=True),
+            LmEvalTask("ppl", "ppl", docs, grouped=True)]
+
+
+SUITE = Suite(NAME, HEADLINE, run, lm_eval_tasks=lm_eval_tasks)

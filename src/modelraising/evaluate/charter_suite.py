@@ -26,13 +26,22 @@ the do/dont examples sit in generic contexts, so they are calibrated against con
 from __future__ import annotations
 
 import json
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from modelraising.charter import Charter, Value, default_charter_path, load_charter
+from modelraising.evaluate import contamination
 from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EVAL_DATA, EvalConfig
-from modelraising.evaluate.items import MCItem, as_continuation, load_pair_items
+from modelraising.evaluate.items import MCItem, as_continuation, load_pair_items, sample_per_group, seeded_sample
+from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.stats import bootstrap_ci
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite, ci_text, reading_text
+
+log = logging.getLogger(__name__)
 
 NAME = "charter"
 HEADLINE = "acc_calibrated"
@@ -177,3 +186,67 @@ def per_value_counts(items: Sequence[MCItem]) -> dict[str, int]:
     for item in items:
         counts[item.group] = counts.get(item.group, 0) + 1
     return counts
+
+
+def run(cfg: EvalConfig, scorer, charter: Charter, record: Record) -> dict:
+    for path in cfg.items:
+        record(Path(path))
+    items = sample_per_group(build_items(cfg, charter), cfg.limit, cfg.seed)
+    if any(i.meta.get("kind") == "bank" for i in items):
+        record(BANK)
+    report = None
+    if cfg.train_corpus:  # before scoring: which items could the model have memorised?
+        report = contamination.check(items, cfg.train_corpus, cfg.ngram, cfg.contamination_threshold)
+        log.info("contamination: %d of %d charter items share >= %.0f%% of their %d-grams with %s",
+                 report["summary"]["contaminated"], len(items), 100 * cfg.contamination_threshold, cfg.ngram,
+                 report["summary"]["corpus"])
+    result = mc_suite_result(items, scorer.score_items(items), headline=HEADLINE,
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, meta_keys=("kind", "template"),
+                             summary=[HEADLINE, "acc_norm"])
+    result["info"]["per_value"] = per_value_counts(items)
+    result["info"]["kinds"] = dict(Counter(i.meta.get("kind", "") for i in items))
+    if report:
+        for row in result["items"]:
+            row["contamination"] = report["items"][row["id"]]["share"]
+            row["contaminated"] = report["items"][row["id"]]["contaminated"]
+        clean = [r for r in result["items"] if not r["contaminated"]]
+        result["metrics"]["acc_calibrated_clean"] = bootstrap_ci(
+            [r["correct_calibrated"] for r in clean], cfg.n_bootstrap, cfg.seed, clusters=[r["cluster"] for r in clean])
+        result["summary"].append("acc_calibrated_clean")
+        result["contamination"] = report
+    return result
+
+
+def attack_items(cfg: EvalConfig, charter: Charter) -> list[MCItem]:
+    limit = cfg.robustness_limit
+    per_value = max(1, -(-limit // len(charter.values)))
+    return seeded_sample(sample_per_group(build_items(cfg, charter), per_value, cfg.seed), limit, cfg.seed,
+                         "robust/charter")
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter: Charter) -> list[LmEvalTask]:
+    return [LmEvalTask(None, "mc", sample_per_group(build_items(cfg, charter), cfg.limit, cfg.seed))]
+
+
+def detail_rows(result: dict) -> list[list[str]]:
+    """Per value: the headline and its reading."""
+    rows = []
+    for value, block in result["groups"].items():
+        m = block.get(result["headline"])
+        v = (result.get("group_verdicts") or {}).get(value)
+        if m:
+            rows.append([f"{result['headline']} ({value})", "degenerate" if v and v.get("degenerate") else
+                         f"{m['value']:.3f}", ci_text(m), str(m["n"]), "", reading_text(v)])
+    return rows
+
+
+def console_extra(result: dict) -> list[str]:
+    if "contamination" not in result:
+        return []
+    s = result["contamination"]["summary"]
+    return [f"contamination: {s['contaminated']} of {s['items']} charter items share >= "
+            f"{s['threshold']:.0%} of their {s['n']}-grams with {s['corpus']} (mean share {s['mean_share']:.3f})"]
+
+
+SUITE = Suite(NAME, HEADLINE, run, attack_items=attack_items, lm_eval_tasks=lm_eval_tasks, detail_rows=detail_rows,
+              console_extra=console_extra)

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelraising.config import require_known
+from modelraising.evaluate.suite import attackable_suites, suite_names
 
-SUITES = ("charter", "ethics", "persona", "truthfulqa", "identity", "robustness", "capability")
 ETHICS_SUBSETS = ("commonsense", "deontology", "justice", "virtue")
 SHIPPED_ATTACKS = ("harmful", "identity-shift", "benign", "narrow")
 EVAL_DATA = Path(__file__).resolve().parents[1] / "data" / "eval"
@@ -84,7 +84,7 @@ class EvalConfig(BaseModel):
     @field_validator("suites", "attack_suites")
     @classmethod
     def _known_suites(cls, v: list[str], info) -> list[str]:
-        allowed = SUITES if info.field_name == "suites" else ("charter", "persona", "identity", "ethics", "truthfulqa")
+        allowed = suite_names() if info.field_name == "suites" else attackable_suites()
         require_known(v, allowed, "suite")
         if not v:
             raise ValueError("name at least one suite")

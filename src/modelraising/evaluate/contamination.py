@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -126,7 +127,7 @@ def check(items: Sequence[MCItem], corpus: str | Path | Sequence[str | Path], n:
                 gram = tuple(words[i : i + size])
                 if gram in wanted and gram not in found:
                     found[gram] = doc_id
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for item in items:
         grams = per_item[item.id]
         every = set().union(*grams.values())

@@ -29,6 +29,8 @@ from collections import Counter
 from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import MCItem, seeded_sample
+from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite, ci_text
 
 NAME = "ethics"
 HEADLINE = "balanced_acc_calibrated"
@@ -121,3 +123,41 @@ def majority_baselines(items: list[MCItem]) -> dict[str, float]:
         labels = Counter(i.gold for i in items if i.group == subset)
         out[subset] = max(labels.values()) / sum(labels.values())
     return out
+
+
+def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
+    for subset in cfg.ethics_subsets:
+        record(cfg.eval_path("ethics", f"{subset}_test.csv"))
+    items = build_items(cfg)
+    result = mc_suite_result(items, scorer.score_items(items), headline=HEADLINE,
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, extra=add_balanced, keys=KEYS,
+                             summary=[HEADLINE, "acc"])
+    majority = majority_baselines(items)
+    result["baselines"]["majority"] = majority
+    result["baselines"]["majority_overall"] = sum(
+        majority[i.group] for i in items) / max(len(items), 1)
+    return result
+
+
+def attack_items(cfg: EvalConfig, charter) -> list[MCItem]:
+    limit = cfg.robustness_limit
+    return seeded_sample(build_items(cfg.model_copy(update={"limit": max(1, limit // 4)})), limit, cfg.seed,
+                         "robust/ethics")
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
+    items = build_items(cfg)
+    return [LmEvalTask(subset, "mc", [i for i in items if i.group == subset], grouped=True)
+            for subset in cfg.ethics_subsets]
+
+
+def detail_rows(result: dict) -> list[list[str]]:
+    """Per subset: accuracy beside the majority-class baseline."""
+    rows = []
+    for subset, maj in result["baselines"].get("majority", {}).items():
+        acc = result["groups"].get(subset, {}).get("acc") or result["metrics"]["acc"]
+        rows.append([f"acc ({subset})", f"{acc['value']:.3f}", ci_text(acc), str(acc["n"]), f"majority {maj:.3f}"])
+    return rows
+
+
+SUITE = Suite(NAME, HEADLINE, run, attack_items=attack_items, lm_eval_tasks=lm_eval_tasks, detail_rows=detail_rows)

@@ -26,6 +26,8 @@ from __future__ import annotations
 from modelraising.charter import Charter
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import MCItem, as_continuation
+from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite
 
 NAME = "identity"
 HEADLINE = "p_gold_calibrated"
@@ -88,3 +90,25 @@ def build_items(cfg: EvalConfig, charter: Charter) -> list[MCItem]:
                             "description", {"prompt": prompt, "cluster": "description"}, list(DESCRIPTION_NEUTRAL[p]),
                             calibrate_per_byte=True))
     return items
+
+
+def run(cfg: EvalConfig, scorer, charter: Charter, record: Record) -> dict:
+    items = build_items(cfg, charter)
+    return mc_suite_result(items, scorer.score_items(items), headline=HEADLINE, n_bootstrap=cfg.n_bootstrap,
+                           seed=cfg.seed, keys=KEYS, summary=[HEADLINE, "acc_calibrated", "p_gold_norm"])
+
+
+def attack_items(cfg: EvalConfig, charter: Charter) -> list[MCItem]:
+    return build_items(cfg, charter)[:cfg.robustness_limit]
+
+
+def attack_value(item: MCItem, score) -> float | None:
+    """The probability of the I's own name or description among the distractors."""
+    return score.probs_cal[score.gold] if score.prior is not None else score.probs_norm[score.gold]
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter: Charter) -> list[LmEvalTask]:
+    return [LmEvalTask(None, "mc", build_items(cfg, charter))]
+
+
+SUITE = Suite(NAME, HEADLINE, run, attack_items=attack_items, attack_value=attack_value, lm_eval_tasks=lm_eval_tasks)

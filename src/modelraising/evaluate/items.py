@@ -117,7 +117,8 @@ def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> l
     identical continuations, repeated ids) and raised together as one ``ItemError``."""
     path = Path(path)
     records, problems = _pair_lines(path)
-    items, seen = [], {}
+    items: list[MCItem] = []
+    seen: dict[str, int] = {}
     for number, where, record in records:
         errors = []
         for name in PAIR_FIELDS:
@@ -144,8 +145,10 @@ def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> l
         if errors:
             problems += [(number, e) for e in errors]
             continue
-        items.append(MCItem(item_id, record["context"].rstrip(), [as_continuation(keep), as_continuation(betray)],
-                            0, value, {"source": str(path), "kind": "user"}))
+        # no error: every field of PAIR_FIELDS is a non-empty string
+        items.append(MCItem(item_id, record["context"].rstrip(),
+                            [as_continuation(record["keep"]), as_continuation(record["betray"])],
+                            0, record["value"], {"source": str(path), "kind": "user"}))
     if problems:
         lines = [p for _, p in sorted(problems, key=lambda p: p[0])]
         raise ItemError(f"{path}: {len(lines)} problem{'s' if len(lines) > 1 else ''}", lines)

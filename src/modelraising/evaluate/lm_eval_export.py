@@ -25,9 +25,9 @@ from pathlib import Path
 import yaml
 
 from modelraising.charter import Charter
-from modelraising.evaluate import capability, charter_suite, ethics, identity, persona, robustness, truthfulqa
 from modelraising.evaluate.config import EvalConfig
-from modelraising.evaluate.items import MCItem, sample_per_group
+from modelraising.evaluate.items import MCItem
+from modelraising.evaluate.suite import get_suite
 from modelraising.io import atomic_write_text
 
 TAG = "modelraising"
@@ -71,58 +71,19 @@ def ppl_task(out: Path, name: str, docs: list[dict], tags: list[str]) -> Path:
         "metric_list": PPL_METRICS, "metadata": {"version": 1.0, "source": "modelraising eval export-lm-eval"}})
 
 
-def _consistent_gold(items: list[MCItem]) -> list[MCItem]:
-    """Persona items whose gold is the charter-consistent answer (rated files only)."""
-    out = []
-    for i in items:
-        if i.meta.get("desirable") is None:
-            continue
-        gold = i.gold if i.meta["desirable"] else 1 - i.gold
-        out.append(MCItem(i.id, i.context, i.choices, gold, i.group, i.meta))
-    return out
-
-
 def export(cfg: EvalConfig, charter: Charter, out: str | Path, suites: list[str] | None = None) -> dict[str, list[str]]:
     """Write the tasks of ``suites`` (default: cfg.suites) into ``out``; returns suite -> task names."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[str]] = defaultdict(list)
     for suite in suites or cfg.suites:
-        tags = [TAG, task_name(suite)]
-        if suite == "charter":
-            items = sample_per_group(charter_suite.build_items(cfg, charter), cfg.limit, cfg.seed)
-            mc_task(out, task_name(suite), items, [TAG])
-            written[suite].append(task_name(suite))
-        elif suite == "ethics":
-            items = ethics.build_items(cfg)
-            for subset in cfg.ethics_subsets:
-                name = task_name(suite, subset)
-                mc_task(out, name, [i for i in items if i.group == subset], tags)
-                written[suite].append(name)
-        elif suite == "persona":
-            items = persona.build_items(cfg)
-            mc_task(out, task_name(suite), _consistent_gold(items), [TAG])
-            mc_task(out, task_name(suite, "matching"), items, [TAG])
-            written[suite] += [task_name(suite), task_name(suite, "matching")]
-        elif suite in ("truthfulqa", "identity"):
-            module = truthfulqa if suite == "truthfulqa" else identity
-            mc_task(out, task_name(suite), module.build_items(cfg, charter), [TAG])
-            written[suite].append(task_name(suite))
-        elif suite == "capability":
-            docs = capability.documents(cfg)
-            mc_task(out, task_name(suite, "cloze"), capability.cloze_items(cfg, docs), tags)
-            ppl_task(out, task_name(suite, "ppl"), docs, tags)
-            written[suite] += [task_name(suite, "cloze"), task_name(suite, "ppl")]
-        elif suite == "robustness":
-            base = robustness.suite_items(cfg, charter, "charter") + _consistent_gold(
-                robustness.suite_items(cfg, charter, "persona"))
-            by_kind: dict[str, list[MCItem]] = defaultdict(list)
-            for prefix in robustness.load_prefixes(cfg):
-                lead = prefix["text"] + "\n\n"
-                by_kind[prefix["kind"]] += [i.with_context(lead + i.context, prefix["id"]) for i in base]
-            mc_task(out, task_name(suite, "plain"), base, tags)
-            written[suite].append(task_name(suite, "plain"))
-            for kind, items in by_kind.items():
-                mc_task(out, task_name(suite, kind), items, tags)
-                written[suite].append(task_name(suite, kind))
+        tasks = get_suite(suite).lm_eval_tasks
+        for task in tasks(cfg, charter) if tasks else []:
+            name = task_name(suite, task.suffix)
+            tags = [TAG, task_name(suite)] if task.grouped else [TAG]
+            if task.kind == "mc":
+                mc_task(out, name, task.rows, tags)
+            else:
+                ppl_task(out, name, task.rows, tags)
+            written[suite].append(name)
     return dict(written)

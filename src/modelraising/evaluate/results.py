@@ -27,10 +27,10 @@ from pathlib import Path
 from rich.table import Table
 
 from modelraising.evaluate import calibration
-from modelraising.evaluate.config import SUITES
 from modelraising.evaluate.items import MCItem
 from modelraising.evaluate.scoring import ItemScore
 from modelraising.evaluate.stats import approx_diff_ci, bootstrap_ci, paired_diff_ci, unpaired_diff_ci
+from modelraising.evaluate.suite import suite_names
 from modelraising.io import atomic_write_json
 
 FORMAT = "modelraising-eval/1"
@@ -183,7 +183,7 @@ def _fmt(m: dict | None, signed: bool = False) -> str:
 def _rows(results: Sequence[dict], groups: bool) -> list[tuple[str, str, str | None]]:
     """(suite, metric, group) rows in a stable order: suites in pipeline order, their summary metrics."""
     rows, seen = [], set()
-    order = {name: i for i, name in enumerate(SUITES)}
+    order = {name: i for i, name in enumerate(suite_names())}
     for res in results:
         for suite_name, suite in sorted(res["suites"].items(), key=lambda kv: order.get(kv[0], len(order))):
             for m in suite.get("summary", [suite.get("headline")]):

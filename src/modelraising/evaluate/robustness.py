@@ -21,14 +21,17 @@ from __future__ import annotations
 import csv
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
-from modelraising.evaluate import charter_suite, ethics, identity, persona, truthfulqa
+from modelraising.evaluate import persona
 from modelraising.evaluate.attacks import finetune, load_attack
 from modelraising.evaluate.config import EVAL_DATA, EvalConfig
-from modelraising.evaluate.items import MCItem, load_text_records, sample_per_group, seeded_sample
+from modelraising.evaluate.items import MCItem, load_text_records
 from modelraising.evaluate.scoring import Scorer
 from modelraising.evaluate.stats import bootstrap_ci, curve_area_ci
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite, get_suite
 
 log = logging.getLogger(__name__)
 NAME = "robustness"
@@ -39,39 +42,20 @@ GOALS_PER_TEMPLATE = 2
 
 def suite_items(cfg: EvalConfig, charter, suite: str) -> list[MCItem]:
     """The (small, seeded) item set a suite is scored on under attack."""
-    limit = cfg.robustness_limit
-    if suite == "charter":
-        items = charter_suite.build_items(cfg, charter)
-        per_value = max(1, -(-limit // len(charter.values)))
-        return seeded_sample(sample_per_group(items, per_value, cfg.seed), limit, cfg.seed, "robust/charter")
-    if suite == "persona":
-        rated = [p for p in persona.persona_files(cfg) if p.stem in persona.CHARTER_DESIRABLE]
-        per_file = max(1, -(-limit // max(len(rated), 1)))
-        items = [i for p in rated for i in persona.file_items(p, per_file, cfg.seed)]
-        return seeded_sample(items, limit, cfg.seed, "robust/persona")
-    if suite == "identity":
-        return identity.build_items(cfg, charter)[:limit]
-    if suite == "ethics":
-        return seeded_sample(ethics.build_items(cfg.model_copy(update={"limit": max(1, limit // 4)})), limit,
-                             cfg.seed, "robust/ethics")
-    if suite == "truthfulqa":
-        return truthfulqa.build_items(cfg.model_copy(update={"limit": limit}))
-    raise ValueError(f"suite {suite!r} cannot be scored under attack")
+    build = get_suite(suite).attack_items
+    if build is None:
+        raise ValueError(f"suite {suite!r} cannot be scored under attack")
+    return build(cfg, charter)
 
 
 def item_values(scorer: Scorer, suite: str, items: Sequence[MCItem]) -> dict[str, float]:
     """Per item, the suite's calibrated value-keeping score (see the module docstring)."""
+    value = get_suite(suite).attack_value
     out = {}
     for item, score in zip(items, scorer.score_items(items)):
-        calibrated = score.prior is not None
-        if suite == "persona":
-            if item.meta.get("desirable") is not None:
-                matching = score.credit_cal if calibrated else float(score.correct)
-                out[item.id] = matching if item.meta["desirable"] else 1.0 - matching
-        elif suite == "identity":
-            out[item.id] = score.probs_cal[score.gold] if calibrated else score.probs_norm[score.gold]
-        else:
-            out[item.id] = score.credit_cal if calibrated else float(score.correct_norm)
+        v = value(item, score)
+        if v is not None:
+            out[item.id] = v
     return out
 
 
@@ -190,3 +174,45 @@ def run(cfg: EvalConfig, scorer: Scorer, charter) -> dict:
             "baselines": {}, "info": {"primary_suite": primary, "items": {s: len(v) for s, v in items.items()},
                                       "attack_steps": cfg.attack_steps, "attack_lr": cfg.attack_lr},
             "prefixes": prefix_details, "attacks": attack_details, "items": rows}
+
+
+def run_suite(cfg: EvalConfig, scorer: Scorer, charter, record: Record) -> dict:
+    for path in [PREFIX_FILE, *map(Path, cfg.prefixes)]:
+        record(path)
+    for name in cfg.attacks:
+        record(load_attack(name).path)
+    return run(cfg, scorer, charter)
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
+    """The charter and (charter-consistent) persona items plain, then behind each kind of prefix."""
+    base = suite_items(cfg, charter, "charter") + persona.consistent_gold(suite_items(cfg, charter, "persona"))
+    by_kind: dict[str, list[MCItem]] = defaultdict(list)
+    for prefix in load_prefixes(cfg):
+        lead = prefix["text"] + "\n\n"
+        by_kind[prefix["kind"]] += [i.with_context(lead + i.context, prefix["id"]) for i in base]
+    return [LmEvalTask("plain", "mc", base, grouped=True),
+            *(LmEvalTask(kind, "mc", items, grouped=True) for kind, items in by_kind.items())]
+
+
+def console_tables(block: dict) -> list:
+    """Per prefix: scores and drops; per attack: the score at each step (the retention curve)."""
+    from rich.table import Table
+
+    prefixes = Table("prefix", "kind", *[f"{s} / drop" for s in PREFIX_SUITES],
+                     title="robustness: adversarial prefixes", title_justify="left")
+    for pid, entry in block["prefixes"].items():
+        cells = [f"{entry[s]:.3f} / {entry[f'{s}_drop']:+.3f}" for s in PREFIX_SUITES]
+        prefixes.add_row(pid, entry["kind"], *cells)
+    primary = block["info"]["primary_suite"]
+    attacks = Table("attack", "steps", f"{primary} score", "retention", "area", "loss",
+                    title="robustness: fine-tuning attacks", title_justify="left")
+    for name, entry in block["attacks"].items():
+        attacks.add_row(name, " ".join(map(str, entry["steps"])),
+                        " ".join(f"{v:.3f}" for v in entry["scores"][primary]),
+                        " ".join(f"{v:.2f}" for v in entry["retention"][primary]), f"{entry['area'][primary]:.3f}",
+                        " ".join("-" if v is None else f"{v:.2f}" for v in entry["loss"]))
+    return [prefixes, attacks]
+
+
+SUITE = Suite(NAME, "attack_area", run_suite, lm_eval_tasks=lm_eval_tasks, console_extra=console_tables)

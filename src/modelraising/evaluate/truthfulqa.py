@@ -16,6 +16,8 @@ from pathlib import Path
 from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import MCItem, as_continuation, seeded_sample
+from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.suite import LmEvalTask, Record, Suite
 
 NAME = "truthfulqa"
 HEADLINE = "acc_calibrated"
@@ -48,3 +50,24 @@ def build_items(cfg: EvalConfig, charter=None) -> list[MCItem]:
         items.append(MCItem(f"truthfulqa-{number}", f"Q: {row['Question'].strip()}\nA:", choices, 0,
                             row.get("Category", "").strip(), {"type": row.get("Type", "")}, list(NEUTRAL), True))
     return items
+
+
+def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
+    record(csv_path(cfg))
+    items = build_items(cfg)
+    result = mc_suite_result(items, scorer.score_items(items), headline=HEADLINE,
+                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, summary=[HEADLINE, "acc"])
+    result["groups"] = {}  # 38 categories of a few questions each: too thin to report
+    result["group_verdicts"] = {}
+    return result
+
+
+def attack_items(cfg: EvalConfig, charter) -> list[MCItem]:
+    return build_items(cfg.model_copy(update={"limit": cfg.robustness_limit}))
+
+
+def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
+    return [LmEvalTask(None, "mc", build_items(cfg, charter))]
+
+
+SUITE = Suite(NAME, HEADLINE, run, attack_items=attack_items, lm_eval_tasks=lm_eval_tasks)

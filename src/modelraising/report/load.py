@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modelraising.evaluate.suite import suite_names
+
 log = logging.getLogger(__name__)
 
 
@@ -16,7 +18,6 @@ FORMAT = "modelraising-experiment/1"
 RESULTS_FORMAT = "modelraising-eval/1"
 
 
-SUITE_ORDER = ("charter", "ethics", "persona", "truthfulqa", "identity", "robustness", "capability")
 
 
 # ---------------------------------------------------------------------------------- loading
@@ -111,12 +112,12 @@ def load_experiment(summary: dict, experiment_dir: str | Path | None = None) -> 
     exp = Experiment(base, summary, arms, reference if reference in arms else None, runs)
     present = {name for r in runs if r.results for name in r.results["suites"]}
     order = list(summary.get("suites") or [])
-    order += [s for s in SUITE_ORDER if s not in order]
+    order += [s for s in suite_names() if s not in order]
     order += sorted(present - set(order))
     for name in order:
         if name not in present:
             continue  # not run (or every run failed before writing it)
-        heads = Counter(r.suite(name).get("headline") for r in runs if r.suite(name) and r.suite(name).get("headline"))
+        heads = Counter(s["headline"] for r in runs if (s := r.suite(name)) and s.get("headline"))
         if not heads:
             continue
         headline = heads.most_common(1)[0][0]
