@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modelraising.charter import problems_from
-from modelraising.raising.base import FORMS, PILLARS
+from modelraising.raising.pillars import default_mix, form_names, pillar_names
 
 Engine = Literal["template", "teacher"]
 
@@ -96,8 +96,8 @@ class RaiseConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pillars: list[str] = Field(default_factory=lambda: list(PILLARS))
-    mix: dict[str, float] = Field(default_factory=lambda: {"experience": 0.3, "social": 0.3, "plain": 0.4})
+    pillars: list[str] = Field(default_factory=lambda: list(pillar_names()))
+    mix: dict[str, float] = Field(default_factory=default_mix)
     engine: Engine = "template"
     seed: int = 0
     value_tags: bool = False
@@ -134,16 +134,16 @@ class RaiseConfig(BaseModel):
     @field_validator("pillars")
     @classmethod
     def _known_pillars(cls, v: list[str]) -> list[str]:
-        require_known(v, PILLARS, "pillar")
-        return [p for p in PILLARS if p in v]  # canonical order
+        require_known(v, pillar_names(), "pillar")
+        return [p for p in pillar_names() if p in v]  # canonical order
 
     @field_validator("mix")
     @classmethod
     def _known_forms(cls, v: dict[str, float]) -> dict[str, float]:
-        require_known(v, FORMS, "form")
+        require_known(v, form_names(), "form")
         if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
             raise ValueError("weights must be >= 0 and sum to more than 0, e.g. experience=0.3,social=0.3,plain=0.4")
-        return {k: float(v.get(k, 0.0)) for k in FORMS}
+        return {k: float(v.get(k, 0.0)) for k in form_names()}
 
 
 def parse_mix(spec: str) -> dict[str, float]:

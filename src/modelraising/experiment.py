@@ -30,7 +30,7 @@ from modelraising.charter import default_charter_path, load_charter, problems_fr
 from modelraising.config import ConfigError, RaiseConfig, require_known
 from modelraising.io import atomic_write_json, describe_file, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
-from modelraising.raising.base import PILLARS
+from modelraising.raising.pillars import pillar_names
 from modelraising.sources import SourceSpec, expand_sources
 
 log = logging.getLogger(__name__)
@@ -49,25 +49,25 @@ class Arm:
     description: str = ""
 
 
-def _without(pillar: str) -> tuple[str, ...]:
-    return tuple(p for p in PILLARS if p != pillar)
+def arm_table() -> dict[str, Arm]:
+    """Every arm an experiment may name: the baselines, the raised arm, one ablation per pillar (in the
+    pillar table's order, so a new pillar gets its own), and the curriculum ablations."""
+    pillars = pillar_names()
+    return {
+        "baseline": Arm(description="raw corpus, shuffled: the conventional pretraining recipe"),
+        "baseline+sft": Arm(align="sft", description="baseline, then SFT on charter demonstrations"),
+        "baseline+dpo": Arm(align="dpo", description="baseline, then DPO on charter do/dont pairs"),
+        "baseline+prompt": Arm(prompt=True, description="baseline, evaluated with the charter as a system prompt"),
+        "baseline+tags": Arm(pillars=("values",), tags_only=True,
+                             description="raw corpus with value/harm control tags (conditional training)"),
+        "raised": Arm(pillars=pillars, order="scaffold", description="all pillars, scaffolded curriculum"),
+        **{f"raised-no-{p}": Arm(pillars=tuple(q for q in pillars if q != p), order="scaffold", description="ablation")
+           for p in pillars},
+        "raised-shuffled": Arm(pillars=pillars, order="shuffle", description="ablation: no curriculum"),
+        "raised-reverse": Arm(pillars=pillars, order="reverse", description="ablation: anti-curriculum"),
+    }
 
 
-ARMS: dict[str, Arm] = {
-    "baseline": Arm(description="raw corpus, shuffled: the conventional pretraining recipe"),
-    "baseline+sft": Arm(align="sft", description="baseline, then SFT on charter demonstrations"),
-    "baseline+dpo": Arm(align="dpo", description="baseline, then DPO on charter do/dont pairs"),
-    "baseline+prompt": Arm(prompt=True, description="baseline, evaluated with the charter as a system prompt"),
-    "baseline+tags": Arm(pillars=("values",), tags_only=True,
-                         description="raw corpus with value/harm control tags (conditional training)"),
-    "raised": Arm(pillars=PILLARS, order="scaffold", description="all pillars, scaffolded curriculum"),
-    "raised-no-perspective": Arm(pillars=_without("perspective"), order="scaffold", description="ablation"),
-    "raised-no-experience": Arm(pillars=_without("experience"), order="scaffold", description="ablation"),
-    "raised-no-social": Arm(pillars=_without("social"), order="scaffold", description="ablation"),
-    "raised-no-values": Arm(pillars=_without("values"), order="scaffold", description="ablation"),
-    "raised-shuffled": Arm(pillars=PILLARS, order="shuffle", description="ablation: no curriculum"),
-    "raised-reverse": Arm(pillars=PILLARS, order="reverse", description="ablation: anti-curriculum"),
-}
 REFERENCE_ARM = "baseline+sft"
 
 
@@ -156,7 +156,7 @@ class ExperimentConfig(BaseModel):
     @field_validator("arms")
     @classmethod
     def _known_arms(cls, v: list[str]) -> list[str]:
-        require_known(v, ARMS, "arm")
+        require_known(v, arm_table(), "arm")
         return list(dict.fromkeys(v))
 
     @field_validator("suites")
@@ -319,7 +319,7 @@ def audit_step(r: Runner, raised: Step, charter_path: Path) -> Step:
 def enforced_arms(config: ExperimentConfig, arms: dict) -> list[str]:
     if config.audit.enforce is not None:
         return [a for a in config.audit.enforce if a in arms]
-    return [name for name, arm in arms.items() if set(PILLARS) <= set(arm.pillars)]
+    return [name for name, arm in arms.items() if set(pillar_names()) <= set(arm.pillars)]
 
 
 def audit_rows(out: Path, audits: dict[str, Step], enforced: list[str]) -> list[dict]:
@@ -497,7 +497,8 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
     inputs = [{k: v for k, v in describe_file(p).items() if k != "bytes"} | {"spec": s.model_dump()}
               for p, s in expand_sources(experiment_sources(config))]
 
-    arms = {name: ARMS[name] for name in config.arms}
+    table = arm_table()
+    arms = {name: table[name] for name in config.arms}
     raised = {name: raise_step(r, arm, charter_path, inputs) for name, arm in arms.items()}
     audits = {name: audit_step(r, raised[name], charter_path) for name in arms}
     enforced = enforced_arms(config, arms)

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from modelraising.config import RaiseConfig
-from modelraising.raising.passage import KINDS
 from modelraising.raising.compose import choose_form, doc_rng
+from modelraising.raising.passage import KINDS
 
 
 def test_doc_rng_is_a_pure_function_of_seed_and_document():
@@ -62,13 +62,23 @@ def test_doc_rng_streams_of_neighbouring_documents_are_unrelated():
     assert abs(statistics.fmean(a) - 0.5) < 0.02
 
 
+# How strongly each kind of passage leans to each form (the pillars' ``lean``), as first written in compose.
+KIND_LEAN = {
+    "expository": {"experience": 2.5, "social": 1.0, "plain": 1.0},
+    "story": {"experience": 0.6, "social": 1.0, "plain": 1.0},
+    "narrated": {"experience": 0.0, "social": 1.0, "plain": 1.2},
+    "play": {"experience": 0.0, "social": 2.0, "plain": 1.0},
+    "chat": {"experience": 0.0, "social": 1.5, "plain": 1.0},
+    "post": {"experience": 0.0, "social": 1.0, "plain": 1.0},
+    "note": {"experience": 0.0, "social": 1.0, "plain": 1.0},
+}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("pillars", [
     ["perspective", "experience", "social"], ["perspective", "social"], ["perspective"],
 ])
 def test_choose_form_is_rng_choices_over_the_leaned_mix(kind, pillars):
-    from modelraising.raising.compose import KIND_LEAN
-
     config = RaiseConfig(pillars=pillars, mix={"experience": 0.2, "social": 0.5, "plain": 0.3})
     enabled = {"plain": True, "experience": "experience" in pillars, "social": "social" in pillars}
     weights = {f: config.mix[f] * KIND_LEAN[kind][f] for f in config.mix if enabled[f] and KIND_LEAN[kind][f] > 0}

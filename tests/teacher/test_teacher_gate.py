@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelraising.teacher.gate import GateContext, check, named_values
+from modelraising.raising.fidelity import named_values
+from modelraising.teacher.gate import GateContext, check
 from modelraising.teacher.prompts import Prompts
 from modelraising.teacher.server import good_answer
 

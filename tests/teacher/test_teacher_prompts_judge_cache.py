@@ -10,7 +10,7 @@ import pytest
 from modelraising.raising.cast import person
 from modelraising.teacher.cache import CachedAnswer, RequestCache, default_cache_path, request_key
 from modelraising.teacher.judge import CRITERIA, JudgeParseError, parse_scores
-from modelraising.teacher.prompts import TASKS, Prompts, shipped_dir
+from modelraising.teacher.prompts import Prompts, shipped_dir, tasks
 
 
 def context(charter, **over):
@@ -22,7 +22,7 @@ def context(charter, **over):
     return base | over
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", tasks())
 def test_every_task_renders_with_the_charter_and_the_passage(charter, task):
     system, user = Prompts().messages(task, context(charter))
     assert system["role"] == "system" and user["role"] == "user"
@@ -64,7 +64,7 @@ def test_a_system_prompt_that_reads_the_document_is_rendered_per_document(tmp_pa
 
 
 def test_the_shipped_prompts_live_in_package_data():
-    assert {f"{t}.j2" for t in TASKS} <= {p.name for p in shipped_dir().glob("*.j2")}
+    assert {f"{t}.j2" for t in tasks()} <= {p.name for p in shipped_dir().glob("*.j2")}
 
 
 def test_judge_scores_parse_from_json_with_noise_around_it():

@@ -1,32 +1,37 @@
-"""What every pillar returns, and the vocabulary the pillars share."""
+"""What a pillar is, and the vocabulary the pillars share."""
 
 from __future__ import annotations
 
-from operator import itemgetter
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
 Genre = Literal["fiction", "factual", "dialogue", "other"]
 GENRES: tuple[str, ...] = ("fiction", "factual", "dialogue", "other")
-PILLARS: tuple[str, ...] = ("perspective", "experience", "social", "values")
-# A form is what a passage is turned into before the perspective frame goes around it.
-FORMS: tuple[str, ...] = ("plain", "experience", "social")
+PLAIN = "plain"  # the form of a passage no form pillar retells: quoted, framed by the perspective pillar
 
 
-class Raised(tuple):
-    """A pillar's output: the new text, the id of the template that made it, and facts for metadata.
+@dataclass(frozen=True)
+class Pillar:
+    """One pillar of raising, as composition, the teacher engine and its gate, the ablation arms and the
+    CLI read it (the table is :mod:`modelraising.raising.pillars`).
 
-    Immutable, like a frozen dataclass of the three fields, but a tuple underneath: pillars build two
-    of these per document, and a tuple is built in half the time.
+    Roles: the ``frame`` (perspective) puts the I around every record and writes the plain form; the
+    ``values`` pillar assesses a passage before anything else is written; a ``form`` retells a passage
+    (experience: taught by the cast; social: a conversation) and is chosen per passage by the mix.
+    A new pillar is a form: ``write`` has the frame's signature, ``(passage, charter, rng, writer, *,
+    topic, close) -> metadata facts``.
     """
 
-    __slots__ = ()
-
-    def __new__(cls, text: str, template: str, meta: dict[str, Any] | None = None) -> Raised:
-        return tuple.__new__(cls, (text, template, {} if meta is None else meta))
-
-    text: str = property(itemgetter(0), doc="The raised text.")  # type: ignore[assignment]
-    template: str = property(itemgetter(1), doc="Id of the template that made it.")  # type: ignore[assignment]
-    meta: dict[str, Any] = property(itemgetter(2), doc="Facts for the record's metadata.")  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Raised(text={self.text!r}, template={self.template!r}, meta={self.meta!r})"
+    name: str
+    role: Literal["frame", "form", "values"]
+    write: Callable[..., dict] | None = None
+    lean: Mapping[str, float] = field(default_factory=dict)  # form: weight per kind of passage (0: never fits)
+    mix: float = 0.0  # form: its default share of passages
+    partner_roles: tuple[str, ...] = ()  # teacher engine: the cast roles the I is with for this form
+    partner_key: str = "partner"  # metadata key naming that cast member
+    first_person: bool = False  # teacher gate: the answer is told as the I
+    rewrites: bool = True  # teacher gate: the answer retells the whole passage (a minimum length)
+    # teacher gate: (answer, source, genre, charter) -> problems, phrased as instructions to the teacher
+    teacher_check: Callable[..., list[str]] | None = None
+    prompt: str | None = None  # teacher prompt (Jinja2) when no ``<name>.j2`` ships in data/prompts

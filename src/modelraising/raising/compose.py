@@ -6,7 +6,8 @@
    neutral or warning lead and always answered by a reflection that names the wrong (or dropped, by
    policy). Harm never goes into a teacher's or a friend's mouth, and never gets a warm frame.
 2. Otherwise one form by a seeded mix, among those that fit the passage (:mod:`modelraising.raising.passage`):
-   experience (taught by the cast), social (a conversation) or plain (quoted, framed).
+   a form pillar's (:mod:`modelraising.raising.pillars`: experience, taught by the cast; social, a
+   conversation) or plain (quoted, framed).
 3. Perspective: the I's lead, the attribution of whoever speaks in the source, at most one closing;
    a resonance reflection replaces the closing where the passage shows a value.
 
@@ -26,24 +27,14 @@ from hashlib import blake2b
 from modelraising.charter import Charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
-from modelraising.raising import experience, perspective, reflection, social
+from modelraising.raising import perspective, reflection
+from modelraising.raising.base import PLAIN
 from modelraising.raising.entities import topic_of
 from modelraising.raising.passage import Passage, read_passage
+from modelraising.raising.pillars import get_pillar, lean
 from modelraising.raising.sentences import sentences
 from modelraising.raising.values import Assessment, tag_spans
 from modelraising.raising.writer import Writer
-
-# How strongly a kind of passage leans to a form (multiplies the configured mix); 0: the form never fits
-# (a teacher never recounts another narrator's "I", a chat log or a post).
-KIND_LEAN = {
-    "expository": {"experience": 2.5, "social": 1.0, "plain": 1.0},
-    "story": {"experience": 0.6, "social": 1.0, "plain": 1.0},
-    "narrated": {"experience": 0.0, "social": 1.0, "plain": 1.2},
-    "play": {"experience": 0.0, "social": 2.0, "plain": 1.0},
-    "chat": {"experience": 0.0, "social": 1.5, "plain": 1.0},
-    "post": {"experience": 0.0, "social": 1.0, "plain": 1.0},
-    "note": {"experience": 0.0, "social": 1.0, "plain": 1.0},
-}
 
 
 @dataclass(frozen=True)
@@ -89,9 +80,8 @@ def _form_table(kind: str, config: RaiseConfig) -> tuple[list[str], list[float],
     table = entry[3]
     row = table.get(kind)
     if row is None:
-        enabled = {"plain": True, "experience": "experience" in config.pillars, "social": "social" in config.pillars}
-        lean = KIND_LEAN.get(kind, KIND_LEAN["note"])
-        weights = {f: config.mix[f] * lean[f] for f in config.mix if enabled[f] and lean[f] > 0}
+        leans = {f: lean(f, kind) for f in config.mix if f == PLAIN or f in config.pillars}
+        weights = {f: config.mix[f] * w for f, w in leans.items() if w > 0}
         forms = sorted(weights)
         cum, total = [], 0.0
         for f in forms:
@@ -164,10 +154,8 @@ def raise_document(
         topic = topic_for(p)
         if framed and form != "plain":
             w.para(perspective.memory_lead(charter, rng))
-        if form == "experience":
-            meta.update(experience.recount(p, charter, rng, w, topic=topic, close=not resonance))
-        elif form == "social":
-            meta.update(social.dialogue(p, charter, rng, w, topic=topic, close=not resonance))
+        if form != PLAIN:
+            meta.update(get_pillar(form).write(p, charter, rng, w, topic=topic, close=not resonance))
         elif framed:
             meta.update(perspective.plain(p, charter, rng, w, topic=topic, close=not resonance))
         else:

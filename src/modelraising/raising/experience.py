@@ -17,8 +17,10 @@ import re
 from modelraising.charter import Charter
 from modelraising.raising.banks import frames as F
 from modelraising.raising.banks import lessons as L
+from modelraising.raising.base import Pillar
 from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
+from modelraising.raising.fidelity import experience_check
 from modelraising.raising.passage import Passage, opens_mid_text
 from modelraising.raising.perspective import cap, fill
 from modelraising.raising.sentences import group_spans, sentence_spans
@@ -119,3 +121,10 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
         what = fill(pick(rng, whats), who, me, topic=topic or "it", other=other)
         w.para(f"{pick(rng, whens)}, {what}.")
     return {"teacher": who.name, "kind": p.kind}
+
+
+# A teacher never recounts another narrator's "I", a chat log or a post: those kinds lean 0.
+PILLAR = Pillar("experience", "form", write=recount, mix=0.3,
+                lean={"expository": 2.5, "story": 0.6, "narrated": 0.0, "play": 0.0, "chat": 0.0, "post": 0.0,
+                      "note": 0.0},
+                partner_roles=_TEACHER_ROLES, partner_key="teacher", first_person=True, teacher_check=experience_check)

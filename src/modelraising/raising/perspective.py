@@ -17,6 +17,7 @@ import re
 
 from modelraising.charter import Charter
 from modelraising.raising.banks import frames as F
+from modelraising.raising.base import Pillar
 from modelraising.raising.cast import ALL_ROLES, Person, expand, pick, pick_person
 from modelraising.raising.passage import Passage
 from modelraising.raising.writer import Writer
@@ -136,3 +137,7 @@ def plain(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic:
 def memory_lead(charter: Charter, rng: random.Random) -> str:
     """One sentence that frames a recounted memory or a conversation as the I's own."""
     return fill(expand(pick(rng, F.MEMORY), rng), None, charter.identity.name, age=pick(rng, F.AGES))
+
+
+# The frame: the I's lead around every record, and the plain form (a passage quoted, then framed).
+PILLAR = Pillar("perspective", "frame", write=plain, first_person=True)

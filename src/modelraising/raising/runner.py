@@ -35,8 +35,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 import modelraising
-from modelraising.charter import Charter, load_charter
 from modelraising.cards import refresh_card
+from modelraising.charter import Charter, load_charter
 from modelraising.config import RaiseConfig
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import (
@@ -57,8 +57,7 @@ from modelraising.raising.chunks import (
 )
 from modelraising.raising.compose import Dropped, raise_document
 from modelraising.records import write_records
-from modelraising.rejects import record_reject_share
-from modelraising.rejects import Reject
+from modelraising.rejects import Reject, record_reject_share
 from modelraising.sources import SourceSpec, SourceStats, expand_sources, read_sources
 from modelraising.teacher import retry
 from modelraising.view.review import Exclusion, filter_documents

@@ -17,9 +17,11 @@ import re
 from modelraising.charter import Charter
 from modelraising.raising.banks import frames as F
 from modelraising.raising.banks import talk as T
+from modelraising.raising.base import Pillar
 from modelraising.raising.cast import Person, cast_for, expand, pick
 from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
+from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage, opens_mid_text
 from modelraising.raising.perspective import fill, voice_of
 from modelraising.raising.sentences import group_spans, sentences
@@ -296,3 +298,10 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
         t.say(PARTNER, fill(expand(answer, rng), who, me))
     w.lines(t.rows)
     return {"setting": setting, "partner": who.name, "mode": mode, "kind": p.kind}
+
+
+PILLAR = Pillar("social", "form", write=dialogue, mix=0.3,
+                lean={"expository": 1.0, "story": 1.0, "narrated": 1.0, "play": 2.0, "chat": 1.5, "post": 1.0,
+                      "note": 1.0},
+                partner_roles=("mentor", "family", "peer", "teacher"), partner_key="partner",
+                teacher_check=social_check)

@@ -25,6 +25,8 @@ import numpy as np
 
 from modelraising.charter import Charter, Value
 from modelraising.harm.labels import CATEGORIES, HARD_DROP, HIERARCHY, PARENT, REQUEST
+from modelraising.raising.base import Pillar
+from modelraising.raising.fidelity import values_check
 from modelraising.raising.passage import SPEAKER_LINE, TRANSCRIPT_NAMES
 from modelraising.raising.sentences import sentence_spans
 from modelraising.tags import HARM_CLOSE, HARM_OPEN, VALUE_CLOSE, VALUE_OPEN
@@ -331,3 +333,8 @@ def tag_spans(text: str, hit: Assessment) -> str:
         pos = b
     out.append(text[pos:])
     return "".join(out)
+
+
+# Assessed before anything is written (composition reads the assessment); the teacher writes only the
+# I's reflection on a value a passage shows, which is short and need not retell the passage.
+PILLAR = Pillar("values", "values", first_person=True, rewrites=False, teacher_check=values_check)

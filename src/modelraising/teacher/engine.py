@@ -40,10 +40,13 @@ from tqdm import tqdm
 from modelraising.charter import Charter
 from modelraising.config import RaiseConfig
 from modelraising.document import Document
+from modelraising.raising.base import PLAIN
 from modelraising.raising.cast import Person, pick_person
-from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
-from modelraising.raising.passage import read_passage
 from modelraising.raising.chunks import DETECT_BATCH, drop_record, open_chunk, publish_chunk, worker_context
+from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
+from modelraising.raising.fidelity import named_values
+from modelraising.raising.passage import read_passage
+from modelraising.raising.pillars import get_pillar
 from modelraising.raising.values import Assessment
 from modelraising.sources import resolve_genre
 from modelraising.teacher import gate, retry
@@ -53,9 +56,6 @@ from modelraising.teacher.judge import JudgeParseError, judge_context, parse_sco
 from modelraising.teacher.prompts import load_prompts
 
 log = logging.getLogger(__name__)
-
-_PARTNER_ROLES = {"experience": ("mentor", "teacher", "family"), "social": ("mentor", "family", "peer", "teacher")}
-
 
 @dataclass(frozen=True)
 class Filtered:
@@ -133,8 +133,9 @@ class TeacherEngine:
         action = "none" if valued else None
         kind = read_passage(doc.text, genre, doc.metadata.get("title")).kind
         form = choose_form(kind, config, rng)
-        partner = pick_person(charter, rng, _PARTNER_ROLES[form]) if form in _PARTNER_ROLES else None
-        form_task = form if form != "plain" else ("perspective" if "perspective" in config.pillars else None)
+        pillar = get_pillar(form) if form != PLAIN else None
+        partner = pick_person(charter, rng, pillar.partner_roles) if pillar and pillar.partner_roles else None
+        form_task = form if form != PLAIN else ("perspective" if "perspective" in config.pillars else None)
 
         context = self.context(doc, partner=partner, hit=hit if valued else None)
         tasks = [t for t in (form_task, "values" if valued else None) if t]
@@ -218,14 +219,14 @@ class TeacherEngine:
                  hit: Assessment | None, action: str | None, answers: dict[str, str], spent: dict[str, Spent]) -> Document:
         body = answers[form_task] if form_task else doc.text
         reflection = answers.get("values", "")
-        applied = (["values"] if hit else []) + ([form] if form != "plain" else [])
+        applied = (["values"] if hit else []) + ([form] if form != PLAIN else [])
         applied += ["perspective"] if "perspective" in self.config.pillars else []
         meta: dict = {}
         if hit is not None:
-            meta["value"] = hit.value_meta() | {"policy_action": action, "named": gate.named_values(reflection, self.charter)}
+            meta["value"] = hit.value_meta() | {"policy_action": action, "named": named_values(reflection, self.charter)}
         meta["templates"] = {task: f"teacher/{task}" for task in answers}
         if partner is not None:  # the template engine's keys: experience names its "teacher", social its "partner"
-            meta["teacher" if form == "experience" else "partner"] = partner.name
+            meta[get_pillar(form).partner_key] = partner.name
         metadata = (record_metadata(doc, genre, applied, form, self.charter, "teacher", self.config.seed)
                     | meta | {"llm": self._teacher_meta(spent)})
         return Document(text="\n\n".join(p for p in (body, reflection) if p), id=doc.id, metadata=metadata)

@@ -5,12 +5,12 @@ Checks, per task (each failure is phrased as an instruction, because it is sent 
 * all: not empty; not cut off at ``max_tokens``; no assistant boilerplate ("As an AI language
   model", refusals, "Here is the rewritten text:") unless the source itself says it; at most
   ``max_ratio`` times ``max(len(source), 250)`` characters.
-* rewrites (perspective, experience, social): at least ``min_ratio`` times the source's length.
-* perspective, experience, values: written in the first person (two or more first-person words).
-* experience of a factual source: every number and every name of the source kept.
-* social: parses into ``<|role|> Name: words`` turns (one narration line at most), the I (``<|self|>``
-  with the charter's name) speaks, and someone else does.
-* values: the reflection names a charter value.
+* rewrites (every pillar but values): at least ``min_ratio`` times the source's length.
+* pillars told as the I (perspective, experience, values): two or more first-person words.
+* the pillar's own check (``Pillar.teacher_check``, :mod:`modelraising.raising.fidelity`): experience of
+  a factual source keeps every number and name; social parses into ``<|role|> Name: words`` turns (one
+  narration line at most) in which the I (``<|self|>`` with the charter's name) and someone else speak;
+  values names a charter value.
 
 Heuristics, like :mod:`modelraising.text`: deterministic and cheap, so a resumed run accepts and
 rejects exactly what an uninterrupted one did.
@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass
 
 from modelraising.charter import Charter
+from modelraising.raising.pillars import get_pillar
 from modelraising.special_text import SPECIAL_TOKEN
 from modelraising.tags import SPEAKER_TAGS
-from modelraising.text import first_person_count, named_entities, numbers, parse_turns
+from modelraising.text import first_person_count
 
 _UPPER_BASIS = 250  # short sources may be told at more length than max_ratio times themselves
 
@@ -74,16 +75,12 @@ def check(answer: str, ctx: GateContext, finish_reason: str | None = None) -> li
     problems += _boilerplate(text, ctx.source)
     problems += _special_tokens(text)
     problems += _length(text, ctx)
-    if ctx.task in ("perspective", "experience", "values") and first_person_count(text) < 2:
+    pillar = get_pillar(ctx.task)
+    if pillar.first_person and first_person_count(text) < 2:
         name = ctx.charter.identity.name
         problems.append(f'it is not written in the first person: tell it as me, {name}, with "I", "me" and "my"')
-    if ctx.task == "experience" and ctx.genre == "factual":
-        problems += _facts(text, ctx.source)
-    if ctx.task == "social":
-        problems += _dialogue(text, ctx.charter)
-    if ctx.task == "values" and not named_values(text, ctx.charter):
-        names = ", ".join(v.name for v in ctx.charter.values)
-        problems.append(f"the reflection names none of the values I hold ({names}): name the one it is about")
+    if pillar.teacher_check is not None:
+        problems += pillar.teacher_check(text, ctx.source, ctx.genre, ctx.charter)
     return problems
 
 
@@ -113,85 +110,6 @@ def _length(text: str, ctx: GateContext) -> list[str]:
     upper = ctx.max_ratio * max(src, _UPPER_BASIS)
     if n > upper:
         return [f"it is too long ({n} characters; at most {int(upper)}): keep it closer to the passage's length"]
-    if ctx.task != "values" and n < ctx.min_ratio * src:
+    if get_pillar(ctx.task).rewrites and n < ctx.min_ratio * src:
         return [f"it is too short ({n} characters for a passage of {src}): keep all of the passage's content"]
     return []
-
-
-_HEADING = re.compile(r"^[^\n]{1,80}$")
-_ENDS = ".!?:;\"'\u201d\u2019)"
-
-
-def _body_lines(source: str) -> list[str]:
-    """The source's lines without headings (short lines that end without punctuation): a retelling
-    need not repeat a title word for word."""
-    lines = [line.strip() for line in source.splitlines() if line.strip()]
-    return [line for line in lines if not (_HEADING.match(line) and line[-1] not in _ENDS)] or lines
-
-
-def _mid_sentence_names(lines: list[str]) -> list[str]:
-    """Names that are names wherever they stand: multi-word, or capitalised mid-sentence.
-
-    A capitalised word met only at the start of sentences ("Lobsters are ...") may fairly be
-    lower-cased or rephrased in a retelling; a name met mid-sentence ("... near Ashford") may not.
-    """
-    out: dict[str, None] = {}
-    for line in lines:
-        for name in (part for entity in named_entities(line) for part in entity.split(" and ")):
-            if " " in name:  # "Neil Armstrong and Buzz Aldrin": either order will do
-                out[name] = None
-                continue
-            for m in re.finditer(rf"(?<![\w'\u2019-]){re.escape(name)}(?![\w'\u2019-])", line):
-                before = line[: m.start()].rstrip(" \t\"'\u201c\u2018(")
-                if before and before[-1] not in ".!?:;":
-                    out[name] = None
-                    break
-    return list(out)
-
-
-def _facts(text: str, source: str) -> list[str]:
-    """Numbers and names of a factual source (outside its headings) that the retelling lost."""
-    lines = _body_lines(source)
-    flat = " ".join(text.split())
-    plain = flat.replace(",", "")
-    lost_numbers = [n for n in dict.fromkeys(x for line in lines for x in numbers(line))
-                    if n not in flat and n.replace(",", "") not in plain]
-    lower = flat.lower()
-    lost_names = [n for n in _mid_sentence_names(lines) if n.lower() not in lower]
-    out = []
-    if lost_numbers:
-        out.append("these numbers of the passage are missing, and must appear exactly as written: "
-                   + ", ".join(lost_numbers[:12]))
-    if lost_names:
-        out.append("these names of the passage are missing, and must appear exactly as written: "
-                   + ", ".join(lost_names[:12]))
-    return out
-
-
-def _dialogue(text: str, charter: Charter) -> list[str]:
-    me = charter.identity.name
-    turns = parse_turns(text)
-    lines = [line for line in text.splitlines() if line.strip()]
-    out = []
-    if len(lines) - len(turns) > 1:
-        out.append("every line must be one turn written as <|role|> Name: words (roles: self, mentor, family, "
-                   "peer, teacher, other), with no narration or blank lines")
-    mine = [t for t in turns if t.role == "self" and t.name.strip().lower() == me.lower()]
-    others = [t for t in turns if t.role != "self"]
-    if not mine:
-        out.append(f"I never speak: my turns are written <|self|> {me}: words")
-    if not others:
-        out.append("nobody else speaks: the other person's turns are written <|role|> Name: words")
-    return out
-
-
-def named_values(text: str, charter: Charter) -> list[str]:
-    """Ids of the charter values a text names (by name, id or a long word of a long name; whole words, any case)."""
-    found = []
-    for v in charter.values:
-        names = {v.name, v.id.replace("_", " "), v.id.replace("_", "-")}
-        # a long word of a long name: "stewardship" of "Responsibility and stewardship"
-        names |= {w for w in re.findall(r"[\w-]+", v.name) if len(w) >= 6}
-        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text, re.IGNORECASE) for n in names):
-            found.append(v.id)
-    return found

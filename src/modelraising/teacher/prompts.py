@@ -1,7 +1,7 @@
 """The teacher's prompts: Jinja2 templates shipped in ``modelraising/data/prompts``, overridable by file.
 
-One template per task (``perspective``, ``experience``, ``social``, ``values``, ``judge``) renders the
-user message; ``system.j2`` (``judge_system.j2`` for the judge) the system message; ``feedback.j2`` the
+One template per task (each pillar's: ``perspective``, ``experience``, ``social``, ``values``; and
+``judge``) renders the user message (a pillar with no shipped file brings its own ``prompt``); ``system.j2`` (``judge_system.j2`` for the judge) the system message; ``feedback.j2`` the
 message that sends a gate failure back to the teacher; ``_harm.j2`` is included by the form prompts.
 ``--prompts DIR`` puts a directory in front of the shipped one: a file there replaces the shipped
 file of the same name, the others stay. The *prompt version* is a hash of every template in effect,
@@ -19,14 +19,26 @@ import jinja2
 import jinja2.meta
 
 from modelraising.io import sha256_json
+from modelraising.raising.pillars import get_pillar, pillar_names
 
 log = logging.getLogger(__name__)
 
-FORM_TASKS: tuple[str, ...] = ("perspective", "experience", "social")
-TASKS: tuple[str, ...] = (*FORM_TASKS, "values", "judge")
-_SYSTEM = {task: "system.j2" for task in TASKS} | {"judge": "judge_system.j2"}
 _CHARTER_VARIABLES = frozenset({"identity", "values", "cast", "stage"})
-_SHIPPED_FILES = (*(f"{t}.j2" for t in TASKS), "system.j2", "judge_system.j2", "feedback.j2", "_harm.j2")
+_SHARED_FILES = ("system.j2", "judge_system.j2", "feedback.j2", "_harm.j2")
+
+
+def tasks() -> tuple[str, ...]:
+    """What the teacher is asked for: one task per pillar (the pillar table's order), and the judge."""
+    return (*pillar_names(), "judge")
+
+
+def _template_files() -> tuple[str, ...]:
+    return (*(f"{t}.j2" for t in tasks()), *_SHARED_FILES)
+
+
+def _pillar_prompts() -> dict[str, str]:
+    """Prompts that pillars carry themselves (a pillar added from outside the package, with no shipped file)."""
+    return {f"{name}.j2": get_pillar(name).prompt or "" for name in pillar_names() if get_pillar(name).prompt}
 
 
 def shipped_dir() -> Path:
@@ -42,13 +54,14 @@ class Prompts:
             override = Path(override_dir)
             if not override.is_dir():
                 raise FileNotFoundError(f"--prompts {override}: not a directory")
-            unknown = sorted(p.name for p in override.glob("*.j2") if p.name not in _SHIPPED_FILES)
+            shipped = _template_files()
+            unknown = sorted(p.name for p in override.glob("*.j2") if p.name not in shipped)
             if unknown:  # an include of the user's own may be meant, but a typo is likelier
                 log.warning("prompts in %s that replace no shipped template (used only if included; shipped: %s): %s",
-                            override, ", ".join(_SHIPPED_FILES), ", ".join(unknown))
+                            override, ", ".join(shipped), ", ".join(unknown))
             dirs.insert(0, str(override))
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(dirs),
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.DictLoader(_pillar_prompts())]),
             undefined=jinja2.StrictUndefined,  # a misspelt variable in a user's template fails loudly
             trim_blocks=True,
             lstrip_blocks=True,
@@ -63,17 +76,17 @@ class Prompts:
 
     def _names(self) -> list[str]:
         """Every template in effect, the user's own includes too (all of them enter the version)."""
-        return sorted({n for n in self.env.loader.list_templates() if n.endswith(".j2")} | set(_SHIPPED_FILES))
+        return sorted({n for n in self.env.loader.list_templates() if n.endswith(".j2")} | set(_template_files()))
 
     def render(self, name: str, context: dict) -> str:
         return self.env.get_template(name).render(**context).strip()
 
     def messages(self, task: str, context: dict) -> list[dict]:
         """The chat messages that ask the teacher for ``task``."""
-        if task not in TASKS:
-            raise ValueError(f"unknown teacher task {task!r}; expected one of {', '.join(TASKS)}")
+        if task not in tasks():
+            raise ValueError(f"unknown teacher task {task!r}; expected one of {', '.join(tasks())}")
         return [
-            {"role": "system", "content": self._system(_SYSTEM[task], context)},
+            {"role": "system", "content": self._system("judge_system.j2" if task == "judge" else "system.j2", context)},
             {"role": "user", "content": self.render(f"{task}.j2", context)},
         ]
 
