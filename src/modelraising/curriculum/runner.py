@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import os
-import platform
 import shutil
 import time
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from modelraising.document import Document
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
+from modelraising.outputs import StepOutputs, prepare_out_dir, versions
 from modelraising.records import read_records
 from modelraising.rejects import record_reject_share
 
@@ -402,38 +402,17 @@ def stage_summary(table: Table, seq: Sequence, charter: Charter, names: tuple[st
 
 
 def _versions() -> dict:
-    from importlib.metadata import version
-
     packages = ("numpy", "pydantic", "matplotlib", "textstat", "wordfreq", "pyphen")
-    return {"modelraising": modelraising.__version__, "python": platform.python_version(),
-            **{name: version(name) for name in packages}, "syllables": syllable_source()}
+    return {**versions(*packages), "syllables": syllable_source()}
 
 
 def _inputs(files: list[Path]) -> list[dict]:
     return [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files]
 
 
-def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
-    state_file = out / ".state" / "run.json"
-    if state_file.exists():
-        if json.loads(state_file.read_text())["fingerprint"] != fingerprint:
-            if not overwrite:
-                raise CurriculumError(f"{out} holds a curriculum of a different corpus, charter or config; "
-                                      "use a new --out, or --overwrite to discard it")
-            clear_outputs(out)
-    elif (any(out.glob("ordered-*")) or (out / "curriculum.json").exists()) and not overwrite:
-        raise CurriculumError(f"{out} already holds ordered files from an unknown run; use a new --out or --overwrite")
-    elif overwrite:
-        clear_outputs(out)
-    (out / ".state").mkdir(parents=True, exist_ok=True)
-    atomic_write_json(state_file, {"fingerprint": fingerprint})
-
-
-def clear_outputs(out: Path) -> None:
-    for path in [*out.glob("ordered-*"), *(out / n for n in ("curriculum.json", "difficulty.png", "rejects.jsonl",
-                                                             "manifest.json"))]:
-        path.unlink(missing_ok=True)
-    shutil.rmtree(out / ".state", ignore_errors=True)
+OUTPUTS = StepOutputs(globs=("ordered-*",), files=("curriculum.json", "difficulty.png", "rejects.jsonl", "manifest.json"),
+                      marks=("ordered-*", "curriculum.json"), held="a curriculum of a different corpus, charter or config",
+                      them="it", unknown="ordered files", error=CurriculumError)
 
 
 def _write_rejects(out: Path, reject_files: list[Path]) -> int:
@@ -469,7 +448,7 @@ def run_curriculum(
     resolved = config.resolved()
     fingerprint = sha256_json({"version": modelraising.__version__, "charter": charter.hash, "config": resolved,
                                "inputs": [i["sha256"] for i in inputs], "syllables": syllable_source()})
-    _prepare_out_dir(out, fingerprint, overwrite)
+    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
 
     files = spool_parquet(files, out / ".state", workers, executor, ray_address)
     table, reject_files = score_corpus(files, out, config, workers, progress, executor, ray_address)

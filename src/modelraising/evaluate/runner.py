@@ -8,27 +8,18 @@ is hashed into ``results["data"]`` so a results file names exactly what was meas
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from pathlib import Path
 
-import modelraising
 from modelraising.charter import default_charter_path, load_charter
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.results import FORMAT, SCORING, write_results
 from modelraising.evaluate.scoring import Scorer, model_fingerprint
 from modelraising.evaluate.suite import get_suite
 from modelraising.io import sha256_file
+from modelraising.outputs import versions
 
 log = logging.getLogger(__name__)
-
-
-def _versions() -> dict:
-    import torch
-    import transformers
-
-    return {"modelraising": modelraising.__version__, "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__}
 
 
 def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool = False,
@@ -63,7 +54,7 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
         results["suites"][suite] = result
         head = result["metrics"].get(result["headline"], {})
         log.info("%s: %s = %s (%.1fs)", suite, result["headline"], _short(head), result["elapsed_s"])
-    results["versions"] = _versions()
+    results["versions"] = versions("torch", "transformers")
     results["elapsed_s"] = round(time.perf_counter() - started, 3)
     if out is not None:
         write_results(out, results)

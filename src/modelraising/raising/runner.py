@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -45,6 +43,7 @@ from modelraising.io import (
     sha256_json,
 )
 from modelraising.outdir import exclusive_out
+from modelraising.outputs import StepOutputs, prepare_out_dir, versions
 from modelraising.raising.chunks import (
     DETECT_BATCH,
     ChunkStats,
@@ -133,33 +132,9 @@ def _fingerprint_config(config: RaiseConfig) -> dict:
     return data
 
 
-def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
-    state_file = out / ".state" / "run.json"
-    if state_file.exists():
-        previous = json.loads(state_file.read_text())["fingerprint"]
-        if previous != fingerprint:
-            if not overwrite:
-                raise RaiseError(
-                    f"{out} holds a run with a different charter, config or input; "
-                    "use a new --out, or --overwrite to discard it"
-                )
-            clear_outputs(out)
-    elif _raised_files(out) and not overwrite:
-        raise RaiseError(f"{out} already holds raised files from an unknown run; use a new --out or --overwrite")
-    elif overwrite:
-        clear_outputs(out)
-    (out / ".state").mkdir(parents=True, exist_ok=True)
-    atomic_write_json(state_file, {"fingerprint": fingerprint})
-
-
-def _raised_files(out: Path) -> list[Path]:
-    return [*out.glob("raised-*.jsonl"), *out.glob("raised-*.parquet")]
-
-
-def clear_outputs(out: Path) -> None:
-    for path in [*_raised_files(out), out / "manifest.json", out / "rejects.jsonl"]:
-        path.unlink(missing_ok=True)
-    shutil.rmtree(out / ".state", ignore_errors=True)
+OUTPUTS = StepOutputs(globs=("raised-*.jsonl", "raised-*.parquet"), files=("manifest.json", "rejects.jsonl"),
+                      marks=("raised-*.jsonl", "raised-*.parquet"), held="a run with a different charter, config or input",
+                      them="it", unknown="raised files", error=RaiseError)
 
 
 def _cut_chunks(
@@ -293,7 +268,7 @@ def raise_corpus(
     exclude = exclude if exclude is not None and exclude.reasons else None
     if exclude is not None:
         fingerprint = sha256_json([fingerprint, exclude.digest()])
-    _prepare_out_dir(out, fingerprint, overwrite)
+    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
 
     finished: dict[int, ChunkStats] = {}
     bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
@@ -426,13 +401,6 @@ def _write_rejects(out: Path, source_rejects: Path, chunk_indices: list[int]) ->
     return count
 
 
-def _versions() -> dict:
-    import pydantic
-
-    return {"modelraising": modelraising.__version__, "python": platform.python_version(),
-            "pydantic": pydantic.__version__}
-
-
 def _manifest(
     charter: Charter, charter_path, config: RaiseConfig, inputs: list[dict], sources: dict,
     total: ChunkStats, n_rejects: int, chunk_indices: list[int],
@@ -463,5 +431,5 @@ def _manifest(
         },
         "rejects_by_reason": dict(sorted(rejects_by_reason.items())),
         "outputs": [f"raised-{i:05d}.{config.output_format}" for i in chunk_indices],
-        "versions": _versions(),
+        "versions": versions("pydantic"),
     }

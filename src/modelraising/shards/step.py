@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import platform
 import shutil
 import time
 from pathlib import Path
@@ -13,8 +12,10 @@ from pathlib import Path
 import numpy as np
 
 import modelraising
+from modelraising.executor import ExecutorKind
 from modelraising.io import atomic_write_json, atomic_write_text, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
+from modelraising.outputs import StepOutputs, prepare_out_dir, versions
 from modelraising.rejects import record_reject_share
 from modelraising.shards.config import INDEX_FORMAT, TokenizeConfig, TokenizeError
 from modelraising.shards.corpus import corpus_files, count_documents
@@ -99,28 +100,10 @@ def finish(out: Path, dtype: np.dtype, eot: int, vocab_size: int, config: Tokeni
 # The step.
 
 
-def _prepare_out_dir(out: Path, fingerprint: str, overwrite: bool) -> None:
-    state_file = out / ".state" / "run.json"
-    if state_file.exists():
-        if json.loads(state_file.read_text())["fingerprint"] != fingerprint:
-            if not overwrite:
-                raise TokenizeError(f"{out} holds shards of a different corpus, tokenizer or config; "
-                                    "use a new --out, or --overwrite to discard them")
-            clear_outputs(out)
-    elif (any(out.glob("train-*.bin")) or (out / "index.json").exists()) and not overwrite:
-        raise TokenizeError(f"{out} already holds shards from an unknown run; use a new --out or --overwrite")
-    elif overwrite:
-        clear_outputs(out)
-    (out / ".state").mkdir(parents=True, exist_ok=True)
-    atomic_write_json(state_file, {"fingerprint": fingerprint})
-
-
-def clear_outputs(out: Path) -> None:
-    for path in [*out.glob("train-*.bin"), *(out / n for n in ("val.bin", "index.json", "manifest.json",
-                                                             "rejects.jsonl", "tokenizer.json",
-                                                             "tokenizer_config.json", "special_tokens_map.json"))]:
-        path.unlink(missing_ok=True)
-    shutil.rmtree(out / ".state", ignore_errors=True)
+OUTPUTS = StepOutputs(globs=("train-*.bin",), files=("val.bin", "index.json", "manifest.json", "rejects.jsonl",
+                                                     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"),
+                      marks=("train-*.bin", "index.json"), held="shards of a different corpus, tokenizer or config",
+                      them="them", unknown="shards", error=TokenizeError)
 
 
 def _specials_of(tok) -> list[str]:
@@ -138,14 +121,6 @@ def _warn_missing_specials(tok, reuse: Path | None, tags: set[str]) -> None:
                     reuse, len(missing), ", ".join(missing[:5]))
 
 
-def _versions() -> dict:
-    import tokenizers
-    import transformers
-
-    return {"modelraising": modelraising.__version__, "python": platform.python_version(), "numpy": np.__version__,
-            "tokenizers": tokenizers.__version__, "transformers": transformers.__version__}
-
-
 @exclusive_out("out_dir")
 def tokenize_corpus(
     corpus_dir: str | Path,
@@ -156,7 +131,7 @@ def tokenize_corpus(
     overwrite: bool = False,
     progress: bool = True,
     workers: int = 1,
-    executor: str = "local",
+    executor: ExecutorKind = "local",
     ray_address: str | None = None,
 ) -> dict:
     """Train (or reuse) a tokenizer and write the corpus as shards into ``out_dir``; returns the manifest.
@@ -176,7 +151,7 @@ def tokenize_corpus(
         "inputs": [i["sha256"] for i in inputs],
         "tokenizer": sha256_file(reuse / "tokenizer.json" if reuse.is_dir() else reuse) if reuse else None,
     })
-    _prepare_out_dir(out, fingerprint, overwrite)
+    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
 
     tok, trained, plan = prepare_tokenizer(files, out, config, reuse, progress)
     encode_started = time.perf_counter()
@@ -205,7 +180,7 @@ def tokenize_corpus(
                       "vocab_size": tok.get_vocab_size(), "special_tokens": _specials_of(tok),
                       "sha256": index["tokenizer"]["sha256"]},
         "counts": counts,
-        "versions": _versions(),
+        "versions": versions("numpy", "tokenizers", "transformers"),
         "run": {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3),
                 "encode_s": round(encode_s, 3),
                 "resumed_from_shard": resume.shard,

@@ -18,13 +18,15 @@ import json
 import logging
 import math
 import os
-import platform
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,9 +35,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-import modelraising
 from modelraising.io import atomic_write_json, sha256_file
 from modelraising.outdir import exclusive_out
+from modelraising.outputs import versions
 from modelraising.train.checkpoint import (
     CheckpointError,
     latest_checkpoint,
@@ -91,11 +93,11 @@ class StopSignal:
     """SIGINT/SIGTERM ask the loop to checkpoint and stop after the current step; a second SIGINT
     interrupts at once. Only the main thread can install handlers (elsewhere it is a no-op)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.signum: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}  # as signal.signal has it
 
-    def _handle(self, signum, frame):
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.signum = signum
@@ -175,6 +177,7 @@ def evaluate(model, shards: Shards, config: TrainConfig, d: Dist) -> float | Non
     sums = torch.zeros(2, dtype=torch.float64, device=d.device)
     model.eval()
     for i in range(0, len(windows), config.batch_size):
+        assert shards.val is not None  # there are validation windows only with a val.bin
         tokens = torch.from_numpy(read_windows(shards.val, windows[i : i + config.batch_size],
                                                config.block_size + 1, shards.vocab_size)).to(d.device)
         loss = lm_loss(model, tokens[:, :-1], tokens[:, 1:], d.device, reduction="none")
@@ -272,7 +275,8 @@ def _train(config: TrainConfig, d: Dist) -> dict:
                  config.preset if config.model is None else "explicit config", f"{n_params:,}", shards.path, steps,
                  tokens_per_step, steps * tokens_per_step, config.order, d.world_size, d.device)
 
-    model = torch.compile(raw) if config.compile else raw
+    # torch.compile types its result as a Callable; of a Module it is a Module (an OptimizedModule)
+    model: torch.nn.Module = torch.compile(raw) if config.compile else raw  # type: ignore[assignment]
     step_model = model
     if d.world_size > 1:
         step_model = torch.nn.parallel.DistributedDataParallel(
@@ -301,7 +305,7 @@ def _train(config: TrainConfig, d: Dist) -> dict:
         "stages": state.transitions, "resumed_from": state.resumed_from,
         "data": {"path": str(shards.path), "index_sha256": index_sha, "train_tokens": len(shards.train),
                  "windows": loader.n_windows, "order": config.order},
-        "device": str(d.device), "versions": _versions(),
+        "device": str(d.device), "versions": versions("torch", "transformers", python_last=True),
     }
     if d.main:
         save_final(raw, shards, config.out)
@@ -479,10 +483,3 @@ def _check_tokenizer(shards: Shards) -> None:
         AutoTokenizer.from_pretrained(shards.path)
     except Exception as exc:  # noqa: BLE001 - any failure here means the final save would fail too
         raise TrainError(f"{shards.path}: the tokenizer files cannot be loaded by AutoTokenizer ({exc})") from None
-
-
-def _versions() -> dict:
-    import transformers
-
-    return {"modelraising": modelraising.__version__, "torch": torch.__version__,
-            "transformers": transformers.__version__, "python": platform.python_version()}
