@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 import yaml
 
 from modelraising.experiment import load_experiment_config, run_experiment
@@ -149,3 +150,22 @@ def test_unknown_arm_or_suite_lists_valid_names(tmp_path, starter, field, bad, v
     assert res.returncode == 2
     assert f"{field}: unknown" in res.stderr and bad[1] in res.stderr and valid in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_experiment_sections_are_their_stage_configs_fields():
+    """Bounds and help come from the stage configs (defined once); a section only changes defaults."""
+    from modelraising.align.run import AlignConfig
+    from modelraising.evaluate.config import EvalConfig
+    from modelraising.experiment import AlignSettings, EvalSettings, TrainSettings
+    from modelraising.train.config import TrainConfig
+
+    for section, source in ((TrainSettings, TrainConfig), (AlignSettings, AlignConfig), (EvalSettings, EvalConfig)):
+        for name, field in section.model_fields.items():
+            own = source.model_fields[name]
+            assert field.metadata == own.metadata and field.description == own.description, (section, name)
+            # the same type; optional in one of them (unset there: the other's default applies)
+            assert own.annotation in (field.annotation, field.annotation | None) or \
+                field.annotation == own.annotation | None, (section, name)
+    assert TrainSettings().lr == 3e-3 and TrainConfig.model_fields["lr"].default == 1e-3  # a stated difference
+    with pytest.raises(ValidationError):
+        TrainSettings(lr=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -175,3 +175,19 @@ def load_yaml_config(path: str | Path, model: type[BaseModel], overrides: dict |
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(str(path or "options"), problems_from(exc)) from None
+
+
+
+_KEEP: Any = object()
+
+
+def field_of(source: type[BaseModel], name: str, default: Any = _KEEP) -> Any:
+    """Field ``name`` of another config, for a section that reuses it: bounds and help come from
+    ``source`` (defined once there); ``default`` replaces the source's default where the section wants
+    another (None: "unset, the source's default applies later")."""
+    from pydantic.fields import FieldInfo
+
+    info = source.model_fields[name]
+    if default is _KEEP:
+        return FieldInfo.merge_field_infos(info)
+    return FieldInfo.merge_field_infos(info, default=default, default_factory=None)

@@ -27,11 +27,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 import modelraising
 from modelraising.charter import default_charter_path, load_charter, problems_from
-from modelraising.config import ConfigError, RaiseConfig, require_known
+from modelraising.align.run import AlignConfig
+from modelraising.config import ConfigError, RaiseConfig, field_of, require_known
+from modelraising.evaluate.config import EvalConfig
 from modelraising.io import atomic_write_json, describe_file, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
 from modelraising.raising.pillars import pillar_names
 from modelraising.sources import SourceSpec, expand_sources
+from modelraising.train.config import TrainConfig
 
 log = logging.getLogger(__name__)
 FORMAT = "modelraising-experiment/1"
@@ -71,35 +74,44 @@ def arm_table() -> dict[str, Arm]:
 REFERENCE_ARM = "baseline+sft"
 
 
+# The experiment's sections are fields of the stage configs: bounds and help are defined once, in
+# TrainConfig, AlignConfig and EvalConfig (``field_of``); a section states only the defaults an
+# experiment's small budget wants instead (tests/test_experiment.py checks the types agree).
 class TrainSettings(BaseModel):
+    """``train:``: how every arm's student is pretrained."""
+
     model_config = ConfigDict(extra="forbid")
 
-    preset: str = "nano"
-    batch_size: int = Field(default=16, ge=1)
-    block_size: int = Field(default=128, ge=8)
-    lr: float = Field(default=3e-3, gt=0)
-    eval_every: int = Field(default=50, ge=0)
-    eval_windows: int = Field(default=64, ge=1)
+    preset: str = field_of(TrainConfig, "preset", "nano")
+    batch_size: int = field_of(TrainConfig, "batch_size")
+    block_size: int = field_of(TrainConfig, "block_size", 128)
+    lr: float = field_of(TrainConfig, "lr", 3e-3)
+    eval_every: int = field_of(TrainConfig, "eval_every", 50)
+    eval_windows: int = field_of(TrainConfig, "eval_windows", 64)
 
 
 class AlignSettings(BaseModel):
+    """``align:``: the post-hoc alignment of the +sft and +dpo arms."""
+
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(default=40, ge=1)
-    batch_size: int = Field(default=8, ge=1)
-    lr: float = Field(default=1e-4, gt=0)
-    max_length: int = Field(default=256, ge=16)
+    steps: int = field_of(AlignConfig, "steps", 40)
+    batch_size: int = field_of(AlignConfig, "batch_size")
+    lr: float = field_of(AlignConfig, "lr")
+    max_length: int = field_of(AlignConfig, "max_length", 256)
 
 
 class EvalSettings(BaseModel):
+    """``eval:``: how every model is scored (``attacks: null``: the shipped ones)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    limit: int | None = Field(default=40, ge=1)
-    attack_steps: list[int] = Field(default_factory=lambda: [0, 10, 50, 200])
-    attacks: list[str] | None = None
-    robustness_limit: int = Field(default=32, ge=1)
-    n_bootstrap: int = Field(default=1000, ge=0)
-    batch_size: int = Field(default=16, ge=1)
+    limit: int | None = field_of(EvalConfig, "limit", 40)
+    attack_steps: list[int] = field_of(EvalConfig, "attack_steps")
+    attacks: list[str] | None = field_of(EvalConfig, "attacks", None)
+    robustness_limit: int = field_of(EvalConfig, "robustness_limit", 32)
+    n_bootstrap: int = field_of(EvalConfig, "n_bootstrap")
+    batch_size: int = field_of(EvalConfig, "batch_size")
 
 
 class AuditSettings(BaseModel):
@@ -379,7 +391,6 @@ def tokenize_step(r: Runner, ordered: Step, tokenizer: Step) -> Step:
 
 
 def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> Step:
-    from modelraising.train.config import TrainConfig
     from modelraising.train.loop import train_model
 
     t = r.config.train
@@ -422,7 +433,6 @@ def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_co
               align: Step | None = None) -> Step:
     """Evaluate a model; the contamination check reads what it was trained on: its pretraining corpus
     and, for an aligned arm, the alignment run's training examples."""
-    from modelraising.evaluate.config import EvalConfig
     from modelraising.evaluate.results import SCORING
     from modelraising.evaluate.runner import run_eval
 
