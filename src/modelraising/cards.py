@@ -206,7 +206,7 @@ def write_card(directory: str | Path, *, licenses: dict[str, str] | None = None,
 def has_card(directory: str | Path) -> bool:
     """Whether ``directory`` holds a card modelraising wrote (and so may write again)."""
     front = read_front_matter(Path(directory) / CARD)
-    return bool(front) and MARKER in front
+    return bool(front and MARKER in front)
 
 
 def refresh_card(directory: str | Path) -> Path | None:
@@ -388,11 +388,11 @@ def _audit_section(directory: Path) -> str:
         return "\n## Audit\n\nNot audited yet: `modelraising audit DIR` adds its summary here.\n"
     rep = audit.get("repetition") or {}
     harm = audit.get("harm") or {}
-    rows = [["records", audit.get("records")], ["verbatim share of text", audit.get("verbatim_share")],
-            ["most repeated generated sentence (share of records)", rep.get("max_sentence_share")],
-            ["harmful records", harm.get("records")],
-            ["harm: approving frames / own voice / unanswered",
-             f"{harm.get('approving_frame')} / {harm.get('in_own_voice')} / {harm.get('unanswered')}"]]
+    rows: list[list] = [["records", audit.get("records")], ["verbatim share of text", audit.get("verbatim_share")],
+                        ["most repeated generated sentence (share of records)", rep.get("max_sentence_share")],
+                        ["harmful records", harm.get("records")],
+                        ["harm: approving frames / own voice / unanswered",
+                         f"{harm.get('approving_frame')} / {harm.get('in_own_voice')} / {harm.get('unanswered')}"]]
     rows += [[f"detector {d['name']}", f"{d['records']} ({d['rate']:.2%})"] for d in audit.get("detectors") or []
              if d.get("records")]
     failures = audit.get("failures") or []

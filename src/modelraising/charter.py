@@ -12,6 +12,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from modelraising.io import sha256_json
 from modelraising.text import is_first_person
@@ -161,7 +162,8 @@ def consistency_problems(data: dict) -> list[str]:
     its field path. Works on the raw mapping too, so a charter with field errors still gets these
     reported in the same run instead of after the field errors are fixed."""
     problems = []
-    values = data.get("values") if isinstance(data.get("values"), list) else []
+    raw_values = data.get("values")
+    values = raw_values if isinstance(raw_values, list) else []
     first: dict[str, int] = {}
     for i, value in enumerate(values):
         vid = value.get("id") if isinstance(value, dict) else None
@@ -172,7 +174,8 @@ def consistency_problems(data: dict) -> list[str]:
             problems.append(f"values[{i}].id: {vid!r} is already the id of values[{first[vid]}] (ids must be unique)")
         else:
             first[vid] = i
-    stages = data.get("stages") if isinstance(data.get("stages"), list) else []
+    raw_stages = data.get("stages")
+    stages = raw_stages if isinstance(raw_stages, list) else []
     ceilings = [_ceiling(stage) for stage in stages]
     for i in range(1, len(ceilings)):
         a, b = ceilings[i - 1], ceilings[i]
@@ -203,7 +206,7 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _expected(err: dict) -> str:
+def _expected(err: ErrorDetails) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "missing":
         return "is required"

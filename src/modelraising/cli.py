@@ -353,8 +353,16 @@ def show(
 
 def _register_stages() -> None:
     """Each stage's commands live beside it (cli_<stage>.py) and register themselves here."""
-    from modelraising import (cli_align, cli_audit, cli_curriculum, cli_eval, cli_experiment, cli_train, cli_values,
-                              cli_view)
+    from modelraising import (
+        cli_align,
+        cli_audit,
+        cli_curriculum,
+        cli_eval,
+        cli_experiment,
+        cli_train,
+        cli_values,
+        cli_view,
+    )
 
     for module in (cli_audit, cli_values, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment, cli_view):
         module.register(app)

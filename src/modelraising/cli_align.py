@@ -11,15 +11,18 @@ Also runnable alone: ``python -m modelraising.cli_align sft ...``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
 
 import typer
 
-from modelraising.cli_common import check_paths, claim_out
+from modelraising.cli_common import check_paths, claim_out, standalone_app
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
-from modelraising.cli_common import standalone_app
+
+if TYPE_CHECKING:
+    from modelraising.align.run import AlignConfig
 
 log = logging.getLogger("modelraising")
 
@@ -45,23 +48,30 @@ UserOpt = Annotated[Optional[str], typer.Option(help="Speaker name of user turns
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
 
 
+def _method(method: str) -> tuple[type[AlignConfig], Callable[[Any], dict]]:
+    """The config model of ``align sft`` or ``align dpo`` and the function that runs it (on that config)."""
+    if method == "sft":
+        from modelraising.align.sft import SFTAlignConfig, align_sft
+
+        return SFTAlignConfig, align_sft
+    from modelraising.align.dpo import DPOAlignConfig, align_dpo
+
+    return DPOAlignConfig, align_dpo
+
+
 def _run(method: str, config: Optional[Path], overrides: dict) -> None:
     from modelraising.align.data import AlignDataError
-    from modelraising.align.run import AlignError
+    from modelraising.align.run import AlignConfig, AlignError
     from modelraising.charter import CharterError
     from modelraising.config import ConfigError, load_yaml_config
 
-    if method == "sft":
-        from modelraising.align.sft import SFTAlignConfig as Config
-        from modelraising.align.sft import align_sft as align
-    else:
-        from modelraising.align.dpo import DPOAlignConfig as Config
-        from modelraising.align.dpo import align_dpo as align
+    Config, align = _method(method)
     overrides = {**overrides, "progress": False if _quiet() else None}
-    try:
-        cfg = load_yaml_config(config, Config, overrides)
+    try:  # load_yaml_config reads no file for None (its annotation, str | Path, leaves None out)
+        cfg = load_yaml_config(cast(Path, config), Config, overrides)
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
+    assert isinstance(cfg, AlignConfig)  # load_yaml_config validates into the model it is given
     from modelraising.outdir import check_input_dir, check_input_file
 
     check_paths(lambda: check_input_dir(cfg.model, "--model"),

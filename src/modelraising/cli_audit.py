@@ -11,7 +11,6 @@ from rich.table import Table
 from modelraising.cli_common import State, console, fail
 
 
-
 def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
 
@@ -29,8 +28,7 @@ def audit(
     from pydantic import ValidationError
 
     from modelraising.audit import AuditError, AuditThresholds, audit_dir
-    from modelraising.charter import CharterError, load_charter
-    from modelraising.charter import problems_from
+    from modelraising.charter import CharterError, load_charter, problems_from
 
     try:
         thresholds = AuditThresholds.model_validate({k: v for k, v in {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.table import Table
@@ -19,7 +19,7 @@ from modelraising.cli_common import quiet as _quiet
 log = logging.getLogger("modelraising")
 
 
-def _fail(message: str, problems: list[str] | None = None) -> None:
+def _fail(message: str, problems: list[str] | None = None) -> NoReturn:
     """One line on stderr (problems joined with "; "), exit status 2."""
     fail(message, problems, one_line=True)
 
@@ -52,7 +52,6 @@ def curriculum(
     from modelraising.charter import CharterError, default_charter_path, load_charter
     from modelraising.config import ConfigError, load_yaml_config
     from modelraising.curriculum import CurriculumConfig, CurriculumError, parse_weights, run_curriculum
-
     from modelraising.curriculum.runner import raised_files
     from modelraising.outdir import check_input_dir, check_input_file, check_input_files
 
@@ -70,8 +69,8 @@ def curriculum(
         load_charter(charter_path)
     except CharterError as exc:
         _fail(f"{exc.path}: invalid charter", exc.problems)
-    overrides = {"order": order, "review": review, "seed": seed, "format": format,
-                 "reference_model": str(reference_model) if reference_model else None}
+    overrides: dict[str, Any] = {"order": order, "review": review, "seed": seed, "format": format,
+                                 "reference_model": str(reference_model) if reference_model else None}
     try:
         if weights:
             overrides["weights"] = parse_weights(weights)
@@ -84,6 +83,7 @@ def curriculum(
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     except ValueError as exc:  # pydantic ValidationError from flags
         _fail("invalid option", _config_problems(exc))
+    assert isinstance(run_config, CurriculumConfig)  # load_yaml_config validates into the model it is given
     claim_out(out)
     try:
         manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,
@@ -115,15 +115,13 @@ def tokenize(
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
 ) -> None:
     """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
-    from modelraising.shards import TokenizeConfig, TokenizeError, tokenize_corpus
-
     from modelraising.outdir import check_input_dir, check_input_files
-    from modelraising.shards import corpus_files
+    from modelraising.shards import TokenizeConfig, TokenizeError, corpus_files, tokenize_corpus
 
     check_paths(lambda: check_input_dir(corpus, "--corpus"))
     try:
         check_paths(lambda: check_input_files(corpus_files(corpus), "--corpus"),
-                    lambda: tokenizer and _check_tokenizer_path(tokenizer))
+                    lambda: _check_tokenizer_path(tokenizer) if tokenizer else None)
     except TokenizeError as exc:
         _fail(str(exc))
     workers = _workers(executor, ray_address, workers)

@@ -95,8 +95,8 @@ def card(
 ) -> None:
     """Write DIR/README.md, a Hugging Face dataset card, so `datasets.load_dataset(DIR)` loads it as it is."""
     from modelraising.cards import CardError, parse_licenses, write_card
-    from modelraising.outdir import check_input_dir
     from modelraising.cli_common import check_paths
+    from modelraising.outdir import check_input_dir
 
     check_paths(lambda: check_input_dir(directory, "DIR"))
     try:

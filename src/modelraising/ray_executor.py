@@ -83,8 +83,9 @@ def ray_map_unordered(
     ds = ray.data.from_items(tasks, override_num_blocks=len(tasks))
     # Ray Data's tasks retry after a system failure (a killed worker, a lost node) by default; an
     # exception raised by ``fn`` itself is a bug or bad input and stops the run at once.
-    gpu = {"num_gpus": num_gpus_per_task} if num_gpus_per_task else {}  # GPU tasks: the detector's second pass
-    ds = ds.map_batches(_apply(fn), batch_size=1, compute=ray.data.TaskPoolStrategy(size=concurrency),
-                        num_cpus=num_cpus_per_task, **gpu)
-    for row in ds.iter_rows():
+    # GPU tasks: the detector's second pass
+    gpu: dict[str, Any] = {"num_gpus": num_gpus_per_task} if num_gpus_per_task else {}
+    results = ds.map_batches(_apply(fn), batch_size=1, compute=ray.data.TaskPoolStrategy(size=concurrency),
+                             num_cpus=num_cpus_per_task, **gpu)
+    for row in results.iter_rows():
         yield pickle.loads(row["result"])

@@ -24,6 +24,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
+
 from modelraising.rejects import Reject
 from modelraising.tags import END_OF_TEXT, HARM_CLOSE, SPEAKER_TAGS, VALUE_CLOSE
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from modelraising.align.chat import MESSAGE_ROLES
 from modelraising.charter import Charter, Value
@@ -136,6 +136,10 @@ def _records(path: str | Path) -> list[tuple[str, dict]]:
     return read_json_objects(path, AlignDataError, "examples")
 
 
+@overload
+def _text(record: dict, name: str, where: str, label: str | None = None, required: Literal[True] = True) -> str: ...
+@overload
+def _text(record: dict, name: str, where: str, label: str | None = None, *, required: bool) -> str | None: ...
 def _text(record: dict, name: str, where: str, label: str | None = None, required: bool = True) -> str | None:
     label = label or name
     if name not in record:

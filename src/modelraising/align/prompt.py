@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from modelraising.charter import Charter
 
@@ -79,11 +79,11 @@ def with_system_prompt(items: Iterable[T], preamble: str) -> list[T]:
     Works on dataclasses with a ``context`` field (``evaluate.items.MCItem``) and on dicts with a
     ``"context"`` key (item JSONL records); the originals are not changed.
     """
-    out = []
+    out: list[Any] = []  # each a copy of its item, of the item's type T
     for item in items:
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
             copies = {f.name: _copy(getattr(item, f.name)) for f in dataclasses.fields(item) if f.init}
-            copies["context"] = prefix_context(item.context, preamble)
+            copies["context"] = prefix_context(getattr(item, "context"), preamble)
             out.append(dataclasses.replace(item, **copies))
         elif isinstance(item, dict) and "context" in item:
             out.append({**{k: _copy(v) for k, v in item.items()}, "context": prefix_context(item["context"], preamble)})

@@ -44,6 +44,8 @@ _MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "speci
 class AlignError(Exception):
     """A run that cannot start or finish (missing model, occupied output directory, ...)."""
 
+    keep_staging: bool = False  # True: the finished staging directory is left in place, not removed
+
 
 class AlignConfig(BaseModel):
     """Options shared by ``align sft`` and ``align dpo`` (one field per CLI flag)."""
@@ -128,7 +130,8 @@ def load_base(cfg: AlignConfig, charter: Charter):
     added = attach_chat_template(tokenizer, charter.identity.name, cfg.user_name)
     with no_hf_bars():
         model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=torch.float32)
-    if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
+    # transformers types the embedding's weight as Tensor | Module: it is an nn.Embedding's Tensor
+    if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:  # type: ignore[index]
         model.resize_token_embeddings(len(tokenizer))
     return model, tokenizer, added
 

@@ -42,16 +42,16 @@ class AuditThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_sentence_share: float = Field(0.01, ge=0, le=1, description=(
+    max_sentence_share: float = Field(default=0.01, ge=0, le=1, description=(
         "No generated sentence in more than this share of records."))
-    max_charter_sentence_share: float = Field(0.10, ge=0, le=1, description=(
+    max_charter_sentence_share: float = Field(default=0.10, ge=0, le=1, description=(
         "No charter sentence verbatim in more than this share of the records where its value fires."))
-    max_artifact_rate: float = Field(0.01, ge=0, le=1, description="Each artifact detector at most this share.")
-    max_voice_rate: float = Field(0.01, ge=0, le=1, description=(
+    max_artifact_rate: float = Field(default=0.01, ge=0, le=1, description="Each artifact detector at most this share.")
+    max_voice_rate: float = Field(default=0.01, ge=0, le=1, description=(
         "Unattributed other-narrator first person, and the I voicing a source, at most this share."))
-    max_harm_violations: int = Field(0, ge=0, description=(
+    max_harm_violations: int = Field(default=0, ge=0, description=(
         "Harmful records with an approving frame, in the I's or the cast's voice, or unanswered."))
-    min_records_for_caps: int = Field(500, ge=1, description=(
+    min_records_for_caps: int = Field(default=500, ge=1, description=(
         "Below this many records the share caps are reported but not enforced (one record is 1% of 100)."))
 
 
@@ -75,6 +75,7 @@ def iter_records(directory: Path) -> Iterator[tuple[str, int, Document]]:
         raise AuditError(f"{directory} is not a modelraising output: no raised-*.jsonl|parquet or "
                          "ordered-*.jsonl|parquet files")
     for path in files:
+        docs: Iterator[Document]
         if path.suffix == ".parquet":
             docs = (Document.from_dict(r) for r in read_records(path))
         else:
@@ -185,7 +186,7 @@ def audit_dir(
     need_source = [d for _, _, d in records if "quoted" not in d.metadata]
     source_texts: dict[str, str] = {}
     if need_source:
-        paths = sorted(set(sources or []) | {d.metadata.get("source") for d in need_source if d.metadata.get("source")})
+        paths = sorted(set(sources or []) | {d.metadata["source"] for d in need_source if d.metadata.get("source")})
         source_texts = _sources_by_id(paths, {d.metadata.get("source_id", d.id) for d in need_source})
 
     n = 0

@@ -62,7 +62,7 @@ def _slice(text: str, chars: int) -> str:
 
 def documents(cfg: EvalConfig) -> list[dict]:
     """Held-out documents of about DOC_CHARS characters (whole paragraphs), each with its source."""
-    docs = []
+    docs: list[dict] = []
     for path in text_files(cfg):
         text = _slice(path.read_text(encoding="utf-8", errors="replace"), cfg.capability_chars)
         buf = ""

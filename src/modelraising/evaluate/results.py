@@ -119,8 +119,8 @@ def mc_suite_result(items: Sequence[MCItem], scores: Sequence[ItemScore], *, hea
         extra(rows)  # suite-specific per-item fields (e.g. persona's charter consistency)
     metrics, groups = summarize_rows(rows, keys or ITEM_METRICS, n_bootstrap, seed)
     verdict, group_verdicts = verdicts(items, scores, metrics, groups, headline)
-    out = {"headline": headline, "summary": list(summary or [headline]), "metrics": metrics, "groups": groups,
-           "baselines": {"chance": _chance(items)}, "info": {"items": len(items)}, "items": rows}
+    out: dict = {"headline": headline, "summary": list(summary or [headline]), "metrics": metrics, "groups": groups,
+                 "baselines": {"chance": _chance(items)}, "info": {"items": len(items)}, "items": rows}
     if verdict is not None:
         out["verdict"], out["group_verdicts"] = verdict, group_verdicts
         out["info"]["calibration"] = {"method": "contextual calibration (Zhao et al. 2021)",
@@ -182,7 +182,8 @@ def _fmt(m: dict | None, signed: bool = False) -> str:
 
 def _rows(results: Sequence[dict], groups: bool) -> list[tuple[str, str, str | None]]:
     """(suite, metric, group) rows in a stable order: suites in pipeline order, their summary metrics."""
-    rows, seen = [], set()
+    rows: list[tuple[str, str, str | None]] = []
+    seen = set()
     order = {name: i for i, name in enumerate(suite_names())}
     for res in results:
         for suite_name, suite in sorted(res["suites"].items(), key=lambda kv: order.get(kv[0], len(order))):

@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -101,21 +102,25 @@ class ItemScore:
 
     @property
     def pred_cal(self) -> int | None:
-        return calibration.pick(self.cal) if self.prior is not None else None
+        cal = self.cal  # None without a prior
+        return calibration.pick(cal) if cal is not None else None
 
     @property
     def credit_cal(self) -> float | None:
         """1 right, 0 wrong, 1/k on a k-way tie (a model the context does not move never 'wins')."""
-        return calibration.credit(self.cal, self.gold) if self.prior is not None else None
+        cal = self.cal
+        return calibration.credit(cal, self.gold) if cal is not None else None
 
     @property
     def margin_cal(self) -> float | None:
         """Calibrated log-odds toward gold (gold minus the best other choice), in nats."""
-        return calibration.margin(self.cal, self.gold) if self.prior is not None else None
+        cal = self.cal
+        return calibration.margin(cal, self.gold) if cal is not None else None
 
     @property
     def probs_cal(self) -> list[float] | None:
-        return _softmax(self.cal) if self.prior is not None else None
+        cal = self.cal
+        return _softmax(cal) if cal is not None else None
 
     @property
     def pred_prior(self) -> int | None:
@@ -131,10 +136,12 @@ class ItemScore:
                "p_gold_norm": round(self.probs_norm[self.gold], 6),
                "margin": round(calibration.margin(self.lls, self.gold), 6)}
         if self.prior is not None:
+            margin_cal, probs_cal = self.margin_cal, self.probs_cal
+            assert margin_cal is not None and probs_cal is not None  # a prior gives every calibrated score
             out.update({"prior_lls": [round(p, 6) for p in self.prior], "pred_prior": self.pred_prior,
                         "pred_calibrated": self.pred_cal, "correct_calibrated": self.credit_cal,
-                        "margin_calibrated": round(self.margin_cal, 6),
-                        "p_gold_calibrated": round(self.probs_cal[self.gold], 6)})
+                        "margin_calibrated": round(margin_cal, 6),
+                        "p_gold_calibrated": round(probs_cal[self.gold], 6)})
         return out
 
 
@@ -175,7 +182,8 @@ def load_model(path: str | Path, dtype: str = "float32", device: str = "cpu"):
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype)
-    return model.to(resolve_device(device)).eval(), tokenizer
+    # transformers wraps PreTrainedModel.to with functools.wraps: typeshed's _Wrapped mistypes the bound call
+    return model.to(resolve_device(device)).eval(), tokenizer  # type: ignore[arg-type]
 
 
 MODEL_FILES = ("*.safetensors", "*.bin", "*.model", "config.json", "generation_config.json", "tokenizer.json",
@@ -333,7 +341,7 @@ class Scorer:
             # needed and attention keeps its fast causal path (what lm-eval does).
             for i, s in enumerate(seqs):
                 ids[i, : len(s)] = torch.tensor(s)
-            kwargs = {"input_ids": ids.to(self.device)}
+            kwargs: dict[str, Any] = {"input_ids": ids.to(self.device)}
             ends = [len(s) for s in seqs]
             first = min(end - len(c) for end, c in zip(ends, conts))
         else:

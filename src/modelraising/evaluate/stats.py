@@ -100,7 +100,7 @@ def approx_diff_ci(a: dict, b: dict) -> dict:
         return {"value": None, "ci": [None, None], "paired": False, "approx": True}
     half = [(m["ci"][1] - m["ci"][0]) / 2 if None not in m.get("ci", [None]) else 0.0 for m in (a, b)]
     d = b["value"] - a["value"]
-    w = float(np.hypot(*half))
+    w = float(np.hypot(half[0], half[1]))
     return {"value": d, "ci": [d - w, d + w], "paired": False, "approx": True}
 
 

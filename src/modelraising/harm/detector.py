@@ -19,6 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class SecondPass:
         return out
 
 
-def lora_targets(layer) -> dict[str, object]:
+def lora_targets(layer) -> dict[str, Any]:
     """The linear maps of one BERT layer that carry LoRA updates, by name."""
     return {"query": layer.attention.self.query, "key": layer.attention.self.key, "value": layer.attention.self.value,
             "attn_out": layer.attention.output.dense, "inter": layer.intermediate.dense, "out": layer.output.dense}
@@ -139,6 +140,7 @@ class HarmDetector:
         p[benign] = 0.0
         idx = np.flatnonzero(unsure)
         if len(idx):
+            assert self.second is not None  # without a second pass no text is unsure
             p[idx] = np.round(self.second.proba([texts[i] for i in idx]), 3)
         via = ["gate" if b else "second_pass" if u else "first_pass" for b, u in zip(benign, unsure)]
         return p, via

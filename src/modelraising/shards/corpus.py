@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,12 @@ class Entry:
     def review(self) -> bool:
         return bool(self.doc and self.doc.metadata.get("review"))
 
+    @property
+    def doc_id(self) -> str:
+        """The document's id; only usable entries (not rejects) are split and written."""
+        assert self.doc is not None, f"{self.location}: a reject has no document"
+        return self.doc.id
+
 
 def corpus_files(corpus: Path) -> list[Path]:
     if not corpus.is_dir():
@@ -77,7 +83,7 @@ def _entry(index: int, location: str, record: Any, preview: str) -> Entry:
     return Entry(index, None if reason else doc, location, reason, doc.text[:200] if reason else "")
 
 
-def jsonl_entries(path: Path, start_index: int, skip_before: int) -> Iterator[Entry]:
+def jsonl_entries(path: Path, start_index: int, skip_before: int) -> Generator[Entry, None, int]:
     """Records of one JSONL file; returns the index after its last record. Lines are split on ``\n``
     only (binary mode), the way the curriculum step wrote them."""
     index = start_index
@@ -98,7 +104,7 @@ def jsonl_entries(path: Path, start_index: int, skip_before: int) -> Iterator[En
     return index
 
 
-def parquet_entries(path: Path, start_index: int, skip_before: int) -> Iterator[Entry]:
+def parquet_entries(path: Path, start_index: int, skip_before: int) -> Generator[Entry, None, int]:
     import pyarrow.parquet as pq
 
     index = start_index
@@ -181,8 +187,8 @@ class Split:
     def push(self, entry: Entry, payload: Any = None) -> list[tuple[bool, Entry, Any]]:
         """Route one usable document; returns the documents now decided, in stream order, with is_val."""
         if self.decided:
-            return [(self.is_val(entry.doc.id), entry, payload)]
-        if self.is_val(entry.doc.id):
+            return [(self.is_val(entry.doc_id), entry, payload)]
+        if self.is_val(entry.doc_id):
             ready = [(False, e, p) for e, p in self.pending] + [(True, entry, payload)]
             self.pending, self.decided = [], True
             return ready
@@ -193,10 +199,10 @@ class Split:
         """No held-out document so far: hold out the smallest-hash one of those held back."""
         if self.decided:
             return []
-        ids = {e.doc.id for e, _ in self.pending}
+        ids = {e.doc_id for e, _ in self.pending}
         if len(ids) >= 2:
             self.fallback_id = min(ids, key=lambda i: (id_fraction(i), i))
-        ready = [(e.doc.id == self.fallback_id, e, p) for e, p in self.pending]
+        ready = [(e.doc_id == self.fallback_id, e, p) for e, p in self.pending]
         self.pending, self.decided = [], True
         return ready
 

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from modelraising.document import Document
+from modelraising.executor import ExecutorKind
 from modelraising.io import atomic_write_bytes, atomic_write_json, sha256_file
 from modelraising.shards.config import CHARTER_TAG, TokenizeConfig
 from modelraising.shards.corpus import Entry, count_documents, iter_corpus, jsonl_entries, parquet_entries
@@ -155,7 +156,7 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def encode_files(files: list[Path], out: Path, config: TokenizeConfig, workers: int, executor: str,
+def encode_files(files: list[Path], out: Path, config: TokenizeConfig, workers: int, executor: ExecutorKind,
                  ray_address: str | None, progress: bool) -> list[Path]:
     """Encode every input file not already encoded with this tokenizer; returns the targets in order."""
     from modelraising.executor import map_unordered

@@ -89,7 +89,7 @@ class ShardWriter:
 
     def add_train(self, entry: Entry, tokens: np.ndarray, skip: int = 0) -> None:
         if skip == 0:
-            self.docs.append([entry.doc.id, self.start + self.fill, entry.stage_index, entry.stage])
+            self.docs.append([entry.doc_id, self.start + self.fill, entry.stage_index, entry.stage])
         pos = skip
         while pos < len(tokens):
             take = min(len(tokens) - pos, self.size - self.fill)
@@ -163,6 +163,6 @@ def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: T
 
 def _route(writer: ShardWriter, is_val: bool, entry: Entry, tokens: np.ndarray, resume: Resume) -> None:
     if is_val:
-        writer.add_val(entry.doc.id, tokens)
+        writer.add_val(entry.doc_id, tokens)
     else:
         writer.add_train(entry, tokens, resume.skip if entry.index == resume.record else 0)

@@ -85,15 +85,15 @@ def _spec_files(spec: SourceSpec) -> list[Path]:
             raise SourceError(f"source {spec.path!r}: unsupported file type (expected one of {kinds})")
         return [path]
     if glob.has_magic(spec.path):
-        files: set[Path] = set()
+        matched: set[Path] = set()
         for match in map(Path, glob.glob(str(path), recursive=True)):
             if match.is_dir():
-                files.update(_dir_files(match))
+                matched.update(_dir_files(match))
             elif file_suffix(match):
-                files.add(match)
-        if not files:
+                matched.add(match)
+        if not matched:
             raise SourceError(f"source {spec.path!r}: the glob matches no {kinds} files")
-        return sorted(files)
+        return sorted(matched)
     if path.is_symlink():
         raise SourceError(f"source {spec.path!r}: a broken symlink")
     raise SourceError(f"source {spec.path!r}: no such file or directory")

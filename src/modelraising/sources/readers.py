@@ -180,7 +180,8 @@ def _field_text(
 
 
 _STREAM_ERRORS = (EOFError, OSError, zlib.error)  # a truncated or corrupt gzip (BadGzipFile is an OSError)
-_scan_json = json.JSONDecoder().scan_once  # the C scanner json.loads uses, without its whitespace checks
+# the C scanner json.loads uses, without its whitespace checks (set by JSONDecoder.__init__, not in typeshed)
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _json_object(raw: bytes, n: int, src: str) -> dict[str, Any] | Reject | None:
@@ -230,25 +231,25 @@ def read_jsonl(path: Path, spec: SourceSpec) -> Iterator[Passage | Reject]:
             broken = True
         name = spec.text_field or pick_text_field([o for _, o in head if type(o) is dict])
         if name is None:
-            yield from (o for _, o in head if type(o) is not dict)
+            yield from (o for _, o in head if isinstance(o, Reject))  # the rest: objects (exactly dict)
             if any(type(o) is dict for _, o in head):
                 yield Reject(src, "no text field found (set text_field)", "file")
             return
         for k, obj in head:
-            if type(obj) is dict:
-                yield from _object_passages(obj, k, name, spec, src)
-            else:
+            if isinstance(obj, Reject):
                 yield obj
+            else:
+                yield from _object_passages(obj, k, name, spec, src)
         if broken:
             return
         try:
             for raw in f:
                 n += 1
-                obj = _json_object(raw, n, src)
-                if type(obj) is dict:
-                    yield from _object_passages(obj, n, name, spec, src)
-                elif obj is not None:
-                    yield obj
+                item = _json_object(raw, n, src)
+                if type(item) is dict:
+                    yield from _object_passages(item, n, name, spec, src)
+                elif isinstance(item, Reject):  # else None: a blank line
+                    yield item
         except _STREAM_ERRORS as exc:
             yield Reject(src, f"unreadable file: {exc}", f"line {n + 1}" if n else "file")
 

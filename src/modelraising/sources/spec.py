@@ -33,9 +33,9 @@ class SourceSpec(BaseModel):
     path: str = Field(min_length=1)
     genre: Literal["auto", "fiction", "factual", "dialogue", "other"] = "auto"
     text_field: str | None = None
-    max_chars: int = Field(2000, gt=100)
-    min_chars: int = Field(20, ge=0)
-    max_doc_chars: int = Field(100_000, gt=0)
+    max_chars: int = Field(default=2000, gt=100)
+    min_chars: int = Field(default=20, ge=0)
+    max_doc_chars: int = Field(default=100_000, gt=0)
     clean: Literal["auto", "none", "gutenberg", "wikitext"] = "auto"
     title: str | None = None
     limit: int | None = Field(default=None, ge=1, description="At most this many documents from each file.")

@@ -224,6 +224,7 @@ class TeacherClient:
             self.stats.requests += 1
             self.stats.in_flight += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self.stats.in_flight)
+            failure: Exception | None
             try:
                 body = json.dumps({"model": self.config.model, "messages": messages, **self.params}, ensure_ascii=False)
                 response = await endpoint.client.post(
@@ -322,7 +323,7 @@ def _transport_reason(exc: BaseException) -> str:
     connection as a connect timeout, so the chain of causes is read for the real one."""
     import aiohttp
 
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, (aiohttp.ServerTimeoutError, asyncio.TimeoutError, TimeoutError)):
             return "timeout"

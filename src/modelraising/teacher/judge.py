@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 CRITERIA: dict[str, str] = {
     "perspective": "Is it told throughout by the charter's I, in the first person, as a consistent, believable self?",
@@ -43,7 +44,7 @@ def parse_scores(answer: str) -> dict:
         raise JudgeParseError("the answer is not a JSON object: answer with one JSON object, e.g. " + EXAMPLE)
     scores, bad = {}, []
     for name in CRITERIA:
-        value = data.get(name)
+        value: Any = data.get(name)  # any JSON value: float() rejects what is not a number
         try:
             score = float(value)
         except (TypeError, ValueError):

@@ -33,7 +33,9 @@ class CheckpointError(Exception):
 def rng_state() -> dict:
     """Python, numpy and torch generator states as tensors and lists (``weights_only``-loadable)."""
     version, internal, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    legacy = np.random.get_state(legacy=True)  # the default, as a tuple: the global generator is MT19937
+    assert isinstance(legacy, tuple)
+    kind, keys, pos, has_gauss, cached = legacy
     return {
         "python": [version, list(internal), gauss],
         "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 FORMAT = "modelraising-shards/1"
-DTYPES = {"uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
+DTYPES: dict[str, np.dtype] = {"uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
 
 
 class ShardError(ValueError):
@@ -164,13 +164,15 @@ class WindowOrder:
         if order not in ("file", "shuffle"):
             raise ValueError(f"unknown order {order!r}; valid: file, shuffle")
         self.n, self.order, self.seed = n_windows, order, seed
-        self._epoch, self._perm = -1, None
+        self._epoch = -1
+        self._perm: np.ndarray | None = None
 
     def _permutation(self, epoch: int) -> np.ndarray:
         if epoch != self._epoch:
             perm = np.random.default_rng([self.seed, epoch]).permutation(self.n)
             self._perm = perm.astype(np.uint32 if self.n < 2**32 else np.int64)
             self._epoch = epoch
+        assert self._perm is not None  # epochs start at 0: the first call computes it
         return self._perm
 
     def windows(self, start: int, count: int) -> np.ndarray:

@@ -12,7 +12,8 @@ def load_model(model_dir: str | Path, device: str = "cpu"):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()
+    # transformers wraps PreTrainedModel.to with functools.wraps: typeshed's _Wrapped mistypes the bound call
+    model = AutoModelForCausalLM.from_pretrained(model_dir).to(device).eval()  # type: ignore[arg-type]
     return model, tokenizer
 
 

@@ -63,7 +63,7 @@ class Metrics:
                 log.warning("--tensorboard: the tensorboard package is not installed; logging to metrics.jsonl only")
 
     def write(self, record: dict) -> None:
-        if not self.enabled:
+        if self.file is None:  # not enabled
             return
         self.file.write(json.dumps(record) + "\n")
         self.file.flush()

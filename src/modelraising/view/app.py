@@ -198,6 +198,7 @@ async def record_list(request: web.Request) -> web.Response:
         first_url, last_url = (_url(base, keep) if page.more_before else None), None
     else:
         page = browse(d.index, mask, _int(request.query.get("start")) or 0)
+        assert page.offset is not None  # browse always says where its page starts
         prev_url = _url(base, {**keep, "start": max(0, page.offset - PAGE)}) if page.more_before else None
         next_url = _url(base, {**keep, "start": page.offset + PAGE}) if page.more_after else None
         first_url = _url(base, keep) if page.more_before else None
@@ -320,7 +321,9 @@ async def serve(app: web.Application, host: str, port: int, on_ready=None) -> No
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # the port chosen for 0
+    server = site._server
+    assert isinstance(server, asyncio.Server)  # started: the loop's TCP server
+    bound = server.sockets[0].getsockname()[1]  # the port chosen for 0
     shown = f"[{host}]" if ":" in host else host
     allow_hosts(app, host, bound)
     if on_ready:

@@ -101,7 +101,8 @@ def facet_keys(meta: dict) -> list[str]:
 
 def row_fields(meta: dict) -> dict:
     """The per-record columns the list shows without reading the record again."""
-    value = meta.get("value") if isinstance(meta.get("value"), dict) else {}
+    raw_value = meta.get("value")
+    value = raw_value if isinstance(raw_value, dict) else {}
     difficulty = meta.get("difficulty")
     return {
         "source_id": str(meta.get("source_id") or ""),

@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from modelraising.view.corpus import Corpus
-from modelraising.view.facets import ANY, FACET_NAMES, NONE, SentenceSample, facet_keys, plain_text, preview, \
-    row_fields
+from modelraising.view.facets import ANY, FACET_NAMES, NONE, SentenceSample, facet_keys, plain_text, preview, row_fields
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # bump when the layout changes: older indexes are rebuilt
@@ -95,7 +94,8 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
     files: list[list] = [[i, p.name, None, 0] for i, p in enumerate(corpus.files)]
     chars_total = rec = 0
     for fi, pos, length, record in corpus.iter_located():
-        text, meta = record["text"], record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+        text, raw_meta = record["text"], record.get("metadata")
+        meta = raw_meta if isinstance(raw_meta, dict) else {}
         doc_id = str(record.get("id"))
         for key in facet_keys(meta):
             postings[key].append(rec)
@@ -118,8 +118,8 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
     _flush(con, rows, texts)
     if progress:
         progress(rec)
-    for f in files:
-        f[2] = f[2] if f[2] is not None else rec
+    for file_row in files:
+        file_row[2] = file_row[2] if file_row[2] is not None else rec
     con.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", files)
     _write_postings(con, postings)
     con.execute("CREATE INDEX recs_id ON recs(id)")
