@@ -5,13 +5,18 @@ line per problem naming the field and the fix). Kept apart from ``cli.py`` so th
 from __future__ import annotations
 
 import errno
+import functools
+import inspect
 import logging
 import sys
+import types
+import typing
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from collections.abc import Callable
-from typing import NoReturn
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 console = Console()  # the one console every command prints its tables to
@@ -114,3 +119,59 @@ def fail(message: str, problems: list[str] | None = None, code: int = 2, *, one_
     for problem in problems or []:
         err_console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _cli_type(annotation: Any) -> Any:
+    """The command-line type of a config field's type: the non-None part of an optional, str for a
+    choice (the config validates it and names the field), None where no flag can carry it."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is typing.Literal:
+        return str
+    return annotation if annotation in (int, float, str, bool, Path) else None
+
+
+def config_options(model: type[BaseModel], fields: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One ``--field-name`` option per config field, derived from the field: its type, its help and its
+    default are defined once, on the pydantic model. The command gets the options it was given (the
+    others left to ``--config`` or the model's default) as one ``overrides`` dict; a field with no
+    default is a required option; a false-by-default bool is a flag."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "overrides"]
+        added = []
+        for name in fields:
+            info = model.model_fields[name]
+            kind = _cli_type(info.annotation)
+            if kind is None:
+                raise TypeError(f"{model.__name__}.{name}: {info.annotation} has no command-line form")
+            default = info.get_default(call_default_factory=True)
+            help_text = info.description or ""
+            if kind is bool:
+                option = typer.Option(f"--{name.replace('_', '-')}", help=help_text)
+                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False,
+                                               annotation=Annotated[bool, option]))
+                continue
+            if info.is_required():
+                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                               annotation=Annotated[kind, typer.Option(help=help_text)]))
+                continue
+            option = typer.Option(help=help_text, show_default=str(default) if default is not None else False)
+            added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                           annotation=Annotated[Optional[kind], option]))
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in fields}
+            overrides = {k: v for k, v in given.items() if v is not None and v is not False}
+            return command(**kwargs, overrides=overrides)
+
+        # required options first, so the signature stays valid Python (no default before a non-default)
+        ordered = [p for p in [*params, *added] if p.default is inspect.Parameter.empty] + \
+                  [p for p in [*params, *added] if p.default is not inspect.Parameter.empty]
+        run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in ordered])  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in ordered}
+        return run
+
+    return decorate

@@ -24,37 +24,39 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    data: Path = Field(description="shards directory (index.json, train-*.bin, val.bin, tokenizer)")
-    out: Path = Field(description="output directory (model, metrics.jsonl, loss.png, train.json, checkpoints/)")
-    tokens: int = Field(ge=1, description="token budget; steps = tokens // (batch_size*block_size*grad_accum*world)")
-    preset: str = "tiny"
+    data: Path = Field(description="Shards directory (output of `modelraising tokenize`).")
+    out: Path = Field(description="Output directory: model, metrics.jsonl, loss.png, train.json, checkpoints/.")
+    tokens: int = Field(ge=1, description="Token budget; steps = tokens // (batch x block x grad-accum x processes).")
+    preset: str = Field(default="tiny", description="Model size: nano (~1M), tiny (~5M), small (~25M), base (~125M).")
     model: Path | dict[str, Any] | None = Field(
-        default=None, description="explicit LlamaConfig kwargs (dict, or a YAML/JSON file); replaces the preset")
-    batch_size: int = Field(default=16, ge=1, description="windows per micro-batch per process")
-    block_size: int = Field(default=256, ge=2)
-    grad_accum: int = Field(default=1, ge=1)
-    lr: float = Field(default=1e-3, gt=0)
-    min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="final lr of the cosine, as a fraction of lr")
-    warmup: int | None = Field(default=None, ge=0, description="warmup steps (default: 5% of the steps)")
-    weight_decay: float = Field(default=0.1, ge=0)
+        default=None, description="Explicit LlamaConfig arguments (a dict, or a YAML/JSON file); replaces the preset.")
+    batch_size: int = Field(default=16, ge=1, description="Windows per micro-batch per process.")
+    block_size: int = Field(default=256, ge=2, description="Tokens per window (context length).")
+    grad_accum: int = Field(default=1, ge=1, description="Micro-batches per optimizer step.")
+    lr: float = Field(default=1e-3, gt=0, description="Peak learning rate.")
+    min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="Final learning rate of the cosine, as a fraction of --lr.")
+    warmup: int | None = Field(default=None, ge=0, description="Warmup steps (default: 5% of the steps).")
+    weight_decay: float = Field(default=0.1, ge=0, description="AdamW weight decay.")
     betas: tuple[float, float] = (0.9, 0.95)
-    grad_clip: float = Field(default=1.0, ge=0, description="max gradient norm (0: off)")
-    seed: int = 0
-    order: Literal["file", "shuffle"] = "file"
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    compile: bool = False
-    eval_every: int = Field(default=200, ge=0, description="steps between validation passes (0: only at the end)")
-    eval_windows: int = Field(default=256, ge=1, description="validation windows per pass (the first N of val.bin)")
-    checkpoint_every: int = Field(default=1000, ge=0, description="steps between checkpoints (0: only at the end)")
-    keep_checkpoints: int = Field(default=2, ge=1)
-    log_every: int = Field(default=10, ge=1, description="steps per metrics.jsonl line")
-    tensorboard: bool = False
-    resume: bool = False
-    overwrite: bool = False
+    grad_clip: float = Field(default=1.0, ge=0, description="Largest gradient norm (0: no clipping).")
+    seed: int = Field(default=0, description="Seed: initial weights and --order shuffle.")
+    order: Literal["file", "shuffle"] = Field(default="file", description=(
+        "file (the curriculum) or shuffle (random windows)."))
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto, cpu or cuda.")
+    compile: bool = Field(default=False, description="torch.compile the model.")
+    eval_every: int = Field(default=200, ge=0, description="Steps between validation passes (0: only at the end).")
+    eval_windows: int = Field(default=256, ge=1, description="Validation windows per pass (the first N of val.bin).")
+    checkpoint_every: int = Field(default=1000, ge=0, description="Steps between checkpoints (0: only at the end).")
+    keep_checkpoints: int = Field(default=2, ge=1, description="Checkpoints kept (the newest).")
+    log_every: int = Field(default=10, ge=1, description="Steps per metrics.jsonl line.")
+    tensorboard: bool = Field(default=False, description="Also log to --out/tensorboard (if installed).")
+    resume: bool = Field(default=False, description="Continue from the latest checkpoint in --out.")
+    overwrite: bool = Field(default=False, description="Discard an earlier run in --out.")
     progress: bool = True
     stop_after: int | None = Field(default=None, ge=1, description=(
-        "checkpoint and stop after this step (splits a run; the schedule still spans the whole budget)"))
-    record_windows: bool = Field(default=False, description="write windows.jsonl: each step's window indices")
+        "Checkpoint and stop after this step (resume later; the schedule still spans the whole budget)."))
+    record_windows: bool = Field(default=False, description=(
+        "Write windows-rank*.jsonl: the window indices each process read, per step."))
 
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":
