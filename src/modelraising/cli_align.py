@@ -13,16 +13,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
+from typing import Annotated, Any, Optional, cast
 
 import typer
 
-from modelraising.cli_common import check_paths, claim_out, standalone_app
+from modelraising.align.dpo import DPOAlignConfig
+from modelraising.align.run import AlignConfig
+from modelraising.align.sft import SFTAlignConfig
+from modelraising.cli_common import check_paths, claim_out, config_options, standalone_app
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
-
-if TYPE_CHECKING:
-    from modelraising.align.run import AlignConfig
 
 log = logging.getLogger("modelraising")
 
@@ -30,38 +30,27 @@ align_app = typer.Typer(help="Post-hoc alignment baselines: SFT and DPO on the c
                         no_args_is_help=True, add_completion=False)
 
 
-ModelOpt = Annotated[Path, typer.Option(help="Base model directory (save_pretrained layout, with its tokenizer).")]
-OutOpt = Annotated[Path, typer.Option(help="Output model directory (model, tokenizer + chat template, align.json).")]
 CharterOpt = Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")]
-DataOpt = Annotated[Optional[Path], typer.Option(help="User JSONL instead of the charter-derived examples.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option(help="YAML of any config field; flags override it.")]
-StepsOpt = Annotated[Optional[int], typer.Option(help="Optimizer steps (exclusive with --epochs).")]
-EpochsOpt = Annotated[Optional[float], typer.Option(help="Passes over the examples (default: sft 3, dpo 1).")]
-BatchOpt = Annotated[Optional[int], typer.Option(help="Examples (DPO: pairs) per micro-batch (default: 8).")]
-AccumOpt = Annotated[Optional[int], typer.Option(help="Micro-batches per optimizer step (default: 1).")]
-SeedOpt = Annotated[Optional[int], typer.Option(help="Seed of the data order; same seed, same model on CPU (default: 0).")]
-MaxLenOpt = Annotated[Optional[int], typer.Option(help="Tokens per sequence at most (default: 512).")]
-WarmupOpt = Annotated[Optional[int], typer.Option(help="Linear warmup steps (default: 0).")]
-SchedOpt = Annotated[Optional[str], typer.Option(help="linear, cosine or constant (default: linear).")]
-DeviceOpt = Annotated[Optional[str], typer.Option(help="cpu, cuda or auto (default: cpu).")]
-UserOpt = Annotated[Optional[str], typer.Option(help="Speaker name of user turns in the chat template (default: User).")]
-OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")]
+# Each method's options are its config's fields (type, help and default defined once, in align/).
+COMMON = ["model", "out", "charter", "data", "steps", "epochs", "lr", "batch_size", "grad_accum", "seed", "max_length",
+          "warmup_steps", "scheduler", "weight_decay", "device", "user_name", "overwrite"]
 
 
 def _method(method: str) -> tuple[type[AlignConfig], Callable[[Any], dict]]:
     """The config model of ``align sft`` or ``align dpo`` and the function that runs it (on that config)."""
     if method == "sft":
-        from modelraising.align.sft import SFTAlignConfig, align_sft
+        from modelraising.align.sft import align_sft
 
         return SFTAlignConfig, align_sft
-    from modelraising.align.dpo import DPOAlignConfig, align_dpo
+    from modelraising.align.dpo import align_dpo
 
     return DPOAlignConfig, align_dpo
 
 
 def _run(method: str, config: Optional[Path], overrides: dict) -> None:
     from modelraising.align.data import AlignDataError
-    from modelraising.align.run import AlignConfig, AlignError
+    from modelraising.align.run import AlignError
     from modelraising.charter import CharterError
     from modelraising.config import ConfigError, load_yaml_config
 
@@ -91,41 +80,19 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
                    f"model in {cfg.out}")
 
 
+@config_options(SFTAlignConfig, COMMON)
 def sft(
-    model: ModelOpt, out: OutOpt, charter: CharterOpt = None, data: DataOpt = None, config: ConfigOpt = None,
-    steps: StepsOpt = None, epochs: EpochsOpt = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: 1e-4).")] = None,
-    batch_size: BatchOpt = None, grad_accum: AccumOpt = None, seed: SeedOpt = None, max_length: MaxLenOpt = None,
-    warmup_steps: WarmupOpt = None, scheduler: SchedOpt = None, device: DeviceOpt = None, user_name: UserOpt = None,
+    overrides: dict, config: ConfigOpt = None,
     all_tokens: Annotated[bool, typer.Option("--all-tokens", help="Train on every token, not only the assistant's.")] = False,
-    overwrite: OverwriteOpt = False,
 ) -> None:
     """Supervised fine-tuning (TRL SFTTrainer) on value demonstrations from the charter or --data."""
-    _run("sft", config, {
-        "model": model, "out": out, "charter": charter, "data": data, "steps": steps, "epochs": epochs, "lr": lr,
-        "batch_size": batch_size, "grad_accum": grad_accum, "seed": seed, "max_length": max_length,
-        "warmup_steps": warmup_steps, "scheduler": scheduler, "device": device, "user_name": user_name,
-        "assistant_only_loss": False if all_tokens else None, "overwrite": overwrite or None,
-    })
+    _run("sft", config, {**overrides, "assistant_only_loss": False if all_tokens else None})
 
 
-def dpo(
-    model: ModelOpt, out: OutOpt, charter: CharterOpt = None, data: DataOpt = None, config: ConfigOpt = None,
-    steps: StepsOpt = None, epochs: EpochsOpt = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default: 1e-5).")] = None,
-    beta: Annotated[Optional[float], typer.Option(help="DPO beta: pull towards the reference model (default: 0.1).")] = None,
-    loss_type: Annotated[Optional[str], typer.Option(help="sigmoid (DPO), hinge or ipo (default: sigmoid).")] = None,
-    batch_size: BatchOpt = None, grad_accum: AccumOpt = None, seed: SeedOpt = None, max_length: MaxLenOpt = None,
-    warmup_steps: WarmupOpt = None, scheduler: SchedOpt = None, device: DeviceOpt = None, user_name: UserOpt = None,
-    overwrite: OverwriteOpt = False,
-) -> None:
+@config_options(DPOAlignConfig, [*COMMON, "beta", "loss_type"])
+def dpo(overrides: dict, config: ConfigOpt = None) -> None:
     """Direct preference optimisation (TRL DPOTrainer) on do-vs-dont pairs from the charter or --data."""
-    _run("dpo", config, {
-        "model": model, "out": out, "charter": charter, "data": data, "steps": steps, "epochs": epochs, "lr": lr,
-        "beta": beta, "loss_type": loss_type, "batch_size": batch_size, "grad_accum": grad_accum, "seed": seed,
-        "max_length": max_length, "warmup_steps": warmup_steps, "scheduler": scheduler, "device": device,
-        "user_name": user_name, "overwrite": overwrite or None,
-    })
+    _run("dpo", config, overrides)
 
 
 def _charter(path: Optional[Path]):

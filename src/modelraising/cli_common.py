@@ -132,6 +132,13 @@ def _cli_type(annotation: Any) -> Any:
     return annotation if annotation in (int, float, str, bool, Path) else None
 
 
+def _choices(annotation: Any) -> list[str]:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) == 1:
+        annotation = args[0]
+    return [str(a) for a in typing.get_args(annotation)] if typing.get_origin(annotation) is typing.Literal else []
+
+
 def config_options(model: type[BaseModel], fields: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """One ``--field-name`` option per config field, derived from the field: its type, its help and its
     default are defined once, on the pydantic model. The command gets the options it was given (the
@@ -148,6 +155,9 @@ def config_options(model: type[BaseModel], fields: Sequence[str]) -> Callable[[C
                 raise TypeError(f"{model.__name__}.{name}: {info.annotation} has no command-line form")
             default = info.get_default(call_default_factory=True)
             help_text = info.description or ""
+            choices = _choices(info.annotation)
+            if choices and not all(c in help_text for c in choices):
+                help_text += f" One of: {', '.join(choices)}."
             if kind is bool:
                 option = typer.Option(f"--{name.replace('_', '-')}", help=help_text)
                 added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False,

@@ -54,7 +54,7 @@ class AlignConfig(BaseModel):
     default_epochs: ClassVar[float] = 1.0
 
     model: Path = Field(description="Base model directory (save_pretrained layout, with its tokenizer).")
-    out: Path = Field(description="Output model directory.")
+    out: Path = Field(description="Output model directory (model, tokenizer + chat template, align.json).")
     charter: Path | None = Field(None, description="Charter YAML (default: the shipped one); also names the I in the chat template.")
     data: Path | None = Field(None, description="User JSONL instead of the charter-derived examples.")
     steps: int | None = Field(None, ge=1, description="Optimizer steps (exclusive with epochs).")
@@ -64,10 +64,10 @@ class AlignConfig(BaseModel):
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
     scheduler: Literal["linear", "cosine", "constant"] = Field("linear", description="Learning-rate schedule after warmup.")
     warmup_steps: int = Field(0, ge=0, description="Linear warmup steps.")
-    weight_decay: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     max_length: int = Field(512, ge=8, description="Tokens per sequence at most (longer ones are cut at the end).")
     seed: int = Field(0, description="Seed for the data order and dropout: same seed, same model (on CPU).")
-    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="cpu (default), cuda or auto.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="cpu, cuda or auto.")
     user_name: str = Field("User", min_length=1, description="Speaker name of user turns in the chat template.")
     overwrite: bool = Field(False, description="Replace an existing output directory.")
     progress: bool = Field(True, description="Show a progress bar.")
