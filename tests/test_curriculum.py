@@ -425,6 +425,7 @@ def cli():
     from modelraising.cli_curriculum import register
 
     app = typer.Typer()
+    app.callback()(lambda: None)  # a group, so the command is named as on the real CLI
     register(app)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args))

@@ -359,12 +359,14 @@ def _register_stages() -> None:
         cli_curriculum,
         cli_eval,
         cli_experiment,
+        cli_tokenize,
         cli_train,
         cli_values,
         cli_view,
     )
 
-    for module in (cli_audit, cli_values, cli_curriculum, cli_train, cli_align, cli_eval, cli_experiment, cli_view):
+    for module in (cli_audit, cli_values, cli_curriculum, cli_tokenize, cli_train, cli_align, cli_eval, cli_experiment,
+                   cli_view):
         module.register(app)
 
 

@@ -185,3 +185,22 @@ def config_options(model: type[BaseModel], fields: Sequence[str]) -> Callable[[C
         return run
 
     return decorate
+
+
+def config_problems(exc: Exception) -> list[str]:
+    """A config error as one line per problem (pydantic's, naming the field), else its message."""
+    from pydantic import ValidationError
+
+    from modelraising.charter import problems_from
+
+    return problems_from(exc) if isinstance(exc, ValidationError) else [str(exc)]
+
+
+def workers_for(executor: str, ray_address: str | None, workers: int | None) -> int:
+    """The worker count of a command's --executor/--ray-address/--workers, or a one-line failure."""
+    from modelraising.executor import ExecutorError, check_executor
+
+    try:
+        return check_executor(executor, ray_address, workers)
+    except ExecutorError as exc:
+        fail(str(exc), one_line=True)

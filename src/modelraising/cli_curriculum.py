@@ -1,7 +1,7 @@
-"""``modelraising curriculum`` and ``modelraising tokenize``: registered on the main app by ``register``.
+"""``modelraising curriculum``: registered on the main app by ``register``.
 
-Kept apart from ``cli.py`` so the two steps can be wired in with one line; errors exit 2 with one
-clear line (plus one line per problem), like the rest of the command line.
+Kept apart from ``cli.py`` so the step can be wired in with one line; errors exit 2 with one clear line
+(plus one line per problem), like the rest of the command line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn, Optional
 import typer
 from rich.table import Table
 
-from modelraising.cli_common import check_paths, claim_out, console, fail
+from modelraising.cli_common import check_paths, claim_out, config_problems, console, fail, workers_for
 from modelraising.cli_common import quiet as _quiet
 
 log = logging.getLogger("modelraising")
@@ -22,14 +22,6 @@ log = logging.getLogger("modelraising")
 def _fail(message: str, problems: list[str] | None = None) -> NoReturn:
     """One line on stderr (problems joined with "; "), exit status 2."""
     fail(message, problems, one_line=True)
-
-
-def _config_problems(exc: Exception) -> list[str]:
-    from pydantic import ValidationError
-
-    from modelraising.charter import problems_from
-
-    return problems_from(exc) if isinstance(exc, ValidationError) else [str(exc)]
 
 
 def curriculum(
@@ -63,7 +55,7 @@ def curriculum(
         check_paths(lambda: check_input_files(raised_files(raised), "--raised"))
     except CurriculumError as exc:
         _fail(str(exc))
-    workers = _workers(executor, ray_address, workers)
+    workers = workers_for(executor, ray_address, workers)
     charter_path = charter or default_charter_path()
     try:
         load_charter(charter_path)
@@ -82,7 +74,7 @@ def curriculum(
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     except ValueError as exc:  # pydantic ValidationError from flags
-        _fail("invalid option", _config_problems(exc))
+        _fail("invalid option", config_problems(exc))
     assert isinstance(run_config, CurriculumConfig)  # load_yaml_config validates into the model it is given
     claim_out(out)
     try:
@@ -101,68 +93,6 @@ def curriculum(
         console.print(f"rejects: {manifest['counts']['rejects']:,}  plot: {out / 'difficulty.png'}")
 
 
-def tokenize(
-    corpus: Annotated[Path, typer.Option(help="Ordered directory (ordered-* from `modelraising curriculum`).")],
-    out: Annotated[Path, typer.Option(help="Output directory (tokenizer, train-*.bin, val.bin, index.json).")],
-    vocab_size: Annotated[int, typer.Option(help="Vocabulary size of the trained byte-level BPE.")] = 8192,
-    tokenizer: Annotated[Optional[Path], typer.Option(help="Reuse this tokenizer dir instead of training one.")] = None,
-    val_fraction: Annotated[float, typer.Option(help="Held-out share of documents (by id hash).")] = 0.01,
-    shard_tokens: Annotated[int, typer.Option(help="Tokens per shard file.")] = 2**24,
-    tokenizer_docs: Annotated[Optional[int], typer.Option(help="Train the BPE on a deterministic sample of about N training documents (default: all).")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Encode input files in this many processes first (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
-    executor: Annotated[str, typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here.")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
-) -> None:
-    """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
-    from modelraising.outdir import check_input_dir, check_input_files
-    from modelraising.shards import TokenizeConfig, TokenizeError, corpus_files, tokenize_corpus
-
-    check_paths(lambda: check_input_dir(corpus, "--corpus"))
-    try:
-        check_paths(lambda: check_input_files(corpus_files(corpus), "--corpus"),
-                    lambda: _check_tokenizer_path(tokenizer) if tokenizer else None)
-    except TokenizeError as exc:
-        _fail(str(exc))
-    workers = _workers(executor, ray_address, workers)
-    try:
-        run_config = TokenizeConfig(vocab_size=vocab_size, val_fraction=val_fraction, shard_tokens=shard_tokens,
-                                    tokenizer_docs=tokenizer_docs)
-    except ValueError as exc:
-        _fail("invalid option", _config_problems(exc))
-    claim_out(out)
-    try:
-        manifest = tokenize_corpus(corpus, out, run_config, tokenizer=tokenizer, overwrite=overwrite,
-                                   progress=not _quiet(), workers=workers, executor=executor,
-                                   ray_address=ray_address)
-    except TokenizeError as exc:
-        _fail(str(exc))
-    if not _quiet():
-        c = manifest["counts"]
-        console.print(
-            f"[green]ok[/] {out}: {c['train_documents']:,} train documents ({c['train_tokens']:,} tokens in "
-            f"{c['shards']} shards), {c['val_documents']:,} held out ({c['val_tokens']:,} tokens), "
-            f"{c['rejects']:,} rejects; vocabulary {manifest['tokenizer']['vocab_size']:,}"
-        )
-
-
-def _check_tokenizer_path(path: Path) -> None:
-    """--tokenizer: a tokenizer directory (its tokenizer.json) or a tokenizer.json file, readable."""
-    from modelraising.outdir import check_input_file
-
-    check_input_file(path / "tokenizer.json" if path.is_dir() else path, "--tokenizer")
-
-
-def _workers(executor: str, ray_address: str | None, workers: int | None) -> int:
-    from modelraising.executor import ExecutorError, check_executor
-
-    try:
-        return check_executor(executor, ray_address, workers)
-    except ExecutorError as exc:
-        _fail(str(exc))
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``curriculum`` and ``tokenize`` to the main ``modelraising`` app."""
+    """Add ``curriculum`` to the main ``modelraising`` app."""
     app.command("curriculum")(curriculum)
-    app.command("tokenize")(tokenize)

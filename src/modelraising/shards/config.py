@@ -15,6 +15,7 @@ CORPUS_GLOBS = ("ordered-*.jsonl", "ordered-*.parquet")
 CHARTER_TAG = re.compile(r"<\|(?:value|harm):[A-Za-z0-9_\-]{1,60}\|>")
 HASH_SPACE = float(2**64)
 
+
 class TokenizeError(Exception):
     """A run that cannot start or finish (no corpus, a foreign output directory, an unusable tokenizer)."""
 
@@ -24,9 +25,9 @@ class TokenizeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    vocab_size: int = Field(default=8192, ge=64, le=2**32)
-    val_fraction: float = Field(default=0.01, ge=0.0, lt=0.5)
-    shard_tokens: int = Field(default=2**24, ge=8)
+    vocab_size: int = Field(default=8192, ge=64, le=2**32, description="Vocabulary size of the trained byte-level BPE.")
+    val_fraction: float = Field(default=0.01, ge=0.0, lt=0.5, description="Held-out share of documents (by id hash).")
+    shard_tokens: int = Field(default=2**24, ge=8, description="Tokens per shard file.")
     min_frequency: int = Field(default=2, ge=1, description="BPE merges need a pair seen this often.")
     tokenizer_docs: int | None = Field(default=None, ge=1, description=(
         "Train the BPE on about this many training documents, a deterministic sample by id hash "
