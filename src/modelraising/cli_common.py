@@ -139,52 +139,53 @@ def _choices(annotation: Any) -> list[str]:
     return [str(a) for a in typing.get_args(annotation)] if typing.get_origin(annotation) is typing.Literal else []
 
 
-def config_options(model: type[BaseModel], fields: Sequence[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """One ``--field-name`` option per config field, derived from the field: its type, its help and its
-    default are defined once, on the pydantic model. The command gets the options it was given (the
-    others left to ``--config`` or the model's default) as one ``overrides`` dict; a field with no
-    default is a required option; a false-by-default bool is a flag."""
+def config_options(model: type[BaseModel], fields: Sequence[str], *, names: dict[str, str] | None = None,
+                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One option per config field, derived from the field: its type, its help and its default are
+    defined once, on the pydantic model. ``--field-name`` unless ``names`` gives the field another
+    (``{"n_bootstrap": "bootstrap"}``: ``--bootstrap``). The command gets the options it was given (the
+    others left to ``--config`` or the model's default) as one ``overrides`` dict, by field name; a
+    field with no default is a required option; a bool is ``--flag/--no-flag``."""
+    names = names or {}
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "overrides"]
-        added = []
-        for name in fields:
-            info = model.model_fields[name]
-            kind = _cli_type(info.annotation)
-            if kind is None:
-                raise TypeError(f"{model.__name__}.{name}: {info.annotation} has no command-line form")
-            default = info.get_default(call_default_factory=True)
-            help_text = info.description or ""
-            choices = _choices(info.annotation)
-            if choices and not all(c in help_text for c in choices):
-                help_text += f" One of: {', '.join(choices)}."
-            if kind is bool:
-                option = typer.Option(f"--{name.replace('_', '-')}", help=help_text)
-                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False,
-                                               annotation=Annotated[bool, option]))
-                continue
-            if info.is_required():
-                added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                               annotation=Annotated[kind, typer.Option(help=help_text)]))
-                continue
-            option = typer.Option(help=help_text, show_default=str(default) if default is not None else False)
-            added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                                           annotation=Annotated[Optional[kind], option]))
+        added = [_option(model, name, names.get(name, name)) for name in fields]
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:
-            given = {name: kwargs.pop(name) for name in fields}
-            overrides = {k: v for k, v in given.items() if v is not None and v is not False}
-            return command(**kwargs, overrides=overrides)
+            given = {name: kwargs.pop(names.get(name, name)) for name in fields}
+            return command(**kwargs, overrides={k: v for k, v in given.items() if v is not None})
 
         # required options first, so the signature stays valid Python (no default before a non-default)
         ordered = [p for p in [*params, *added] if p.default is inspect.Parameter.empty] + \
                   [p for p in [*params, *added] if p.default is not inspect.Parameter.empty]
-        run.__signature__ = inspect.Signature([p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in ordered])  # type: ignore[attr-defined]
+        keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in ordered]
+        run.__signature__ = inspect.Signature(keyword)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in ordered}
         return run
 
     return decorate
+
+
+def _option(model: type[BaseModel], field: str, param: str) -> inspect.Parameter:
+    info = model.model_fields[field]
+    kind = _cli_type(info.annotation)
+    if kind is None:
+        raise TypeError(f"{model.__name__}.{field}: {info.annotation} has no command-line form")
+    default = info.get_default(call_default_factory=True)
+    help_text = info.description or ""
+    choices = _choices(info.annotation)
+    if choices and not all(c in help_text for c in choices):
+        help_text += f" One of: {', '.join(choices)}."
+    flag = param.replace("_", "-")
+    if info.is_required():
+        return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY,
+                                 annotation=Annotated[kind, typer.Option(f"--{flag}", help=help_text)])
+    shown = str(default) if default is not None else False
+    decls = (f"--{flag}/--no-{flag}",) if kind is bool else (f"--{flag}",)
+    option = typer.Option(*decls, help=help_text, show_default=shown)
+    return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[kind], option])
 
 
 def config_problems(exc: Exception) -> list[str]:

@@ -19,8 +19,9 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from modelraising.cli_common import console, fail
+from modelraising.cli_common import config_options, console, fail
 from modelraising.cli_common import quiet as _quiet
+from modelraising.evaluate.config import EvalConfig
 
 log = logging.getLogger("modelraising")
 
@@ -120,40 +121,29 @@ def _print_summary(results: dict, out: Path) -> None:
 
 
 @eval_app.callback()
+@config_options(EvalConfig, [
+    "limit", "seed", "batch_size", "device", "dtype", "max_length", "padding_side", "charter", "charter_items",
+    "ngram", "contamination_threshold", "data_dir", "truthfulqa", "capability_chars", "cloze_items", "attack_lr",
+    "attack_batch_size", "attack_max_tokens", "robustness_limit", "n_bootstrap", "system_prompt"],
+    names={"n_bootstrap": "bootstrap"})
 def eval_main(
     ctx: typer.Context,
+    overrides: dict,
     model: Annotated[Optional[Path], typer.Option(help="Model directory (save_pretrained: model + tokenizer).")] = None,
-    suite: Annotated[Optional[str], typer.Option(help="Comma list of charter,ethics,persona,truthfulqa,identity,robustness,capability, or all.")] = None,
+    suite: Annotated[Optional[str], typer.Option(help="Comma list of suites (charter, ethics, persona, truthfulqa, identity, robustness, capability, or a registered one), or all.")] = None,
     out: Annotated[Path, typer.Option(help="Where to write results.json.")] = Path("results.json"),
     compare: Annotated[Optional[list[Path]], typer.Option(help="Compare result files side by side: --compare A.json B.json ...")] = None,
     groups: Annotated[bool, typer.Option(help="With --compare: also per value / subset / persona-file rows.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="YAML with EvalConfig fields; flags override it.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Items per subset / value / persona file (seeded sample).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for samples, bootstrap and attacks.")] = None,
-    batch_size: Annotated[Optional[int], typer.Option(help="Sequences per forward pass.")] = None,
-    device: Annotated[Optional[str], typer.Option(help="cpu, cuda, cuda:1 or auto.")] = None,
-    dtype: Annotated[Optional[str], typer.Option(help="float32, bfloat16, float16 or auto.")] = None,
-    max_length: Annotated[Optional[int], typer.Option(help="Context window (default: the model's).")] = None,
-    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")] = None,
     items: Annotated[Optional[list[Path]], typer.Option(help="Extra charter items JSONL (context, keep, betray, value); repeatable.")] = None,
-    charter_items: Annotated[Optional[str], typer.Option(help="auto (the item bank for the default charter's values) or examples (the charter's do/dont pairs).")] = None,
     train_corpus: Annotated[Optional[list[Path]], typer.Option(help="What the model was trained on (corpus dir or JSONL file) for the contamination check; repeatable.")] = None,
-    ngram: Annotated[Optional[int], typer.Option(help="n of the contamination n-grams.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="shared/data root holding eval/ and corpus/.")] = None,
     ethics_subsets: Annotated[Optional[str], typer.Option(help="Comma list of commonsense,deontology,justice,virtue.")] = None,
     persona_files: Annotated[Optional[str], typer.Option(help="Comma list of persona file stems (default: all).")] = None,
     capability_text: Annotated[Optional[list[Path]], typer.Option(help="Held-out text file or dir; repeatable.")] = None,
     prefix_file: Annotated[Optional[list[Path]], typer.Option(help="Extra adversarial prefixes JSONL (text, kind); repeatable.")] = None,
     attack: Annotated[Optional[list[str]], typer.Option(help="Attack set: harmful, identity-shift, benign, narrow or a JSONL path; repeatable.")] = None,
     attack_steps: Annotated[Optional[str], typer.Option(help="Fine-tuning steps to score at, e.g. 0,10,50,200.")] = None,
-    attack_lr: Annotated[Optional[float], typer.Option(help="Fixed AdamW learning rate of the attacks.")] = None,
-    attack_batch_size: Annotated[Optional[int], typer.Option(help="Attack texts per step.")] = None,
     attack_suites: Annotated[Optional[str], typer.Option(help="Suites re-scored during attacks (first = primary).")] = None,
-    robustness_limit: Annotated[Optional[int], typer.Option(help="Items per suite under each attack.")] = None,
-    bootstrap: Annotated[Optional[int], typer.Option(help="Bootstrap resamples for the CIs.")] = None,
-    system_prompt: Annotated[Optional[bool], typer.Option(
-        "--system-prompt/--no-system-prompt",
-        help="Prefix every context with the charter as a preamble (the system-prompt baseline).")] = None,
 ) -> None:
     """Score a model (--model), or compare result files (--compare); sub-command: export-lm-eval."""
     if ctx.invoked_subcommand is not None:
@@ -165,15 +155,10 @@ def eval_main(
         console.print(ctx.get_help())
         fail("give --model DIR to evaluate, or --compare A.json B.json, or a sub-command (export-lm-eval)")
     cfg = build_config(
-        config, model=str(model), suite=suite, limit=limit, seed=seed, batch_size=batch_size, device=device,
-        dtype=dtype, max_length=max_length, charter=str(charter) if charter else None,
-        items=[str(p) for p in items or []], charter_items=charter_items,
-        train_corpus=[str(p) for p in train_corpus or []], ngram=ngram,
-        data_dir=str(data_dir) if data_dir else None, ethics_subsets=ethics_subsets, persona_files=persona_files,
+        config, **overrides, model=str(model), suite=suite, items=[str(p) for p in items or []],
+        train_corpus=[str(p) for p in train_corpus or []], ethics_subsets=ethics_subsets, persona_files=persona_files,
         capability_text=[str(p) for p in capability_text or []], prefixes=[str(p) for p in prefix_file or []],
-        attacks=attack, attack_steps=attack_steps, attack_lr=attack_lr, attack_batch_size=attack_batch_size,
-        attack_suites=attack_suites, robustness_limit=robustness_limit, n_bootstrap=bootstrap,
-        system_prompt=system_prompt)
+        attacks=attack, attack_steps=attack_steps, attack_suites=attack_suites)
     from modelraising.cli_common import check_paths
     from modelraising.outdir import check_output_file
 

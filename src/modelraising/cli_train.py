@@ -14,10 +14,10 @@ from typing import Annotated, Optional, cast
 
 import typer
 
-from modelraising.train.config import TrainConfig
 from modelraising.cli_common import check_paths, claim_out, config_options, standalone_app
 from modelraising.cli_common import fail as _fail
 from modelraising.cli_common import quiet as _quiet
+from modelraising.train.config import TrainConfig
 
 log = logging.getLogger("modelraising")
 

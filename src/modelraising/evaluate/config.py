@@ -40,15 +40,15 @@ class EvalConfig(BaseModel):
 
     model: str = Field(description="A save_pretrained directory (model + tokenizer).")
     suites: list[str] = Field(default_factory=lambda: ["charter"])
-    seed: int = 0
+    seed: int = Field(default=0, description="Seed for samples, bootstrap and attacks.")
     limit: int | None = Field(default=None, ge=1,
                               description="Items per value / ETHICS subset / persona file / suite (seeded sample).")
-    batch_size: int = Field(default=16, ge=1)
-    max_length: int | None = Field(default=None, ge=8)
-    dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    device: str = "cpu"
-    padding_side: Literal["left", "right"] = "right"
-    n_bootstrap: int = Field(default=1000, ge=0)
+    batch_size: int = Field(default=16, ge=1, description="Sequences per forward pass.")
+    max_length: int | None = Field(default=None, ge=8, description="Context window (default: the model's).")
+    dtype: Literal["float32", "bfloat16", "float16", "auto"] = Field(default="float32", description="Weights' dtype.")
+    device: str = Field(default="cpu", description="cpu, cuda, cuda:1 or auto.")
+    padding_side: Literal["left", "right"] = Field(default="right", description="Where batches are padded.")
+    n_bootstrap: int = Field(default=1000, ge=0, description="Bootstrap resamples for the CIs.")
     system_prompt: bool = Field(default=False, description=(
         "Prefix every scored context with the charter rendered as a preamble (the system-prompt baseline)."))
 
@@ -60,24 +60,25 @@ class EvalConfig(BaseModel):
     train_corpus: list[str] = Field(default_factory=list, description=(
         "What the model was trained on, for the contamination check: corpus dirs (*.jsonl records) or "
         "JSONL files (e.g. an alignment run's train_data.jsonl)."))
-    ngram: int = Field(default=8, ge=2)
-    contamination_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    ngram: int = Field(default=8, ge=2, description="n of the contamination n-grams.")
+    contamination_threshold: float = Field(default=0.5, ge=0.0, le=1.0, description=(
+        "Share of an item's n-grams found in the training corpus that makes it contaminated."))
 
-    data_dir: str | None = Field(default=None, description="shared/data root (eval/ and corpus/ inside).")
+    data_dir: str | None = Field(default=None, description="shared/data root holding eval/ and corpus/.")
     ethics_subsets: list[str] = Field(default_factory=lambda: list(ETHICS_SUBSETS))
     persona_files: list[str] | None = Field(default=None, description="Persona file stems (default: all).")
-    truthfulqa: str | None = None
+    truthfulqa: str | None = Field(default=None, description="TruthfulQA.csv (default: under --data-dir).")
     capability_text: list[str] = Field(default_factory=list, description="Held-out text files/dirs.")
     capability_chars: int = Field(default=20_000, ge=200, description="Characters taken from each held-out file.")
-    cloze_items: int = Field(default=200, ge=1)
+    cloze_items: int = Field(default=200, ge=1, description="Capability cloze items (last word of a sentence).")
 
     prefixes: list[str] = Field(default_factory=list, description="Extra adversarial prefix files (JSONL).")
     attacks: list[str] = Field(default_factory=lambda: list(SHIPPED_ATTACKS),
                                description="Shipped attack names or JSONL paths.")
     attack_steps: list[int] = Field(default_factory=lambda: [0, 10, 50, 200])
-    attack_lr: float = Field(default=1e-4, gt=0)
-    attack_batch_size: int = Field(default=8, ge=1)
-    attack_max_tokens: int = Field(default=256, ge=8)
+    attack_lr: float = Field(default=1e-4, gt=0, description="Fixed AdamW learning rate of the attacks.")
+    attack_batch_size: int = Field(default=8, ge=1, description="Attack texts per step.")
+    attack_max_tokens: int = Field(default=256, ge=8, description="Tokens per attack text at most.")
     attack_suites: list[str] = Field(default_factory=lambda: ["charter", "persona", "identity"])
     robustness_limit: int = Field(default=64, ge=1, description="Items per suite scored under each attack.")
 
