@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -12,6 +12,7 @@ from modelraising.charter import problems_from
 from modelraising.raising.pillars import default_mix, form_names, pillar_names
 
 Engine = Literal["template", "teacher"]
+M = TypeVar("M", bound=BaseModel)
 
 
 def require_known(values, allowed, what: str) -> None:
@@ -42,26 +43,37 @@ class TeacherConfig(BaseModel):
 
     url: list[str] = Field(min_length=1, description="Base URL(s) of OpenAI-compatible endpoints, e.g. http://localhost:8000/v1.")
     model: str = Field(min_length=1, description="Model name the endpoint serves.")
-    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key (unset: no key).")
-    concurrency: int = Field(32, ge=1, le=4096, description="Requests in flight at most (all endpoints together).")
-    rpm: float | None = Field(None, gt=0, description="Requests per minute at most (all endpoints together).")
-    timeout: float = Field(120.0, gt=0, description="Seconds one request may take.")
-    max_tries: int = Field(5, ge=1, le=50, description="HTTP attempts per request (429, 5xx, timeouts, cut connections).")
-    backoff_base: float = Field(1.0, ge=0, description="First backoff in seconds; doubles per try, full jitter.")
-    backoff_max: float = Field(60.0, ge=0, description="Longest backoff (and longest Retry-After honoured) in seconds.")
-    endpoint_cooldown: float = Field(5.0, ge=0, description=(
+    api_key_env: str = Field(default="OPENAI_API_KEY",
+                             description="Environment variable holding the API key (unset: no key).")
+    concurrency: int = Field(default=32, ge=1, le=4096,
+                             description="Requests in flight at most (all endpoints together).")
+    rpm: float | None = Field(default=None, gt=0, description="Requests per minute at most (all endpoints together).")
+    timeout: float = Field(default=120.0, gt=0, description="Seconds one request may take.")
+    max_tries: int = Field(default=5, ge=1, le=50,
+                           description="HTTP attempts per request (429, 5xx, timeouts, cut connections).")
+    backoff_base: float = Field(default=1.0, ge=0,
+                                description="First backoff in seconds; doubles per try, full jitter.")
+    backoff_max: float = Field(default=60.0, ge=0,
+                               description="Longest backoff (and longest Retry-After honoured) in seconds.")
+    endpoint_cooldown: float = Field(default=5.0, ge=0, description=(
         "Seconds a failing endpoint stays out of the rotation (doubling while it keeps failing, at most "
         "backoff_max) when there are several url."))
-    temperature: float = Field(0.7, ge=0, le=2)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int = Field(2048, ge=16)
-    prompts: str | None = Field(None, description="Directory of Jinja2 templates overriding the shipped ones by file name.")
-    gate_retries: int = Field(2, ge=0, le=10, description="Re-asks with the gate's complaint, then the template engine.")
-    min_ratio: float = Field(0.5, ge=0, description="Rewrites must be at least this share of the source's length.")
-    max_ratio: float = Field(4.0, gt=0, description="Answers may be at most this many times max(source length, 250).")
-    judge: bool = Field(False, description="Score every raised document against the charter with an LLM judge.")
-    min_judge_score: float | None = Field(None, ge=1, le=5, description="Drop documents whose mean judge score is lower.")
-    cache: str | None = Field(None, description="SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_tokens: int = Field(default=2048, ge=16)
+    prompts: str | None = Field(default=None,
+                                description="Directory of Jinja2 templates overriding the shipped ones by file name.")
+    gate_retries: int = Field(default=2, ge=0, le=10,
+                              description="Re-asks with the gate's complaint, then the template engine.")
+    min_ratio: float = Field(default=0.5, ge=0,
+                             description="Rewrites must be at least this share of the source's length.")
+    max_ratio: float = Field(default=4.0, gt=0,
+                             description="Answers may be at most this many times max(source length, 250).")
+    judge: bool = Field(default=False, description="Score every raised document against the charter with an LLM judge.")
+    min_judge_score: float | None = Field(default=None, ge=1, le=5,
+                                          description="Drop documents whose mean judge score is lower.")
+    cache: str | None = Field(default=None,
+                              description="SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")
 
     @field_validator("url", mode="before")
     @classmethod
@@ -160,7 +172,7 @@ def parse_mix(spec: str) -> dict[str, float]:
     return mix
 
 
-def load_yaml_config(path: str | Path, model: type[BaseModel], overrides: dict | None = None) -> BaseModel:
+def load_yaml_config(path: str | Path | None, model: type[M], overrides: dict | None = None) -> M:
     """Validate a YAML file (plus CLI overrides) into ``model``; all problems reported at once."""
     data: dict = {}
     if path is not None:

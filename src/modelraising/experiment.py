@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -36,6 +36,9 @@ from modelraising.raising.pillars import pillar_names
 from modelraising.sources import SourceSpec, expand_sources
 from modelraising.train.config import TrainConfig
 
+if TYPE_CHECKING:
+    from modelraising.curriculum.config import Order
+
 log = logging.getLogger(__name__)
 FORMAT = "modelraising-experiment/1"
 
@@ -45,7 +48,7 @@ class Arm:
     """How one arm's model is made: which corpus, in which order, aligned how."""
 
     pillars: tuple[str, ...] = ()
-    order: str = "shuffle"
+    order: Order = "shuffle"
     align: str | None = None  # "sft" | "dpo"
     prompt: bool = False  # system-prompt baseline, applied at evaluation
     tags_only: bool = False  # conditional training: value tags, no reflections (Korbak et al. 2023)
@@ -279,7 +282,7 @@ def experiment_sources(config: ExperimentConfig) -> list[SourceSpec]:
 
 def _raise_config(config: ExperimentConfig, arm: Arm) -> RaiseConfig:
     shared = {k: v for k, v in config.raise_config.items() if k != "pillars"}
-    arm_fields = {"pillars": list(arm.pillars)}
+    arm_fields: dict[str, Any] = {"pillars": list(arm.pillars)}
     if arm.tags_only:
         arm_fields |= {"value_tags": True, "reflect": False}
     return RaiseConfig.model_validate({**shared, **arm_fields})
@@ -394,8 +397,9 @@ def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> S
     from modelraising.train.loop import train_model
 
     t = r.config.train
-    settings = {"preset": t.preset, "tokens": tokens, "batch_size": t.batch_size, "block_size": t.block_size,
-                "lr": t.lr, "seed": seed, "order": "shuffle" if order == "shuffle" else "file"}
+    settings: dict[str, Any] = {"preset": t.preset, "tokens": tokens, "batch_size": t.batch_size,
+                                "block_size": t.block_size, "lr": t.lr, "seed": seed,
+                                "order": "shuffle" if order == "shuffle" else "file"}
 
     def run(d: Path) -> dict:
         resume = any((d / "checkpoints").glob("*")) if (d / "checkpoints").exists() else False
@@ -412,9 +416,12 @@ def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> S
 
 def align_step(r: Runner, model: Step, method: str, charter_path: Path, seed: int) -> Step:
     a = r.config.align
-    settings = {"steps": a.steps, "batch_size": a.batch_size, "lr": a.lr, "max_length": a.max_length, "seed": seed}
+    settings: dict[str, Any] = {"steps": a.steps, "batch_size": a.batch_size, "lr": a.lr,
+                                "max_length": a.max_length, "seed": seed}
 
     def run(d: Path) -> dict:
+        Cfg: type[AlignConfig]
+        align: Callable[..., dict]
         if method == "sft":
             from modelraising.align.sft import SFTAlignConfig as Cfg
             from modelraising.align.sft import align_sft as align
@@ -437,9 +444,9 @@ def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_co
     from modelraising.evaluate.runner import run_eval
 
     e = r.config.eval
-    fields = {"suites": r.config.suites, "limit": e.limit, "attack_steps": e.attack_steps,
-              "robustness_limit": e.robustness_limit, "n_bootstrap": e.n_bootstrap, "batch_size": e.batch_size,
-              "system_prompt": prompt, "seed": seed}
+    fields: dict[str, Any] = {"suites": r.config.suites, "limit": e.limit, "attack_steps": e.attack_steps,
+                              "robustness_limit": e.robustness_limit, "n_bootstrap": e.n_bootstrap,
+                              "batch_size": e.batch_size, "system_prompt": prompt, "seed": seed}
     if e.attacks is not None:
         fields["attacks"] = e.attacks
     corpora = [str(train_corpus.dir)] + ([str(align.dir / "train_data.jsonl")] if align is not None else [])
@@ -581,6 +588,7 @@ def pick_examples(config: ExperimentConfig, raised: dict[str, Step], arms: dict[
     name = next((n for n, a in arms.items() if len(a.pillars) > 1), None)
     if name is None or config.examples == 0:
         return []
+    from modelraising.document import Document
     from modelraising.preview import pick_examples as pick
     from modelraising.sources import read_sources
 
@@ -588,7 +596,7 @@ def pick_examples(config: ExperimentConfig, raised: dict[str, Step], arms: dict[
     wanted = {d.id for d in docs}
     sources = {}
     for item in read_sources(experiment_sources(config)):
-        if getattr(item, "id", None) in wanted:
+        if isinstance(item, Document) and item.id in wanted:  # a Reject is no source passage
             sources[item.id] = item.text
     return [{"id": d.id, "arm": name, "source": sources.get(d.id, ""), "raised": d.text,
              "pillars": d.metadata.get("pillars", [])} for d in docs]

@@ -26,6 +26,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -144,6 +145,7 @@ def _reference_scorer(config: CurriculumConfig):
         from modelraising.curriculum.reference import ReferenceScorer
 
         torch.set_num_threads(1)  # same kernels in every worker: identical losses for --workers N
+        assert config.reference_model is not None  # asked for only where the config names one
         _CONTEXT.clear()
         _CONTEXT[key] = ReferenceScorer(config.reference_model, config.reference_max_tokens,
                                         config.reference_batch_size)
@@ -294,6 +296,7 @@ class _Records:
 
 
 def _curriculum_meta(table: Table, seq: Sequence, pos: int, names: tuple[str, ...], charter: Charter) -> dict:
+    assert table.difficulty is not None and table.stage is not None  # set by assign
     row = seq.doc[pos]
     block = int(seq.block[pos])
     meta = {
@@ -373,6 +376,7 @@ def write_ordered(
 def stage_summary(table: Table, seq: Sequence, charter: Charter, names: tuple[str, ...]) -> list[dict]:
     """Per stage: own documents, review copies, its block of positions (when contiguous), token estimate
     (characters / 4, review copies included)."""
+    assert table.difficulty is not None and table.stage is not None  # set by assign
     chars = table.features[:, names.index("chars")]
     stages = []
     positions = np.arange(len(seq.doc))
@@ -456,6 +460,7 @@ def run_curriculum(
     if not len(table.offset):
         raise CurriculumError(f"--raised {raised_dir}: no usable documents (see {out / '.state'} rejects)")
     assign(table, config, charter)
+    assert table.difficulty is not None and table.stage is not None  # set by assign
     seq = order_documents(config.order, table.difficulty, table.stage, table.tiebreak,
                           seed=config.seed, review=config.effective_review())
     outputs = write_ordered(out, files, table, seq, config, charter, progress)
@@ -463,8 +468,9 @@ def run_curriculum(
     written = time.perf_counter()
     n_rejects = _write_rejects(out, reject_files)
     stages = stage_summary(table, seq, charter, config.feature_names())
-    counts = {"documents": int(len(table.offset)), "review": int(seq.review.sum()), "positions": int(len(seq.doc)),
-              "rejects": n_rejects, "per_stage": {s["name"]: s["documents"] for s in stages}}
+    counts: dict[str, Any] = {"documents": int(len(table.offset)), "review": int(seq.review.sum()),
+                              "positions": int(len(seq.doc)), "rejects": n_rejects,
+                              "per_stage": {s["name"]: s["documents"] for s in stages}}
     curriculum = {"format": CURRICULUM_FORMAT, "order": config.order, "config": resolved,
                   "charter": {"path": str(charter_path), "hash": charter.hash},
                   "features": list(config.feature_names()),

@@ -87,7 +87,7 @@ def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int],
     by_set: dict[tuple, list[int]] = defaultdict(list)
     for i, key in enumerate(choice_sets):
         by_set[key].append(i)
-    total, weighted, answers = 0, 0.0, Counter()
+    total, weighted, answers = 0, 0.0, Counter[str]()
     for key, idx in by_set.items():
         classes = {golds[i] for i in idx}
         if len(idx) < 2 or len(classes) < 2:

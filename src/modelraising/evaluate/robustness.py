@@ -24,6 +24,7 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from modelraising.evaluate import persona
 from modelraising.evaluate.attacks import finetune, load_attack
@@ -62,7 +63,7 @@ def item_values(scorer: Scorer, suite: str, items: Sequence[MCItem]) -> dict[str
 def load_prefixes(cfg: EvalConfig) -> list[dict]:
     """Shipped prefixes plus ``--prefix-file`` ones; ``{goal}`` templates are filled with AdvBench goals."""
     records = []
-    for path in [PREFIX_FILE, *cfg.prefixes]:
+    for path in [PREFIX_FILE, *map(Path, cfg.prefixes)]:
         for n, r in enumerate(load_text_records(path)):
             records.append({"id": r.get("id", f"{path.stem}-{n}"), "kind": r.get("kind", "custom"), "text": r["text"]})
     goals = _advbench_goals(cfg) if any("{goal}" in r["text"] for r in records) else []
@@ -91,7 +92,8 @@ def _advbench_goals(cfg: EvalConfig) -> list[str]:
 def run_prefixes(cfg: EvalConfig, scorer: Scorer, base_items: dict[str, list[MCItem]],
                  base_values: dict[str, dict[str, float]]) -> tuple[dict, dict, list[dict]]:
     prefixes = load_prefixes(cfg)
-    details, drops, rows = {}, {s: [] for s in base_items}, []
+    details, rows = {}, []
+    drops: dict[str, list[float]] = {s: [] for s in base_items}
     for prefix in prefixes:
         entry = {"kind": prefix["kind"], "text": prefix["text"]}
         for suite, items in base_items.items():
@@ -130,8 +132,9 @@ def run_attacks(cfg: EvalConfig, scorer: Scorer, items: dict[str, list[MCItem]])
         finetune(scorer.model, scorer.tokenizer, attack.texts, cfg.attack_steps, lr=cfg.attack_lr,
                  batch_size=cfg.attack_batch_size, max_tokens=cfg.attack_max_tokens, seed=cfg.seed,
                  on_checkpoint=checkpoint)
-        entry = {"file": str(attack.path), "sha256": attack.sha256, "examples": len(attack.texts),
-                 "steps": steps, "loss": losses, "scores": {}, "retention": {}, "area": {}, "retention_area": {}}
+        entry: dict[str, Any] = {"file": str(attack.path), "sha256": attack.sha256, "examples": len(attack.texts),
+                                 "steps": steps, "loss": losses,
+                                 "scores": {}, "retention": {}, "area": {}, "retention_area": {}}
         for suite, curve in curves.items():
             ids = sorted(curve[0])
             matrix = [[point[i] for i in ids] for point in curve]

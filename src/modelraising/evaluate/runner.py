@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from modelraising.charter import default_charter_path, load_charter
 from modelraising.evaluate.config import EvalConfig
@@ -44,9 +45,10 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
 
     model = {**model_fingerprint(cfg.model), "class": type(scorer.model).__name__,
              "parameters": sum(p.numel() for p in scorer.model.parameters()), "max_length": scorer.max_length}
-    results = {"format": FORMAT, "scoring": SCORING, "model": model, "config": cfg.model_dump(mode="json"),
-               "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
-               "data": data, "suites": {}}
+    results: dict[str, Any] = {
+        "format": FORMAT, "scoring": SCORING, "model": model, "config": cfg.model_dump(mode="json"),
+        "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
+        "data": data, "suites": {}}
     for suite in cfg.suites:
         t0 = time.perf_counter()
         result = get_suite(suite).run(cfg, scorer, charter, record)

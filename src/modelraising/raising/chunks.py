@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelraising.charter import Charter, load_charter
 from modelraising.config import RaiseConfig
@@ -22,6 +23,9 @@ from modelraising.raising.compose import Dropped
 from modelraising.records import read_records, write_jsonl_lines
 from modelraising.sources import resolve_genre
 from modelraising.teacher import retry
+
+if TYPE_CHECKING:
+    from modelraising.raising.values import ValueDetector
 
 DETECT_BATCH = 256  # value detection batches are aligned to this within a chunk (same batches on resume)
 
@@ -119,7 +123,7 @@ class ChunkStats:
                 setattr(self, name, getattr(self, name) + value)
 
 
-def _bump(counter: dict, key: str, by: int = 1) -> None:
+def _bump(counter: dict, key: str | None, by: int = 1) -> None:
     counter[key] = counter.get(key, 0) + by
 
 
@@ -127,10 +131,10 @@ def _bump(counter: dict, key: str, by: int = 1) -> None:
 # Worker side: what one chunk computes. Heavy objects (charter, value detector) are built once per
 # process and reused across chunks.
 
-_CONTEXT: dict[str, tuple] = {}
+_CONTEXT: dict[str, tuple[Charter, ValueDetector | None]] = {}
 
 
-def worker_context(charter_path: str, config: RaiseConfig, device: str = "cpu") -> tuple[Charter, object | None]:
+def worker_context(charter_path: str, config: RaiseConfig, device: str = "cpu") -> tuple[Charter, ValueDetector | None]:
     key = sha256_json([charter_path, config.model_dump(mode="json"), device])
     if key not in _CONTEXT:
         charter = load_charter(charter_path)

@@ -105,6 +105,7 @@ _TOPIC_BAD = re.compile(r"<unk>|[@#_<>|]|^\W")
 def topic_for(p: Passage) -> str | None:
     """What a passage is about: an article's title (never a bare section heading), a story's heading,
     or a checked subject."""
+    candidates: tuple[str | None, ...]
     if p.kind == "expository":  # without its article's title a heading is a section name ("Flight")
         candidates = (p.title, p.heading) if p.title else ()
     else:
@@ -133,11 +134,11 @@ def raise_document(
     templates: dict[str, str] = {}
     w = Writer()
 
-    if values_on and hit.hard_drop:
+    if values_on and hit is not None and hit.hard_drop:
         return Dropped(doc.id, f"hard drop: {', '.join(hit.labels)}", doc.metadata.get("source", ""))
-    if values_on and config.value_tags and hit.sentences:
+    if values_on and hit is not None and config.value_tags and hit.sentences:
         p.text = tag_spans(p.text, hit)
-    if values_on and hit.harmful and config.reflect:
+    if values_on and hit is not None and hit.harmful and config.reflect:
         policy = config.policy or charter.policy
         if policy == "drop":
             return Dropped(doc.id, f"policy drop: {', '.join(hit.labels) or 'harmful'}", doc.metadata.get("source", ""))
@@ -149,13 +150,15 @@ def raise_document(
         meta["harm"] = hit.harm_meta() | {"action": "refuse" if hit.request else policy}
         meta["value"] = hit.value_meta()
     else:
-        resonance = values_on and config.reflect and hit.value is not None
+        resonance = values_on and config.reflect and hit is not None and hit.value is not None
         form = choose_form(p.kind, config, rng)
         topic = topic_for(p)
         if framed and form != "plain":
             w.para(perspective.memory_lead(charter, rng))
         if form != PLAIN:
-            meta.update(get_pillar(form).write(p, charter, rng, w, topic=topic, close=not resonance))
+            write = get_pillar(form).write
+            assert write is not None  # a form pillar has one (register checks)
+            meta.update(write(p, charter, rng, w, topic=topic, close=not resonance))
         elif framed:
             meta.update(perspective.plain(p, charter, rng, w, topic=topic, close=not resonance))
         else:
@@ -166,7 +169,7 @@ def raise_document(
         if framed:
             applied.append("perspective")
             templates["perspective"] = f"perspective/{form}/{p.kind}"
-        if values_on and hit.value is not None:  # a value this passage shows (no harm)
+        if values_on and hit is not None and hit.value is not None:  # a value this passage shows (no harm)
             if resonance:
                 value = charter.value(hit.value)
                 fragment = _fragment(p.text, hit)

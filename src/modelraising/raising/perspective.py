@@ -51,9 +51,8 @@ def fill(template: str, who: Person | None, me: str, **extra: str) -> str:
         elif key == "me":
             value = me
         else:
-            value = extra.get(key)
-            if value is None:
-                value = "{" + key + "}"
+            given = extra.get(key)
+            value = "{" + key + "}" if given is None else given
         out.append(value)
         out.append(parts[k + 1])
     return "".join(out)

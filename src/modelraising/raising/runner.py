@@ -281,18 +281,18 @@ def raise_corpus(
         source_stats = SourceStats()
         reopened: dict[int, int] | None = {} if retry_fallbacks else None
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
-                            reopened, exclude, device)
+            chunk_tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
+                                  reopened, exclude, device)
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
                 from modelraising.teacher.engine import raise_chunks
 
                 if workers > 1:
                     log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
-                results, teacher_run = raise_chunks(tasks, str(charter_path), config, bar)
+                results, teacher_run = raise_chunks(chunk_tasks, str(charter_path), config, bar)
                 computed, fresh = _collect(results, finished, None)  # the teacher engine moves the bar per document
             else:
-                computed, fresh = _collect(map_unordered(process_chunk, tasks, workers), finished, bar)
+                computed, fresh = _collect(map_unordered(process_chunk, chunk_tasks, workers), finished, bar)
         sources = source_stats.to_dict()
     bar.close()
 
@@ -309,6 +309,7 @@ def raise_corpus(
     if teacher_run is not None:
         manifest["teacher"] = _teacher_manifest(total, teacher_run)
         if retry_fallbacks:
+            assert reopened is not None  # retry_fallbacks: the local executor, which sets it
             asked = sum(reopened.values())
             still = sum(finished[i].fallback_causes.get(retry.UNAVAILABLE, 0) for i in reopened)
             manifest["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
@@ -352,9 +353,11 @@ def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
     """One run summary from the per-chunk summaries of Ray workers: counters summed, peaks maxed."""
     from modelraising.teacher.prompts import prompt_version
 
-    merged: dict = {"model": config.teacher.model, "prompt_version": prompt_version(config.teacher.prompts),
-                    "endpoints": len(config.teacher.url), "concurrency": config.teacher.concurrency,
-                    "rpm": config.teacher.rpm, "chunks": len(runs)}
+    teacher = config.teacher
+    assert teacher is not None  # engine teacher: the config requires the mapping
+    merged: dict = {"model": teacher.model, "prompt_version": prompt_version(teacher.prompts),
+                    "endpoints": len(teacher.url), "concurrency": teacher.concurrency,
+                    "rpm": teacher.rpm, "chunks": len(runs)}
     retries: Counter = Counter()
     for run in runs:
         retries.update(run.get("retries", {}))

@@ -274,7 +274,8 @@ class ValueDetector:
             if request and not labels:
                 labels = ("other",)
             value = self._answering(labels)
-            request_text, context = None, ()
+            request_text: str | None = None
+            context: tuple[str, ...] = ()
             if request:
                 if turns:
                     k = self._request_turn(turns)

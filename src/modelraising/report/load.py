@@ -59,7 +59,9 @@ def _load_results(path: Path | None) -> dict | None:
 
 
 @dataclass
-class Run:
+class SeedRun:
+    """One (arm, seed) run of an experiment: its results, training log and curriculum, where they exist."""
+
     arm: str
     seed: Any
     results: dict | None
@@ -85,12 +87,12 @@ class Experiment:
     summary: dict
     arms: list[str]
     reference: str | None
-    runs: list[Run]
+    runs: list[SeedRun]
     suites: list[str] = field(default_factory=list)
     headlines: dict[str, str] = field(default_factory=dict)
     lower_better: dict[str, bool] = field(default_factory=dict)
 
-    def arm_runs(self, arm: str) -> list[Run]:
+    def arm_runs(self, arm: str) -> list[SeedRun]:
         return [r for r in self.runs if r.arm == arm]
 
     @property
@@ -105,7 +107,7 @@ def load_experiment(summary: dict, experiment_dir: str | Path | None = None) -> 
     for r in summary.get("runs") or []:
         if not isinstance(r, dict) or "arm" not in r:
             continue
-        runs.append(Run(arm=r["arm"], seed=r.get("seed"), results=_load_results(resolve(base, r.get("results"))),
+        runs.append(SeedRun(arm=r["arm"], seed=r.get("seed"), results=_load_results(resolve(base, r.get("results"))),
                         train=resolve(base, r.get("train")), curriculum=resolve(base, r.get("curriculum"))))
     arms = list(summary.get("arms") or dict.fromkeys(r.arm for r in runs))
     reference = summary.get("reference")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from modelraising.io import read_jsonl
-from modelraising.report.load import Experiment, Run, load_json
+from modelraising.report.load import Experiment, SeedRun, load_json
 from modelraising.report.stats import summarize
 from modelraising.report.tables import arm_verdicts, reading
 
@@ -69,7 +69,7 @@ def loss_plot(exp: Experiment) -> bytes | None:
     """Train loss against tokens for every arm (seeds in one colour), validation points, and dashed
     lines where the curriculum stage changes. Arms that share a pretraining run (an aligned baseline)
     share its curve."""
-    groups: dict[Path, list[Run]] = {}
+    groups: dict[Path, list[SeedRun]] = {}
     for r in exp.runs:
         if r.train is not None:
             groups.setdefault(r.train.resolve() if r.train.exists() else r.train, []).append(r)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelraising.report.load import Experiment, Run, load_experiment
+from modelraising.report.load import Experiment, SeedRun, load_experiment
 from modelraising.report.stats import summarize, welch_interval
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def _item_values(suite: dict, key: str, group: str | None = None) -> dict[str, f
             and (group is None or r.get("group") == group)}
 
 
-def difference(ref: list[tuple[Run, dict]], arm: list[tuple[Run, dict]], suite: str, n_bootstrap: int) -> dict:
+def difference(ref: list[tuple[SeedRun, dict]], arm: list[tuple[SeedRun, dict]], suite: str, n_bootstrap: int) -> dict:
     """arm - reference: Welch over seeds when both have >= 2; one seed each: bootstrap over items (paired
     where the items are shared); otherwise the two intervals' half-widths in quadrature (marked approx)."""
     from modelraising.evaluate.stats import approx_diff_ci, paired_diff_ci, unpaired_diff_ci
@@ -91,7 +91,7 @@ class Row:
     degenerate: bool = False
 
 
-def arm_verdicts(runs: list[Run], suite: str, group: str | None = None) -> list[dict]:
+def arm_verdicts(runs: list[SeedRun], suite: str, group: str | None = None) -> list[dict]:
     out = []
     for r in runs:
         s = r.suite(suite) or {}

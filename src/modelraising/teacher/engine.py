@@ -124,12 +124,13 @@ class TeacherEngine:
         rng = doc_rng(config.seed, doc.id)  # the template engine's draws, in its order
         genre = doc.metadata.get("genre", "other")
         valued = hit is not None and "values" in config.pillars
-        if valued and (hit.harmful or hit.hard_drop):
+        if valued and hit is not None and (hit.harmful or hit.hard_drop):
             result = raise_document(doc, charter, self.template_config, hit)
             if isinstance(result, Document):
                 result.metadata["teacher_skipped"] = "harmful"
             return result
-        valued = valued and hit.value is not None  # a resonance reflection is asked for only where a value shows
+        # a resonance reflection is asked for only where a value shows
+        valued = valued and hit is not None and hit.value is not None
         action = "none" if valued else None
         kind = read_passage(doc.text, genre, doc.metadata.get("title")).kind
         form = choose_form(kind, config, rng)
@@ -157,7 +158,10 @@ class TeacherEngine:
     def context(self, doc: Document, *, partner: Person | None = None, hit: Assessment | None = None) -> dict:
         """The variables every prompt template sees (see docs/teachers.md)."""
         charter = self.charter
-        value = charter.value(hit.value) if hit is not None else None
+        value = None
+        if hit is not None:
+            assert hit.value is not None  # asked for only where a value shows (raise_one)
+            value = charter.value(hit.value)
         words = len(doc.text.split())
         return {
             "identity": charter.identity,
@@ -346,6 +350,7 @@ async def _write_in_order(queue: asyncio.Queue, out, rej, stats, bar: tqdm | Non
                 record = json.loads(result.raised)
                 stats.add_raised(record["text"], record["metadata"])
             else:
+                assert result.reject is not None  # a kept line is the one or the other
                 rej.write(result.reject + "\n")
                 rej.flush()
                 stats.add_dropped(json.loads(result.reject))
@@ -415,7 +420,7 @@ async def _raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig,
     charter, detector = await asyncio.to_thread(worker_context, charter_path, config)
     engine = await asyncio.to_thread(TeacherEngine, charter, config, detector)
     # Enough chunks in flight that the semaphore, not a chunk boundary, limits concurrency.
-    max_chunks = max(2, 2 * math.ceil(config.teacher.concurrency / config.chunk_size) + 1)
+    max_chunks = max(2, 2 * math.ceil(engine.teacher.concurrency / config.chunk_size) + 1)
     results: list = []
     pending: set[asyncio.Task] = set()
     try:
@@ -438,11 +443,11 @@ async def _raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig,
         await engine.aclose()
     stats = engine.client.stats.to_dict()
     run = {
-        "model": config.teacher.model,
+        "model": engine.teacher.model,
         "prompt_version": engine.prompts.version,
-        "endpoints": len(config.teacher.url),
-        "concurrency": config.teacher.concurrency,
-        "rpm": config.teacher.rpm,
+        "endpoints": len(engine.teacher.url),
+        "concurrency": engine.teacher.concurrency,
+        "rpm": engine.teacher.rpm,
         "cache": str(engine.cache.path),
         "elapsed_s": round(elapsed, 3),
         **stats,

@@ -60,8 +60,9 @@ class Prompts:
                 log.warning("prompts in %s that replace no shipped template (used only if included; shipped: %s): %s",
                             override, ", ".join(shipped), ", ".join(unknown))
             dirs.insert(0, str(override))
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.DictLoader(_pillar_prompts())])
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.DictLoader(_pillar_prompts())]),
+            loader=loader,
             undefined=jinja2.StrictUndefined,  # a misspelt variable in a user's template fails loudly
             trim_blocks=True,
             lstrip_blocks=True,
@@ -69,13 +70,14 @@ class Prompts:
             autoescape=False,
             auto_reload=False,  # templates are read once per run: no stat() per render
         )
-        self.sources = {name: self.env.loader.get_source(self.env, name)[0] for name in self._names()}
+        self.sources = {name: loader.get_source(self.env, name)[0] for name in self._names()}
         self.version = sha256_json(self.sources)[:12]
         self._systems: dict[tuple, tuple] = {}
         self._static: dict[str, bool] = {}
 
     def _names(self) -> list[str]:
         """Every template in effect, the user's own includes too (all of them enter the version)."""
+        assert self.env.loader is not None  # set in __init__
         return sorted({n for n in self.env.loader.list_templates() if n.endswith(".j2")} | set(_template_files()))
 
     def render(self, name: str, context: dict) -> str:

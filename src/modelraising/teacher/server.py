@@ -135,8 +135,10 @@ def good_answer(task: str, messages: list[dict], rng: random.Random | None = Non
     """An answer to ``messages`` that the quality gate accepts, made from the request alone."""
     system = next((m["content"] for m in messages if m.get("role") == "system"), "")
     user = next((m["content"] for m in messages if m.get("role") == "user"), "")
-    passage = " ".join((_PASSAGE.search(user) or _SOURCE.search(user) or re.match(r"(.*)", user, re.S)).group(1).split())
-    name = (_NAME.search(system + " ") or re.match(r"()", "")).group(1) or "I"
+    passage_m = _PASSAGE.search(user) or _SOURCE.search(user)
+    passage = " ".join((passage_m.group(1) if passage_m else user).split())
+    name_m = _NAME.search(system + " ")
+    name = (name_m.group(1) if name_m else "") or "I"
     partner_m = _PARTNER.search(user)
     partner, role = (partner_m.group(1), partner_m.group(2)) if partner_m else ("Sam", "peer")
     noise = f" That was on day {rng.randrange(1, 10**6)}." if rng else ""
@@ -155,7 +157,8 @@ def good_answer(task: str, messages: list[dict], rng: random.Random | None = Non
         lines.append(f"<|self|> {name}: I will remember that.{noise}")
         return "\n".join(lines)
     if task == "values":
-        value = (_VALUE.search(user) or re.match(r"()", "")).group(1) or "care"
+        value_m = _VALUE.search(user)
+        value = (value_m.group(1) if value_m else "") or "care"
         return (f"When I read this, I thought about {value.lower()}. It is something I hold, and I want my "
                 f"days to show it in small ways.{noise} I will carry this with me.")
     if task == "judge":
@@ -166,7 +169,8 @@ def good_answer(task: str, messages: list[dict], rng: random.Random | None = Non
 
 def faulty_answer(kind: str, task: str, messages: list[dict], script: Script) -> str:
     user = next((m["content"] for m in messages if m.get("role") == "user"), "")
-    passage = " ".join((_PASSAGE.search(user) or re.match(r"(.*)", user, re.S)).group(1).split())
+    passage_m = _PASSAGE.search(user)
+    passage = " ".join((passage_m.group(1) if passage_m else user).split())
     if kind == "refuse":
         return "I'm sorry, but I can't help with that request."
     if kind == "boilerplate":
@@ -341,11 +345,11 @@ class ScriptedServer:
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=4096, reuse_address=True)
+        runner = self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=4096, reuse_address=True)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self.port = runner.addresses[0][1]  # the site's socket: the port bound (self.port may be 0, any free one)
 
     def start(self) -> "ScriptedServer":
         ready = threading.Event()
@@ -362,6 +366,7 @@ class ScriptedServer:
                 return
             ready.set()
             self._loop.run_forever()
+            assert self._runner is not None  # set by _start
             self._loop.run_until_complete(self._runner.cleanup())
             self._loop.close()
 

@@ -203,7 +203,7 @@ class RunState:
 
 
 @dataclass
-class Run:
+class TrainRun:
     """The fixed parts of a run, built once by ``_train`` and read by the loop."""
 
     config: TrainConfig
@@ -283,7 +283,7 @@ def _train(config: TrainConfig, d: Dist) -> dict:
             model, device_ids=[d.local_rank] if d.device.type == "cuda" else None, broadcast_buffers=False)
     meta = {"run": config.run_identity(), "data": loader.state(), "index_sha256": index_sha,
             "world_size": d.world_size}
-    run = Run(config, d, shards, loader, raw, model, step_model, optimizer, scheduler, steps, tokens_per_step,
+    run = TrainRun(config, d, shards, loader, raw, model, step_model, optimizer, scheduler, steps, tokens_per_step,
               meta, started)
 
     loop_start, loop_cpu, first_step = time.perf_counter(), time.process_time(), state.step
@@ -318,7 +318,7 @@ def _train(config: TrainConfig, d: Dist) -> dict:
     return summary
 
 
-def _loop(run: Run, state: RunState) -> str | None:
+def _loop(run: TrainRun, state: RunState) -> str | None:
     """Steps ``state.step`` .. ``run.steps``; returns what ended it early (a signal's name or
     "stop_after"), else None."""
     config, d, loader = run.config, run.d, run.loader
@@ -373,7 +373,7 @@ def _loop(run: Run, state: RunState) -> str | None:
     return stopped
 
 
-def _enter_stage(run: Run, state: RunState, step: int, previous):
+def _enter_stage(run: TrainRun, state: RunState, step: int, previous):
     """The curriculum stage of ``step``; a change is logged and recorded (for loss.png and train.json)."""
     stage = run.loader.stage(step)
     if stage is not None and stage != previous:
@@ -400,7 +400,7 @@ def _should_stop(stop: StopSignal, config: TrainConfig, done: int, steps: int, d
     return signal.Signals(signum).name if signum else None
 
 
-def _checkpoint(run: Run, state: RunState) -> None:
+def _checkpoint(run: TrainRun, state: RunState) -> None:
     """Every rank hands rank 0 its RNG states; rank 0 writes; all wait for the rename."""
     rngs = [rng_state()]
     if run.d.world_size > 1:
