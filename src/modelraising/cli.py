@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, check_paths, claim_out, console, fail, run_app, setup_logging
-from modelraising.config import ConfigError, RaiseConfig, parse_mix
+from modelraising.cli_common import State, check_paths, claim_out, config_options, console, fail, run_app, setup_logging
+from modelraising.config import ConfigError, RaiseConfig, TeacherConfig, parse_mix
 
 app = typer.Typer(
     name="modelraising",
@@ -110,42 +110,32 @@ def _source_specs(sources: list[str], config_sources: list[dict], genre, text_fi
 
 
 @app.command("raise")
+@config_options(RaiseConfig, ["engine", "seed", "limit", "value_tags", "reflect", "value_threshold", "policy", "chunk_size"])
+@config_options(TeacherConfig, [
+    "model", "api_key_env", "concurrency", "rpm", "timeout", "max_tries", "temperature", "top_p", "max_tokens",
+    "prompts", "gate_retries", "min_ratio", "max_ratio", "judge", "min_judge_score", "cache"],
+    names={"model": "teacher_model", "api_key_env": "teacher_api_key_env", "cache": "teacher_cache"},
+    into="teacher_flags", required=False, help_prefix="Teacher: ")
 def raise_(
+    overrides: dict,
+    teacher_flags: dict,
     out: Annotated[Path, typer.Option(help="Output directory (raised-*.jsonl, manifest.json, rejects.jsonl).")],
     source: Annotated[Optional[list[str]], typer.Option(help="File, directory or glob; repeatable.")] = None,
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped default).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML run config; flags override it.")] = None,
-    pillars: Annotated[Optional[str], typer.Option(help="Comma list of perspective,experience,social,values.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="Raising engine: template (offline) or teacher (an LLM; see --teacher-*).")] = None,
+    pillars: Annotated[Optional[str], typer.Option(help="Comma list of pillars (perspective, experience, social, values, or a registered one).")] = None,
     mix: Annotated[Optional[str], typer.Option(help="Form mix, e.g. experience=0.3,social=0.3,plain=0.4.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for every random choice.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
     executor: Annotated[str, typer.Option(help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this machine).")] = None,
     output_format: Annotated[Optional[str], typer.Option(help="raised-*.jsonl or raised-*.parquet (default: jsonl; parquet with --executor ray).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Raise only the first N documents of all sources together.")] = None,
     limit_per_source: Annotated[Optional[int], typer.Option(help="At most N documents from each source file (a mixed corpus in one command; a `limit:` in a config source wins).")] = None,
     device: Annotated[str, typer.Option(help="Where the values detector's second pass (MiniLM) runs: cpu or cuda.")] = "cpu",
-    value_tags: Annotated[Optional[bool], typer.Option("--value-tags/--no-value-tags", help="Tag value-relevant spans.")] = None,
-    policy: Annotated[Optional[str], typer.Option(help="Override the charter's harmful-content policy.")] = None,
     genre: Annotated[Optional[str], typer.Option(help="Genre for every --source (default: auto-detect).")] = None,
     text_field: Annotated[Optional[str], typer.Option(help="Text field of JSONL/Parquet/CSV sources.")] = None,
     max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
-    chunk_size: Annotated[Optional[int], typer.Option(help="Documents per output file (the resume unit's file).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
     teacher_url: Annotated[Optional[list[str]], typer.Option(help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (load-balanced: fewest requests in flight; a failing one is taken out for a while).")] = None,
-    teacher_model: Annotated[Optional[str], typer.Option(help="Teacher: model name the endpoint serves.")] = None,
-    teacher_api_key_env: Annotated[Optional[str], typer.Option(help="Teacher: environment variable with the API key (default: OPENAI_API_KEY).")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Teacher: requests in flight at most (default: 32).")] = None,
-    rpm: Annotated[Optional[float], typer.Option(help="Teacher: requests per minute at most (default: unlimited).")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Teacher: seconds per request (default: 120).")] = None,
-    temperature: Annotated[Optional[float], typer.Option(help="Teacher: sampling temperature (default: 0.7).")] = None,
-    top_p: Annotated[Optional[float], typer.Option(help="Teacher: nucleus sampling top_p (default: 1.0).")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Teacher: max tokens per answer (default: 2048).")] = None,
-    prompts: Annotated[Optional[Path], typer.Option(help="Teacher: directory of Jinja2 prompt templates overriding the shipped ones.")] = None,
-    judge: Annotated[Optional[bool], typer.Option("--judge/--no-judge", help="Teacher: score every raised document with an LLM judge.")] = None,
-    min_judge_score: Annotated[Optional[float], typer.Option(help="Teacher: send documents with a lower mean judge score (1-5) to rejects.")] = None,
-    teacher_cache: Annotated[Optional[Path], typer.Option(help="Teacher: SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")] = None,
     retry_fallbacks: Annotated[bool, typer.Option(help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was unreachable (not those its gate rejected).")] = False,
     exclude_flagged: Annotated[Optional[list[Path]], typer.Option(help="Leave out the source documents whose records a reviewer flagged in DIR/review.jsonl (`modelraising view`); repeatable.")] = None,
     license: Annotated[Optional[list[str]], typer.Option("--license", help="SOURCE=LICENSE for the dataset card (file name, path or glob = a hub id such as cc-by-4.0, or any text); repeatable; unnamed sources are 'unknown'.")] = None,
@@ -166,13 +156,8 @@ def raise_(
             fail(f"{config}: invalid configuration", ["the file must be a mapping of option: value"])
         file_extras = {k: loaded.pop(k) for k in ("sources", "charter", "licenses") if k in loaded}
         file_extras["teacher"] = loaded.get("teacher")
-    teacher_flags = {
-        "url": teacher_url or None, "model": teacher_model, "api_key_env": teacher_api_key_env,
-        "concurrency": concurrency, "rpm": rpm, "timeout": timeout, "temperature": temperature, "top_p": top_p,
-        "max_tokens": max_tokens, "prompts": str(prompts) if prompts else None, "judge": judge,
-        "min_judge_score": min_judge_score, "cache": str(teacher_cache) if teacher_cache else None,
-    }
-    teacher_flags = {k: v for k, v in teacher_flags.items() if v is not None}
+    if teacher_url:
+        teacher_flags = {"url": teacher_url, **teacher_flags}
     from modelraising.executor import ExecutorError, check_executor
 
     try:
@@ -180,14 +165,9 @@ def raise_(
     except ExecutorError as exc:
         fail(str(exc))
     overrides = {
+        **overrides,
         "output_format": output_format or ("parquet" if executor == "ray" else None),
         "pillars": pillars.split(",") if pillars else None,
-        "engine": engine,
-        "seed": seed,
-        "limit": limit,
-        "value_tags": value_tags,
-        "policy": policy,
-        "chunk_size": chunk_size,
     }
     if teacher_flags:  # flags override single keys of the config's teacher: mapping
         base = file_extras.get("teacher")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional, cast
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -56,11 +56,10 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
 
     Config, align = _method(method)
     overrides = {**overrides, "progress": False if _quiet() else None}
-    try:  # load_yaml_config reads no file for None (its annotation, str | Path, leaves None out)
-        cfg = load_yaml_config(cast(Path, config), Config, overrides)
+    try:
+        cfg = load_yaml_config(config, Config, overrides)
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
-    assert isinstance(cfg, AlignConfig)  # load_yaml_config validates into the model it is given
     from modelraising.outdir import check_input_dir, check_input_file
 
     check_paths(lambda: check_input_dir(cfg.model, "--model"),

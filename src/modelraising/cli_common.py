@@ -140,22 +140,25 @@ def _choices(annotation: Any) -> list[str]:
 
 
 def config_options(model: type[BaseModel], fields: Sequence[str], *, names: dict[str, str] | None = None,
+                   into: str = "overrides", required: bool = True, help_prefix: str = "",
                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """One option per config field, derived from the field: its type, its help and its default are
     defined once, on the pydantic model. ``--field-name`` unless ``names`` gives the field another
     (``{"n_bootstrap": "bootstrap"}``: ``--bootstrap``). The command gets the options it was given (the
     others left to ``--config`` or the model's default) as one ``overrides`` dict, by field name; a
-    field with no default is a required option; a bool is ``--flag/--no-flag``."""
+    field with no default is a required option (unless ``required`` is False: a sub-config whose other
+    options may not be given at all); a bool is ``--flag/--no-flag``. ``into`` names the dict's
+    parameter, so two models' options can go to one command."""
     names = names or {}
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "overrides"]
-        added = [_option(model, name, names.get(name, name)) for name in fields]
+        params = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != into]
+        added = [_option(model, name, names.get(name, name), required, help_prefix) for name in fields]
 
         @functools.wraps(command)
         def run(**kwargs: Any) -> Any:
             given = {name: kwargs.pop(names.get(name, name)) for name in fields}
-            return command(**kwargs, overrides={k: v for k, v in given.items() if v is not None})
+            return command(**kwargs, **{into: {k: v for k, v in given.items() if v is not None}})
 
         # required options first, so the signature stays valid Python (no default before a non-default)
         ordered = [p for p in [*params, *added] if p.default is inspect.Parameter.empty] + \
@@ -168,18 +171,18 @@ def config_options(model: type[BaseModel], fields: Sequence[str], *, names: dict
     return decorate
 
 
-def _option(model: type[BaseModel], field: str, param: str) -> inspect.Parameter:
+def _option(model: type[BaseModel], field: str, param: str, required: bool, help_prefix: str) -> inspect.Parameter:
     info = model.model_fields[field]
     kind = _cli_type(info.annotation)
     if kind is None:
         raise TypeError(f"{model.__name__}.{field}: {info.annotation} has no command-line form")
     default = info.get_default(call_default_factory=True)
-    help_text = info.description or ""
+    help_text = help_prefix + (info.description or "")
     choices = _choices(info.annotation)
     if choices and not all(c in help_text for c in choices):
         help_text += f" One of: {', '.join(choices)}."
     flag = param.replace("_", "-")
-    if info.is_required():
+    if info.is_required() and required:
         return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY,
                                  annotation=Annotated[kind, typer.Option(f"--{flag}", help=help_text)])
     shown = str(default) if default is not None else False

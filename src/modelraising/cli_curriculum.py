@@ -75,7 +75,6 @@ def curriculum(
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     except ValueError as exc:  # pydantic ValidationError from flags
         _fail("invalid option", config_problems(exc))
-    assert isinstance(run_config, CurriculumConfig)  # load_yaml_config validates into the model it is given
     claim_out(out)
     try:
         manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,

@@ -77,7 +77,7 @@ def build_config(config: Optional[Path], **flags):
                  "ethics_subsets": _csv(flags.pop("ethics_subsets", None)),
                  "persona_files": _csv(flags.pop("persona_files", None))}
     try:
-        overrides["attack_steps"] = [int(s) for s in _csv(steps)] if steps else None
+        overrides["attack_steps"] = [int(s) for s in _csv(steps) or []] if steps else None
     except ValueError:
         fail(f"--attack-steps: {steps!r} is not a comma list of integers, e.g. 0,10,50,200")
     overrides = {k: v for k, v in overrides.items() if v not in (None, [], ())}

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Annotated, Optional, cast
+from typing import Annotated, Optional
 
 import typer
 
@@ -37,11 +37,10 @@ def train(
     from modelraising.train.checkpoint import CheckpointError
 
     overrides = {**overrides, "model": model_config, "progress": False if _quiet() else None}
-    try:  # load_yaml_config reads no file for None (its annotation, str | Path, leaves None out)
-        run_config = load_yaml_config(cast(Path, config), TrainConfig, overrides)
+    try:
+        run_config = load_yaml_config(config, TrainConfig, overrides)
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
-    assert isinstance(run_config, TrainConfig)  # load_yaml_config validates into the model it is given
     from modelraising.outdir import check_input_dir, check_input_file
 
     check_paths(lambda: check_input_dir(run_config.data, "--data"),

@@ -58,9 +58,9 @@ class TeacherConfig(BaseModel):
     endpoint_cooldown: float = Field(default=5.0, ge=0, description=(
         "Seconds a failing endpoint stays out of the rotation (doubling while it keeps failing, at most "
         "backoff_max) when there are several url."))
-    temperature: float = Field(default=0.7, ge=0, le=2)
-    top_p: float = Field(default=1.0, gt=0, le=1)
-    max_tokens: int = Field(default=2048, ge=16)
+    temperature: float = Field(default=0.7, ge=0, le=2, description="Sampling temperature.")
+    top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling top_p.")
+    max_tokens: int = Field(default=2048, ge=16, description="Tokens per answer at most.")
     prompts: str | None = Field(default=None,
                                 description="Directory of Jinja2 templates overriding the shipped ones by file name.")
     gate_retries: int = Field(default=2, ge=0, le=10,
@@ -110,18 +110,19 @@ class RaiseConfig(BaseModel):
 
     pillars: list[str] = Field(default_factory=lambda: list(pillar_names()))
     mix: dict[str, float] = Field(default_factory=default_mix)
-    engine: Engine = "template"
-    seed: int = 0
-    value_tags: bool = False
+    engine: Engine = Field(default="template", description="Raising engine: template (offline) or teacher (an LLM; see --teacher-*).")
+    seed: int = Field(default=0, description="Seed for every random choice.")
+    value_tags: bool = Field(default=False, description="Tag value-relevant spans.")
     reflect: bool = Field(default=True, description=(
         "Values pillar: add the I's reflection. False with value_tags is conditional training "
         "(control tags only, Korbak et al. 2023): the baseline+tags arm."))
     value_threshold: float | None = Field(default=None, ge=0.0, le=20.0, description=(
         "Resonance evidence a passage needs before the values pillar reflects on a value it shows "
         "(summed rarity weight of the value's words within three sentences; default 3.5)."))
-    policy: Literal["reflect", "recontextualize", "drop"] | None = None
-    chunk_size: int = Field(default=1000, ge=1, le=100_000)
-    limit: int | None = Field(default=None, ge=1)
+    policy: Literal["reflect", "recontextualize", "drop"] | None = Field(default=None, description=(
+        "Override the charter's harmful-content policy."))
+    chunk_size: int = Field(default=1000, ge=1, le=100_000, description="Documents per output file (the resume unit's file).")
+    limit: int | None = Field(default=None, ge=1, description="Raise only the first N documents of all sources together.")
     output_format: Literal["jsonl", "parquet"] = Field(default="jsonl", description=(
         "raised-*.jsonl, or raised-*.parquet (columns id, text, metadata as JSON; the Ray executor's default)."))
     teacher: TeacherConfig | None = None

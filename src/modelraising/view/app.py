@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -334,7 +335,7 @@ async def serve(app: web.Application, host: str, port: int, on_ready=None) -> No
         await runner.cleanup()
 
 
-def open_dirs(paths: list[str | Path], *, rebuild: bool = False, progress=None) -> list[Dir]:
+def open_dirs(paths: Sequence[str | Path], *, rebuild: bool = False, progress=None) -> list[Dir]:
     """Open (and index when needed) each directory; :class:`~modelraising.view.corpus.ViewError` for one
     that is not a modelraising output."""
     from modelraising.view.corpus import open_corpus
