@@ -80,3 +80,13 @@ def test_no_private_name_is_imported_from_another_module():
     crossing = [f"{m} imports {name} from {d}" for m, p in modules.items() for d, name in _imports(p, modules)
                 if name and name.startswith("_") and d != m]
     assert crossing == []
+
+
+def test_the_command_line_starts_without_torch():
+    """`modelraising --help` and config validation must not pay for torch (about a second) or a GPU."""
+    import subprocess
+    import sys
+
+    code = "import sys, modelraising.cli; print(sorted(m for m in ('torch', 'transformers', 'trl') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.table import Table
 
-from modelraising.cli_common import check_paths, claim_out, config_problems, console, fail, workers_for
+from modelraising.cli_common import check_paths, claim_out, config_options, config_problems, console, fail, workers_for
 from modelraising.cli_common import quiet as _quiet
+from modelraising.curriculum.config import CurriculumConfig
 
 log = logging.getLogger("modelraising")
 
@@ -24,16 +25,15 @@ def _fail(message: str, problems: list[str] | None = None) -> NoReturn:
     fail(message, problems, one_line=True)
 
 
+@config_options(CurriculumConfig, ["order", "review", "seed", "format", "reference_max_tokens", "reference_batch_size",
+                                    "chunk_size", "records_per_file"])
 def curriculum(
+    overrides: dict,
     raised: Annotated[Path, typer.Option(help="Raised directory (raised-*.jsonl or raised-*.parquet from `modelraising raise`).")],
     out: Annotated[Path, typer.Option(help="Output directory (ordered-*, curriculum.json, difficulty.png).")],
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML whose stages to use (default: shipped).")] = None,
-    order: Annotated[Optional[str], typer.Option(help="scaffold (default) | shuffle | reverse | stage-shuffle.")] = None,
-    review: Annotated[Optional[float], typer.Option(help="Spaced-review share in later stages (scaffold; default 0.1).")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for shuffles and review picks (default 0).")] = None,
     weights: Annotated[Optional[str], typer.Option(help="e.g. readability=0.6,rarity=0.2 (unnamed groups keep defaults).")] = None,
     reference_model: Annotated[Optional[Path], typer.Option(help="Local HF causal LM dir: adds its per-token loss.")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", help="jsonl (default) | parquet.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with any curriculum option (ranges too); flags override.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Scoring processes (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
     executor: Annotated[str, typer.Option(help="Where scoring runs: local (processes on this machine) or ray (Ray Data).")] = "local",
@@ -43,7 +43,7 @@ def curriculum(
     """Score difficulty, assign charter stages and write the raised records in curriculum order."""
     from modelraising.charter import CharterError, default_charter_path, load_charter
     from modelraising.config import ConfigError, load_yaml_config
-    from modelraising.curriculum import CurriculumConfig, CurriculumError, parse_weights, run_curriculum
+    from modelraising.curriculum import CurriculumError, parse_weights, run_curriculum
     from modelraising.curriculum.runner import raised_files
     from modelraising.outdir import check_input_dir, check_input_file, check_input_files
 
@@ -61,8 +61,7 @@ def curriculum(
         load_charter(charter_path)
     except CharterError as exc:
         _fail(f"{exc.path}: invalid charter", exc.problems)
-    overrides: dict[str, Any] = {"order": order, "review": review, "seed": seed, "format": format,
-                                 "reference_model": str(reference_model) if reference_model else None}
+    overrides = {**overrides, "reference_model": str(reference_model) if reference_model else None}
     try:
         if weights:
             overrides["weights"] = parse_weights(weights)

@@ -72,15 +72,16 @@ class CurriculumConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    order: Order = "scaffold"
-    review: float | None = Field(default=None, ge=0.0, lt=0.5, description="Spaced-review share (scaffold only).")
-    seed: int = 0
+    order: Order = Field(default="scaffold", description="Curriculum order.")
+    review: float | None = Field(default=None, ge=0.0, lt=0.5, description=(
+        "Spaced-review share in later stages (scaffold only; default 0.1)."))
+    seed: int = Field(default=0, description="Seed for shuffles and review picks.")
     weights: dict[str, float] = Field(default_factory=dict, description="Weight per group; unset groups keep defaults.")
     ranges: dict[str, FeatureRange] = Field(default_factory=dict, description="Overrides of DEFAULT_RANGES.")
     reference_model: str | None = Field(default=None, description="Local HF causal LM directory.")
-    reference_max_tokens: int = Field(default=512, ge=8)
-    reference_batch_size: int = Field(default=8, ge=1)
-    format: OutputFormat = "jsonl"
+    reference_max_tokens: int = Field(default=512, ge=8, description="Tokens per document the reference model reads.")
+    reference_batch_size: int = Field(default=8, ge=1, description="Documents per reference-model batch.")
+    format: OutputFormat = Field(default="jsonl", description="Ordered files' format.")
     chunk_size: int = Field(default=1000, ge=1, description="Documents per scoring task (the resume unit).")
     records_per_file: int = Field(default=10_000, ge=1, description="Ordered records per output file.")
 

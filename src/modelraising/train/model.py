@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
+
+if TYPE_CHECKING:  # torch is imported where a model is built: the CLI and the configs load without it
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ def build_config(kwargs: dict[str, Any], vocab_size: int, eot_id: int, block_siz
 
 def build_model(config, seed: int):
     """A freshly initialised LlamaForCausalLM; the seed alone fixes the initial weights."""
+    import torch
     from transformers import LlamaForCausalLM
 
     torch.manual_seed(seed)
@@ -87,6 +90,7 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 def preset_parameter_counts(vocab_size: int = 8192, block_size: int = 256) -> dict[str, int]:
     """Parameter count of every preset at ``vocab_size`` (built on the meta device: no memory, no time)."""
+    import torch
     from transformers import LlamaForCausalLM
 
     counts = {}
