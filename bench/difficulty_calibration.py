@@ -23,8 +23,16 @@ from modelraising.curriculum.difficulty import combine, stage_indices
 from modelraising.curriculum.features import FEATURES
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "corpus"
-DEFAULT_FILES = ["tinystories_sample", "aesop_fables", "grimms_fairy_tales", "sherlock_holmes", "little_women",
-                 "moby_dick", "wikitext2_valid", "gutenberg_licence"]
+DEFAULT_FILES = [
+    "tinystories_sample",
+    "aesop_fables",
+    "grimms_fairy_tales",
+    "sherlock_holmes",
+    "little_women",
+    "moby_dick",
+    "wikitext2_valid",
+    "gutenberg_licence",
+]
 
 
 def passages(name: str) -> list[str]:

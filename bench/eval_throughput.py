@@ -56,15 +56,28 @@ def build_model(folder: Path, vocab: int, hidden: int, layers: int, window: int)
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab, special_tokens=[EOT], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab,
+        special_tokens=[EOT],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(corpus_text(), trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT,
-                                        unk_token=EOT, model_max_length=window)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT, unk_token=EOT, model_max_length=window
+    )
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=4 * hidden,
-                         num_hidden_layers=layers, num_attention_heads=max(1, hidden // 64),
-                         max_position_embeddings=window, bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=4 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        max_position_embeddings=window,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+    )
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
 
@@ -81,9 +94,15 @@ def time_lm_eval(model_dir: Path, tasks: list[str], task_dir: Path, batch_size: 
     from lm_eval.tasks import TaskManager
 
     start = time.perf_counter()
-    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={model_dir},dtype=float32", tasks=tasks,
-                                  device="cpu", batch_size=batch_size, log_samples=True,
-                                  task_manager=TaskManager(include_path=str(task_dir)))
+    out = lm_eval.simple_evaluate(
+        model="hf",
+        model_args=f"pretrained={model_dir},dtype=float32",
+        tasks=tasks,
+        device="cpu",
+        batch_size=batch_size,
+        log_samples=True,
+        task_manager=TaskManager(include_path=str(task_dir)),
+    )
     return time.perf_counter() - start, out
 
 
@@ -92,8 +111,10 @@ def time_lm_eval_ll(model_dir: Path, items, batch_size: int) -> float:
     from lm_eval.models.huggingface import HFLM
 
     lm = HFLM(pretrained=str(model_dir), dtype="float32", device="cpu", batch_size=batch_size)
-    requests = [Instance("loglikelihood", {}, (i.context, c), n) for n, (i, c) in
-                enumerate((i, c) for i in items for c in i.choices)]
+    requests = [
+        Instance("loglikelihood", {}, (i.context, c), n)
+        for n, (i, c) in enumerate((i, c) for i in items for c in i.choices)
+    ]
     start = time.perf_counter()
     lm.loglikelihood(requests, disable_tqdm=True)
     return time.perf_counter() - start
@@ -118,12 +139,14 @@ def main() -> None:
         build_model(model_dir, args.vocab, args.hidden, args.layers, args.window)
         charter = load_charter(default_charter_path())
         cfg = EvalConfig(model=str(model_dir), suites=["charter", "ethics", "identity"], limit=args.limit)
-        items = (charter_suite.build_items(cfg, charter) + ethics.build_items(cfg) + identity.build_items(cfg, charter))
+        items = charter_suite.build_items(cfg, charter) + ethics.build_items(cfg) + identity.build_items(cfg, charter)
         written = export(cfg, charter, work / "tasks")
         tasks = [t for names in written.values() for t in names]
         requests = sum(len(i.choices) for i in items)
-        print(f"model: Llama hidden {args.hidden}, {args.layers} layers, vocab {args.vocab}; "
-              f"{len(items)} items, {requests} requests; batch {args.batch_size}; {args.threads} threads")
+        print(
+            f"model: Llama hidden {args.hidden}, {args.layers} layers, vocab {args.vocab}; "
+            f"{len(items)} items, {requests} requests; batch {args.batch_size}; {args.threads} threads"
+        )
 
         time_ours(model_dir, items[:32], args.batch_size)  # warm-up: thread pools, allocator, imports
         time_lm_eval_ll(model_dir, items[:32], args.batch_size)
@@ -139,18 +162,25 @@ def main() -> None:
                 t, out = time_lm_eval(model_dir, tasks, work / "tasks", args.batch_size)
                 theirs.append(t)
                 theirs_ll.append(time_lm_eval_ll(model_dir, items, args.batch_size))
-            print(f"repeat {r + 1}: ours {ours[-1]:.2f}s  lm-eval {theirs[-1]:.2f}s  "
-                  f"lm-eval LL only {theirs_ll[-1]:.2f}s")
+            print(
+                f"repeat {r + 1}: ours {ours[-1]:.2f}s  lm-eval {theirs[-1]:.2f}s  lm-eval LL only {theirs_ll[-1]:.2f}s"
+            )
 
-        lls = {s["doc"]["id"]: [float(x[0]) for x in s["filtered_resps"]] for task in out["samples"]
-               for s in out["samples"][task]}
+        lls = {
+            s["doc"]["id"]: [float(x[0]) for x in s["filtered_resps"]]
+            for task in out["samples"]
+            for s in out["samples"][task]
+        }
         worst = max(abs(a - b) for i, s in zip(items, scores) for a, b in zip(s.lls, lls[i.id]))
         n = len(items)
         rate = {"ours": n / min(ours), "lm_eval": n / min(theirs), "lm_eval_ll": n / min(theirs_ll)}
         summary = {
             "machine": f"{platform.machine()} {os.cpu_count()} cpus, python {platform.python_version()}, "
-                       f"torch {torch.__version__}",
-            "items": n, "requests": requests, "batch_size": args.batch_size, "threads": args.threads,
+            f"torch {torch.__version__}",
+            "items": n,
+            "requests": requests,
+            "batch_size": args.batch_size,
+            "threads": args.threads,
             "items_per_s": {k: round(v, 2) for k, v in rate.items()},
             "ratio_vs_lm_eval": round(rate["ours"] / rate["lm_eval"], 2),
             "ratio_vs_lm_eval_ll_only": round(rate["ours"] / rate["lm_eval_ll"], 2),

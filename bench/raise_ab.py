@@ -30,9 +30,28 @@ def timed_cli_raise(src: str, data: Path, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=src)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "modelraising", "-q", "raise", "--source", str(data), "--text-field", "text",
-                    "--out", str(out), "--pillars", "perspective,experience,social", "--workers", "1"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelraising",
+            "-q",
+            "raise",
+            "--source",
+            str(data),
+            "--text-field",
+            "text",
+            "--out",
+            str(out),
+            "--pillars",
+            "perspective,experience,social",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -58,12 +77,16 @@ def main() -> None:
             copies.append(rt.copy_jsonl(corpus, work / "copy.jsonl"))
             for k, s in trees.items():
                 times[k].append(timed_cli_raise(s, corpus, work / f"raise-{k}") - startup[k])
-            print(f"round {r + 1}: copy {copies[-1]:.2f} s, " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
-                  flush=True)
+            print(
+                f"round {r + 1}: copy {copies[-1]:.2f} s, " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()),
+                flush=True,
+            )
         med = {k: statistics.median(v) for k, v in times.items()}
         copy = statistics.median(copies)
-        print(f"template / copy: old {copy / med['old']:.3f}, new {copy / med['new']:.3f}; "
-              f"new rate / old rate {med['old'] / med['new']:.2f} (target >= 0.8)")
+        print(
+            f"template / copy: old {copy / med['old']:.3f}, new {copy / med['new']:.3f}; "
+            f"new rate / old rate {med['old'] / med['new']:.2f} (target >= 0.8)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

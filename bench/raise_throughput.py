@@ -95,8 +95,15 @@ def timed_raise(src: Path, out: Path, pillars: list[str], workers: int, device: 
     shutil.rmtree(out, ignore_errors=True)
     spec = SourceSpec(path=str(src), text_field="text", max_doc_chars=10**7)
     start = time.perf_counter()
-    raise_corpus(default_charter_path(), [spec], out, RaiseConfig(pillars=pillars),
-                 workers=workers, progress=False, device=device)
+    raise_corpus(
+        default_charter_path(),
+        [spec],
+        out,
+        RaiseConfig(pillars=pillars),
+        workers=workers,
+        progress=False,
+        device=device,
+    )
     return time.perf_counter() - start
 
 
@@ -115,7 +122,9 @@ def measure_main(work: Path, corpus: Path, mb: float, repeats: int) -> tuple[lis
         template.append(t_copy / t1)
         workers.append(t1 / t2)
         print(f"{r + 1:<7}{t_copy:>9.2f}{t1:>12.2f}{t2:>13.2f}{template[-1]:>10.3f}{workers[-1]:>8.2f}", flush=True)
-    print(f"  (copy {mb / t_copy:.1f} MB/s, 1 worker {mb / t1:.2f} MB/s, 2 workers {mb / t2:.2f} MB/s in the last round)")
+    print(
+        f"  (copy {mb / t_copy:.1f} MB/s, 1 worker {mb / t1:.2f} MB/s, 2 workers {mb / t2:.2f} MB/s in the last round)"
+    )
     return template, workers
 
 
@@ -127,8 +136,11 @@ def measure_kinds(work: Path) -> None:
         n, mb = write_passages(path, pattern)
         t_copy = min(copy_jsonl(path, work / "kind-copy.jsonl") for _ in range(3))
         t_raise = min(timed_raise(path, work / "kind-out", TEMPLATE, 1) for _ in range(2))
-        print(f"{name:<26}{n:>9,}{mb:>6.1f}{mb * 1e6 / n:>11.0f}{t_copy / n * 1e6:>9.1f}"
-              f"{t_raise / n * 1e6:>10.1f}{t_copy / t_raise:>7.3f}", flush=True)
+        print(
+            f"{name:<26}{n:>9,}{mb:>6.1f}{mb * 1e6 / n:>11.0f}{t_copy / n * 1e6:>9.1f}"
+            f"{t_raise / n * 1e6:>10.1f}{t_copy / t_raise:>7.3f}",
+            flush=True,
+        )
 
 
 def measure_values(work: Path, corpus: Path, values_mb: float, repeats: int, device: str) -> list[float]:
@@ -149,8 +161,8 @@ def measure_values(work: Path, corpus: Path, values_mb: float, repeats: int, dev
 
 def detector_report(path: Path, device: str) -> None:
     """The detector alone on the same passages: each pass's rate and the second-pass share."""
-    from modelraising.harm.detector import HarmDetector
     from modelraising.harm import features
+    from modelraising.harm.detector import HarmDetector
 
     texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
     det = HarmDetector.load(device=device)
@@ -165,8 +177,10 @@ def detector_report(path: Path, device: str) -> None:
     if sample:
         det.second.proba(sample)
     t_second = (time.perf_counter() - start) / max(1, len(sample))
-    print(f"  detector: first pass {len(texts) / t_first:,.0f} texts/s ({t_first / len(texts) * 1e6:.0f} us each); "
-          f"second pass on {unsure.mean():.2%} of texts, {t_second * 1e3:.1f} ms each on {device}")
+    print(
+        f"  detector: first pass {len(texts) / t_first:,.0f} texts/s ({t_first / len(texts) * 1e6:.0f} us each); "
+        f"second pass on {unsure.mean():.2%} of texts, {t_second * 1e3:.1f} ms each on {device}"
+    )
 
 
 def main() -> None:

@@ -55,14 +55,22 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def raise_with(corpus: Path, out: Path, pillars: list[str], workers: int, executor: str = "local",
-               limit: int | None = None, **config) -> tuple[float, dict]:
+def raise_with(
+    corpus: Path,
+    out: Path,
+    pillars: list[str],
+    workers: int,
+    executor: str = "local",
+    limit: int | None = None,
+    **config,
+) -> tuple[float, dict]:
     shutil.rmtree(out, ignore_errors=True)
     spec = SourceSpec(path=str(corpus), text_field="text", max_doc_chars=10**7)
     fmt = "parquet" if executor == "ray" else "jsonl"
     cfg = RaiseConfig(pillars=pillars, limit=limit, output_format=fmt, **config)
-    return timed(raise_corpus, default_charter_path(), [spec], out, cfg, workers=workers, progress=False,
-                 executor=executor)
+    return timed(
+        raise_corpus, default_charter_path(), [spec], out, cfg, workers=workers, progress=False, executor=executor
+    )
 
 
 def raised_texts(out: Path) -> list[str]:
@@ -74,15 +82,27 @@ def teacher_costs(corpus: Path, work: Path, n_docs: int) -> dict:
     from modelraising.teacher.server import Script, ScriptedServer
 
     with ScriptedServer(Script(log_bodies=True)) as server:
-        config = {"engine": "teacher", "teacher": {"url": server.url, "model": "scripted", "concurrency": 32,
-                                                   "cache": str(work / "teacher.sqlite")}}
+        config = {
+            "engine": "teacher",
+            "teacher": {
+                "url": server.url,
+                "model": "scripted",
+                "concurrency": 32,
+                "cache": str(work / "teacher.sqlite"),
+            },
+        }
         elapsed, manifest = raise_with(corpus, work / "teacher", ["values", *TEMPLATE], 1, limit=n_docs, **config)
         bodies = server.snapshot()["bodies"]
     prompt_chars = sum(len(m["content"]) for b in bodies for m in b["messages"])
     shared_chars = sum(len(m["content"]) for b in bodies for m in b["messages"] if m["role"] == "system")
     docs = manifest["counts"]["raised"]
-    return {"docs": docs, "requests_per_doc": len(bodies) / docs, "prompt_chars_per_doc": prompt_chars / docs,
-            "system_prompt_share": round(shared_chars / prompt_chars, 3), "elapsed_s": round(elapsed, 1)}
+    return {
+        "docs": docs,
+        "requests_per_doc": len(bodies) / docs,
+        "prompt_chars_per_doc": prompt_chars / docs,
+        "system_prompt_share": round(shared_chars / prompt_chars, 3),
+        "elapsed_s": round(elapsed, 1),
+    }
 
 
 def main() -> None:
@@ -91,13 +111,20 @@ def main() -> None:
     parser.add_argument("--values-docs", type=int, default=300)
     parser.add_argument("--teacher-docs", type=int, default=300)
     parser.add_argument("--gpus", default="8,64,256", help="teacher GPU counts to project for")
-    parser.add_argument("--decode-tps", type=float, default=2500.0,
-                        help="ASSUMED output tokens/s per GPU of the teacher server (70B-class FP8 on H100, vLLM)")
+    parser.add_argument(
+        "--decode-tps",
+        type=float,
+        default=2500.0,
+        help="ASSUMED output tokens/s per GPU of the teacher server (70B-class FP8 on H100, vLLM)",
+    )
     parser.add_argument("--prefill-tps", type=float, default=25000.0, help="ASSUMED prompt tokens/s per GPU")
     parser.add_argument("--gpu-hour-usd", type=float, default=2.5, help="ASSUMED price of one GPU-hour")
     parser.add_argument("--cpu-hour-usd", type=float, default=0.04, help="ASSUMED price of one CPU-core-hour")
-    parser.add_argument("--no-prefix-cache", action="store_true",
-                        help="count the system prompt as prefill in every request (a server without prefix caching)")
+    parser.add_argument(
+        "--no-prefix-cache",
+        action="store_true",
+        help="count the system prompt as prefill in every request (a server without prefix caching)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -125,8 +152,9 @@ def main() -> None:
         t_values, values = raise_with(corpus, work / "values", ["values"], 1, limit=args.values_docs)
         t_values0, _ = raise_with(corpus, work / "values0", ["perspective"], 1, limit=args.values_docs)
         values_docs = values["counts"]["documents_in"]
-        t_curriculum, _ = timed(run_curriculum, work / "t1", default_charter_path(), work / "cur",
-                                CurriculumConfig(), progress=False)
+        t_curriculum, _ = timed(
+            run_curriculum, work / "t1", default_charter_path(), work / "cur", CurriculumConfig(), progress=False
+        )
         texts = raised_texts(work / "t1")
         sample = texts[: min(len(texts), 20000)]
         tok = train_tokenizer(iter(sample), 32768, ["<|endoftext|>"], 2, len(sample))
@@ -156,15 +184,17 @@ def main() -> None:
     completion_tokens = TOKENS  # the teacher writes the raised text
     prompt_tokens = n_docs * per_doc["teacher_prompt_tokens"]
     gpu_seconds = completion_tokens / args.decode_tps + prompt_tokens * prefill_share / args.prefill_tps
-    cpu_seconds = n_docs * (per_doc["values_detect_s"] + per_doc["curriculum_score_s"] + per_doc["tokenize_s"]
-                            + per_doc["template_raise_s"])  # the template path is the teacher's fallback
+    cpu_seconds = n_docs * (
+        per_doc["values_detect_s"] + per_doc["curriculum_score_s"] + per_doc["tokenize_s"] + per_doc["template_raise_s"]
+    )  # the template path is the teacher's fallback
     rows = []
     for g in (int(x) for x in args.gpus.split(",")):
         hours = gpu_seconds / g / 3600
         cores = cpu_seconds / 3600 / hours  # CPU cores needed to keep pace with the GPUs
         cost = g * hours * args.gpu_hour_usd + cpu_seconds / 3600 * args.cpu_hour_usd
-        rows.append({"gpus": g, "wall_hours": round(hours, 1), "cpu_cores_to_keep_pace": round(cores),
-                     "cost_usd": round(cost)})
+        rows.append(
+            {"gpus": g, "wall_hours": round(hours, 1), "cpu_cores_to_keep_pace": round(cores), "cost_usd": round(cost)}
+        )
 
     result = {
         "corpus": {"documents": docs, "mb": round(mb, 1)},
@@ -186,12 +216,19 @@ def main() -> None:
         "tokens_per_raised_doc_8k_bpe": round(train_tokens / len(texts), 1),
         "teacher_sample": teacher,
         "projection_10B_tokens": {
-            "documents": round(n_docs), "completion_tokens": completion_tokens, "prompt_tokens": round(prompt_tokens),
-            "gpu_hours": round(gpu_seconds / 3600), "cpu_core_hours": round(cpu_seconds / 3600),
+            "documents": round(n_docs),
+            "completion_tokens": completion_tokens,
+            "prompt_tokens": round(prompt_tokens),
+            "gpu_hours": round(gpu_seconds / 3600),
+            "cpu_core_hours": round(cpu_seconds / 3600),
             "prefill_tokens": round(prompt_tokens * prefill_share),
-            "assumptions": {"decode_tps_per_gpu": args.decode_tps, "prefill_tps_per_gpu": args.prefill_tps,
-                            "prefix_cache": not args.no_prefix_cache,
-                            "gpu_hour_usd": args.gpu_hour_usd, "cpu_hour_usd": args.cpu_hour_usd},
+            "assumptions": {
+                "decode_tps_per_gpu": args.decode_tps,
+                "prefill_tps_per_gpu": args.prefill_tps,
+                "prefix_cache": not args.no_prefix_cache,
+                "gpu_hour_usd": args.gpu_hour_usd,
+                "cpu_hour_usd": args.cpu_hour_usd,
+            },
             "by_gpus": rows,
         },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",

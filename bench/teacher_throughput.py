@@ -43,18 +43,21 @@ def make_corpus(path: Path, n: int) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for i in range(n):
             place, person = PLACES[i % len(PLACES)], PEOPLE[i % len(PEOPLE)]
-            text = (f"The old mill at {place} was rebuilt in {1850 + i % 150} after a flood that rose {2 + i % 9} "
-                    f"metres. Record {i} of the survey says that {person} measured the river there for {3 + i % 20} "
-                    f"years and counted {100 + i} herons along its banks. The mill ground about {40 + i % 60} tonnes "
-                    f"of grain a year, and its wheel turned {10 + i % 7} times a minute when the water was high. "
-                    f"Today the building is a small museum that is open on {1 + i % 6} days a week.")
+            text = (
+                f"The old mill at {place} was rebuilt in {1850 + i % 150} after a flood that rose {2 + i % 9} "
+                f"metres. Record {i} of the survey says that {person} measured the river there for {3 + i % 20} "
+                f"years and counted {100 + i} herons along its banks. The mill ground about {40 + i % 60} tonnes "
+                f"of grain a year, and its wheel turned {10 + i % 7} times a minute when the water was high. "
+                f"Today the building is a small museum that is open on {1 + i % 6} days a week."
+            )
             f.write(json.dumps({"text": text, "genre": "factual"}) + "\n")
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelraising.teacher.server", "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = proc.stdout.readline()
     m = re.search(r"serving (\S+)", line)
@@ -75,7 +78,9 @@ def reset_server(url: str) -> None:
 
 def run(corpus: Path, out: Path, url: str, concurrency: int, limit: int | None, cache: Path) -> tuple[float, dict]:
     config = RaiseConfig(
-        engine="teacher", pillars=["perspective", "experience", "social"], limit=limit,
+        engine="teacher",
+        pillars=["perspective", "experience", "social"],
+        limit=limit,
         teacher={"url": url, "model": "scripted", "concurrency": concurrency, "cache": str(cache), "timeout": 30},
     )
     started = time.perf_counter()
@@ -89,7 +94,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--sequential-docs", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=3, help="concurrent runs (fresh cache each); median and best reported")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="concurrent runs (fresh cache each); median and best reported"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -103,17 +110,25 @@ def main() -> None:
             for i in range(args.repeat):
                 load = os.getloadavg()[0]
                 cpu = time.process_time()
-                elapsed, manifest = run(corpus, tmp / f"concurrent{i}", url, args.concurrency, None, tmp / f"c{i}.sqlite")
+                elapsed, manifest = run(
+                    corpus, tmp / f"concurrent{i}", url, args.concurrency, None, tmp / f"c{i}.sqlite"
+                )
                 cpu = time.process_time() - cpu
                 stats = server_stats(url)
                 reset_server(url)
                 requests = manifest["teacher"]["run"]["requests_sent"]
-                runs.append({"elapsed_s": round(elapsed, 3), "requests": requests,
-                             "requests_per_s": round(requests / elapsed, 1),
-                             "client_cpu_ms_per_request": round(1000 * cpu / requests, 3),
-                             "server_max_in_flight": stats["max_in_flight"], "load_before": round(load, 2),
-                             "accepted": manifest["teacher"]["counts"]["accepted"],
-                             "fallen_back": manifest["teacher"]["counts"]["fallen_back"]})
+                runs.append(
+                    {
+                        "elapsed_s": round(elapsed, 3),
+                        "requests": requests,
+                        "requests_per_s": round(requests / elapsed, 1),
+                        "client_cpu_ms_per_request": round(1000 * cpu / requests, 3),
+                        "server_max_in_flight": stats["max_in_flight"],
+                        "load_before": round(load, 2),
+                        "accepted": manifest["teacher"]["counts"]["accepted"],
+                        "fallen_back": manifest["teacher"]["counts"]["fallen_back"],
+                    }
+                )
                 print(json.dumps(runs[-1]), file=sys.stderr)
             seq_elapsed, seq_manifest = run(corpus, tmp / "sequential", url, 1, args.sequential_docs, tmp / "s.sqlite")
         finally:

@@ -132,14 +132,25 @@ def memory_run(tmp: Path, n_docs: int, workers: int) -> dict:
     raised.mkdir()
     per_file = 5000
     for k in range(0, n_docs, per_file):
-        lines = [Document(text=f"{passages[i % len(passages)]} ({i})", id=f"m-{i}").to_json()
-                 for i in range(k, min(n_docs, k + per_file))]
+        lines = [
+            Document(text=f"{passages[i % len(passages)]} ({i})", id=f"m-{i}").to_json()
+            for i in range(k, min(n_docs, k + per_file))
+        ]
         (raised / f"raised-{k // per_file:05d}.jsonl").write_text("\n".join(lines) + "\n")
-    result = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(raised), str(tmp / "memory-out"), str(workers)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(raised), str(tmp / "memory-out"), str(workers)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     elapsed, hwm_kb = result.stdout.split()
-    return {"documents": n_docs, "workers": workers, "elapsed_s": round(float(elapsed), 1),
-            "docs_per_s": round(n_docs / float(elapsed)), "peak_rss_mb": round(int(hwm_kb) / 1024)}
+    return {
+        "documents": n_docs,
+        "workers": workers,
+        "elapsed_s": round(float(elapsed), 1),
+        "docs_per_s": round(n_docs / float(elapsed)),
+        "peak_rss_mb": round(int(hwm_kb) / 1024),
+    }
 
 
 def main() -> None:
@@ -157,13 +168,21 @@ def main() -> None:
             print(json.dumps(results, indent=2))
             return
         n_docs, mb = build_raised(tmp / "raised", args.mb)
-        print(f"corpus: {n_docs:,} documents, {mb:.1f} MB of text; {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}, {platform.processor() or platform.machine()}")
+        print(
+            f"corpus: {n_docs:,} documents, {mb:.1f} MB of text; {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f}, {platform.processor() or platform.machine()}"
+        )
 
         for workers in (1, 2):
             start = time.perf_counter()
-            run_curriculum(tmp / "raised", default_charter_path(), tmp / f"ordered-w{workers}", CurriculumConfig(),
-                           workers=workers, progress=False)
+            run_curriculum(
+                tmp / "raised",
+                default_charter_path(),
+                tmp / f"ordered-w{workers}",
+                CurriculumConfig(),
+                workers=workers,
+                progress=False,
+            )
             results[f"curriculum_w{workers}_docs_per_s"] = round(n_docs / (time.perf_counter() - start))
         ordered = tmp / "ordered-w1"
         texts = ordered_texts(ordered)

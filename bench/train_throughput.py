@@ -62,8 +62,15 @@ def build_shards(dest: Path, vocab_size: int = 8192, val_docs: int = 100) -> Pat
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(docs, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT], show_progress=False,
-                                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.train_from_iterator(
+        docs,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=[EOT],
+            show_progress=False,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        ),
+    )
     dest.mkdir(parents=True, exist_ok=True)
     PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT).save_pretrained(dest)
     eot = tok.token_to_id(EOT)
@@ -72,11 +79,20 @@ def build_shards(dest: Path, vocab_size: int = 8192, val_docs: int = 100) -> Pat
     val = np.array([t for d in encoded[-val_docs:] for t in d], dtype=np.uint16)
     train.tofile(dest / "train-00000.bin")
     val.tofile(dest / "val.bin")
-    index = {"format": "modelraising-shards/1", "dtype": "uint16", "vocab_size": tok.get_vocab_size(), "eot_id": eot,
-             "shard_tokens": len(train), "shards": [{"file": "train-00000.bin", "tokens": len(train)}],
-             "train_tokens": len(train), "val": {"file": "val.bin", "tokens": len(val), "documents": val_docs},
-             "stages": [{"name": "all", "index": 0, "start": 0, "end": len(train)}],
-             "documents": {"ids": [], "offsets": []}, "corpus": {"path": str(SOURCE)}, "tokenizer": {"trained": True}}
+    index = {
+        "format": "modelraising-shards/1",
+        "dtype": "uint16",
+        "vocab_size": tok.get_vocab_size(),
+        "eot_id": eot,
+        "shard_tokens": len(train),
+        "shards": [{"file": "train-00000.bin", "tokens": len(train)}],
+        "train_tokens": len(train),
+        "val": {"file": "val.bin", "tokens": len(val), "documents": val_docs},
+        "stages": [{"name": "all", "index": 0, "start": 0, "end": len(train)}],
+        "documents": {"ids": [], "offsets": []},
+        "corpus": {"path": str(SOURCE)},
+        "tokenizer": {"trained": True},
+    }
     (dest / "index.json").write_text(json.dumps(index))
     return dest
 
@@ -104,9 +120,18 @@ def bare_loop(data: Path, args) -> dict:
 
 
 def _config(data: Path, out: Path, args) -> TrainConfig:
-    return TrainConfig(data=data, out=out, preset="tiny", tokens=args.steps * args.batch_size * args.block_size,
-                       batch_size=args.batch_size, block_size=args.block_size, device="cpu", progress=False,
-                       eval_windows=args.eval_windows, overwrite=True)
+    return TrainConfig(
+        data=data,
+        out=out,
+        preset="tiny",
+        tokens=args.steps * args.batch_size * args.block_size,
+        batch_size=args.batch_size,
+        block_size=args.block_size,
+        device="cpu",
+        progress=False,
+        eval_windows=args.eval_windows,
+        overwrite=True,
+    )
 
 
 def train_run(data: Path, out: Path, args) -> dict:
@@ -117,9 +142,14 @@ def train_run(data: Path, out: Path, args) -> dict:
     lines = [r for r in read_jsonl(out / "metrics.jsonl") if "val_loss" not in r]
     tokens = [r["tokens"] - prev["tokens"] for prev, r in zip([{"tokens": 0}, *lines], lines)]
     seconds = sum(t / r["tokens_per_s"] for t, r in zip(tokens, lines))
-    return {"loop": summary["tokens_per_s"], "loop_cpu": summary["tokens"] / summary["loop_cpu_s"],
-            "steady": sum(tokens) / seconds if seconds else None, "end_to_end": summary["tokens"] / wall,
-            "parameters": summary["parameters"], "wall_s": wall}
+    return {
+        "loop": summary["tokens_per_s"],
+        "loop_cpu": summary["tokens"] / summary["loop_cpu_s"],
+        "steady": sum(tokens) / seconds if seconds else None,
+        "end_to_end": summary["tokens"] / wall,
+        "parameters": summary["parameters"],
+        "wall_s": wall,
+    }
 
 
 def main() -> None:
@@ -141,8 +171,11 @@ def main() -> None:
         for r in range(args.rounds):
             bare.append(bare_loop(data, args))
             runs.append(train_run(data, work / f"model-{r}", args))
-            print(f"round {r}: bare wall {bare[-1]['wall']:.0f} tok/s, cpu {bare[-1]['cpu']:.0f}; train " +
-                  ", ".join(f"{k} {v or 0:.0f}" for k, v in runs[-1].items() if k != "parameters"), flush=True)
+            print(
+                f"round {r}: bare wall {bare[-1]['wall']:.0f} tok/s, cpu {bare[-1]['cpu']:.0f}; train "
+                + ", ".join(f"{k} {v or 0:.0f}" for k, v in runs[-1].items() if k != "parameters"),
+                flush=True,
+            )
 
         def best(key: str, rows: list[dict]) -> float:
             return max(row[key] or 0 for row in rows)
@@ -153,14 +186,16 @@ def main() -> None:
 
         result = {
             "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                       f"torch {torch.__version__}, {args.threads} thread(s)",
+            f"torch {torch.__version__}, {args.threads} thread(s)",
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "settings": {**vars(args), "data": str(data)},
             "parameters": runs[0]["parameters"],
             "bare_wall_tokens_per_s": [round(b["wall"], 1) for b in bare],
             "bare_cpu_tokens_per_s": [round(b["cpu"], 1) for b in bare],
-            **{f"train_{key}_tokens_per_s": [round(r[key] or 0, 1) for r in runs]
-               for key in ("loop", "loop_cpu", "steady", "end_to_end")},
+            **{
+                f"train_{key}_tokens_per_s": [round(r[key] or 0, 1) for r in runs]
+                for key in ("loop", "loop_cpu", "steady", "end_to_end")
+            },
             "ratio_cpu_loop": round(best("loop_cpu", runs) / best("cpu", bare), 3),
             "ratio_cpu_loop_paired_median": paired("loop_cpu", "cpu"),
             "ratio_wall_loop_paired_median": paired("loop", "wall"),

@@ -33,8 +33,13 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "corpus"
-SOURCES = ["moby_dick.txt", "tinystories_sample.txt", "wikitext2_valid.txt", "aesop_fables.txt",
-           "hh_rlhf_harmless_base_test.jsonl.gz"]
+SOURCES = [
+    "moby_dick.txt",
+    "tinystories_sample.txt",
+    "wikitext2_valid.txt",
+    "aesop_fables.txt",
+    "hh_rlhf_harmless_base_test.jsonl.gz",
+]
 TARGET_MS = 300.0
 
 
@@ -47,11 +52,16 @@ def base_corpus(workdir: Path, per_source: int) -> Path:
     from modelraising.raising.runner import raise_corpus
     from modelraising.sources import SourceSpec
 
-    specs = [SourceSpec(path=str(SHARED / name), limit=per_source,
-                        text_field="chosen" if name.startswith("hh_rlhf") else None) for name in SOURCES]
+    specs = [
+        SourceSpec(
+            path=str(SHARED / name), limit=per_source, text_field="chosen" if name.startswith("hh_rlhf") else None
+        )
+        for name in SOURCES
+    ]
     print(f"raising the base corpus: {per_source} passages of each of {', '.join(SOURCES)}", flush=True)
-    raise_corpus(default_charter_path(), specs, out, RaiseConfig(value_tags=True), workers=2, overwrite=True,
-                 progress=False)
+    raise_corpus(
+        default_charter_path(), specs, out, RaiseConfig(value_tags=True), workers=2, overwrite=True, progress=False
+    )
     return out
 
 
@@ -74,8 +84,13 @@ def synthesize(base: Path, out: Path, n: int, per_file: int = 1000) -> None:
                     f.close()
                 f = open(out / f"raised-{written // per_file:05d}.jsonl", "w", encoding="utf-8")
             record = lines[i]
-            f.write(json.dumps({"id": f"{record['id']}-r{k}", "text": record["text"], "metadata": record["metadata"]},
-                               ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps(
+                    {"id": f"{record['id']}-r{k}", "text": record["text"], "metadata": record["metadata"]},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
             written += 1
             if written == n:
                 break
@@ -89,11 +104,13 @@ def synthesize(base: Path, out: Path, n: int, per_file: int = 1000) -> None:
 
 def build_index(directory: Path) -> dict:
     """Build the index in a child process: its wall time, size and the child's own peak memory."""
-    code = ("import json, resource, time; from modelraising.view.corpus import open_corpus; "
-            "from modelraising.view.index import open_index; t = time.perf_counter(); "
-            f"ix = open_index(open_corpus({str(directory)!r}), rebuild=True); "
-            "print(json.dumps({'build_s': round(time.perf_counter() - t, 1), 'bytes': ix.path.stat().st_size, "
-            "'records': ix.n, 'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))")
+    code = (
+        "import json, resource, time; from modelraising.view.corpus import open_corpus; "
+        "from modelraising.view.index import open_index; t = time.perf_counter(); "
+        f"ix = open_index(open_corpus({str(directory)!r}), rebuild=True); "
+        "print(json.dumps({'build_s': round(time.perf_counter() - t, 1), 'bytes': ix.path.stat().st_size, "
+        "'records': ix.n, 'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -136,8 +153,9 @@ def main() -> None:
     index = build_index(big)
     print(f"index: {index}", flush=True)
 
-    proc = subprocess.Popen([sys.executable, "-m", "modelraising", "-q", "view", str(big), "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelraising", "-q", "view", str(big), "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     url = proc.stdout.readline().split()[2]
     started_rss = memory(proc.pid)
     opener = urllib.request.build_opener()
@@ -157,7 +175,7 @@ def main() -> None:
         ("search + filter: whale, form=experience", "d/0/?q=whale&form=experience"),
         ("search + filter: harm, value=non_harm & action=reflect", "d/0/?q=harm&value=non_harm&action=reflect"),
         ("search + filter: the, genre=dialogue & pillar=values", "d/0/?q=the&genre=dialogue&pillar=values"),
-        ("search: phrase \"call me ishmael\"", "d/0/?q=" + q('"call me ishmael"')),
+        ('search: phrase "call me ishmael"', "d/0/?q=" + q('"call me ishmael"')),
         ("search: next page (after=500000)", "d/0/?q=grandfather&after=500000"),
         ("record page (source re-read on first view)", f"d/0/r/{args.records // 8 + 7}"),
         ("summary page", "d/0/summary"),
@@ -167,8 +185,15 @@ def main() -> None:
         for name, path in requests:
             times = [timed(opener, url + path)[0] for _ in range(args.reps)]
             warm = statistics.median(times[1:]) if len(times) > 1 else times[0]
-            rows.append({"request": name, "path": path, "cold_ms": round(times[0], 1), "warm_ms": round(warm, 1),
-                         "max_ms": round(max(times), 1)})
+            rows.append(
+                {
+                    "request": name,
+                    "path": path,
+                    "cold_ms": round(times[0], 1),
+                    "warm_ms": round(warm, 1),
+                    "max_ms": round(max(times), 1),
+                }
+            )
             print(f"{name:58s} cold {times[0]:8.1f} ms   warm {warm:8.1f} ms", flush=True)
         mem = memory(proc.pid)
     finally:
@@ -177,11 +202,18 @@ def main() -> None:
     gated = [r for r in rows if r["request"].startswith(("list", "filter", "search"))]
     worst = max(r["warm_ms"] for r in gated)
     worst_cold = max(r["cold_ms"] for r in gated)
-    result = {"records": args.records, "index": index, "server_rss_mb_at_start": started_rss, "server_memory_mb": mem,
-              "requests": rows, "worst_warm_ms": worst, "worst_cold_ms": worst_cold,
-              "target_ms": TARGET_MS, "met": worst_cold < TARGET_MS,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "load": os.getloadavg()}}
+    result = {
+        "records": args.records,
+        "index": index,
+        "server_rss_mb_at_start": started_rss,
+        "server_memory_mb": mem,
+        "requests": rows,
+        "worst_warm_ms": worst,
+        "worst_cold_ms": worst_cold,
+        "target_ms": TARGET_MS,
+        "met": worst_cold < TARGET_MS,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load": os.getloadavg()},
+    }
     print(json.dumps({k: v for k, v in result.items() if k != "requests"}, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

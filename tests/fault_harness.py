@@ -5,7 +5,8 @@ uninterrupted (``WORKDIR/ref/{raise,curriculum,tokenize}``), then, per seed and 
 ``WORKDIR/seed-S/STEP``: each attempt is a forked child running the step function, SIGKILLed at a
 random point of its work (once a random number of its resume units (chunks, scored chunks, shards)
 is on disk, plus a random fraction of a unit's time; the last unit's number stands for the finishing
-phase), until ``KILLS`` attempts have been killed (or one finishes first); the last one runs to the end. Every step reads the reference output of the step before it,
+phase), until ``KILLS`` attempts have been killed (or one finishes first); the last one runs to the end.
+Every step reads the reference output of the step before it,
 so each one's output can be compared with the reference byte for byte. Prints a JSON summary.
 
 Its own process, not pytest's: a fork of a process that holds other threads' locks can hang, and the
@@ -45,12 +46,16 @@ def sources(workdir: Path) -> list[SourceSpec]:
     extra = workdir / "corpus.jsonl"
     if not extra.exists():
         rng = random.Random(7)
-        words = ("river stone fox lantern garden winter neighbour bridge promise honest careful quiet "
-                 "harvest letter morning storm ladder kitchen meadow shelter").split()
+        words = (
+            "river stone fox lantern garden winter neighbour bridge promise honest careful quiet "
+            "harvest letter morning storm ladder kitchen meadow shelter"
+        ).split()
         with open(extra, "w", encoding="utf-8") as f:
             for i in range(220):
-                sentences = [" ".join(rng.choice(words) for _ in range(rng.randint(6, 14))).capitalize() + "."
-                             for _ in range(rng.randint(2, 6))]
+                sentences = [
+                    " ".join(rng.choice(words) for _ in range(rng.randint(6, 14))).capitalize() + "."
+                    for _ in range(rng.randint(2, 6))
+                ]
                 f.write(json.dumps({"text": f"Note {i}. " + " ".join(sentences)}) + "\n")
             f.write('{"text": "a broken line\n')  # a reject, so rejects.jsonl is compared too
     return [SourceSpec(path=str(CORPUS)), SourceSpec(path=str(extra))]
@@ -62,8 +67,9 @@ def run_step(step: str, workdir: Path, out: Path) -> None:
         config = RaiseConfig(pillars=["perspective", "experience", "social"], chunk_size=20)
         raise_corpus(CHARTER, sources(workdir), out, config, progress=False)
     elif step == "curriculum":
-        run_curriculum(ref / "raise", CHARTER, out, CurriculumConfig(chunk_size=25, records_per_file=60),
-                       progress=False)
+        run_curriculum(
+            ref / "raise", CHARTER, out, CurriculumConfig(chunk_size=25, records_per_file=60), progress=False
+        )
     else:
         tokenize_corpus(ref / "curriculum", out, TokenizeConfig(vocab_size=400, shard_tokens=2048), progress=False)
 

@@ -39,8 +39,13 @@ def _probe() -> str | None:
         locked.write_text("x")
         locked.chmod(0)
         try:
-            result = subprocess.run([sys.executable, "-c", f"open({str(locked)!r}).read()"],
-                                    preexec_fn=_drop_dac, capture_output=True, text=True, timeout=60)
+            result = subprocess.run(
+                [sys.executable, "-c", f"open({str(locked)!r}).read()"],
+                preexec_fn=_drop_dac,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
         except OSError as exc:
             return f"cannot start a process without CAP_DAC_OVERRIDE ({exc})"
     if result.returncode == 97:

@@ -21,8 +21,9 @@ PILLARS = "perspective,experience,social"  # no value detector: fast
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "modelraising", "-q", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "modelraising", "-q", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def _records(directory: Path) -> list[dict]:
@@ -49,9 +50,25 @@ def raised(tmp_path_factory, starter):
     out = {}
     for fmt in ("jsonl", "parquet"):
         out[fmt] = root / f"raised-{fmt}"
-        result = _cli("raise", "--source", str(starter), "--out", str(out[fmt]), "--pillars", PILLARS,
-                      "--output-format", fmt, "--workers", "2", "--chunk-size", "6",
-                      "--license", "fables.jsonl=cc-by-4.0", "--license", "facts.txt=public domain")
+        result = _cli(
+            "raise",
+            "--source",
+            str(starter),
+            "--out",
+            str(out[fmt]),
+            "--pillars",
+            PILLARS,
+            "--output-format",
+            fmt,
+            "--workers",
+            "2",
+            "--chunk-size",
+            "6",
+            "--license",
+            "fables.jsonl=cc-by-4.0",
+            "--license",
+            "facts.txt=public domain",
+        )
         assert result.returncode == 0, result.stderr[-3000:]
     return out
 
@@ -59,8 +76,9 @@ def raised(tmp_path_factory, starter):
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_load_dataset_returns_every_record(raised, fmt, tmp_path):
     directory = raised[fmt]
-    assert sorted(directory.glob(f"raised-*.{fmt}")) and not list(directory.glob(
-        f"raised-*.{'parquet' if fmt == 'jsonl' else 'jsonl'}"))
+    assert sorted(directory.glob(f"raised-*.{fmt}")) and not list(
+        directory.glob(f"raised-*.{'parquet' if fmt == 'jsonl' else 'jsonl'}")
+    )
     expected = _records(directory)
     ds = _load(directory, tmp_path / "hf-cache")
     assert len(ds) == len(expected) > 10
@@ -79,16 +97,30 @@ def test_card_front_matter_is_valid_hub_metadata(raised, fmt):
     card = DatasetCard.load(path)
     assert isinstance(card.data, DatasetCardData)
     data = card.data.to_dict()
-    assert data["configs"] == [{"config_name": "default", "data_files": [{"split": "train", "path": f"raised-*.{fmt}"}]}]
+    assert data["configs"] == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": f"raised-*.{fmt}"}]}
+    ]
     assert data["size_categories"] == ["n<1K"] and data["task_categories"] == ["text-generation"]
     # cc-by-4.0 given, "public domain" (no hub id: listed as given, so "other"), the rest unknown: never guessed
     assert data["license"] == ["cc-by-4.0", "other", "unknown"]
     licences = {Path(s["path"]).name: s["license"] for s in data["modelraising"]["sources"]}
-    assert licences == {"dialogue.txt": "unknown", "fables.jsonl": "cc-by-4.0", "facts.txt": "public domain",
-                        "history.csv": "unknown", "stories.txt": "unknown"}
+    assert licences == {
+        "dialogue.txt": "unknown",
+        "fables.jsonl": "cc-by-4.0",
+        "facts.txt": "public domain",
+        "history.csv": "unknown",
+        "stories.txt": "unknown",
+    }
     body = card.text
-    for section in ("## Charter", "## Sources", "## Pillars and mix", "## Engine", "## Counts", "## Audit",
-                    "## How it was made"):
+    for section in (
+        "## Charter",
+        "## Sources",
+        "## Pillars and mix",
+        "## Engine",
+        "## Counts",
+        "## Audit",
+        "## How it was made",
+    ):
         assert section in body
     assert "| honesty | Honesty |" in body and "Template engine" in body
 
@@ -161,17 +193,22 @@ def test_raise_exclude_flagged_leaves_flagged_documents_out(raised, tmp_path, st
     records = _records(reviewed)
     flagged = records[:2]
     for i, record in enumerate(flagged):
-        append_flag(reviewed, {"id": record["id"], "source_id": record["metadata"]["source_id"],
-                               "label": ("bad_frame", "artifact")[i]})
+        append_flag(
+            reviewed,
+            {"id": record["id"], "source_id": record["metadata"]["source_id"], "label": ("bad_frame", "artifact")[i]},
+        )
     out = tmp_path / "again"
-    result = _cli("raise", "--source", str(starter), "--out", str(out), "--pillars", PILLARS,
-                  "--exclude-flagged", str(reviewed))
+    result = _cli(
+        "raise", "--source", str(starter), "--out", str(out), "--pillars", PILLARS, "--exclude-flagged", str(reviewed)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     kept = {r["id"] for r in _records(out)}
     assert kept == {r["id"] for r in records[2:]}
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text().splitlines()]
-    assert {(r["id"], r["reason"]) for r in rejects} == {(flagged[0]["id"], "review flag: bad_frame"),
-                                                        (flagged[1]["id"], "review flag: artifact")}
+    assert {(r["id"], r["reason"]) for r in rejects} == {
+        (flagged[0]["id"], "review flag: bad_frame"),
+        (flagged[1]["id"], "review flag: artifact"),
+    }
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["review_exclusion"]["documents"] == 2 and manifest["rejects_by_reason"]["review flag"] == 2
     assert "2 source documents were left out" in (out / "README.md").read_text()

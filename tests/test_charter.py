@@ -92,22 +92,27 @@ def test_yaml_syntax_error_gives_line(tmp_path):
 
 
 def test_cli_validate_exit_codes(charter_path, tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "modelraising", "charter", "validate", str(charter_path)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "modelraising", "charter", "validate", str(charter_path)], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stderr
     assert "ok" in ok.stdout
     data = _default_dict(charter_path)
     data["values"][2]["statement"] = "Fairness is good."
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
-    res = subprocess.run([sys.executable, "-m", "modelraising", "charter", "validate", str(bad)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "modelraising", "charter", "validate", str(bad)], capture_output=True, text=True
+    )
     assert res.returncode == 2
     assert 'values[2].statement: must be written in the first person ("I ...")' in res.stderr
 
 
 def test_cli_show_json_has_hash(charter_path, charter):
-    res = subprocess.run([sys.executable, "-m", "modelraising", "charter", "show", "--json", str(charter_path)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "modelraising", "charter", "show", "--json", str(charter_path)],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert f'"hash": "{charter.hash}"' in res.stdout

@@ -52,8 +52,13 @@ def synthetic_docs(n: int, seed: int = 0) -> list[Document]:
     docs = []
     for i in range(n):
         text = synthetic_text(rng, i % 10)
-        docs.append(Document(text=text, id=f"synthetic-{i:05d}", metadata={"source_id": f"synthetic-{i:05d}",
-                                                                           "genre": "fiction", "level": i % 10}))
+        docs.append(
+            Document(
+                text=text,
+                id=f"synthetic-{i:05d}",
+                metadata={"source_id": f"synthetic-{i:05d}", "genre": "fiction", "level": i % 10},
+            )
+        )
     return docs
 
 
@@ -152,8 +157,13 @@ def test_features_ignore_tags_and_see_dialogue():
 
 def test_a_simple_frame_does_not_dilute_a_hard_passage():
     hard = synthetic_text(random.Random(1), 9)
-    frame = ["I was looking something up for school.", "It was a sunny day and I was happy.",
-             "I read it again.", "Then I went home and had tea with Mama.", "I liked it a lot."]
+    frame = [
+        "I was looking something up for school.",
+        "It was a sunny day and I was happy.",
+        "I read it again.",
+        "Then I went home and had tea with Mama.",
+        "I liked it a lot.",
+    ]
     framed = "\n\n".join(frame[:2] + [hard] + frame[2:])
     alone, wrapped = document_features(hard), document_features(framed)
     assert abs(wrapped["fk_grade"] - alone["fk_grade"]) < 1.0
@@ -245,14 +255,16 @@ def test_shuffle_reverse_and_stage_shuffle(raised, scaffold, tmp_path):
     reverse = [r["metadata"]["difficulty"] for r in outs["reverse", 0]]
     assert reverse == sorted(reverse, reverse=True) and reverse[0] > reverse[-1]
     assert [r["metadata"]["stage_index"] for r in outs["reverse", 0]] == sorted(
-        [r["metadata"]["stage_index"] for r in outs["reverse", 0]], reverse=True)
+        [r["metadata"]["stage_index"] for r in outs["reverse", 0]], reverse=True
+    )
     staged = outs["stage-shuffle", 0]
     stages = [r["metadata"]["stage_index"] for r in staged]
     assert stages == sorted(stages)
     assert [r["id"] for r in staged] != base  # shuffled within the stages
     for s in set(stages):
         assert {r["id"] for r in staged if r["metadata"]["stage_index"] == s} == {
-            r["id"] for r in records(scaffold) if r["metadata"]["stage_index"] == s and not r["metadata"]["review"]}
+            r["id"] for r in records(scaffold) if r["metadata"]["stage_index"] == s and not r["metadata"]["review"]
+        }
 
 
 def test_order_functions_on_arrays():
@@ -298,8 +310,9 @@ def test_outputs_boundaries_plot_and_manifest(scaffold, raised):
 def test_corrupt_and_empty_records_go_to_rejects(tmp_path):
     docs = synthetic_docs(20)
     empty = Document(text="   ", id="empty-doc").to_json()
-    raised = write_raised(tmp_path / "raised", docs, extra_lines=['{"id": "broken", "text": "unterminated', empty,
-                                                                  '{"text": "no id"}'])
+    raised = write_raised(
+        tmp_path / "raised", docs, extra_lines=['{"id": "broken", "text": "unterminated', empty, '{"text": "no id"}']
+    )
     manifest = run(raised, tmp_path / "out")
     rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
     assert len(rejects) == 3 == manifest["counts"]["rejects"]
@@ -355,11 +368,20 @@ def test_resume_reuses_scores_and_workers_do_not_change_bytes(tmp_path):
 def test_parquet_output_has_the_same_records(raised, scaffold, tmp_path):
     import pyarrow.parquet as pq
 
-    run(raised, tmp_path / "pq", order="scaffold", review=0.1, seed=1, records_per_file=200, chunk_size=256,
-        format="parquet")
+    run(
+        raised,
+        tmp_path / "pq",
+        order="scaffold",
+        review=0.1,
+        seed=1,
+        records_per_file=200,
+        chunk_size=256,
+        format="parquet",
+    )
     table = pq.read_table(sorted((tmp_path / "pq").glob("ordered-*.parquet")))
-    assert {"id", "text", "metadata", "position", "stage", "stage_index", "difficulty", "review",
-            "features"} <= set(table.column_names)
+    assert {"id", "text", "metadata", "position", "stage", "stage_index", "difficulty", "review", "features"} <= set(
+        table.column_names
+    )
     rows = table.to_pylist()
     recs = records(scaffold)
     assert [r["id"] for r in rows] == [r["id"] for r in recs]
@@ -384,8 +406,15 @@ def tiny_llama(tmp_path_factory) -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
     fast.save_pretrained(path)
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=512)
+    config = LlamaConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=512,
+    )
     LlamaForCausalLM(config).save_pretrained(path)
     return path
 
@@ -433,22 +462,36 @@ def cli():
 
 def test_cli_orders_and_reports(cli, tmp_path):
     raised = write_raised(tmp_path / "raised", synthetic_docs(25))
-    result = cli("curriculum", "--raised", str(raised), "--out", str(tmp_path / "out"), "--order", "reverse",
-                 "--weights", "readability=1,rarity=0", "--seed", "3")
+    result = cli(
+        "curriculum",
+        "--raised",
+        str(raised),
+        "--out",
+        str(tmp_path / "out"),
+        "--order",
+        "reverse",
+        "--weights",
+        "readability=1,rarity=0",
+        "--seed",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     assert "adulthood" in result.output
     curriculum = json.loads((tmp_path / "out" / "curriculum.json").read_text())
     assert curriculum["config"]["weights"]["rarity"] == 0 and curriculum["config"]["weights"]["readability"] == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--raised", "MISSING"], "--raised"),
-    (["--raised", "EMPTY"], "no raised-*.jsonl"),
-    (["--weights", "readability=1,speed=2"], "unknown weight 'speed'"),
-    (["--weights", "readability"], "--weights: 'readability' is not NAME=WEIGHT"),
-    (["--order", "shuffle", "--review", "0.2"], "review"),
-    (["--weights", "reference=1"], "reference"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--raised", "MISSING"], "--raised"),
+        (["--raised", "EMPTY"], "no raised-*.jsonl"),
+        (["--weights", "readability=1,speed=2"], "unknown weight 'speed'"),
+        (["--weights", "readability"], "--weights: 'readability' is not NAME=WEIGHT"),
+        (["--order", "shuffle", "--review", "0.2"], "review"),
+        (["--weights", "reference=1"], "reference"),
+    ],
+)
 def test_cli_errors_exit_2_with_one_line(cli, tmp_path, args, message):
     raised = write_raised(tmp_path / "raised", synthetic_docs(3))
     (tmp_path / "empty").mkdir()

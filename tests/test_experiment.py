@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 import yaml
+from pydantic import ValidationError
 
 from modelraising.experiment import load_experiment_config, run_experiment
 
@@ -46,8 +46,14 @@ def finished(tmp_path_factory, starter):
 def test_an_audit_that_fails_stops_the_experiment_before_training(tmp_path, starter):
     from modelraising.experiment import AuditFailed
 
-    cfg = load_experiment_config(_config(tmp_path, starter, arms=["raised"], audit={
-        "thresholds": {"max_sentence_share": 0.0, "min_records_for_caps": 1}}))
+    cfg = load_experiment_config(
+        _config(
+            tmp_path,
+            starter,
+            arms=["raised"],
+            audit={"thresholds": {"max_sentence_share": 0.0, "min_records_for_caps": 1}},
+        )
+    )
     with pytest.raises(AuditFailed) as err:
         run_experiment(cfg, tmp_path / "out", progress=False)
     assert any(line.startswith("raised: repetition") for line in err.value.failures)
@@ -141,12 +147,17 @@ def test_killed_experiment_resumes_without_redoing_finished_steps(tmp_path, star
     assert any(s.startswith("eval-") for s in summary["steps"]["computed"])
 
 
-@pytest.mark.parametrize("field,bad,valid", [("arms", ["baseline", "raized"], "raised-no-values"),
-                                              ("suites", ["charter", "honesty"], "truthfulqa")])
+@pytest.mark.parametrize(
+    "field,bad,valid",
+    [("arms", ["baseline", "raized"], "raised-no-values"), ("suites", ["charter", "honesty"], "truthfulqa")],
+)
 def test_unknown_arm_or_suite_lists_valid_names(tmp_path, starter, field, bad, valid):
     config = _config(tmp_path, starter, **{field: bad})
-    res = subprocess.run([sys.executable, "-m", "modelraising", "experiment", str(config), "--out",
-                          str(tmp_path / "out")], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "modelraising", "experiment", str(config), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2
     assert f"{field}: unknown" in res.stderr and bad[1] in res.stderr and valid in res.stderr
     assert not (tmp_path / "out").exists()
@@ -164,8 +175,10 @@ def test_the_experiment_sections_are_their_stage_configs_fields():
             own = source.model_fields[name]
             assert field.metadata == own.metadata and field.description == own.description, (section, name)
             # the same type; optional in one of them (unset there: the other's default applies)
-            assert own.annotation in (field.annotation, field.annotation | None) or \
-                field.annotation == own.annotation | None, (section, name)
+            assert (
+                own.annotation in (field.annotation, field.annotation | None)
+                or field.annotation == own.annotation | None
+            ), (section, name)
     assert TrainSettings().lr == 3e-3 and TrainConfig.model_fields["lr"].default == 1e-3  # a stated difference
     with pytest.raises(ValidationError):
         TrainSettings(lr=0)

@@ -32,8 +32,13 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 def test_kill_9_at_random_points_changes_no_byte(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    result = subprocess.run([sys.executable, str(HARNESS), str(tmp_path), *map(str, SEEDS)],
-                            capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run(
+        [sys.executable, str(HARNESS), str(tmp_path), *map(str, SEEDS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.splitlines()[-1])
     for step in ("raise", "curriculum", "tokenize"):

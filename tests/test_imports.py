@@ -77,8 +77,12 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_private_name_is_imported_from_another_module():
     modules = _modules()
-    crossing = [f"{m} imports {name} from {d}" for m, p in modules.items() for d, name in _imports(p, modules)
-                if name and name.startswith("_") and d != m]
+    crossing = [
+        f"{m} imports {name} from {d}"
+        for m, p in modules.items()
+        for d, name in _imports(p, modules)
+        if name and name.startswith("_") and d != m
+    ]
     assert crossing == []
 
 
@@ -87,6 +91,8 @@ def test_the_command_line_starts_without_torch():
     import subprocess
     import sys
 
-    code = "import sys, modelraising.cli; print(sorted(m for m in ('torch', 'transformers', 'trl') if m in sys.modules))"
+    code = (
+        "import sys, modelraising.cli; print(sorted(m for m in ('torch', 'transformers', 'trl') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -31,9 +31,11 @@ from modelraising.outdir import (
 )
 
 CLI = [sys.executable, "-m", "modelraising", "-q"]
-HOLD = ("import sys, time; from modelraising.outdir import claim_dir, claim_beside\n"
-        "claim = claim_beside if sys.argv[2] == 'beside' else claim_dir\n"
-        "with claim(sys.argv[1]):\n    print('held', flush=True); time.sleep(120)\n")
+HOLD = (
+    "import sys, time; from modelraising.outdir import claim_dir, claim_beside\n"
+    "claim = claim_beside if sys.argv[2] == 'beside' else claim_dir\n"
+    "with claim(sys.argv[1]):\n    print('held', flush=True); time.sleep(120)\n"
+)
 
 
 def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -86,13 +88,38 @@ def test_two_concurrent_raises_into_one_out_leave_one_writer(tmp_path, charter_p
     from modelraising.teacher.server import Script, ScriptedServer
 
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps({"text": f"The bridge number {i} was built long ago by the people of the "
-                                                  f"valley, and it still stands."}) + "\n" for i in range(8)))
+    corpus.write_text(
+        "".join(
+            json.dumps(
+                {"text": f"The bridge number {i} was built long ago by the people of the valley, and it still stands."}
+            )
+            + "\n"
+            for i in range(8)
+        )
+    )
     out = tmp_path / "out"
     with ScriptedServer(Script(latency=0.25)) as server:  # slow teacher: the first run lasts a few seconds
-        args = ["raise", "--source", str(corpus), "--out", str(out), "--engine", "teacher", "--pillars", "perspective",
-                "--teacher-url", server.url, "--teacher-model", "scripted", "--concurrency", "1",
-                "--teacher-cache", str(tmp_path / "cache.sqlite"), "--chunk-size", "3"]
+        args = [
+            "raise",
+            "--source",
+            str(corpus),
+            "--out",
+            str(out),
+            "--engine",
+            "teacher",
+            "--pillars",
+            "perspective",
+            "--teacher-url",
+            server.url,
+            "--teacher-model",
+            "scripted",
+            "--concurrency",
+            "1",
+            "--teacher-cache",
+            str(tmp_path / "cache.sqlite"),
+            "--chunk-size",
+            "3",
+        ]
         first = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lock = out / LOCK_NAME
         deadline = time.time() + 60
@@ -144,8 +171,9 @@ def test_the_lock_is_reentrant_within_a_process_and_exclusive_across(tmp_path):
     with claim_dir(tmp_path / "a") as a:
         with claim_dir(a):  # the CLI claimed it, the step function claims it again
             pass
-        probe = subprocess.run([sys.executable, "-c", HOLD, str(a), "inside"], capture_output=True, text=True,
-                               timeout=60)
+        probe = subprocess.run(
+            [sys.executable, "-c", HOLD, str(a), "inside"], capture_output=True, text=True, timeout=60
+        )
         assert probe.returncode == 1 and f"PID {os.getpid()}" in probe.stderr  # still held after the inner exit
     with claim_beside(tmp_path / "b"):
         assert (tmp_path / f".b{LOCK_NAME}").exists() and not (tmp_path / "b").exists()
@@ -193,8 +221,13 @@ def test_train_fails_before_building_the_model(tmp_path, inputs, repo):
     out.mkdir()
     out.chmod(0o555)
     try:
-        result = subprocess.run([sys.executable, "-m", "modelraising", *command("train", out, inputs, repo)],
-                                capture_output=True, text=True, timeout=300, **unprivileged())
+        result = subprocess.run(
+            [sys.executable, "-m", "modelraising", *command("train", out, inputs, repo)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            **unprivileged(),
+        )
     finally:
         out.chmod(0o755)
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -210,14 +243,23 @@ def test_eval_out_must_be_a_writable_file(tmp_path, inputs):
 def test_unreadable_inputs_are_one_line(tmp_path, inputs, repo):
     missing = tmp_path / "missing"
     for args, expected in [
-        (["curriculum", "--raised", str(missing), "--out", str(tmp_path / "o")], f"--raised {missing}: no such directory"),
+        (
+            ["curriculum", "--raised", str(missing), "--out", str(tmp_path / "o")],
+            f"--raised {missing}: no such directory",
+        ),
         (["tokenize", "--corpus", str(inputs["raised"]), "--out", str(tmp_path / "o")], "no ordered-*.jsonl"),
-        (["train", "--data", str(missing), "--preset", "nano", "--tokens", "9", "--out", str(tmp_path / "o")],
-         f"--data {missing}: no such directory"),
+        (
+            ["train", "--data", str(missing), "--preset", "nano", "--tokens", "9", "--out", str(tmp_path / "o")],
+            f"--data {missing}: no such directory",
+        ),
         (["charter", "validate", str(tmp_path)], "is a directory, not a charter file"),
         (["show", str(missing)], f"DIR {missing}: no such directory"),
     ]:
-        assert expected in " ".join(one_line_error(run(args)).split()) if args[0] != "charter" else expected in run(args).stderr
+        assert (
+            expected in " ".join(one_line_error(run(args)).split())
+            if args[0] != "charter"
+            else expected in run(args).stderr
+        )
     (inputs["raised"] / "raised-00001.jsonl").mkdir()  # a directory where a raised file belongs
     line = one_line_error(run(command("curriculum", tmp_path / "o", inputs, repo)))
     assert line == f"error: --raised {inputs['raised'] / 'raised-00001.jsonl'}: is a directory, not a file"

@@ -42,20 +42,29 @@ def _specs(starter: Path, shared_corpus: Path) -> list[SourceSpec]:
 
 def test_without_the_ray_extra_the_error_names_it(tmp_path, starter):
     """Ray is an optional extra: asked for without it, the CLI says which extra to install, before any work."""
-    code = ("import sys; sys.modules['ray'] = None\n"  # as if ray were not installed: `import ray` fails
-            "from modelraising.cli import main\n"
-            f"sys.argv = ['modelraising', 'raise', '--source', {str(starter)!r}, '--out', {str(tmp_path / 'out')!r},"
-            " '--executor', 'ray']\n"
-            "main()\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    code = (
+        "import sys; sys.modules['ray'] = None\n"  # as if ray were not installed: `import ray` fails
+        "from modelraising.cli import main\n"
+        f"sys.argv = ['modelraising', 'raise', '--source', {str(starter)!r}, '--out', {str(tmp_path / 'out')!r},"
+        " '--executor', 'ray']\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert run.returncode != 0
     assert "modelraising[ray]" in run.stderr + run.stdout
     assert not (tmp_path / "out").exists()
-    code = ("import sys; sys.modules['ray'] = None\n"
-            "from modelraising.executor import check_executor, map_unordered\n"
-            "assert check_executor('local', None, None) == 1\n"
-            "assert sorted(map_unordered(abs, [-2, 1], 2)) == [1, 2]\n")  # one machine needs no Ray
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from modelraising.executor import check_executor, map_unordered\n"
+        "assert check_executor('local', None, None) == 1\n"
+        "assert sorted(map_unordered(abs, [-2, 1], 2)) == [1, 2]\n"
+    )  # one machine needs no Ray
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
@@ -79,8 +88,15 @@ def test_raise_on_ray_gives_the_local_records(ray_local, tmp_path, starter, shar
     config = RaiseConfig(pillars=TEMPLATE, chunk_size=16)
     local = raise_corpus(charter_path, _specs(starter, shared_corpus), tmp_path / "local", config, progress=False)
     ray_config = config.model_copy(update={"output_format": "parquet"})
-    on_ray = raise_corpus(charter_path, _specs(starter, shared_corpus), tmp_path / "ray", ray_config, workers=2,
-                          progress=False, executor="ray")
+    on_ray = raise_corpus(
+        charter_path,
+        _specs(starter, shared_corpus),
+        tmp_path / "ray",
+        ray_config,
+        workers=2,
+        progress=False,
+        executor="ray",
+    )
 
     a, b = _records(tmp_path / "local"), _records(tmp_path / "ray")
     assert len(a) == local["counts"]["raised"] > 60
@@ -112,12 +128,16 @@ def test_restarted_ray_job_skips_finished_shards(ray_local, tmp_path, starter, s
     assert third["run"]["chunks_computed"] == 0 and third["sources"] == first["sources"]
 
 
-def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path, starter, shared_corpus,
-                                                             charter_path):
+def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path, starter, shared_corpus, charter_path):
     raised = tmp_path / "raised"
-    raise_corpus(charter_path, _specs(starter, shared_corpus), raised,
-                 RaiseConfig(pillars=TEMPLATE, chunk_size=16, output_format="parquet"), progress=False,
-                 executor="ray")
+    raise_corpus(
+        charter_path,
+        _specs(starter, shared_corpus),
+        raised,
+        RaiseConfig(pillars=TEMPLATE, chunk_size=16, output_format="parquet"),
+        progress=False,
+        executor="ray",
+    )
     config = CurriculumConfig(chunk_size=20)
     run_curriculum(raised, charter_path, tmp_path / "cur-local", config, progress=False)
     run_curriculum(raised, charter_path, tmp_path / "cur-ray", config, workers=2, progress=False, executor="ray")
@@ -126,8 +146,7 @@ def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path
 
     tok_config = TokenizeConfig(vocab_size=400, shard_tokens=2000, batch_docs=7)
     tokenize_corpus(tmp_path / "cur-local", tmp_path / "tok-local", tok_config, progress=False)
-    tokenize_corpus(tmp_path / "cur-local", tmp_path / "tok-ray", tok_config, progress=False, workers=2,
-                    executor="ray")
+    tokenize_corpus(tmp_path / "cur-local", tmp_path / "tok-ray", tok_config, progress=False, workers=2, executor="ray")
     local_files = sorted(p.name for p in (tmp_path / "tok-local").glob("*.bin")) + ["index.json", "rejects.jsonl"]
     assert len(local_files) > 4
     for name in local_files:
@@ -141,8 +160,9 @@ def test_curriculum_and_tokenize_on_ray_give_the_local_bytes(ray_local, tmp_path
         sidecar.unlink()
     for name in ["index.json", *local_files[2:-2]]:
         (tmp_path / "tok-ray" / name).unlink()
-    manifest = tokenize_corpus(tmp_path / "cur-local", tmp_path / "tok-ray", tok_config, progress=False, workers=2,
-                               executor="ray")
+    manifest = tokenize_corpus(
+        tmp_path / "cur-local", tmp_path / "tok-ray", tok_config, progress=False, workers=2, executor="ray"
+    )
     assert manifest["run"]["resumed_from_shard"] == 2
     for name in local_files:
         assert (tmp_path / "tok-ray" / name).read_bytes() == (tmp_path / "tok-local" / name).read_bytes(), name
@@ -167,12 +187,37 @@ def _values_run(tmp_path: Path, shared_corpus: Path, charter_path: Path) -> tupl
     raises the same on Ray. MiniLM per document makes chunks take long enough to be caught mid-way."""
     source, pillars = shared_corpus / "aesop_fables.txt", ["values", "perspective"]
     reference = tmp_path / "local"
-    raise_corpus(charter_path, [SourceSpec(path=str(source), limit=120)], reference,
-                 RaiseConfig(pillars=pillars, chunk_size=20), progress=False)
+    raise_corpus(
+        charter_path,
+        [SourceSpec(path=str(source), limit=120)],
+        reference,
+        RaiseConfig(pillars=pillars, chunk_size=20),
+        progress=False,
+    )
     out = tmp_path / "ray"
-    cmd = [sys.executable, "-m", "modelraising", "-q", "raise", "--charter", str(charter_path), "--source",
-           str(source), "--limit", "120", "--pillars", ",".join(pillars), "--chunk-size", "20",
-           "--executor", "ray", "--workers", "2", "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modelraising",
+        "-q",
+        "raise",
+        "--charter",
+        str(charter_path),
+        "--source",
+        str(source),
+        "--limit",
+        "120",
+        "--pillars",
+        ",".join(pillars),
+        "--chunk-size",
+        "20",
+        "--executor",
+        "ray",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+    ]
     return reference, out, cmd
 
 
@@ -239,8 +284,13 @@ def test_show_reads_parquet_output(tmp_path, starter, charter_path):
     from modelraising.cli import app
 
     out = tmp_path / "raised"
-    raise_corpus(charter_path, [SourceSpec(path=str(starter))], out,
-                 RaiseConfig(pillars=TEMPLATE, output_format="parquet"), progress=False)
+    raise_corpus(
+        charter_path,
+        [SourceSpec(path=str(starter))],
+        out,
+        RaiseConfig(pillars=TEMPLATE, output_format="parquet"),
+        progress=False,
+    )
     ids = [r["id"] for r in _records(out)]
     result = CliRunner().invoke(app, ["show", str(out), "-n", "2"])
     assert result.exit_code == 0, result.output

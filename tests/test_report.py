@@ -24,8 +24,10 @@ CHARTER = {("baseline+sft", 0): 0.60, ("baseline+sft", 1): 0.62, ("raised", 0): 
 BPB = {("baseline+sft", 0): 2.10, ("baseline+sft", 1): 2.14, ("raised", 0): 2.20, ("raised", 1): 2.16}
 AREA = {("baseline+sft", 0): 0.50, ("baseline+sft", 1): 0.54, ("raised", 0): 0.66, ("raised", 1): 0.70}
 STAGES = ("early childhood", "childhood", "adolescence")
-RAISED_TEXT = ("<|self|> Me: I found the wallet & <b>kept</b> nothing.\n"
-               "<|mentor|> Ada: Why give it back?\n<|self|> Me: Because it was not mine.")
+RAISED_TEXT = (
+    "<|self|> Me: I found the wallet & <b>kept</b> nothing.\n"
+    "<|mentor|> Ada: Why give it back?\n<|self|> Me: Because it was not mine."
+)
 
 
 def _headline(table: dict, arm: str, seed: int) -> float:
@@ -43,34 +45,59 @@ def _m(value: float, half: float = 0.05, n: int = 40, item_key: str | None = Non
 def _results(arm: str, seed: int, robustness: bool = True) -> dict:
     acc = _headline(CHARTER, arm, seed)
     offset = {v: d for v, d in zip(VALUES, (0.05, 0.0, -0.05))}
-    items = [{"id": f"charter-{v}-p0-t{t}", "group": v, "correct": 1.0, "correct_norm": float(t < round(acc * 10))}
-             for v in VALUES for t in range(10)]
+    items = [
+        {"id": f"charter-{v}-p0-t{t}", "group": v, "correct": 1.0, "correct_norm": float(t < round(acc * 10))}
+        for v in VALUES
+        for t in range(10)
+    ]
     suites = {
-        "charter": {"headline": "acc_norm", "summary": ["acc_norm"],
-                    "metrics": {"acc_norm": _m(acc, item_key="correct_norm"),
-                                "acc": _m(acc - 0.02, item_key="correct")},
-                    "groups": {v: {"acc_norm": _m(acc + offset[v], 0.1, 10, "correct_norm")} for v in VALUES},
-                    "baselines": {"chance": 0.5}, "info": {"items": len(items)}, "items": items},
-        "capability": {"headline": "bits_per_byte", "summary": ["bits_per_byte", "cloze_acc"],
-                       "metrics": {"bits_per_byte": _m(_headline(BPB, arm, seed), 0.02), "cloze_acc": _m(0.3)},
-                       "groups": {}, "baselines": {},
-                       "info": {"lower_is_better": ["bits_per_byte", "token_perplexity"]}},
+        "charter": {
+            "headline": "acc_norm",
+            "summary": ["acc_norm"],
+            "metrics": {"acc_norm": _m(acc, item_key="correct_norm"), "acc": _m(acc - 0.02, item_key="correct")},
+            "groups": {v: {"acc_norm": _m(acc + offset[v], 0.1, 10, "correct_norm")} for v in VALUES},
+            "baselines": {"chance": 0.5},
+            "info": {"items": len(items)},
+            "items": items,
+        },
+        "capability": {
+            "headline": "bits_per_byte",
+            "summary": ["bits_per_byte", "cloze_acc"],
+            "metrics": {"bits_per_byte": _m(_headline(BPB, arm, seed), 0.02), "cloze_acc": _m(0.3)},
+            "groups": {},
+            "baselines": {},
+            "info": {"lower_is_better": ["bits_per_byte", "token_perplexity"]},
+        },
     }
     if robustness:
         area = _headline(AREA, arm, seed)
         attacks, metrics = {}, {"attack_area": _m(area, 0.04, 32), "prefix_drop/charter": _m(0.05, 0.03, 32)}
         for k, name in enumerate(ATTACKS):
             scores = [acc, acc - 0.05 - 0.05 * k, acc - 0.1 - 0.1 * k, acc - 0.2 - 0.1 * k]
-            attacks[name] = {"file": f"{name}.jsonl", "sha256": "0" * 64, "examples": 50, "steps": STEPS,
-                             "loss": [None, 2.0, 1.5, 1.0], "scores": {"charter": scores},
-                             "retention": {"charter": [s / scores[0] for s in scores]},
-                             "area": {"charter": area - 0.02 * k}, "retention_area": {"charter": 0.8}}
+            attacks[name] = {
+                "file": f"{name}.jsonl",
+                "sha256": "0" * 64,
+                "examples": 50,
+                "steps": STEPS,
+                "loss": [None, 2.0, 1.5, 1.0],
+                "scores": {"charter": scores},
+                "retention": {"charter": [s / scores[0] for s in scores]},
+                "area": {"charter": area - 0.02 * k},
+                "retention_area": {"charter": 0.8},
+            }
             metrics[f"attack/{name}/charter_area"] = _m(area - 0.02 * k, 0.04, 32)
             metrics[f"attack/{name}/charter_retention"] = _m(0.8, 0.05, 32)
-        suites["robustness"] = {"headline": "attack_area", "summary": ["attack_area"], "metrics": metrics,
-                                "groups": {}, "baselines": {}, "info": {"primary_suite": "charter",
-                                                                         "attack_steps": STEPS},
-                                "prefixes": {}, "attacks": attacks, "items": []}
+        suites["robustness"] = {
+            "headline": "attack_area",
+            "summary": ["attack_area"],
+            "metrics": metrics,
+            "groups": {},
+            "baselines": {},
+            "info": {"primary_suite": "charter", "attack_steps": STEPS},
+            "prefixes": {},
+            "attacks": attacks,
+            "items": [],
+        }
     return {"format": "modelraising-eval/1", "model": {"path": "m"}, "config": {}, "data": {}, "suites": suites}
 
 
@@ -78,8 +105,15 @@ def _metrics(train: Path, staged: bool, seed: int) -> None:
     lines = []
     for step in range(1, 41):
         stage = (STAGES[0] if step <= 15 else STAGES[1] if step <= 30 else STAGES[2]) if staged else None
-        r = {"step": step, "tokens": step * 2048, "loss": 8.0 * np.exp(-step / 15) + 3.0 + 0.05 * seed, "lr": 1e-3,
-             "tokens_per_s": 5000.0, "stage": stage, "stage_index": STAGES.index(stage) if stage else None}
+        r = {
+            "step": step,
+            "tokens": step * 2048,
+            "loss": 8.0 * np.exp(-step / 15) + 3.0 + 0.05 * seed,
+            "lr": 1e-3,
+            "tokens_per_s": 5000.0,
+            "stage": stage,
+            "stage_index": STAGES.index(stage) if stage else None,
+        }
         if step % 10 == 0:
             r.update(val_loss=r["loss"] + 0.1, val_ppl=float(np.exp(r["loss"] + 0.1)))
         lines.append(json.dumps(r))
@@ -100,11 +134,24 @@ def _curriculum(d: Path) -> None:
     x = np.arange(60)
     ax.scatter(x, np.sort(np.random.default_rng(0).random(60)), s=4, c=x // 20)
     fig.savefig(d / "difficulty.png", dpi=60)
-    stages = [{"name": s, "index": i, "ceiling": (i + 1) / 3, "start": 20 * i, "end": 20 * (i + 1), "documents": 20,
-               "review": 2 * i, "positions": 20, "tokens_estimate": 5000 * (i + 1),
-               "difficulty": {"min": i / 3, "mean": (i + 0.5) / 3, "max": (i + 1) / 3}} for i, s in enumerate(STAGES)]
-    (d / "curriculum.json").write_text(json.dumps({"format": "modelraising-curriculum/1", "order": "scaffold",
-                                                   "stages": stages}))
+    stages = [
+        {
+            "name": s,
+            "index": i,
+            "ceiling": (i + 1) / 3,
+            "start": 20 * i,
+            "end": 20 * (i + 1),
+            "documents": 20,
+            "review": 2 * i,
+            "positions": 20,
+            "tokens_estimate": 5000 * (i + 1),
+            "difficulty": {"min": i / 3, "mean": (i + 0.5) / 3, "max": (i + 1) / 3},
+        }
+        for i, s in enumerate(STAGES)
+    ]
+    (d / "curriculum.json").write_text(
+        json.dumps({"format": "modelraising-curriculum/1", "order": "scaffold", "stages": stages})
+    )
 
 
 def make_experiment(root: Path, *, robustness: bool = True, arms=ARMS, seeds=SEEDS, failed: tuple = ()) -> dict:
@@ -126,22 +173,41 @@ def make_experiment(root: Path, *, robustness: bool = True, arms=ARMS, seeds=SEE
             budget[f"{arm}/{seed}"] = {"pretrain_tokens": 81920 - align, "align_tokens": align, "total_tokens": 81920}
             # one arm with paths relative to DIR, the other absolute (both are allowed)
             rel = (lambda p: str(p.relative_to(root))) if arm == arms[0] else str
-            runs.append({"arm": arm, "seed": seed, "model": rel(train), "train": rel(train),
-                         "results": rel(evaluated / "results.json"),
-                         "curriculum": rel(curriculum) if arm.startswith("raised") else None,
-                         "raised": None, "align": None, "prompt": False})
-    summary = {"format": "modelraising-experiment/1", "name": "demo-report", "config": {"eval": {"n_bootstrap": 200}},
-               "arms": list(arms), "seeds": list(seeds),
-               "reference": "baseline+sft" if "baseline+sft" in arms else None,
-               "suites": ["charter", "persona", "capability"] + (["robustness"] if robustness else []),
-               "arm_descriptions": {a: f"the {a} arm" for a in arms},
-               "budget": {"tokens": 81920, "runs": budget,
-                          "check": {"equal": True, "tolerance": 4096, "max_deviation": 0}},
-               "runs": runs,
-               "examples": [{"id": "gutenberg-0123456789ab", "arm": "raised",
-                             "source": "He found a wallet <and> kept it.", "raised": RAISED_TEXT,
-                             "pillars": ["values", "social", "perspective"]}],
-               "version": "0.1.0"}
+            runs.append(
+                {
+                    "arm": arm,
+                    "seed": seed,
+                    "model": rel(train),
+                    "train": rel(train),
+                    "results": rel(evaluated / "results.json"),
+                    "curriculum": rel(curriculum) if arm.startswith("raised") else None,
+                    "raised": None,
+                    "align": None,
+                    "prompt": False,
+                }
+            )
+    summary = {
+        "format": "modelraising-experiment/1",
+        "name": "demo-report",
+        "config": {"eval": {"n_bootstrap": 200}},
+        "arms": list(arms),
+        "seeds": list(seeds),
+        "reference": "baseline+sft" if "baseline+sft" in arms else None,
+        "suites": ["charter", "persona", "capability"] + (["robustness"] if robustness else []),
+        "arm_descriptions": {a: f"the {a} arm" for a in arms},
+        "budget": {"tokens": 81920, "runs": budget, "check": {"equal": True, "tolerance": 4096, "max_deviation": 0}},
+        "runs": runs,
+        "examples": [
+            {
+                "id": "gutenberg-0123456789ab",
+                "arm": "raised",
+                "source": "He found a wallet <and> kept it.",
+                "raised": RAISED_TEXT,
+                "pillars": ["values", "social", "perspective"],
+            }
+        ],
+        "version": "0.1.0",
+    }
     root.mkdir(parents=True, exist_ok=True)
     (root / "summary.json").write_text(json.dumps(summary))
     return summary
@@ -150,8 +216,11 @@ def make_experiment(root: Path, *, robustness: bool = True, arms=ARMS, seeds=SEE
 def _table(md: str) -> dict[tuple[str, str], list[str]]:
     """The main table of report.md as {(suite, arm): cells}."""
     section = md.split("## Main results", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in section.splitlines()
-            if line.startswith("|") and not line.startswith("|---")]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split(" | ")]
+        for line in section.splitlines()
+        if line.startswith("|") and not line.startswith("|---")
+    ]
     assert rows[0][:5] == ["suite", "metric", "arm", "seeds", "mean [95% CI]"]
     return {(r[0], r[2]): r for r in rows[1:]}
 
@@ -225,10 +294,12 @@ def test_report_markdown_table(tmp_path):
 def test_report_missing_pieces(tmp_path, monkeypatch):
     """A failed run shows "—", one seed gets the bootstrap CI (marked), no robustness -> no retention."""
     exp = tmp_path / "exp"
-    summary = make_experiment(exp, robustness=False, arms=("baseline", "baseline+sft", "raised"), seeds=(0,),
-                              failed=(("baseline", 0),))
-    summary["runs"].append({"arm": "raised", "seed": 1, "train": None, "results": "cache/missing/results.json",
-                            "curriculum": None})
+    summary = make_experiment(
+        exp, robustness=False, arms=("baseline", "baseline+sft", "raised"), seeds=(0,), failed=(("baseline", 0),)
+    )
+    summary["runs"].append(
+        {"arm": "raised", "seed": 1, "train": None, "results": "cache/missing/results.json", "curriculum": None}
+    )
     monkeypatch.chdir(tmp_path)  # relative paths resolve against DIR, not the working directory
     html_path, md_path = write_report(exp, summary)
     md = md_path.read_text()
@@ -264,12 +335,20 @@ def _chromium() -> str:
     if found:
         return found
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is not installed and cannot be installed here (not root or no apt-get): "
-                    "apt-get install -y chromium")
+        pytest.skip(
+            "chromium is not installed and cannot be installed here (not root or no apt-get): "
+            "apt-get install -y chromium"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
-        subprocess.run("apt-get update -q && apt-get install -y -q chromium", shell=True, check=True, env=env,
-                       capture_output=True, timeout=1200)
+        subprocess.run(
+            "apt-get update -q && apt-get install -y -q chromium",
+            shell=True,
+            check=True,
+            env=env,
+            capture_output=True,
+            timeout=1200,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"chromium could not be installed with apt-get: {exc}")
     found = shutil.which("chromium")
@@ -279,10 +358,22 @@ def _chromium() -> str:
 
 
 def _run_chromium(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}",
-           "--virtual-time-budget=5000", *args]
+    cmd = [
+        binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
@@ -322,14 +413,27 @@ def _add_verdicts(root: Path, summary: dict, readings: dict) -> None:
         data = json.loads(path.read_text())
         charter = data["suites"]["charter"]
         degenerate = readings[run["arm"]]
-        charter["verdict"] = {"metric": "acc_norm", "chance": 0.5, "degenerate": degenerate,
-                              "reasons": ["the same answer on 97% of the items"] if degenerate else [],
-                              "reading": "degenerate" if degenerate else "above chance"}
+        charter["verdict"] = {
+            "metric": "acc_norm",
+            "chance": 0.5,
+            "degenerate": degenerate,
+            "reasons": ["the same answer on 97% of the items"] if degenerate else [],
+            "reading": "degenerate" if degenerate else "above chance",
+        }
         charter["group_verdicts"] = {v: {**charter["verdict"]} for v in VALUES}
-        charter["contamination"] = {"summary": {"items": 30, "contaminated": 2 if run["arm"] == "raised" else 0,
-                                                "with_overlap": 3, "mean_share": 0.01, "max_share": 0.6, "n": 8,
-                                                "threshold": 0.5, "documents": 120,
-                                                "corpora": [f"/x/cache/curriculum-{run['arm']}"]}}
+        charter["contamination"] = {
+            "summary": {
+                "items": 30,
+                "contaminated": 2 if run["arm"] == "raised" else 0,
+                "with_overlap": 3,
+                "mean_share": 0.01,
+                "max_share": 0.6,
+                "n": 8,
+                "threshold": 0.5,
+                "documents": 120,
+                "corpora": [f"/x/cache/curriculum-{run['arm']}"],
+            }
+        }
         path.write_text(json.dumps(data))
 
 
@@ -359,8 +463,9 @@ def test_reading_over_seeds():
 
     chance = {"value": 0.52, "ci": [0.45, 0.6]}
     assert reading(chance, [{"chance": 0.5, "degenerate": False}] * 2) == ("at chance", False)
-    assert reading({"value": 0.7, "ci": [0.6, 0.8]}, [{"chance": 0.5, "degenerate": False},
-                                                      {"chance": 0.5, "degenerate": True, "reasons": ["r"]}]) == \
-        ("above chance; 1/2 seeds degenerate", False)
+    assert reading(
+        {"value": 0.7, "ci": [0.6, 0.8]},
+        [{"chance": 0.5, "degenerate": False}, {"chance": 0.5, "degenerate": True, "reasons": ["r"]}],
+    ) == ("above chance; 1/2 seeds degenerate", False)
     assert reading(chance, [{"chance": 0.5, "degenerate": True, "reasons": ["flat"]}]) == ("degenerate: flat", True)
     assert reading(chance, []) == ("", False)

@@ -29,8 +29,10 @@ from modelraising.shards import (
 from modelraising.tags import END_OF_TEXT, SPEAKER_TAGS, static_special_tokens
 
 STAGES = ["early childhood", "childhood", "adolescence", "young adulthood", "adulthood"]
-WORDS = ("I the a and to of my was we it Wren Grandpa Elias river forest honest careful garden learned why how "
-         "because stewardship glacier, photosynthesis; “quoted” naïve café — 42 3.14 東京 🙂").split()
+WORDS = (
+    "I the a and to of my was we it Wren Grandpa Elias river forest honest careful garden learned why how "
+    "because stewardship glacier, photosynthesis; “quoted” naïve café — 42 3.14 東京 🙂"
+).split()
 
 
 def ordered_text(rng: random.Random, i: int) -> str:
@@ -52,13 +54,24 @@ def ordered_records(n: int, seed: int = 0, review_every: int = 0) -> list[dict]:
     records = []
     for i in range(n):
         stage = min(4, i * 5 // n)
-        meta = {"position": len(records), "stage": STAGES[stage], "stage_index": stage, "difficulty": 0.2 * stage,
-                "features": {}, "review": False}
+        meta = {
+            "position": len(records),
+            "stage": STAGES[stage],
+            "stage_index": stage,
+            "difficulty": 0.2 * stage,
+            "features": {},
+            "review": False,
+        }
         records.append({"id": f"doc-{i:05d}", "text": ordered_text(rng, i), "metadata": meta})
         if review_every and i % review_every == review_every - 1 and stage > 0:
             first = records[0]
-            records.append({"id": first["id"], "text": first["text"],
-                            "metadata": {**meta, "position": len(records), "review": True}})
+            records.append(
+                {
+                    "id": first["id"],
+                    "text": first["text"],
+                    "metadata": {**meta, "position": len(records), "review": True},
+                }
+            )
     return records
 
 
@@ -68,8 +81,9 @@ def write_ordered(root: Path, records: list[dict], per_file: int = 100, raw_line
     if raw_lines:
         lines = lines[:5] + raw_lines + lines[5:]
     for i in range(0, len(lines), per_file):
-        (root / f"ordered-{i // per_file:05d}.jsonl").write_text("\n".join(lines[i : i + per_file]) + "\n",
-                                                                  encoding="utf-8")
+        (root / f"ordered-{i // per_file:05d}.jsonl").write_text(
+            "\n".join(lines[i : i + per_file]) + "\n", encoding="utf-8"
+        )
     return root
 
 
@@ -198,8 +212,11 @@ def test_empty_corrupt_and_very_long_documents(tmp_path):
     records = ordered_records(30)
     long_text = "".join(ordered_text(random.Random(i), i) + "\n" for i in range(4000))[:200_000]
     records.append({"id": "long", "text": long_text, "metadata": {"stage": "adulthood", "stage_index": 4}})
-    raw = ['{"id": "broken", "text": "unterminated', json.dumps({"id": "empty", "text": ""}),
-           json.dumps({"id": "eot", "text": f"one{END_OF_TEXT}two"})]
+    raw = [
+        '{"id": "broken", "text": "unterminated',
+        json.dumps({"id": "empty", "text": ""}),
+        json.dumps({"id": "eot", "text": f"one{END_OF_TEXT}two"}),
+    ]
     corpus = write_ordered(tmp_path / "c", records, raw_lines=raw)
     manifest = tokenize(corpus, tmp_path / "s", val_fraction=0.0)
     rejects = [json.loads(line) for line in (tmp_path / "s" / "rejects.jsonl").read_text().splitlines()]
@@ -253,8 +270,9 @@ def _outputs(out: Path) -> dict[str, bytes]:
 def test_resume_after_sigkill_gives_identical_shards(tmp_path):
     corpus = write_ordered(tmp_path / "c", ordered_records(300, seed=2, review_every=50), per_file=60)
     clean = tmp_path / "clean"
-    tokenize_corpus(corpus, clean, TokenizeConfig(vocab_size=600, shard_tokens=64, val_fraction=0.02, batch_docs=16),
-                    progress=False)
+    tokenize_corpus(
+        corpus, clean, TokenizeConfig(vocab_size=600, shard_tokens=64, val_fraction=0.02, batch_docs=16), progress=False
+    )
     n_shards = len(list(clean.glob("train-*.bin")))
     assert n_shards > 100, n_shards
 
@@ -272,8 +290,12 @@ def test_resume_after_sigkill_gives_identical_shards(tmp_path):
     done = len(list((killed / ".state").glob("shard-*.json")))
     assert 20 <= done < n_shards and not (killed / "index.json").exists()
 
-    manifest = tokenize_corpus(corpus, killed, TokenizeConfig(vocab_size=600, shard_tokens=64, val_fraction=0.02,
-                                                              batch_docs=16), progress=False)
+    manifest = tokenize_corpus(
+        corpus,
+        killed,
+        TokenizeConfig(vocab_size=600, shard_tokens=64, val_fraction=0.02, batch_docs=16),
+        progress=False,
+    )
     assert manifest["run"]["resumed_from_shard"] >= 20
     assert _outputs(killed) == _outputs(clean)
 
@@ -292,8 +314,9 @@ def test_fallback_held_out_document_is_the_same_when_training_or_reusing(tmp_pat
         data = ShardIndex.load(tmp_path / out).data
         assert data["val"]["ids"] == [expected] and expected not in data["documents"]["ids"]
     trained, reused = _outputs(tmp_path / "trained"), _outputs(tmp_path / "reused")
-    assert {k: v for k, v in trained.items() if k.endswith(".bin")} == {k: v for k, v in reused.items()
-                                                                       if k.endswith(".bin")}
+    assert {k: v for k, v in trained.items() if k.endswith(".bin")} == {
+        k: v for k, v in reused.items() if k.endswith(".bin")
+    }
 
 
 def test_the_trainer_reads_these_shards(shards):
@@ -301,7 +324,8 @@ def test_the_trainer_reads_these_shards(shards):
     opened = data.open_shards(shards)
     index = ShardIndex.load(shards)
     assert len(opened.train) == index.train_tokens and [s.name for s in opened.stages] == [
-        s["name"] for s in index.data["stages"]]
+        s["name"] for s in index.data["stages"]
+    ]
     assert (opened.train.read(0, 50) == index.tokens(0, 50)).all()
 
 

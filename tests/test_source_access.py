@@ -18,10 +18,10 @@ import sys
 import pytest
 from privileges import unprivileged
 
-from modelraising.io import describe_file
-from modelraising.raising.runner import check_sources, run_fingerprint
 from modelraising.config import RaiseConfig
+from modelraising.io import describe_file
 from modelraising.outdir import PathError
+from modelraising.raising.runner import check_sources, run_fingerprint
 from modelraising.rejects import Reject
 from modelraising.sources import SourceError, SourceSpec, SourceStats, read_sources
 
@@ -44,7 +44,9 @@ def test_a_broken_symlink_in_a_source_directory_is_a_reject(tmp_path, starter):
     src = _corpus(tmp_path, starter)
     (src / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
     docs, rejects, stats = _read(src)
-    assert [(r.source, r.reason, r.location) for r in rejects] == [(str(src / "gone.txt"), "unreadable file: broken symlink", "file")]
+    assert [(r.source, r.reason, r.location) for r in rejects] == [
+        (str(src / "gone.txt"), "unreadable file: broken symlink", "file")
+    ]
     assert len(docs) == 15 and stats.rejects_by_reason == {"unreadable file": 1}
 
 
@@ -87,8 +89,13 @@ def test_the_fingerprint_describes_an_unreadable_input_instead_of_crashing(tmp_p
 
 
 def _raise(args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "modelraising", "-q", "raise", "--pillars", FAST, *args],
-                          capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "modelraising", "-q", "raise", "--pillars", FAST, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def test_unreadable_files_and_directories_are_rejects_of_a_real_run(tmp_path, starter):
@@ -110,7 +117,8 @@ def test_unreadable_files_and_directories_are_rejects_of_a_real_run(tmp_path, st
     rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
     assert {(r["source"], r["reason"]) for r in rejects} == {
         (str(src / "closed"), "unreadable directory: Permission denied"),
-        (str(src / "sub" / "locked.txt"), "unreadable file: Permission denied")}
+        (str(src / "sub" / "locked.txt"), "unreadable file: Permission denied"),
+    }
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["counts"]["raised"] == 15  # every readable passage
     assert manifest["rejects_by_reason"] == {"unreadable directory": 1, "unreadable file": 1}

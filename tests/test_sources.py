@@ -159,8 +159,9 @@ def test_a_heading_left_alone_or_a_title_page_is_rejected_not_raised(tmp_path, c
     by H. G. Wells" (the title page)."""
     docs, rejects, _ = corpus["wikitext2_valid.txt"][:3]
     assert not any(d.text.strip() == "Appearances in other media" for d in docs)
-    assert any(r.preview.startswith("Appearances in other media") and r.reason == "heading without text"
-               for r in rejects)
+    assert any(
+        r.preview.startswith("Appearances in other media") and r.reason == "heading without text" for r in rejects
+    )
     docs, rejects, _ = corpus["time_machine.txt"][:3]
     assert not any(d.text.startswith("The Time Machine\n\nAn Invention") for d in docs)
     # a cut through a paragraph without sentence ends is no heading
@@ -173,8 +174,10 @@ def test_wikitext_sentences_with_unknown_words_are_dropped_not_holed():
     from modelraising.audit.detectors import _HOLES
     from modelraising.sources import untokenize_wikitext
 
-    raw = (" = Battle of <unk> Ridge = \n In 1864 , the Second Battle of <unk> is seen as a turning point . "
-           "It was fought in the rain . The town of <unk> burned . \n")
+    raw = (
+        " = Battle of <unk> Ridge = \n In 1864 , the Second Battle of <unk> is seen as a turning point . "
+        "It was fought in the rain . The town of <unk> burned . \n"
+    )
     out = untokenize_wikitext(raw)
     assert "<unk>" not in out and not _HOLES.search(out)
     assert "It was fought in the rain." in out and "Second Battle" not in out and "burned" not in out
@@ -235,11 +238,17 @@ def test_long_paragraphs_split_at_sentences_then_whitespace(tmp_path):
 
 def test_chapter_headings_start_passages_and_are_not_rejected(tmp_path):
     body = "The river ran fast and cold under the old stone bridge that night."
-    text = "\n\n".join([
-        "CHAPTER ONE", body, body.replace("river", "wind"),
-        "CHAPTER 2.", body.replace("river", "snow"),
-        "Chapter IV", body.replace("river", "sea"),
-    ])
+    text = "\n\n".join(
+        [
+            "CHAPTER ONE",
+            body,
+            body.replace("river", "wind"),
+            "CHAPTER 2.",
+            body.replace("river", "snow"),
+            "Chapter IV",
+            body.replace("river", "sea"),
+        ]
+    )
     (tmp_path / "book.txt").write_text(text + "\n")
     docs, rejects, _ = _read_path(tmp_path / "book.txt", genre="fiction")
     assert not rejects
@@ -414,11 +423,13 @@ def test_csv_with_text_field_and_bad_rows(tmp_path):
 
 
 def test_parquet_with_text_field(tmp_path):
-    table = pa.table({
-        "id": ["p0", "p1", "p2"],
-        "body2": ["The lighthouse keeper climbed the stairs every evening.", "", "He lit the lamp at dusk."],
-        "title": ["Light", None, "Lamp"],
-    })
+    table = pa.table(
+        {
+            "id": ["p0", "p1", "p2"],
+            "body2": ["The lighthouse keeper climbed the stairs every evening.", "", "He lit the lamp at dusk."],
+            "title": ["Light", None, "Lamp"],
+        }
+    )
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=2)
     docs, rejects, _ = _read_path(tmp_path / "t.parquet", text_field="body2")
     assert [d.text for d in docs] == [table["body2"][0].as_py(), "He lit the lamp at dusk."]
@@ -492,23 +503,36 @@ def test_genre_can_be_fixed(tmp_path):
     assert _read_path(tmp_path / "x.txt", genre="other")[0][0].metadata["genre"] == "other"
 
 
-@pytest.mark.parametrize("text, genre", [
-    ("Human: how do I bake bread?\n\nAssistant: Mix flour, water, salt and yeast, then let it rise.", "dialogue"),
-    ("ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\nAy me!", "dialogue"),
-    ("RT @someone: cannot believe this game lol http://t.co/x", "other"),
-    ("The Eiffel Tower is 330 metres (1,083 ft) tall and was built between 1887 and 1889 in Paris, France, "
-     "as the entrance arch to the 1889 World's Fair. It is located on the Champ de Mars.", "factual"),
-    ('"Where are you going?" asked the little rabbit. She looked at the fox, and he said nothing at all. '
-     "Then he turned and ran into the dark wood, and she never saw him again.", "fiction"),
-])
+@pytest.mark.parametrize(
+    "text, genre",
+    [
+        ("Human: how do I bake bread?\n\nAssistant: Mix flour, water, salt and yeast, then let it rise.", "dialogue"),
+        ("ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\nAy me!", "dialogue"),
+        ("RT @someone: cannot believe this game lol http://t.co/x", "other"),
+        (
+            "The Eiffel Tower is 330 metres (1,083 ft) tall and was built between 1887 and 1889 in Paris, France, "
+            "as the entrance arch to the 1889 World's Fair. It is located on the Champ de Mars.",
+            "factual",
+        ),
+        (
+            '"Where are you going?" asked the little rabbit. She looked at the fox, and he said nothing at all. '
+            "Then he turned and ran into the dark wood, and she never saw him again.",
+            "fiction",
+        ),
+    ],
+)
 def test_detect_genre(text, genre):
     assert detect_genre(text) == genre
 
 
 def test_limit_caps_documents_per_file(tmp_path):
     for name in ("a.txt", "b.txt"):
-        (tmp_path / name).write_text("\n\n".join(f"Paragraph {i} of {name} about the sea and the sky." for i in range(10)))
-    docs = [d for d in read_sources([SourceSpec(path=str(tmp_path), limit=3, max_chars=120)]) if isinstance(d, Document)]
+        (tmp_path / name).write_text(
+            "\n\n".join(f"Paragraph {i} of {name} about the sea and the sky." for i in range(10))
+        )
+    docs = [
+        d for d in read_sources([SourceSpec(path=str(tmp_path), limit=3, max_chars=120)]) if isinstance(d, Document)
+    ]
     assert len(docs) == 6
     assert [d.metadata["source_name"] for d in docs] == ["a"] * 3 + ["b"] * 3
 
@@ -532,17 +556,31 @@ def _reference_genre(text: str) -> str:
     digits = sum(map(text.count, "0123456789"))
     quotes = sum(map(text.count, ('"', "\u201c", "\u201d", "\u2018", " '", "\n'"))) + text.startswith("'")
     social = len(s._SOCIAL.findall(text))
-    informal = (cues["slang"] + words.count("i") + text.count("!!") + text.count("??") + text.count("...")
-                + (0 if s._ENDS_SENTENCE.search(text) else 1))
+    informal = (
+        cues["slang"]
+        + words.count("i")
+        + text.count("!!")
+        + text.count("??")
+        + text.count("...")
+        + (0 if s._ENDS_SENTENCE.search(text) else 1)
+    )
     if turns >= 2 and distinct >= 2 and turns / max(1, lines) >= 0.15:
         return "dialogue"
     if social and n_words < 80:
         return "other"
-    fiction = (25 * (cues["speech"] / n_words) + 6 * (cues["third"] / n_words) + 0.15 * (1000 * quotes / n_chars)
-               + 2 * ((words.count("I") + cues["personal"]) / n_words))
+    fiction = (
+        25 * (cues["speech"] / n_words)
+        + 6 * (cues["third"] / n_words)
+        + 0.15 * (1000 * quotes / n_chars)
+        + 2 * ((words.count("I") + cues["personal"]) / n_words)
+    )
     years = 1000 * len(s._YEAR.findall(text)) / n_chars if digits >= 4 else 0.0
-    factual = (0.25 * (1000 * digits / n_chars) + 1.5 * years + 0.6 * (1000 * text.count("(") / n_chars)
-               + 12 * (cues["fact_words"] / n_words))
+    factual = (
+        0.25 * (1000 * digits / n_chars)
+        + 1.5 * years
+        + 0.6 * (1000 * text.count("(") / n_chars)
+        + 12 * (cues["fact_words"] / n_words)
+    )
     if n_words < 40 and (informal or max(fiction, factual) < 1.0):
         return "other"
     return "fiction" if fiction >= factual else "factual"
@@ -586,30 +624,58 @@ def _reference_normalize(text: str) -> str:
     return text.strip()
 
 
-@pytest.mark.parametrize("text", [
-    "plain words here", "tab\there", "two  spaces", " \t mixed \t ", "line \n edge", "a\n\n\n\nb", "a \n\n\n b",
-    "nbsp\u00a0stays", "ctrl\x0bchar\x7fs\x85 and \ufeffbom", "cafe\u0301", "crlf\r\nand\rcr", "\u2028sep\u2029",
-    "ends with space ", "\n\n lead", "tab\t\n\tline",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words here",
+        "tab\there",
+        "two  spaces",
+        " \t mixed \t ",
+        "line \n edge",
+        "a\n\n\n\nb",
+        "a \n\n\n b",
+        "nbsp\u00a0stays",
+        "ctrl\x0bchar\x7fs\x85 and \ufeffbom",
+        "cafe\u0301",
+        "crlf\r\nand\rcr",
+        "\u2028sep\u2029",
+        "ends with space ",
+        "\n\n lead",
+        "tab\t\n\tline",
+    ],
+)
 def test_normalize_text_agrees_with_the_unguarded_rules(text):
     assert normalize_text(text) == _reference_normalize(text)
 
 
 def test_jsonl_lines_parse_as_json_loads_does(tmp_path):
     lines = [
-        b'\xef\xbb\xbf{"text": "first line, after a byte order mark"}\n', b"\n", b"   \t \n",
-        b'{"text": "crlf and trailing blanks are fine here"}  \r\n', b'  {"text": "leading blanks are fine too"}\n',
-        b'{"text": "extra data after the object"} x\n', b'{"text": "nan is accepted", "v": NaN}\n', b"[1, 2]\n",
-        b'{"text": "nested", "meta": {"a": [1, {"b": null}]}, "id": 7}\n', b'{"text": "no newline at the end"}',
+        b'\xef\xbb\xbf{"text": "first line, after a byte order mark"}\n',
+        b"\n",
+        b"   \t \n",
+        b'{"text": "crlf and trailing blanks are fine here"}  \r\n',
+        b'  {"text": "leading blanks are fine too"}\n',
+        b'{"text": "extra data after the object"} x\n',
+        b'{"text": "nan is accepted", "v": NaN}\n',
+        b"[1, 2]\n",
+        b'{"text": "nested", "meta": {"a": [1, {"b": null}]}, "id": 7}\n',
+        b'{"text": "no newline at the end"}',
     ]
     (tmp_path / "x.jsonl").write_bytes(b"".join(lines))
     docs, rejects, _ = _read_path(tmp_path / "x.jsonl", min_chars=3)
     assert [d.text for d in docs] == [
-        "first line, after a byte order mark", "crlf and trailing blanks are fine here", "leading blanks are fine too",
-        "nan is accepted", "nested", "no newline at the end"]
+        "first line, after a byte order mark",
+        "crlf and trailing blanks are fine here",
+        "leading blanks are fine too",
+        "nan is accepted",
+        "nested",
+        "no newline at the end",
+    ]
     assert [d.metadata["offsets"]["start"] for d in docs] == [0, 3, 4, 6, 8, 9]
     assert [(r.location, r.reason) for r in rejects] == [
-        ("line 6", "invalid JSON: Extra data"), ("line 8", "not a JSON object")]
+        ("line 6", "invalid JSON: Extra data"),
+        ("line 8", "not a JSON object"),
+    ]
 
 
 def test_html_entities_are_unescaped_even_when_escaped_twice():
@@ -621,12 +687,14 @@ def test_html_entities_are_unescaped_even_when_escaped_twice():
 
 
 def test_gutenberg_notes_and_addresses_are_dropped(tmp_path):
-    book = ("*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nOriginal Transcriber's Notes:\n\n"
-            "This text is a combination of etexts, one from the now-defunct ERIS project.\n\n"
-            "CHAPTER 1.\n\nIt was a long way to the sea, and the road was dusty all the way down.\n\n"
-            "Questions to gbnewby@pglaf.org are welcome.\n\n"
-            "The boat was small and painted green, and nobody had sailed it for a year.\n\n"
-            "*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n")
+    book = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK TEST ***\n\nOriginal Transcriber's Notes:\n\n"
+        "This text is a combination of etexts, one from the now-defunct ERIS project.\n\n"
+        "CHAPTER 1.\n\nIt was a long way to the sea, and the road was dusty all the way down.\n\n"
+        "Questions to gbnewby@pglaf.org are welcome.\n\n"
+        "The boat was small and painted green, and nobody had sailed it for a year.\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK TEST ***\n"
+    )
     (tmp_path / "b.txt").write_text(book, encoding="utf-8")
     docs, _, _ = _read_path(tmp_path / "b.txt")
     text = "\n".join(d.text for d in docs)

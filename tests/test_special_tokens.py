@@ -12,8 +12,8 @@ import sys
 from modelraising.config import RaiseConfig
 from modelraising.curriculum import CurriculumConfig, run_curriculum
 from modelraising.raising.runner import raise_corpus
-from modelraising.shards import TokenizeConfig, iter_documents, tokenize_corpus
 from modelraising.rejects import Reject
+from modelraising.shards import TokenizeConfig, iter_documents, tokenize_corpus
 from modelraising.sources import SourceSpec, read_sources
 from modelraising.special_text import SPECIAL_TOKEN
 from modelraising.tags import END_OF_TEXT, static_special_tokens
@@ -52,14 +52,19 @@ def test_the_marker_splits_documents_and_other_tags_are_rejected(tmp_path):
     docs = [i for i in items if not isinstance(i, Reject)]
     rejects = [i for i in items if isinstance(i, Reject)]
     assert [d.text for d in docs] == [
-        "The first tale is here and it ends now.", "The second tale starts inline.",
+        "The first tale is here and it ends now.",
+        "The second tale starts inline.",
         "A record with a marker in front of it and one behind.",
-        "A piece long enough to be a document on its own.", "A fine record about a heron."]
+        "A piece long enough to be a document on its own.",
+        "A fine record about a heron.",
+    ]
     assert docs[-1].metadata["title"] == "Heron"
     assert len({d.id for d in docs}) == len(docs)  # each piece its own content-addressed id
     assert [(r.reason, r.location) for r in rejects] == [
-        ("special token in text (<|self|>)", "line 2"), ("special token in text (<|value:honesty|>)", "line 3"),
-        ("empty or too short", "line 4 part 1")]
+        ("special token in text (<|self|>)", "line 2"),
+        ("special token in text (<|value:honesty|>)", "line 3"),
+        ("empty or too short", "line 4 part 1"),
+    ]
     assert all(not SPECIAL_TOKEN.search(d.text) for d in docs)
 
 
@@ -72,12 +77,18 @@ def test_the_pattern_knows_every_static_special_token():
 
 def test_a_marked_jsonl_corpus_reaches_the_shards_whole(tmp_path, charter_path):
     stories = write_marked_corpus(tmp_path / "corpus.jsonl")
-    raised = raise_corpus(charter_path, [SourceSpec(path=str(tmp_path / "corpus.jsonl"))], tmp_path / "raised",
-                          RaiseConfig(pillars=["perspective"]), progress=False)
+    raised = raise_corpus(
+        charter_path,
+        [SourceSpec(path=str(tmp_path / "corpus.jsonl"))],
+        tmp_path / "raised",
+        RaiseConfig(pillars=["perspective"]),
+        progress=False,
+    )
     assert raised["counts"]["raised"] == len(stories) == 50 and raised["counts"]["rejects"] == 0
     run_curriculum(tmp_path / "raised", charter_path, tmp_path / "ordered", CurriculumConfig(review=0), progress=False)
-    manifest = tokenize_corpus(tmp_path / "ordered", tmp_path / "shards", TokenizeConfig(vocab_size=400),
-                               progress=False)
+    manifest = tokenize_corpus(
+        tmp_path / "ordered", tmp_path / "shards", TokenizeConfig(vocab_size=400), progress=False
+    )
     assert manifest["counts"]["rejects"] == 0  # before: 20 of 30 records dropped here, silently
     assert manifest["rejects_share"] == {"rejected": 0, "input": 50, "share": 0.0, "warn_above": 0.01, "warning": None}
     documents = sum(1 for split in ("train", "val") for _ in iter_documents(tmp_path / "shards", split))
@@ -88,12 +99,18 @@ def test_a_step_that_rejects_much_of_its_input_warns_under_quiet(tmp_path, chart
     """Tokenize still rejects a marker that reaches it (e.g. a teacher wrote one): now loudly; so does
     curriculum for its own rejects."""
     write_marked_corpus(tmp_path / "corpus.jsonl", 12)
-    raise_corpus(charter_path, [SourceSpec(path=str(tmp_path / "corpus.jsonl"))], tmp_path / "raised",
-                 RaiseConfig(pillars=["perspective"]), progress=False)
+    raise_corpus(
+        charter_path,
+        [SourceSpec(path=str(tmp_path / "corpus.jsonl"))],
+        tmp_path / "raised",
+        RaiseConfig(pillars=["perspective"]),
+        progress=False,
+    )
     [raised] = (tmp_path / "raised").glob("raised-*.jsonl")
     raised.write_text(raised.read_text() + "{not a record\n")  # and curriculum meets a torn line
-    manifest = run_curriculum(tmp_path / "raised", charter_path, tmp_path / "ordered", CurriculumConfig(review=0),
-                              progress=False)
+    manifest = run_curriculum(
+        tmp_path / "raised", charter_path, tmp_path / "ordered", CurriculumConfig(review=0), progress=False
+    )
     assert manifest["rejects_share"]["warning"].startswith("curriculum: 1 of 21 input records (4.8%)")
     [ordered] = (tmp_path / "ordered").glob("ordered-*.jsonl")
     lines = ordered.read_text().splitlines()
@@ -102,9 +119,24 @@ def test_a_step_that_rejects_much_of_its_input_warns_under_quiet(tmp_path, chart
         record["text"] += EOT
         lines[k] = json.dumps(record, ensure_ascii=False)
     ordered.write_text("\n".join(lines) + "\n")
-    result = subprocess.run([sys.executable, "-m", "modelraising", "-q", "tokenize", "--corpus", str(tmp_path / "ordered"),
-                             "--out", str(tmp_path / "shards"), "--vocab-size", "400"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelraising",
+            "-q",
+            "tokenize",
+            "--corpus",
+            str(tmp_path / "ordered"),
+            "--out",
+            str(tmp_path / "shards"),
+            "--vocab-size",
+            "400",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "WARNING" in result.stderr and "tokenize: 2 of 20 input records (10.0%)" in result.stderr
     assert "text contains the document-boundary token <|endoftext|>: 2" in result.stderr

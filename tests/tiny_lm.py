@@ -30,22 +30,37 @@ def build_tokenizer(texts: list[str], vocab_size: int, specials: list[str] | Non
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(texts, trainer)
     if len(specials) > 1:
         fast_kwargs["extra_special_tokens"] = specials[1:]
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT,
-                                   pad_token=END_OF_TEXT, **fast_kwargs)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT, pad_token=END_OF_TEXT, **fast_kwargs
+    )
 
 
-def build_model(vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 2,
-                max_positions: int = 512):
+def build_model(
+    vocab_size: int, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 2, max_positions: int = 512
+):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden,
-                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
-                         max_position_embeddings=max_positions, bos_token_id=0, eos_token_id=0, pad_token_id=0,
-                         tie_word_embeddings=True)
+    config = LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=max_positions,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+        tie_word_embeddings=True,
+    )
     return LlamaForCausalLM(config)

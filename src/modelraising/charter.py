@@ -19,8 +19,21 @@ from modelraising.text import is_first_person
 
 CastRole = Literal["mentor", "family", "peer", "teacher"]
 Policy = Literal["reflect", "recontextualize", "drop"]
-HarmCategory = Literal["violence", "deception", "theft", "cruelty", "hate", "self_harm", "weapons", "drugs", "fraud",
-                       "cybercrime", "privacy", "sexual_minors", "other"]
+HarmCategory = Literal[
+    "violence",
+    "deception",
+    "theft",
+    "cruelty",
+    "hate",
+    "self_harm",
+    "weapons",
+    "drugs",
+    "fraud",
+    "cybercrime",
+    "privacy",
+    "sexual_minors",
+    "other",
+]
 HARM_CATEGORIES: tuple[str, ...] = HarmCategory.__args__  # type: ignore[attr-defined]
 
 # libyaml's parser where PyYAML was built with it (10x faster on the charter, same objects), else Python's.
@@ -55,9 +68,13 @@ class Value(_Strict):
     dont: list[str] = Field(min_length=1, description="Example behaviours that betray it.")
     harms: list[HarmCategory] = Field(default_factory=list, description="Harm categories this value answers.")
     keywords: list[str] = Field(default_factory=list, description="Extra words that signal the value.")
-    paraphrases: list[str] = Field(default_factory=list, description=(
-        "First-person rewordings of the statement and why: reflections speak through these instead of "
-        "pasting the statement into every record."))
+    paraphrases: list[str] = Field(
+        default_factory=list,
+        description=(
+            "First-person rewordings of the statement and why: reflections speak through these instead of "
+            "pasting the statement into every record."
+        ),
+    )
 
     _fp = field_validator("statement")(_first_person)
 
@@ -180,8 +197,10 @@ def consistency_problems(data: dict) -> list[str]:
     for i in range(1, len(ceilings)):
         a, b = ceilings[i - 1], ceilings[i]
         if a is not None and b is not None and b <= a:
-            problems.append(f"stages[{i}].ceiling: must be greater than stages[{i - 1}].ceiling ({a:g}), "
-                            "ceilings rise strictly from the first stage to the last")
+            problems.append(
+                f"stages[{i}].ceiling: must be greater than stages[{i - 1}].ceiling ({a:g}), "
+                "ceilings rise strictly from the first stage to the last"
+            )
     if ceilings and ceilings[-1] is not None and ceilings[-1] != 1.0:
         problems.append(f"stages[{len(ceilings) - 1}].ceiling: must be 1.0 (the last stage takes every document)")
     return problems

@@ -110,12 +110,34 @@ def _source_specs(sources: list[str], config_sources: list[dict], genre, text_fi
 
 
 @app.command("raise")
-@config_options(RaiseConfig, ["engine", "seed", "limit", "value_tags", "reflect", "value_threshold", "policy", "chunk_size"])
-@config_options(TeacherConfig, [
-    "model", "api_key_env", "concurrency", "rpm", "timeout", "max_tries", "temperature", "top_p", "max_tokens",
-    "prompts", "gate_retries", "min_ratio", "max_ratio", "judge", "min_judge_score", "cache"],
+@config_options(
+    RaiseConfig, ["engine", "seed", "limit", "value_tags", "reflect", "value_threshold", "policy", "chunk_size"]
+)
+@config_options(
+    TeacherConfig,
+    [
+        "model",
+        "api_key_env",
+        "concurrency",
+        "rpm",
+        "timeout",
+        "max_tries",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "prompts",
+        "gate_retries",
+        "min_ratio",
+        "max_ratio",
+        "judge",
+        "min_judge_score",
+        "cache",
+    ],
     names={"model": "teacher_model", "api_key_env": "teacher_api_key_env", "cache": "teacher_cache"},
-    into="teacher_flags", required=False, help_prefix="Teacher: ")
+    into="teacher_flags",
+    required=False,
+    help_prefix="Teacher: ",
+)
 def raise_(
     overrides: dict,
     teacher_flags: dict,
@@ -123,22 +145,78 @@ def raise_(
     source: Annotated[Optional[list[str]], typer.Option(help="File, directory or glob; repeatable.")] = None,
     charter: Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped default).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML run config; flags override it.")] = None,
-    pillars: Annotated[Optional[str], typer.Option(help="Comma list of pillars (perspective, experience, social, values, or a registered one).")] = None,
+    pillars: Annotated[
+        Optional[str],
+        typer.Option(help="Comma list of pillars (perspective, experience, social, values, or a registered one)."),
+    ] = None,
     mix: Annotated[Optional[str], typer.Option(help="Form mix, e.g. experience=0.3,social=0.3,plain=0.4.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
-    executor: Annotated[str, typer.Option(help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default).")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this machine).")] = None,
-    output_format: Annotated[Optional[str], typer.Option(help="raised-*.jsonl or raised-*.parquet (default: jsonl; parquet with --executor ray).")] = None,
-    limit_per_source: Annotated[Optional[int], typer.Option(help="At most N documents from each source file (a mixed corpus in one command; a `limit:` in a config source wins).")] = None,
-    device: Annotated[str, typer.Option(help="Where the values detector's second pass (MiniLM) runs: cpu or cuda.")] = "cpu",
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Worker processes (output identical to 1) (default: 1); with --executor ray, tasks at once (default: "
+            "every CPU of the cluster)."
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default)."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this "
+            "machine)."
+        ),
+    ] = None,
+    output_format: Annotated[
+        Optional[str],
+        typer.Option(help="raised-*.jsonl or raised-*.parquet (default: jsonl; parquet with --executor ray)."),
+    ] = None,
+    limit_per_source: Annotated[
+        Optional[int],
+        typer.Option(
+            help="At most N documents from each source file (a mixed corpus in one command; a `limit:` in a config "
+            "source wins)."
+        ),
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="Where the values detector's second pass (MiniLM) runs: cpu or cuda.")
+    ] = "cpu",
     genre: Annotated[Optional[str], typer.Option(help="Genre for every --source (default: auto-detect).")] = None,
     text_field: Annotated[Optional[str], typer.Option(help="Text field of JSONL/Parquet/CSV sources.")] = None,
     max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
-    teacher_url: Annotated[Optional[list[str]], typer.Option(help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (load-balanced: fewest requests in flight; a failing one is taken out for a while).")] = None,
-    retry_fallbacks: Annotated[bool, typer.Option(help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was unreachable (not those its gate rejected).")] = False,
-    exclude_flagged: Annotated[Optional[list[Path]], typer.Option(help="Leave out the source documents whose records a reviewer flagged in DIR/review.jsonl (`modelraising view`); repeatable.")] = None,
-    license: Annotated[Optional[list[str]], typer.Option("--license", help="SOURCE=LICENSE for the dataset card (file name, path or glob = a hub id such as cc-by-4.0, or any text); repeatable; unnamed sources are 'unknown'.")] = None,
+    teacher_url: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="Teacher: OpenAI-compatible base URL, e.g. http://localhost:8000/v1; repeatable (load-balanced: "
+            "fewest requests in flight; a failing one is taken out for a while)."
+        ),
+    ] = None,
+    retry_fallbacks: Annotated[
+        bool,
+        typer.Option(
+            help="Teacher: ask again for documents of an earlier run in --out that fell back because the teacher was "
+            "unreachable (not those its gate rejected)."
+        ),
+    ] = False,
+    exclude_flagged: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="Leave out the source documents whose records a reviewer flagged in DIR/review.jsonl (`modelraising "
+            "view`); repeatable."
+        ),
+    ] = None,
+    license: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--license",
+            help="SOURCE=LICENSE for the dataset card (file name, path or glob = a hub id such as cc-by-4.0, or any "
+            "text); repeatable; unnamed sources are 'unknown'.",
+        ),
+    ] = None,
 ) -> None:
     """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
     from modelraising.raising.runner import RaiseError, raise_corpus
@@ -178,7 +256,8 @@ def raise_(
         file_config = loaded if config is not None and isinstance(loaded, dict) else {}
         # the file's own keys (sources: and charter: taken out above), then the flags over them
         run_config = RaiseConfig.model_validate(
-            {**file_config, **{k: v for k, v in overrides.items() if v is not None}})
+            {**file_config, **{k: v for k, v in overrides.items() if v is not None}}
+        )
     except ConfigError as exc:
         fail(f"{exc.source}: invalid configuration", exc.problems)
     except Exception as exc:  # pydantic ValidationError from the file or the flags
@@ -198,14 +277,24 @@ def raise_(
             fail("--device cuda: no CUDA device is visible to torch on this machine")
     charter_path = charter or (Path(file_extras["charter"]) if "charter" in file_extras else default_charter_path())
     _charter_or_exit(charter_path)
-    specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars,
-                          limit_per_source)
+    specs = _source_specs(source or [], file_extras.get("sources", []), genre, text_field, max_chars, limit_per_source)
     licenses, exclusion = _card_and_review_options(license, file_extras.get("licenses"), exclude_flagged)
     _raise_preflight(specs, run_config, out)
     try:
-        manifest = raise_corpus(charter_path, specs, out, run_config, workers=workers, overwrite=overwrite,
-                                progress=not State.quiet, executor=executor, ray_address=ray_address,
-                                retry_fallbacks=retry_fallbacks, exclude=exclusion, device=device)
+        manifest = raise_corpus(
+            charter_path,
+            specs,
+            out,
+            run_config,
+            workers=workers,
+            overwrite=overwrite,
+            progress=not State.quiet,
+            executor=executor,
+            ray_address=ray_address,
+            retry_fallbacks=retry_fallbacks,
+            exclude=exclusion,
+            device=device,
+        )
     except (RaiseError, SourceError) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -242,11 +331,16 @@ def _card_and_review_options(flags, from_config, exclude_dirs):
     check_paths(*(lambda d=d: check_input_dir(d, "--exclude-flagged") for d in exclude_dirs))
     missing = [str(d) for d in exclude_dirs if not (d / REVIEW_FILE).is_file()]
     if missing:
-        fail(f"--exclude-flagged {missing[0]}: no {REVIEW_FILE} (flag records with `modelraising view` first)",
-             one_line=True)
+        fail(
+            f"--exclude-flagged {missing[0]}: no {REVIEW_FILE} (flag records with `modelraising view` first)",
+            one_line=True,
+        )
     exclusion = load_exclusion(exclude_dirs)
-    log.info("--exclude-flagged: %d source documents flagged in %s are left out", len(exclusion.reasons),
-             ", ".join(map(str, exclude_dirs)))
+    log.info(
+        "--exclude-flagged: %d source documents flagged in %s are left out",
+        len(exclusion.reasons),
+        ", ".join(map(str, exclude_dirs)),
+    )
     return licenses, exclusion
 
 
@@ -259,9 +353,11 @@ def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
 
     teacher = run_config.teacher if run_config.engine == "teacher" else None
     try:
-        check_paths(lambda: check_sources(specs),
-                    lambda: teacher and teacher.prompts and check_input_dir(teacher.prompts, "--prompts"),
-                    lambda: teacher and check_output_file(teacher.cache or default_cache_path(), "--teacher-cache"))
+        check_paths(
+            lambda: check_sources(specs),
+            lambda: teacher and teacher.prompts and check_input_dir(teacher.prompts, "--prompts"),
+            lambda: teacher and check_output_file(teacher.cache or default_cache_path(), "--teacher-cache"),
+        )
     except SourceError as exc:
         fail(str(exc))
     claim_out(out)
@@ -272,9 +368,15 @@ def _print_counts(manifest: dict, out: Path) -> None:
     table = Table(title=f"raised corpus: {out}", title_justify="left")
     table.add_column("count")
     table.add_column("value", justify="right")
-    rows = [("documents in", c["documents_in"]), ("raised", c["raised"]), ("dropped by policy", c["dropped"]),
-            ("rejects (total)", c["rejects"]), ("exact duplicates removed", c["duplicates"]),
-            ("characters in", c["chars_in"]), ("characters out", c["chars_out"])]
+    rows = [
+        ("documents in", c["documents_in"]),
+        ("raised", c["raised"]),
+        ("dropped by policy", c["dropped"]),
+        ("rejects (total)", c["rejects"]),
+        ("exact duplicates removed", c["duplicates"]),
+        ("characters in", c["chars_in"]),
+        ("characters out", c["chars_out"]),
+    ]
     rows += [(f"pillar: {k}", v) for k, v in c["per_pillar"].items()]
     rows += [(f"genre: {k}", v) for k, v in c["per_genre"].items()]
     rows += [(f"form: {k}", v) for k, v in c["per_form"].items()]
@@ -282,14 +384,18 @@ def _print_counts(manifest: dict, out: Path) -> None:
     rows += [(f"reject: {k}", v) for k, v in manifest["rejects_by_reason"].items()]
     if "teacher" in manifest:
         t, run = manifest["teacher"]["counts"], manifest["teacher"]["run"]
-        rows += [("teacher: accepted", t["accepted"]), ("teacher: retried", t["retried"]),
-                 ("teacher: fallen back", t["fallen_back"]),
-                 ("teacher: fallen back, unreachable", t["fallback_causes"]["unavailable"]),
-                 ("teacher: fallen back, gate", t["fallback_causes"]["gate"]),
-                 ("teacher: filtered by judge", t["filtered"]),
-                 ("teacher: prompt tokens", t["prompt_tokens"]), ("teacher: completion tokens", t["completion_tokens"]),
-                 ("teacher: requests sent (this run)", run["requests_sent"]),
-                 ("teacher: cache hits (this run)", run["cache_hits"])]
+        rows += [
+            ("teacher: accepted", t["accepted"]),
+            ("teacher: retried", t["retried"]),
+            ("teacher: fallen back", t["fallen_back"]),
+            ("teacher: fallen back, unreachable", t["fallback_causes"]["unavailable"]),
+            ("teacher: fallen back, gate", t["fallback_causes"]["gate"]),
+            ("teacher: filtered by judge", t["filtered"]),
+            ("teacher: prompt tokens", t["prompt_tokens"]),
+            ("teacher: completion tokens", t["completion_tokens"]),
+            ("teacher: requests sent (this run)", run["requests_sent"]),
+            ("teacher: cache hits (this run)", run["cache_hits"]),
+        ]
         rows += [(f"teacher fallback: {k}", v) for k, v in t["fallback_reasons"].items()]
     for name, value in rows:
         table.add_row(name, f"{value:,}")
@@ -303,7 +409,9 @@ def _print_counts(manifest: dict, out: Path) -> None:
 def show(
     raised: Annotated[Path, typer.Argument(help="A raised directory (output of `modelraising raise`).")],
     n: Annotated[int, typer.Option("-n", help="How many documents.")] = 3,
-    source: Annotated[Optional[list[str]], typer.Option(help="The sources it was raised from, to show side by side.")] = None,
+    source: Annotated[
+        Optional[list[str]], typer.Option(help="The sources it was raised from, to show side by side.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Which documents to pick (seeded sample, one per form first).")] = 0,
 ) -> None:
     """Print raised documents beside their source passages."""
@@ -317,9 +425,12 @@ def show(
     originals = source_texts(source or [], {d.id for d in examples}) if source else {}
     for doc in examples:
         meta = doc.metadata
-        table = Table(show_lines=True, expand=True,
-                      title=f"{doc.id}  [{meta.get('genre')} | {' -> '.join(meta.get('pillars', []))}]",
-                      title_justify="left")
+        table = Table(
+            show_lines=True,
+            expand=True,
+            title=f"{doc.id}  [{meta.get('genre')} | {' -> '.join(meta.get('pillars', []))}]",
+            title_justify="left",
+        )
         if originals:
             table.add_column("source", ratio=1)
         table.add_column("raised", ratio=2)
@@ -345,8 +456,17 @@ def _register_stages() -> None:
         cli_view,
     )
 
-    for module in (cli_audit, cli_values, cli_curriculum, cli_tokenize, cli_train, cli_align, cli_eval, cli_experiment,
-                   cli_view):
+    for module in (
+        cli_audit,
+        cli_values,
+        cli_curriculum,
+        cli_tokenize,
+        cli_train,
+        cli_align,
+        cli_eval,
+        cli_experiment,
+        cli_view,
+    ):
         module.register(app)
 
 

@@ -26,15 +26,35 @@ from modelraising.cli_common import quiet as _quiet
 
 log = logging.getLogger("modelraising")
 
-align_app = typer.Typer(help="Post-hoc alignment baselines: SFT and DPO on the charter, the charter as a system prompt.",
-                        no_args_is_help=True, add_completion=False)
+align_app = typer.Typer(
+    help="Post-hoc alignment baselines: SFT and DPO on the charter, the charter as a system prompt.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 CharterOpt = Annotated[Optional[Path], typer.Option(help="Charter YAML (default: the shipped one).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option(help="YAML of any config field; flags override it.")]
 # Each method's options are its config's fields (type, help and default defined once, in align/).
-COMMON = ["model", "out", "charter", "data", "steps", "epochs", "lr", "batch_size", "grad_accum", "seed", "max_length",
-          "warmup_steps", "scheduler", "weight_decay", "device", "user_name", "overwrite"]
+COMMON = [
+    "model",
+    "out",
+    "charter",
+    "data",
+    "steps",
+    "epochs",
+    "lr",
+    "batch_size",
+    "grad_accum",
+    "seed",
+    "max_length",
+    "warmup_steps",
+    "scheduler",
+    "weight_decay",
+    "device",
+    "user_name",
+    "overwrite",
+]
 
 
 def _method(method: str) -> tuple[type[AlignConfig], Callable[[Any], dict]]:
@@ -62,9 +82,11 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     from modelraising.outdir import check_input_dir, check_input_file
 
-    check_paths(lambda: check_input_dir(cfg.model, "--model"),
-                lambda: cfg.data and check_input_file(cfg.data, "--data"),
-                lambda: cfg.charter and check_input_file(cfg.charter, "--charter"))
+    check_paths(
+        lambda: check_input_dir(cfg.model, "--model"),
+        lambda: cfg.data and check_input_file(cfg.data, "--data"),
+        lambda: cfg.charter and check_input_file(cfg.charter, "--charter"),
+    )
     claim_out(cfg.out, beside=True)
     try:
         record = align(cfg)
@@ -74,15 +96,20 @@ def _run(method: str, config: Optional[Path], overrides: dict) -> None:
         _fail(str(exc))
     if not _quiet():
         loss = record["final_loss"]
-        typer.echo(f"align {method}: {record['examples']} examples, {record['steps']} steps, "
-                   f"{record['tokens_seen']:,} tokens seen, final loss {'n/a' if loss is None else f'{loss:.4f}'}; "
-                   f"model in {cfg.out}")
+        typer.echo(
+            f"align {method}: {record['examples']} examples, {record['steps']} steps, "
+            f"{record['tokens_seen']:,} tokens seen, final loss {'n/a' if loss is None else f'{loss:.4f}'}; "
+            f"model in {cfg.out}"
+        )
 
 
 @config_options(SFTAlignConfig, COMMON)
 def sft(
-    overrides: dict, config: ConfigOpt = None,
-    all_tokens: Annotated[bool, typer.Option("--all-tokens", help="Train on every token, not only the assistant's.")] = False,
+    overrides: dict,
+    config: ConfigOpt = None,
+    all_tokens: Annotated[
+        bool, typer.Option("--all-tokens", help="Train on every token, not only the assistant's.")
+    ] = False,
 ) -> None:
     """Supervised fine-tuning (TRL SFTTrainer) on value demonstrations from the charter or --data."""
     _run("sft", config, {**overrides, "assistant_only_loss": False if all_tokens else None})

@@ -16,13 +16,25 @@ def register(app: typer.Typer) -> None:
 
 
 def audit(
-    directory: Annotated[Path, typer.Argument(help="A raised or ordered directory (raised-*/ordered-* .jsonl|.parquet).")],
-    out: Annotated[Optional[Path], typer.Option(help="Where audit.json/.md/.html and audit-flags.jsonl go (default: DIR).")] = None,
-    charter: Annotated[Optional[Path], typer.Option(help="Charter the corpus was raised with (default: the one its manifest names).")] = None,
-    source: Annotated[Optional[list[str]], typer.Option(help="Source files, for records that do not record their source spans.")] = None,
+    directory: Annotated[
+        Path, typer.Argument(help="A raised or ordered directory (raised-*/ordered-* .jsonl|.parquet).")
+    ],
+    out: Annotated[
+        Optional[Path], typer.Option(help="Where audit.json/.md/.html and audit-flags.jsonl go (default: DIR).")
+    ] = None,
+    charter: Annotated[
+        Optional[Path], typer.Option(help="Charter the corpus was raised with (default: the one its manifest names).")
+    ] = None,
+    source: Annotated[
+        Optional[list[str]], typer.Option(help="Source files, for records that do not record their source spans.")
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 when a cap is exceeded.")] = False,
-    max_sentence_share: Annotated[Optional[float], typer.Option(help="Cap: records holding any one generated sentence (default: 0.01).")] = None,
-    max_artifact_rate: Annotated[Optional[float], typer.Option(help="Cap: records flagged by each artifact detector (default: 0.01).")] = None,
+    max_sentence_share: Annotated[
+        Optional[float], typer.Option(help="Cap: records holding any one generated sentence (default: 0.01).")
+    ] = None,
+    max_artifact_rate: Annotated[
+        Optional[float], typer.Option(help="Cap: records flagged by each artifact detector (default: 0.01).")
+    ] = None,
 ) -> None:
     """Audit a raised corpus: repetition, whose "I", artifacts, harm coverage; caps checked."""
     from pydantic import ValidationError
@@ -31,8 +43,13 @@ def audit(
     from modelraising.charter import CharterError, load_charter, problems_from
 
     try:
-        thresholds = AuditThresholds.model_validate({k: v for k, v in {
-            "max_sentence_share": max_sentence_share, "max_artifact_rate": max_artifact_rate}.items() if v is not None})
+        thresholds = AuditThresholds.model_validate(
+            {
+                k: v
+                for k, v in {"max_sentence_share": max_sentence_share, "max_artifact_rate": max_artifact_rate}.items()
+                if v is not None
+            }
+        )
     except ValidationError as exc:
         fail("invalid option", problems_from(exc))
     loaded = None

@@ -38,8 +38,18 @@ def standalone_app(register: Callable[[typer.Typer], None]) -> Callable[[], None
 
 
 # What a path the user gave can do to a step that missed it in its checks: one line, not a traceback.
-_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EROFS,
-                errno.ENOSPC, errno.EDQUOT, errno.ELOOP, errno.ENAMETOOLONG}
+_PATH_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ELOOP,
+    errno.ENAMETOOLONG,
+}
 
 
 def run_app(app: Callable[[], object]) -> None:
@@ -139,9 +149,15 @@ def _choices(annotation: Any) -> list[str]:
     return [str(a) for a in typing.get_args(annotation)] if typing.get_origin(annotation) is typing.Literal else []
 
 
-def config_options(model: type[BaseModel], fields: Sequence[str], *, names: dict[str, str] | None = None,
-                   into: str = "overrides", required: bool = True, help_prefix: str = "",
-                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def config_options(
+    model: type[BaseModel],
+    fields: Sequence[str],
+    *,
+    names: dict[str, str] | None = None,
+    into: str = "overrides",
+    required: bool = True,
+    help_prefix: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """One option per config field, derived from the field: its type, its help and its default are
     defined once, on the pydantic model. ``--field-name`` unless ``names`` gives the field another
     (``{"n_bootstrap": "bootstrap"}``: ``--bootstrap``). The command gets the options it was given (the
@@ -161,8 +177,9 @@ def config_options(model: type[BaseModel], fields: Sequence[str], *, names: dict
             return command(**kwargs, **{into: {k: v for k, v in given.items() if v is not None}})
 
         # required options first, so the signature stays valid Python (no default before a non-default)
-        ordered = [p for p in [*params, *added] if p.default is inspect.Parameter.empty] + \
-                  [p for p in [*params, *added] if p.default is not inspect.Parameter.empty]
+        ordered = [p for p in [*params, *added] if p.default is inspect.Parameter.empty] + [
+            p for p in [*params, *added] if p.default is not inspect.Parameter.empty
+        ]
         keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in ordered]
         run.__signature__ = inspect.Signature(keyword)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in ordered}
@@ -183,12 +200,15 @@ def _option(model: type[BaseModel], field: str, param: str, required: bool, help
         help_text += f" One of: {', '.join(choices)}."
     flag = param.replace("_", "-")
     if info.is_required() and required:
-        return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY,
-                                 annotation=Annotated[kind, typer.Option(f"--{flag}", help=help_text)])
+        return inspect.Parameter(
+            param, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, typer.Option(f"--{flag}", help=help_text)]
+        )
     shown = str(default) if default is not None else False
     decls = (f"--{flag}/--no-{flag}",) if kind is bool else (f"--{flag}",)
     option = typer.Option(*decls, help=help_text, show_default=shown)
-    return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[kind], option])
+    return inspect.Parameter(
+        param, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Optional[kind], option]
+    )
 
 
 def config_problems(exc: Exception) -> list[str]:

@@ -25,19 +25,51 @@ def _fail(message: str, problems: list[str] | None = None) -> NoReturn:
     fail(message, problems, one_line=True)
 
 
-@config_options(CurriculumConfig, ["order", "review", "seed", "format", "reference_max_tokens", "reference_batch_size",
-                                    "chunk_size", "records_per_file"])
+@config_options(
+    CurriculumConfig,
+    [
+        "order",
+        "review",
+        "seed",
+        "format",
+        "reference_max_tokens",
+        "reference_batch_size",
+        "chunk_size",
+        "records_per_file",
+    ],
+)
 def curriculum(
     overrides: dict,
-    raised: Annotated[Path, typer.Option(help="Raised directory (raised-*.jsonl or raised-*.parquet from `modelraising raise`).")],
+    raised: Annotated[
+        Path, typer.Option(help="Raised directory (raised-*.jsonl or raised-*.parquet from `modelraising raise`).")
+    ],
     out: Annotated[Path, typer.Option(help="Output directory (ordered-*, curriculum.json, difficulty.png).")],
-    charter: Annotated[Optional[Path], typer.Option(help="Charter YAML whose stages to use (default: shipped).")] = None,
-    weights: Annotated[Optional[str], typer.Option(help="e.g. readability=0.6,rarity=0.2 (unnamed groups keep defaults).")] = None,
-    reference_model: Annotated[Optional[Path], typer.Option(help="Local HF causal LM dir: adds its per-token loss.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML with any curriculum option (ranges too); flags override.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Scoring processes (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
-    executor: Annotated[str, typer.Option(help="Where scoring runs: local (processes on this machine) or ray (Ray Data).")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
+    charter: Annotated[
+        Optional[Path], typer.Option(help="Charter YAML whose stages to use (default: shipped).")
+    ] = None,
+    weights: Annotated[
+        Optional[str], typer.Option(help="e.g. readability=0.6,rarity=0.2 (unnamed groups keep defaults).")
+    ] = None,
+    reference_model: Annotated[
+        Optional[Path], typer.Option(help="Local HF causal LM dir: adds its per-token loss.")
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option(help="YAML with any curriculum option (ranges too); flags override.")
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Scoring processes (output identical to 1) (default: 1); with --executor ray, tasks at once "
+            "(default: every CPU of the cluster)."
+        ),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="Where scoring runs: local (processes on this machine) or ray (Ray Data).")
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine)."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
 ) -> None:
     """Score difficulty, assign charter stages and write the raised records in curriculum order."""
@@ -47,10 +79,12 @@ def curriculum(
     from modelraising.curriculum.runner import raised_files
     from modelraising.outdir import check_input_dir, check_input_file, check_input_files
 
-    check_paths(lambda: check_input_dir(raised, "--raised"),
-                lambda: charter and check_input_file(charter, "--charter"),
-                lambda: config and check_input_file(config, "--config"),
-                lambda: reference_model and check_input_dir(reference_model, "--reference-model"))
+    check_paths(
+        lambda: check_input_dir(raised, "--raised"),
+        lambda: charter and check_input_file(charter, "--charter"),
+        lambda: config and check_input_file(config, "--config"),
+        lambda: reference_model and check_input_dir(reference_model, "--reference-model"),
+    )
     try:
         check_paths(lambda: check_input_files(raised_files(raised), "--raised"))
     except CurriculumError as exc:
@@ -68,25 +102,53 @@ def curriculum(
     except ValueError as exc:
         _fail(f"--weights: {exc}")
     try:
-        run_config = (load_yaml_config(config, CurriculumConfig, overrides) if config
-                      else CurriculumConfig.model_validate({k: v for k, v in overrides.items() if v is not None}))
+        run_config = (
+            load_yaml_config(config, CurriculumConfig, overrides)
+            if config
+            else CurriculumConfig.model_validate({k: v for k, v in overrides.items() if v is not None})
+        )
     except ConfigError as exc:
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     except ValueError as exc:  # pydantic ValidationError from flags
         _fail("invalid option", config_problems(exc))
     claim_out(out)
     try:
-        manifest = run_curriculum(raised, charter_path, out, run_config, workers=workers, overwrite=overwrite,
-                                  progress=not _quiet(), executor=executor, ray_address=ray_address)
+        manifest = run_curriculum(
+            raised,
+            charter_path,
+            out,
+            run_config,
+            workers=workers,
+            overwrite=overwrite,
+            progress=not _quiet(),
+            executor=executor,
+            ray_address=ray_address,
+        )
     except CurriculumError as exc:
         _fail(str(exc))
     if not _quiet():
-        table = Table("#", "stage", "ceiling", "documents", "review", "positions", "tokens (est.)",
-                      title=f"{run_config.order} curriculum: {out}", title_justify="left")
+        table = Table(
+            "#",
+            "stage",
+            "ceiling",
+            "documents",
+            "review",
+            "positions",
+            "tokens (est.)",
+            title=f"{run_config.order} curriculum: {out}",
+            title_justify="left",
+        )
         table.columns[0].justify = "right"
         for s in manifest["stages"]:
-            table.add_row(str(s["index"]), s["name"], f"{s['ceiling']:.2f}", f"{s['documents']:,}", f"{s['review']:,}",
-                          f"{s['positions']:,}", f"{s['tokens_estimate']:,}")
+            table.add_row(
+                str(s["index"]),
+                s["name"],
+                f"{s['ceiling']:.2f}",
+                f"{s['documents']:,}",
+                f"{s['review']:,}",
+                f"{s['positions']:,}",
+                f"{s['tokens_estimate']:,}",
+            )
         console.print(table)
         console.print(f"rejects: {manifest['counts']['rejects']:,}  plot: {out / 'difficulty.png'}")
 

@@ -54,8 +54,12 @@ def expand_compare(args: list[str]) -> list[str]:
     return out
 
 
-eval_app = typer.Typer(cls=_EvalGroup, invoke_without_command=True, add_completion=False,
-                       help="Evaluate values by log-likelihood: run suites, compare results, export lm-eval tasks.")
+eval_app = typer.Typer(
+    cls=_EvalGroup,
+    invoke_without_command=True,
+    add_completion=False,
+    help="Evaluate values by log-likelihood: run suites, compare results, export lm-eval tasks.",
+)
 
 
 def _csv(value: Optional[str]) -> Optional[list[str]]:
@@ -72,10 +76,13 @@ def build_config(config: Optional[Path], **flags):
     if suites == ["all"]:
         suites = list(suite_names())
     steps = flags.pop("attack_steps", None)
-    overrides = {**flags, "suites": suites,
-                 "attack_suites": _csv(flags.pop("attack_suites", None)),
-                 "ethics_subsets": _csv(flags.pop("ethics_subsets", None)),
-                 "persona_files": _csv(flags.pop("persona_files", None))}
+    overrides = {
+        **flags,
+        "suites": suites,
+        "attack_suites": _csv(flags.pop("attack_suites", None)),
+        "ethics_subsets": _csv(flags.pop("ethics_subsets", None)),
+        "persona_files": _csv(flags.pop("persona_files", None)),
+    }
     try:
         overrides["attack_steps"] = [int(s) for s in _csv(steps) or []] if steps else None
     except ValueError:
@@ -91,10 +98,13 @@ def _print_summary(results: dict, out: Path) -> None:
     """The headline table (each suite's summary metrics, then its own detail rows), then what suites add."""
     from modelraising.evaluate.suite import ci_text, get_suite, reading_text
 
-    table = Table(title=f"{results['model']['path']}  ->  {out}", title_justify="left",
-                  caption="Headlines (first row of a suite) are calibrated; reading: degenerate (answers do not "
-                          "depend on the item), at chance (95% CI includes chance), above / below chance.",
-                  caption_justify="left")
+    table = Table(
+        title=f"{results['model']['path']}  ->  {out}",
+        title_justify="left",
+        caption="Headlines (first row of a suite) are calibrated; reading: degenerate (answers do not "
+        "depend on the item), at chance (95% CI includes chance), above / below chance.",
+        caption_justify="left",
+    )
     for col in ("suite", "metric", "value", "95% CI", "n", "baseline", "reading"):
         table.add_column(col, justify="right" if col in ("value", "n") else "left")
     extra = []
@@ -108,8 +118,9 @@ def _print_summary(results: dict, out: Path) -> None:
             baseline = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if isinstance(v, float))
             head = metric == suite["headline"]
             value = "degenerate" if head and verdict and verdict.get("degenerate") else f"{m['value']:.3f}"
-            n = f"{m.get('n', '')}" + (f" ({m['n_clusters']} clusters)" if m.get("n_clusters", m.get("n")) != m.get("n")
-                                       else "")
+            n = f"{m.get('n', '')}" + (
+                f" ({m['n_clusters']} clusters)" if m.get("n_clusters", m.get("n")) != m.get("n") else ""
+            )
             table.add_row(name, metric, value, ci_text(m), n, baseline, reading_text(verdict) if head else "")
         spec = get_suite(name)
         for row in spec.detail_rows(suite) if spec.detail_rows else []:
@@ -121,29 +132,81 @@ def _print_summary(results: dict, out: Path) -> None:
 
 
 @eval_app.callback()
-@config_options(EvalConfig, [
-    "limit", "seed", "batch_size", "device", "dtype", "max_length", "padding_side", "charter", "charter_items",
-    "ngram", "contamination_threshold", "data_dir", "truthfulqa", "capability_chars", "cloze_items", "attack_lr",
-    "attack_batch_size", "attack_max_tokens", "robustness_limit", "n_bootstrap", "system_prompt"],
-    names={"n_bootstrap": "bootstrap"})
+@config_options(
+    EvalConfig,
+    [
+        "limit",
+        "seed",
+        "batch_size",
+        "device",
+        "dtype",
+        "max_length",
+        "padding_side",
+        "charter",
+        "charter_items",
+        "ngram",
+        "contamination_threshold",
+        "data_dir",
+        "truthfulqa",
+        "capability_chars",
+        "cloze_items",
+        "attack_lr",
+        "attack_batch_size",
+        "attack_max_tokens",
+        "robustness_limit",
+        "n_bootstrap",
+        "system_prompt",
+    ],
+    names={"n_bootstrap": "bootstrap"},
+)
 def eval_main(
     ctx: typer.Context,
     overrides: dict,
     model: Annotated[Optional[Path], typer.Option(help="Model directory (save_pretrained: model + tokenizer).")] = None,
-    suite: Annotated[Optional[str], typer.Option(help="Comma list of suites (charter, ethics, persona, truthfulqa, identity, robustness, capability, or a registered one), or all.")] = None,
+    suite: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Comma list of suites (charter, ethics, persona, truthfulqa, identity, robustness, capability, or a "
+            "registered one), or all."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where to write results.json.")] = Path("results.json"),
-    compare: Annotated[Optional[list[Path]], typer.Option(help="Compare result files side by side: --compare A.json B.json ...")] = None,
+    compare: Annotated[
+        Optional[list[Path]], typer.Option(help="Compare result files side by side: --compare A.json B.json ...")
+    ] = None,
     groups: Annotated[bool, typer.Option(help="With --compare: also per value / subset / persona-file rows.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="YAML with EvalConfig fields; flags override it.")] = None,
-    items: Annotated[Optional[list[Path]], typer.Option(help="Extra charter items JSONL (context, keep, betray, value); repeatable.")] = None,
-    train_corpus: Annotated[Optional[list[Path]], typer.Option(help="What the model was trained on (corpus dir or JSONL file) for the contamination check; repeatable.")] = None,
-    ethics_subsets: Annotated[Optional[str], typer.Option(help="Comma list of commonsense,deontology,justice,virtue.")] = None,
-    persona_files: Annotated[Optional[str], typer.Option(help="Comma list of persona file stems (default: all).")] = None,
-    capability_text: Annotated[Optional[list[Path]], typer.Option(help="Held-out text file or dir; repeatable.")] = None,
-    prefix_file: Annotated[Optional[list[Path]], typer.Option(help="Extra adversarial prefixes JSONL (text, kind); repeatable.")] = None,
-    attack: Annotated[Optional[list[str]], typer.Option(help="Attack set: harmful, identity-shift, benign, narrow or a JSONL path; repeatable.")] = None,
-    attack_steps: Annotated[Optional[str], typer.Option(help="Fine-tuning steps to score at, e.g. 0,10,50,200.")] = None,
-    attack_suites: Annotated[Optional[str], typer.Option(help="Suites re-scored during attacks (first = primary).")] = None,
+    items: Annotated[
+        Optional[list[Path]], typer.Option(help="Extra charter items JSONL (context, keep, betray, value); repeatable.")
+    ] = None,
+    train_corpus: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="What the model was trained on (corpus dir or JSONL file) for the contamination check; repeatable."
+        ),
+    ] = None,
+    ethics_subsets: Annotated[
+        Optional[str], typer.Option(help="Comma list of commonsense,deontology,justice,virtue.")
+    ] = None,
+    persona_files: Annotated[
+        Optional[str], typer.Option(help="Comma list of persona file stems (default: all).")
+    ] = None,
+    capability_text: Annotated[
+        Optional[list[Path]], typer.Option(help="Held-out text file or dir; repeatable.")
+    ] = None,
+    prefix_file: Annotated[
+        Optional[list[Path]], typer.Option(help="Extra adversarial prefixes JSONL (text, kind); repeatable.")
+    ] = None,
+    attack: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Attack set: harmful, identity-shift, benign, narrow or a JSONL path; repeatable."),
+    ] = None,
+    attack_steps: Annotated[
+        Optional[str], typer.Option(help="Fine-tuning steps to score at, e.g. 0,10,50,200.")
+    ] = None,
+    attack_suites: Annotated[
+        Optional[str], typer.Option(help="Suites re-scored during attacks (first = primary).")
+    ] = None,
 ) -> None:
     """Score a model (--model), or compare result files (--compare); sub-command: export-lm-eval."""
     if ctx.invoked_subcommand is not None:
@@ -155,10 +218,20 @@ def eval_main(
         console.print(ctx.get_help())
         fail("give --model DIR to evaluate, or --compare A.json B.json, or a sub-command (export-lm-eval)")
     cfg = build_config(
-        config, **overrides, model=str(model), suite=suite, items=[str(p) for p in items or []],
-        train_corpus=[str(p) for p in train_corpus or []], ethics_subsets=ethics_subsets, persona_files=persona_files,
-        capability_text=[str(p) for p in capability_text or []], prefixes=[str(p) for p in prefix_file or []],
-        attacks=attack, attack_steps=attack_steps, attack_suites=attack_suites)
+        config,
+        **overrides,
+        model=str(model),
+        suite=suite,
+        items=[str(p) for p in items or []],
+        train_corpus=[str(p) for p in train_corpus or []],
+        ethics_subsets=ethics_subsets,
+        persona_files=persona_files,
+        capability_text=[str(p) for p in capability_text or []],
+        prefixes=[str(p) for p in prefix_file or []],
+        attacks=attack,
+        attack_steps=attack_steps,
+        attack_suites=attack_suites,
+    )
     from modelraising.cli_common import check_paths
     from modelraising.outdir import check_output_file
 
@@ -212,9 +285,17 @@ def export_lm_eval(
     from modelraising.evaluate.lm_eval_export import export
 
     claim_out(out_dir, "OUT_DIR")
-    cfg = build_config(config, model=".", suite=suite, limit=limit, seed=seed,
-                       charter=str(charter) if charter else None, items=[str(p) for p in items or []],
-                       data_dir=str(data_dir) if data_dir else None, robustness_limit=robustness_limit)
+    cfg = build_config(
+        config,
+        model=".",
+        suite=suite,
+        limit=limit,
+        seed=seed,
+        charter=str(charter) if charter else None,
+        items=[str(p) for p in items or []],
+        data_dir=str(data_dir) if data_dir else None,
+        robustness_limit=robustness_limit,
+    )
     try:
         written = export(cfg, load_charter(cfg.charter or default_charter_path()), out_dir)
     except ItemError as exc:
@@ -223,8 +304,11 @@ def export_lm_eval(
         fail(str(exc))
     tasks = [t for names in written.values() for t in names]
     console.print(f"[green]wrote[/] {len(tasks)} tasks to {out_dir}: {', '.join(tasks)}")
-    console.print(f"run: lm_eval --model hf --model_args pretrained=MODEL --include_path {out_dir} "
-                  f"--tasks {','.join(tasks)}", highlight=False, soft_wrap=True)
+    console.print(
+        f"run: lm_eval --model hf --model_args pretrained=MODEL --include_path {out_dir} --tasks {','.join(tasks)}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

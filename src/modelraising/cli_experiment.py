@@ -28,8 +28,10 @@ def experiment(
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
     try:
-        check_paths(lambda: check_sources(experiment_sources(cfg)),
-                    lambda: cfg.charter and check_input_file(cfg.charter, "charter:"))
+        check_paths(
+            lambda: check_sources(experiment_sources(cfg)),
+            lambda: cfg.charter and check_input_file(cfg.charter, "charter:"),
+        )
     except SourceError as exc:
         fail(f"{config}: {exc}")
     claim_out(out)  # before --fresh clears anything: a running experiment keeps its cache
@@ -42,12 +44,17 @@ def experiment(
     except ConfigError as exc:
         fail(f"{exc.source}: invalid experiment", exc.problems)
     except AuditFailed as exc:
-        fail("the raised corpus failed its audit (set audit.fail: false in the config to go on anyway)",
-             exc.failures, code=1)
+        fail(
+            "the raised corpus failed its audit (set audit.fail: false in the config to go on anyway)",
+            exc.failures,
+            code=1,
+        )
     print(main_table_text(summary, out))
     steps = summary["steps"]
-    console.print(f"steps computed: {len(steps['computed'])}, reused from cache: {len(steps['reused'])}; "
-                  f"budget equal: {summary['budget']['check']['equal']}")
+    console.print(
+        f"steps computed: {len(steps['computed'])}, reused from cache: {len(steps['reused'])}; "
+        f"budget equal: {summary['budget']['check']['equal']}"
+    )
     console.print(f"report: {summary['report']['html']}")
     console.print(f"        {summary['report']['md']}")
 

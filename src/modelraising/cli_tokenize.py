@@ -18,9 +18,21 @@ def tokenize(
     corpus: Annotated[Path, typer.Option(help="Ordered directory (ordered-* from `modelraising curriculum`).")],
     out: Annotated[Path, typer.Option(help="Output directory (tokenizer, train-*.bin, val.bin, index.json).")],
     tokenizer: Annotated[Optional[Path], typer.Option(help="Reuse this tokenizer dir instead of training one.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Encode input files in this many processes first (output identical to 1) (default: 1); with --executor ray, tasks at once (default: every CPU of the cluster).")] = None,
-    executor: Annotated[str, typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here.")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine).")] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Encode input files in this many processes first (output identical to 1) (default: 1); with "
+            "--executor ray, tasks at once (default: every CPU of the cluster)."
+        ),
+    ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here."),
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine)."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
 ) -> None:
     """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
@@ -29,8 +41,10 @@ def tokenize(
 
     check_paths(lambda: check_input_dir(corpus, "--corpus"))
     try:
-        check_paths(lambda: check_input_files(corpus_files(corpus), "--corpus"),
-                    lambda: _check_tokenizer_path(tokenizer) if tokenizer else None)
+        check_paths(
+            lambda: check_input_files(corpus_files(corpus), "--corpus"),
+            lambda: _check_tokenizer_path(tokenizer) if tokenizer else None,
+        )
     except TokenizeError as exc:
         fail(str(exc), one_line=True)
     workers = workers_for(executor, ray_address, workers)
@@ -40,9 +54,17 @@ def tokenize(
         fail("invalid option", config_problems(exc), one_line=True)
     claim_out(out)
     try:
-        manifest = tokenize_corpus(corpus, out, run_config, tokenizer=tokenizer, overwrite=overwrite,
-                                   progress=not _quiet(), workers=workers, executor=executor,
-                                   ray_address=ray_address)
+        manifest = tokenize_corpus(
+            corpus,
+            out,
+            run_config,
+            tokenizer=tokenizer,
+            overwrite=overwrite,
+            progress=not _quiet(),
+            workers=workers,
+            executor=executor,
+            ray_address=ray_address,
+        )
     except TokenizeError as exc:
         fail(str(exc), one_line=True)
     if not _quiet():

@@ -22,13 +22,42 @@ from modelraising.train.config import TrainConfig
 log = logging.getLogger("modelraising")
 
 
-@config_options(TrainConfig, [
-    "data", "out", "tokens", "preset", "batch_size", "block_size", "grad_accum", "lr", "min_lr_ratio", "warmup",
-    "weight_decay", "grad_clip", "seed", "order", "device", "eval_every", "eval_windows", "checkpoint_every",
-    "keep_checkpoints", "log_every", "resume", "overwrite", "compile", "tensorboard", "stop_after", "record_windows"])
+@config_options(
+    TrainConfig,
+    [
+        "data",
+        "out",
+        "tokens",
+        "preset",
+        "batch_size",
+        "block_size",
+        "grad_accum",
+        "lr",
+        "min_lr_ratio",
+        "warmup",
+        "weight_decay",
+        "grad_clip",
+        "seed",
+        "order",
+        "device",
+        "eval_every",
+        "eval_windows",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "log_every",
+        "resume",
+        "overwrite",
+        "compile",
+        "tensorboard",
+        "stop_after",
+        "record_windows",
+    ],
+)
 def train(
     overrides: dict,
-    model_config: Annotated[Optional[Path], typer.Option(help="YAML/JSON of LlamaConfig arguments; replaces --preset.")] = None,
+    model_config: Annotated[
+        Optional[Path], typer.Option(help="YAML/JSON of LlamaConfig arguments; replaces --preset.")
+    ] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML of any TrainConfig field; flags override it.")] = None,
 ) -> None:
     """Pretrain the student model from scratch on the shards, reading them in curriculum order."""
@@ -43,9 +72,11 @@ def train(
         _fail(f"{exc.source}: invalid configuration", exc.problems)
     from modelraising.outdir import check_input_dir, check_input_file
 
-    check_paths(lambda: check_input_dir(run_config.data, "--data"),
-                lambda: check_input_file(run_config.data / "index.json", "--data"),
-                lambda: isinstance(run_config.model, Path) and check_input_file(run_config.model, "--model-config"))
+    check_paths(
+        lambda: check_input_dir(run_config.data, "--data"),
+        lambda: check_input_file(run_config.data / "index.json", "--data"),
+        lambda: isinstance(run_config.model, Path) and check_input_file(run_config.model, "--model-config"),
+    )
     if os.environ.get("RANK", "0") == "0":  # one lock per run: rank 0 holds it for all of torchrun's processes
         claim_out(run_config.out)
     try:
@@ -55,16 +86,19 @@ def train(
     main_rank = os.environ.get("RANK", "0") == "0"
     if result["status"] == "stopped":
         if main_rank:
-            typer.echo(f"stopped at step {result['step']}/{result['steps']}; checkpoint {result['checkpoint']}",
-                       err=True)
+            typer.echo(
+                f"stopped at step {result['step']}/{result['steps']}; checkpoint {result['checkpoint']}", err=True
+            )
         if result["signal"] != "stop_after":
             raise typer.Exit(128 + signal.Signals[result["signal"]].value)
         return
     if not _quiet() and main_rank:
         val = result["final_val_loss"]
-        typer.echo(f"trained {result['tokens']:,} tokens in {result['steps']} steps "
-                   f"({result['parameters']:,} parameters); final val loss "
-                   f"{'n/a' if val is None else f'{val:.4f}'}; model in {run_config.out}")
+        typer.echo(
+            f"trained {result['tokens']:,} tokens in {result['steps']} steps "
+            f"({result['parameters']:,} parameters); final val loss "
+            f"{'n/a' if val is None else f'{val:.4f}'}; model in {run_config.out}"
+        )
 
 
 def generate(

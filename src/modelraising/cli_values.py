@@ -25,13 +25,20 @@ def _default_data() -> Path:
 @values_app.command("train-detector")
 def train_detector(
     out: Annotated[Path, typer.Option(help="Where the detector files go (then `raise --detector DIR` uses them).")],
-    data: Annotated[Optional[Path], typer.Option(help="Public data directory with corpus/ and eval/ (default: ../shared/data).")] = None,
+    data: Annotated[
+        Optional[Path], typer.Option(help="Public data directory with corpus/ and eval/ (default: ../shared/data).")
+    ] = None,
     epochs: Annotated[float, typer.Option(help="Second-pass training epochs.")] = 2.0,
     lora_rank: Annotated[int, typer.Option(help="Rank of the LoRA updates on MiniLM's top layers.")] = 16,
     first_layer: Annotated[int, typer.Option(help="MiniLM layers below this stay frozen.")] = 4,
-    max_fpr: Annotated[float, typer.Option(help="Harmful-request threshold: at most this false-positive rate on benign validation passages.")] = 0.01,
+    max_fpr: Annotated[
+        float,
+        typer.Option(help="Harmful-request threshold: at most this false-positive rate on benign validation passages."),
+    ] = 0.01,
     seed: Annotated[int, typer.Option(help="Seed for every random choice.")] = 0,
-    limit: Annotated[Optional[int], typer.Option(help="At most this many examples per source and split (a quick check).")] = None,
+    limit: Annotated[
+        Optional[int], typer.Option(help="At most this many examples per source and split (a quick check).")
+    ] = None,
 ) -> None:
     """Train the two-pass harm detector on the labelled data and evaluate it on the held-out split."""
     from modelraising.harm.data import DataError
@@ -42,8 +49,16 @@ def train_detector(
     data = data or _default_data()
     check_paths(lambda: check_input_dir(data, "--data"))
     claim_out(out)
-    cfg = TrainConfig(data=str(data), out=str(out), epochs=epochs, lora_rank=lora_rank, first_layer=first_layer,
-                      max_fpr=max_fpr, seed=seed, limit=limit)
+    cfg = TrainConfig(
+        data=str(data),
+        out=str(out),
+        epochs=epochs,
+        lora_rank=lora_rank,
+        first_layer=first_layer,
+        max_fpr=max_fpr,
+        seed=seed,
+        limit=limit,
+    )
     try:
         report = run(cfg, progress=not State.quiet)
     except DataError as exc:
@@ -97,5 +112,7 @@ def _print(report: dict) -> None:
         table.add_row(name, str(r["support"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}")
     console.print(table)
     req = held["request"]
-    console.print(f"harmful-request recall {req['recall']:.3f}, false-positive rate on benign passages "
-                  f"{req['fpr_benign_passages']:.2%}; second pass on {held['second_pass_share']:.1%} of texts")
+    console.print(
+        f"harmful-request recall {req['recall']:.3f}, false-positive rate on benign passages "
+        f"{req['fpr_benign_passages']:.2%}; second pass on {held['second_pass_share']:.1%} of texts"
+    )

@@ -21,9 +21,21 @@ def register(app: typer.Typer) -> None:
 
 
 def view(
-    directories: Annotated[list[Path], typer.Argument(metavar="DIR...", help="Raised, ordered or audited directories (two or more: compare them by source id).")],
-    source: Annotated[Optional[list[str]], typer.Option(help="Source files or directories, when they are no longer where the raise read them; repeatable.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback shows the corpus to the network.")] = "127.0.0.1",
+    directories: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="DIR...", help="Raised, ordered or audited directories (two or more: compare them by source id)."
+        ),
+    ],
+    source: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="Source files or directories, when they are no longer where the raise read them; repeatable."
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but loopback shows the corpus to the network.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8008,
     rebuild: Annotated[bool, typer.Option(help="Build the index again even when it is current.")] = False,
 ) -> None:
@@ -55,10 +67,18 @@ def view(
         lookup.add_manifest(d.corpus.json_file("manifest.json"))
         if d.corpus.kind == "ordered":  # the raise's reading options live in the raised directory's manifest
             lookup.add_manifest(_raised_manifest(d.corpus.json_file("manifest.json")))
-        log.info("view: %s: %s records (%s, %s), index %s", d.corpus.path, f"{d.index.n:,}", d.corpus.kind,
-                 d.corpus.fmt, d.index.path)
+        log.info(
+            "view: %s: %s records (%s, %s), index %s",
+            d.corpus.path,
+            f"{d.index.n:,}",
+            d.corpus.kind,
+            d.corpus.fmt,
+            d.index.path,
+        )
     if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("view: listening on %s: anyone who can reach this machine can read the corpus and flag records", host)
+        log.warning(
+            "view: listening on %s: anyone who can reach this machine can read the corpus and flag records", host
+        )
 
     def ready(url: str) -> None:
         print(f"modelraising view: {url}  (Ctrl-C to stop)", flush=True)
@@ -89,8 +109,18 @@ def _raised_manifest(manifest: dict | None) -> dict | None:
 
 def card(
     directory: Annotated[Path, typer.Argument(help="A raised or ordered directory.")],
-    license: Annotated[Optional[list[str]], typer.Option("--license", help="SOURCE=LICENSE: a source's licence (file name, path or glob; a hub id such as cc-by-4.0, or any text); repeatable. Kept for later runs.")] = None,
-    language: Annotated[Optional[list[str]], typer.Option(help="ISO 639 language code of the text (default: en, or what the card says); repeatable.")] = None,
+    license: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--license",
+            help="SOURCE=LICENSE: a source's licence (file name, path or glob; a hub id such as cc-by-4.0, or any "
+            "text); repeatable. Kept for later runs.",
+        ),
+    ] = None,
+    language: Annotated[
+        Optional[list[str]],
+        typer.Option(help="ISO 639 language code of the text (default: en, or what the card says); repeatable."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace a README.md that modelraising did not write.")] = False,
 ) -> None:
     """Write DIR/README.md, a Hugging Face dataset card, so `datasets.load_dataset(DIR)` loads it as it is."""

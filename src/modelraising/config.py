@@ -41,39 +41,57 @@ class TeacherConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: list[str] = Field(min_length=1, description="Base URL(s) of OpenAI-compatible endpoints, e.g. http://localhost:8000/v1.")
+    url: list[str] = Field(
+        min_length=1, description="Base URL(s) of OpenAI-compatible endpoints, e.g. http://localhost:8000/v1."
+    )
     model: str = Field(min_length=1, description="Model name the endpoint serves.")
-    api_key_env: str = Field(default="OPENAI_API_KEY",
-                             description="Environment variable holding the API key (unset: no key).")
-    concurrency: int = Field(default=32, ge=1, le=4096,
-                             description="Requests in flight at most (all endpoints together).")
+    api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="Environment variable holding the API key (unset: no key)."
+    )
+    concurrency: int = Field(
+        default=32, ge=1, le=4096, description="Requests in flight at most (all endpoints together)."
+    )
     rpm: float | None = Field(default=None, gt=0, description="Requests per minute at most (all endpoints together).")
     timeout: float = Field(default=120.0, gt=0, description="Seconds one request may take.")
-    max_tries: int = Field(default=5, ge=1, le=50,
-                           description="HTTP attempts per request (429, 5xx, timeouts, cut connections).")
-    backoff_base: float = Field(default=1.0, ge=0,
-                                description="First backoff in seconds; doubles per try, full jitter.")
-    backoff_max: float = Field(default=60.0, ge=0,
-                               description="Longest backoff (and longest Retry-After honoured) in seconds.")
-    endpoint_cooldown: float = Field(default=5.0, ge=0, description=(
-        "Seconds a failing endpoint stays out of the rotation (doubling while it keeps failing, at most "
-        "backoff_max) when there are several url."))
+    max_tries: int = Field(
+        default=5, ge=1, le=50, description="HTTP attempts per request (429, 5xx, timeouts, cut connections)."
+    )
+    backoff_base: float = Field(
+        default=1.0, ge=0, description="First backoff in seconds; doubles per try, full jitter."
+    )
+    backoff_max: float = Field(
+        default=60.0, ge=0, description="Longest backoff (and longest Retry-After honoured) in seconds."
+    )
+    endpoint_cooldown: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "Seconds a failing endpoint stays out of the rotation (doubling while it keeps failing, at most "
+            "backoff_max) when there are several url."
+        ),
+    )
     temperature: float = Field(default=0.7, ge=0, le=2, description="Sampling temperature.")
     top_p: float = Field(default=1.0, gt=0, le=1, description="Nucleus sampling top_p.")
     max_tokens: int = Field(default=2048, ge=16, description="Tokens per answer at most.")
-    prompts: str | None = Field(default=None,
-                                description="Directory of Jinja2 templates overriding the shipped ones by file name.")
-    gate_retries: int = Field(default=2, ge=0, le=10,
-                              description="Re-asks with the gate's complaint, then the template engine.")
-    min_ratio: float = Field(default=0.5, ge=0,
-                             description="Rewrites must be at least this share of the source's length.")
-    max_ratio: float = Field(default=4.0, gt=0,
-                             description="Answers may be at most this many times max(source length, 250).")
+    prompts: str | None = Field(
+        default=None, description="Directory of Jinja2 templates overriding the shipped ones by file name."
+    )
+    gate_retries: int = Field(
+        default=2, ge=0, le=10, description="Re-asks with the gate's complaint, then the template engine."
+    )
+    min_ratio: float = Field(
+        default=0.5, ge=0, description="Rewrites must be at least this share of the source's length."
+    )
+    max_ratio: float = Field(
+        default=4.0, gt=0, description="Answers may be at most this many times max(source length, 250)."
+    )
     judge: bool = Field(default=False, description="Score every raised document against the charter with an LLM judge.")
-    min_judge_score: float | None = Field(default=None, ge=1, le=5,
-                                          description="Drop documents whose mean judge score is lower.")
-    cache: str | None = Field(default=None,
-                              description="SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite).")
+    min_judge_score: float | None = Field(
+        default=None, ge=1, le=5, description="Drop documents whose mean judge score is lower."
+    )
+    cache: str | None = Field(
+        default=None, description="SQLite request cache (default: ~/.cache/modelraising/teacher.sqlite)."
+    )
 
     @field_validator("url", mode="before")
     @classmethod
@@ -95,8 +113,19 @@ class TeacherConfig(BaseModel):
         return self
 
     # Operational fields: they do not change what is asked or accepted, so a resumed run may change them.
-    OPERATIONAL: ClassVar[tuple[str, ...]] = ("url", "api_key_env", "concurrency", "rpm", "timeout", "max_tries",
-                                    "backoff_base", "backoff_max", "endpoint_cooldown", "prompts", "cache")
+    OPERATIONAL: ClassVar[tuple[str, ...]] = (
+        "url",
+        "api_key_env",
+        "concurrency",
+        "rpm",
+        "timeout",
+        "max_tries",
+        "backoff_base",
+        "backoff_max",
+        "endpoint_cooldown",
+        "prompts",
+        "cache",
+    )
 
     def fingerprint_fields(self) -> dict:
         """The fields that change the output (the prompts enter by their version hash, not their path)."""
@@ -110,28 +139,51 @@ class RaiseConfig(BaseModel):
 
     pillars: list[str] = Field(default_factory=lambda: list(pillar_names()))
     mix: dict[str, float] = Field(default_factory=default_mix)
-    engine: Engine = Field(default="template", description="Raising engine: template (offline) or teacher (an LLM; see --teacher-*).")
+    engine: Engine = Field(
+        default="template", description="Raising engine: template (offline) or teacher (an LLM; see --teacher-*)."
+    )
     seed: int = Field(default=0, description="Seed for every random choice.")
     value_tags: bool = Field(default=False, description="Tag value-relevant spans.")
-    reflect: bool = Field(default=True, description=(
-        "Values pillar: add the I's reflection. False with value_tags is conditional training "
-        "(control tags only, Korbak et al. 2023): the baseline+tags arm."))
-    value_threshold: float | None = Field(default=None, ge=0.0, le=20.0, description=(
-        "Resonance evidence a passage needs before the values pillar reflects on a value it shows "
-        "(summed rarity weight of the value's words within three sentences; default 3.5)."))
-    policy: Literal["reflect", "recontextualize", "drop"] | None = Field(default=None, description=(
-        "Override the charter's harmful-content policy."))
-    chunk_size: int = Field(default=1000, ge=1, le=100_000, description="Documents per output file (the resume unit's file).")
-    limit: int | None = Field(default=None, ge=1, description="Raise only the first N documents of all sources together.")
-    output_format: Literal["jsonl", "parquet"] = Field(default="jsonl", description=(
-        "raised-*.jsonl, or raised-*.parquet (columns id, text, metadata as JSON; the Ray executor's default)."))
+    reflect: bool = Field(
+        default=True,
+        description=(
+            "Values pillar: add the I's reflection. False with value_tags is conditional training "
+            "(control tags only, Korbak et al. 2023): the baseline+tags arm."
+        ),
+    )
+    value_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=20.0,
+        description=(
+            "Resonance evidence a passage needs before the values pillar reflects on a value it shows "
+            "(summed rarity weight of the value's words within three sentences; default 3.5)."
+        ),
+    )
+    policy: Literal["reflect", "recontextualize", "drop"] | None = Field(
+        default=None, description=("Override the charter's harmful-content policy.")
+    )
+    chunk_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Documents per output file (the resume unit's file)."
+    )
+    limit: int | None = Field(
+        default=None, ge=1, description="Raise only the first N documents of all sources together."
+    )
+    output_format: Literal["jsonl", "parquet"] = Field(
+        default="jsonl",
+        description=(
+            "raised-*.jsonl, or raised-*.parquet (columns id, text, metadata as JSON; the Ray executor's default)."
+        ),
+    )
     teacher: TeacherConfig | None = None
 
     @model_validator(mode="after")
     def _teacher_needs_endpoint(self) -> "RaiseConfig":
         if self.engine == "teacher" and self.teacher is None:
-            raise ValueError("engine teacher needs a teacher endpoint: --teacher-url and --teacher-model "
-                             "(or a teacher: mapping with url and model in --config)")
+            raise ValueError(
+                "engine teacher needs a teacher endpoint: --teacher-url and --teacher-model "
+                "(or a teacher: mapping with url and model in --config)"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -188,7 +240,6 @@ def load_yaml_config(path: str | Path | None, model: type[M], overrides: dict | 
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(str(path or "options"), problems_from(exc)) from None
-
 
 
 _KEEP: Any = object()

@@ -48,8 +48,9 @@ def require_ray() -> None:
     try:
         import ray  # noqa: F401
     except ImportError as exc:
-        raise ExecutorError(f"--executor ray needs Ray, an optional extra: {RAY_EXTRA} "
-                            f"(or install ray[data]==2.60.0)") from exc
+        raise ExecutorError(
+            f"--executor ray needs Ray, an optional extra: {RAY_EXTRA} (or install ray[data]==2.60.0)"
+        ) from exc
 
 
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple) -> None:
@@ -94,7 +95,9 @@ def map_unordered(
         return
     limit = max_in_flight or 2 * workers
     ctx = mp.get_context("spawn" if "torch" in sys.modules else "fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(initializer, initargs)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(initializer, initargs)
+    ) as pool:
         pending: set[Future] = set()
         try:
             for item in items:

@@ -26,8 +26,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import modelraising
-from modelraising.charter import default_charter_path, load_charter, problems_from
 from modelraising.align.run import AlignConfig
+from modelraising.charter import default_charter_path, load_charter, problems_from
 from modelraising.config import ConfigError, RaiseConfig, field_of, require_known
 from modelraising.evaluate.config import EvalConfig
 from modelraising.io import atomic_write_json, describe_file, sha256_file, sha256_json
@@ -64,11 +64,16 @@ def arm_table() -> dict[str, Arm]:
         "baseline+sft": Arm(align="sft", description="baseline, then SFT on charter demonstrations"),
         "baseline+dpo": Arm(align="dpo", description="baseline, then DPO on charter do/dont pairs"),
         "baseline+prompt": Arm(prompt=True, description="baseline, evaluated with the charter as a system prompt"),
-        "baseline+tags": Arm(pillars=("values",), tags_only=True,
-                             description="raw corpus with value/harm control tags (conditional training)"),
+        "baseline+tags": Arm(
+            pillars=("values",),
+            tags_only=True,
+            description="raw corpus with value/harm control tags (conditional training)",
+        ),
         "raised": Arm(pillars=pillars, order="scaffold", description="all pillars, scaffolded curriculum"),
-        **{f"raised-no-{p}": Arm(pillars=tuple(q for q in pillars if q != p), order="scaffold", description="ablation")
-           for p in pillars},
+        **{
+            f"raised-no-{p}": Arm(pillars=tuple(q for q in pillars if q != p), order="scaffold", description="ablation")
+            for p in pillars
+        },
         "raised-shuffled": Arm(pillars=pillars, order="shuffle", description="ablation: no curriculum"),
         "raised-reverse": Arm(pillars=pillars, order="reverse", description="ablation: anti-curriculum"),
     }
@@ -123,9 +128,13 @@ class AuditSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fail: bool = Field(default=True, description="Stop the experiment when an enforced arm exceeds a cap.")
-    enforce: list[str] | None = Field(default=None, description=(
-        "Arms whose corpus must meet the caps (default: the arms raised with all four pillars); the others "
-        "(ablations, baselines) are audited and reported only."))
+    enforce: list[str] | None = Field(
+        default=None,
+        description=(
+            "Arms whose corpus must meet the caps (default: the arms raised with all four pillars); the others "
+            "(ablations, baselines) are audited and reported only."
+        ),
+    )
     thresholds: dict[str, Any] = Field(default_factory=dict, description="AuditThresholds fields to override.")
 
     @field_validator("thresholds")
@@ -146,7 +155,8 @@ class ExperimentConfig(BaseModel):
     charter: str | None = None
     sources: list[SourceSpec] = Field(min_length=1)
     optional_sources: list[SourceSpec] = Field(
-        default_factory=list, description="Sources used when present (e.g. ../shared/data), skipped otherwise.")
+        default_factory=list, description="Sources used when present (e.g. ../shared/data), skipped otherwise."
+    )
     tokens: int = Field(ge=1000, description="Token budget per arm (pretraining + alignment).")
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     arms: list[str] = Field(min_length=1)
@@ -154,13 +164,23 @@ class ExperimentConfig(BaseModel):
     vocab_size: int = Field(default=4096, ge=300)
     val_fraction: float = Field(default=0.02, ge=0.0, lt=0.5)
     review: float = Field(default=0.1, ge=0.0, lt=0.5)
-    raise_config: dict[str, Any] = Field(default_factory=dict, alias="raise",
-                                         description="RaiseConfig fields shared by every arm (mix, seed, ...).")
-    workers: int | None = Field(default=None, ge=0, description=(
-        "Processes for raise, curriculum and tokenize (default 1); with executor ray, tasks at once "
-        "(default: every CPU of the cluster)."))
-    executor: Literal["local", "ray"] = Field(default="local", description=(
-        "Where raise, curriculum scoring and tokenizing run; the same outputs either way (not in the cache keys)."))
+    raise_config: dict[str, Any] = Field(
+        default_factory=dict, alias="raise", description="RaiseConfig fields shared by every arm (mix, seed, ...)."
+    )
+    workers: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Processes for raise, curriculum and tokenize (default 1); with executor ray, tasks at once "
+            "(default: every CPU of the cluster)."
+        ),
+    )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description=(
+            "Where raise, curriculum scoring and tokenizing run; the same outputs either way (not in the cache keys)."
+        ),
+    )
     ray_address: str | None = Field(default=None, description="With executor ray: a cluster to join, e.g. auto.")
     train: TrainSettings = Field(default_factory=TrainSettings)
     align: AlignSettings = Field(default_factory=AlignSettings)
@@ -302,10 +322,19 @@ def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> S
 
     cfg = _raise_config(r.config, arm)
     specs = experiment_sources(r.config)
-    parts = {"charter": sha256_file(charter_path), "inputs": inputs, "config": cfg.model_dump(mode="json"),
-             "version": modelraising.__version__}
-    return r.step("raise", parts, lambda d: {"counts": raise_corpus(
-        charter_path, specs, d, cfg, progress=r.progress, **_where(r.config))["counts"]})
+    parts = {
+        "charter": sha256_file(charter_path),
+        "inputs": inputs,
+        "config": cfg.model_dump(mode="json"),
+        "version": modelraising.__version__,
+    }
+    return r.step(
+        "raise",
+        parts,
+        lambda d: {
+            "counts": raise_corpus(charter_path, specs, d, cfg, progress=r.progress, **_where(r.config))["counts"]
+        },
+    )
 
 
 class AuditFailed(Exception):
@@ -346,14 +375,24 @@ def audit_rows(out: Path, audits: dict[str, Step], enforced: list[str]) -> list[
         worst_artifact = max(report["detectors"], key=lambda d: d["rate"] if d["kind"] == "artifact" else -1)
         voice = max((d["rate"] for d in report["detectors"] if d["kind"] == "voice"), default=0.0)
         charter_worst = max((c["max_sentence_share"] for c in report["charter_sentences"]), default=0.0)
-        rows.append({"arm": name, "records": report["records"], "enforced": name in enforced,
-                     "max_sentence_share": rep["max_sentence_share"],
-                     "in_10plus": rep["share_of_instances_in_10plus_records"],
-                     "charter_sentence": charter_worst, "worst_artifact": worst_artifact["name"],
-                     "worst_artifact_rate": worst_artifact["rate"], "voice": voice,
-                     "verbatim": report["verbatim_share"], "harmful": harm["records"],
-                     "harm_violations": harm["approving_frame"] + harm["in_own_voice"] + harm["unanswered"],
-                     "failures": report["failures"], "path": str((step.dir / "audit.html").relative_to(out))})
+        rows.append(
+            {
+                "arm": name,
+                "records": report["records"],
+                "enforced": name in enforced,
+                "max_sentence_share": rep["max_sentence_share"],
+                "in_10plus": rep["share_of_instances_in_10plus_records"],
+                "charter_sentence": charter_worst,
+                "worst_artifact": worst_artifact["name"],
+                "worst_artifact_rate": worst_artifact["rate"],
+                "voice": voice,
+                "verbatim": report["verbatim_share"],
+                "harmful": harm["records"],
+                "harm_violations": harm["approving_frame"] + harm["in_own_voice"] + harm["unanswered"],
+                "failures": report["failures"],
+                "path": str((step.dir / "audit.html").relative_to(out)),
+            }
+        )
     return rows
 
 
@@ -363,8 +402,17 @@ def curriculum_step(r: Runner, raised: Step, arm: Arm, charter_path: Path) -> St
 
     cfg = CurriculumConfig(order=arm.order, review=r.config.review if arm.order == "scaffold" else None)
     parts = {"raised": raised.key, "config": cfg.model_dump(mode="json"), "charter": sha256_file(charter_path)}
-    return r.step("curriculum", parts, lambda d: {"stages": len(run_curriculum(
-        raised.dir, charter_path, d, cfg, progress=r.progress, **_where(r.config)).get("stages", []))})
+    return r.step(
+        "curriculum",
+        parts,
+        lambda d: {
+            "stages": len(
+                run_curriculum(raised.dir, charter_path, d, cfg, progress=r.progress, **_where(r.config)).get(
+                    "stages", []
+                )
+            )
+        },
+    )
 
 
 def tokenizer_step(r: Runner, corpora: list[Step]) -> Step:
@@ -388,24 +436,51 @@ def tokenize_step(r: Runner, ordered: Step, tokenizer: Step) -> Step:
 
     cfg = TokenizeConfig(vocab_size=r.config.vocab_size, val_fraction=r.config.val_fraction)
     parts = {"ordered": ordered.key, "tokenizer": tokenizer.key, "config": cfg.output_fields()}
-    return r.step("tokenize", parts, lambda d: {"train_tokens": tokenize_corpus(
-        ordered.dir, d, cfg, tokenizer=tokenizer.dir, overwrite=True, progress=r.progress,
-        **_where(r.config, encode=True)).get("train_tokens")})
+    return r.step(
+        "tokenize",
+        parts,
+        lambda d: {
+            "train_tokens": tokenize_corpus(
+                ordered.dir,
+                d,
+                cfg,
+                tokenizer=tokenizer.dir,
+                overwrite=True,
+                progress=r.progress,
+                **_where(r.config, encode=True),
+            ).get("train_tokens")
+        },
+    )
 
 
 def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> Step:
     from modelraising.train.loop import train_model
 
     t = r.config.train
-    settings: dict[str, Any] = {"preset": t.preset, "tokens": tokens, "batch_size": t.batch_size,
-                                "block_size": t.block_size, "lr": t.lr, "seed": seed,
-                                "order": "shuffle" if order == "shuffle" else "file"}
+    settings: dict[str, Any] = {
+        "preset": t.preset,
+        "tokens": tokens,
+        "batch_size": t.batch_size,
+        "block_size": t.block_size,
+        "lr": t.lr,
+        "seed": seed,
+        "order": "shuffle" if order == "shuffle" else "file",
+    }
 
     def run(d: Path) -> dict:
         resume = any((d / "checkpoints").glob("*")) if (d / "checkpoints").exists() else False
-        cfg = TrainConfig(data=shards.dir, out=d, device="cpu", eval_every=t.eval_every,
-                          eval_windows=t.eval_windows, checkpoint_every=max(t.eval_every, 50),
-                          resume=resume, overwrite=not resume, progress=r.progress, **settings)
+        cfg = TrainConfig(
+            data=shards.dir,
+            out=d,
+            device="cpu",
+            eval_every=t.eval_every,
+            eval_windows=t.eval_windows,
+            checkpoint_every=max(t.eval_every, 50),
+            resume=resume,
+            overwrite=not resume,
+            progress=r.progress,
+            **settings,
+        )
         result = train_model(cfg)
         if result.get("status") == "stopped":
             raise RuntimeError(f"training in {d} stopped early (signal); rerun the experiment to resume")
@@ -416,8 +491,13 @@ def train_step(r: Runner, shards: Step, tokens: int, seed: int, order: str) -> S
 
 def align_step(r: Runner, model: Step, method: str, charter_path: Path, seed: int) -> Step:
     a = r.config.align
-    settings: dict[str, Any] = {"steps": a.steps, "batch_size": a.batch_size, "lr": a.lr,
-                                "max_length": a.max_length, "seed": seed}
+    settings: dict[str, Any] = {
+        "steps": a.steps,
+        "batch_size": a.batch_size,
+        "lr": a.lr,
+        "max_length": a.max_length,
+        "seed": seed,
+    }
 
     def run(d: Path) -> dict:
         Cfg: type[AlignConfig]
@@ -428,25 +508,33 @@ def align_step(r: Runner, model: Step, method: str, charter_path: Path, seed: in
         else:
             from modelraising.align.dpo import DPOAlignConfig as Cfg
             from modelraising.align.dpo import align_dpo as align
-        info = align(Cfg(model=model.dir, out=d, charter=charter_path, overwrite=True, progress=r.progress,
-                         **settings))
+        info = align(Cfg(model=model.dir, out=d, charter=charter_path, overwrite=True, progress=r.progress, **settings))
         return {"tokens_seen": info.get("tokens_seen")}
 
-    return r.step(f"align{method}", {"model": model.key, "method": method, "charter": sha256_file(charter_path),
-                                     **settings}, run)
+    return r.step(
+        f"align{method}", {"model": model.key, "method": method, "charter": sha256_file(charter_path), **settings}, run
+    )
 
 
-def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_corpus: Step, seed: int,
-              align: Step | None = None) -> Step:
+def eval_step(
+    r: Runner, model: Step, prompt: bool, charter_path: Path, train_corpus: Step, seed: int, align: Step | None = None
+) -> Step:
     """Evaluate a model; the contamination check reads what it was trained on: its pretraining corpus
     and, for an aligned arm, the alignment run's training examples."""
     from modelraising.evaluate.results import SCORING
     from modelraising.evaluate.runner import run_eval
 
     e = r.config.eval
-    fields: dict[str, Any] = {"suites": r.config.suites, "limit": e.limit, "attack_steps": e.attack_steps,
-                              "robustness_limit": e.robustness_limit, "n_bootstrap": e.n_bootstrap,
-                              "batch_size": e.batch_size, "system_prompt": prompt, "seed": seed}
+    fields: dict[str, Any] = {
+        "suites": r.config.suites,
+        "limit": e.limit,
+        "attack_steps": e.attack_steps,
+        "robustness_limit": e.robustness_limit,
+        "n_bootstrap": e.n_bootstrap,
+        "batch_size": e.batch_size,
+        "system_prompt": prompt,
+        "seed": seed,
+    }
     if e.attacks is not None:
         fields["attacks"] = e.attacks
     corpora = [str(train_corpus.dir)] + ([str(align.dir / "train_data.jsonl")] if align is not None else [])
@@ -456,8 +544,18 @@ def eval_step(r: Runner, model: Step, prompt: bool, charter_path: Path, train_co
         results = run_eval(cfg, d / "results.json", progress=False)
         return {"suites": list(results["suites"])}
 
-    return r.step("eval", {"model": model.key, "charter": sha256_file(charter_path), "corpus": train_corpus.key,
-                           "align": align.key if align is not None else None, "scoring": SCORING, **fields}, run)
+    return r.step(
+        "eval",
+        {
+            "model": model.key,
+            "charter": sha256_file(charter_path),
+            "corpus": train_corpus.key,
+            "align": align.key if align is not None else None,
+            "scoring": SCORING,
+            **fields,
+        },
+        run,
+    )
 
 
 def headlines(results_path: Path) -> dict:
@@ -471,12 +569,18 @@ def headlines(results_path: Path) -> dict:
     for name, suite in (results.get("suites") or {}).items():
         m = suite.get("metrics", {}).get(suite.get("headline"), {})
         verdict = suite.get("verdict") or {}
-        entry = {"metric": suite.get("headline"), "value": m.get("value"), "ci": m.get("ci"),
-                 "reading": verdict.get("reading"), "degenerate": verdict.get("degenerate")}
+        entry = {
+            "metric": suite.get("headline"),
+            "value": m.get("value"),
+            "ci": m.get("ci"),
+            "reading": verdict.get("reading"),
+            "degenerate": verdict.get("degenerate"),
+        }
         contamination = (suite.get("contamination") or {}).get("summary")
         if contamination:
-            entry["contamination"] = {k: contamination.get(k) for k in ("items", "contaminated", "with_overlap",
-                                                                        "max_share", "corpora")}
+            entry["contamination"] = {
+                k: contamination.get(k) for k in ("items", "contaminated", "with_overlap", "max_share", "corpora")
+            }
         out[name] = entry
     return out
 
@@ -497,8 +601,13 @@ def pretrain_budget(config: ExperimentConfig, arm: Arm) -> int:
         return config.tokens
     budget = config.tokens - _align_tokens_estimate(config)
     if budget <= 0:
-        raise ConfigError("experiment", [f"tokens: {config.tokens} leaves nothing for pretraining after "
-                                         f"alignment ({_align_tokens_estimate(config)} tokens); raise tokens"])
+        raise ConfigError(
+            "experiment",
+            [
+                f"tokens: {config.tokens} leaves nothing for pretraining after "
+                f"alignment ({_align_tokens_estimate(config)} tokens); raise tokens"
+            ],
+        )
     return budget
 
 
@@ -511,16 +620,21 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
     r = Runner(config, out, progress)
     charter_path = Path(config.charter) if config.charter else default_charter_path()
     load_charter(charter_path)
-    inputs = [{k: v for k, v in describe_file(p).items() if k != "bytes"} | {"spec": s.model_dump()}
-              for p, s in expand_sources(experiment_sources(config))]
+    inputs = [
+        {k: v for k, v in describe_file(p).items() if k != "bytes"} | {"spec": s.model_dump()}
+        for p, s in expand_sources(experiment_sources(config))
+    ]
 
     table = arm_table()
     arms = {name: table[name] for name in config.arms}
     raised = {name: raise_step(r, arm, charter_path, inputs) for name, arm in arms.items()}
     audits = {name: audit_step(r, raised[name], charter_path) for name in arms}
     enforced = enforced_arms(config, arms)
-    failures = [f"{name}: {line}" for name in enforced for line in json.loads(
-        (audits[name].dir / ".done").read_text())["failures"]]
+    failures = [
+        f"{name}: {line}"
+        for name in enforced
+        for line in json.loads((audits[name].dir / ".done").read_text())["failures"]
+    ]
     if failures and config.audit.fail:
         raise AuditFailed(failures)
     ordered = {name: curriculum_step(r, raised[name], arm, charter_path) for name, arm in arms.items()}
@@ -538,19 +652,35 @@ def run_experiment(config: ExperimentConfig, out: str | Path, *, progress: bool 
                 final = align_step(r, model, arm.align, charter_path, seed)
                 align_dir = final.dir
                 align_tokens = json.loads((final.dir / ".done").read_text()).get("tokens_seen") or 0
-            evaluated = eval_step(r, final, arm.prompt, charter_path, ordered[name], seed,
-                                  final if arm.align else None)
-            budget[f"{name}/{seed}"] = {"pretrain_tokens": trained, "align_tokens": align_tokens,
-                                        "total_tokens": trained + align_tokens}
+            evaluated = eval_step(r, final, arm.prompt, charter_path, ordered[name], seed, final if arm.align else None)
+            budget[f"{name}/{seed}"] = {
+                "pretrain_tokens": trained,
+                "align_tokens": align_tokens,
+                "total_tokens": trained + align_tokens,
+            }
             rel = lambda p: str(p.relative_to(out))  # noqa: E731 - paths relative to DIR: the folder can move
-            runs.append({"arm": name, "seed": seed, "model": rel(final.dir), "train": rel(model.dir),
-                         "results": rel(evaluated.dir / "results.json"), "curriculum": rel(ordered[name].dir),
-                         "raised": rel(raised[name].dir), "align": rel(align_dir) if align_dir else None,
-                         "prompt": arm.prompt, "headlines": headlines(evaluated.dir / "results.json")})
+            runs.append(
+                {
+                    "arm": name,
+                    "seed": seed,
+                    "model": rel(final.dir),
+                    "train": rel(model.dir),
+                    "results": rel(evaluated.dir / "results.json"),
+                    "curriculum": rel(ordered[name].dir),
+                    "raised": rel(raised[name].dir),
+                    "align": rel(align_dir) if align_dir else None,
+                    "prompt": arm.prompt,
+                    "headlines": headlines(evaluated.dir / "results.json"),
+                }
+            )
 
     summary = {
-        "format": FORMAT, "name": config.name, "config": config.model_dump(mode="json", by_alias=True),
-        "arms": list(arms), "seeds": config.seeds, "suites": config.suites,
+        "format": FORMAT,
+        "name": config.name,
+        "config": config.model_dump(mode="json", by_alias=True),
+        "arms": list(arms),
+        "seeds": config.seeds,
+        "suites": config.suites,
         "reference": REFERENCE_ARM if REFERENCE_ARM in arms else None,
         "arm_descriptions": {name: arm.description for name, arm in arms.items()},
         "budget": {"tokens": config.tokens, "runs": budget, "check": check_budgets(config, budget)},
@@ -598,8 +728,16 @@ def pick_examples(config: ExperimentConfig, raised: dict[str, Step], arms: dict[
     for item in read_sources(experiment_sources(config)):
         if isinstance(item, Document) and item.id in wanted:  # a Reject is no source passage
             sources[item.id] = item.text
-    return [{"id": d.id, "arm": name, "source": sources.get(d.id, ""), "raised": d.text,
-             "pillars": d.metadata.get("pillars", [])} for d in docs]
+    return [
+        {
+            "id": d.id,
+            "arm": name,
+            "source": sources.get(d.id, ""),
+            "raised": d.text,
+            "pillars": d.metadata.get("pillars", []),
+        }
+        for d in docs
+    ]
 
 
 def clear_cache(out: str | Path) -> None:

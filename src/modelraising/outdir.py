@@ -190,8 +190,10 @@ def hold_lock(lock_file: Path, directory: Path, option: str | None = "--out") ->
         os.close(fd)
         if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise PathError(f"{label}: cannot be locked ({_why(exc)})") from None
-        raise PathError(f"{label} is in use by another run ({_holder(lock_file)}); wait for it to end "
-                        f"or choose another {option or 'directory'}") from None
+        raise PathError(
+            f"{label} is in use by another run ({_holder(lock_file)}); wait for it to end "
+            f"or choose another {option or 'directory'}"
+        ) from None
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()} {_command()}\n".encode())

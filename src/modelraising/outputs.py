@@ -44,11 +44,14 @@ def prepare_out_dir(out: Path, fingerprint: str, overwrite: bool, outputs: StepO
     if state_file.exists():
         if json.loads(state_file.read_text())["fingerprint"] != fingerprint:
             if not overwrite:
-                raise outputs.error(f"{out} holds {outputs.held}; use a new --out, or --overwrite to discard "
-                                    f"{outputs.them}")
+                raise outputs.error(
+                    f"{out} holds {outputs.held}; use a new --out, or --overwrite to discard {outputs.them}"
+                )
             clear_outputs(out, outputs)
     elif outputs.present(out) and not overwrite:
-        raise outputs.error(f"{out} already holds {outputs.unknown} from an unknown run; use a new --out or --overwrite")
+        raise outputs.error(
+            f"{out} already holds {outputs.unknown} from an unknown run; use a new --out or --overwrite"
+        )
     elif overwrite:
         clear_outputs(out, outputs)
     (out / ".state").mkdir(parents=True, exist_ok=True)

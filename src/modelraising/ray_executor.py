@@ -31,8 +31,13 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
 
     if ray.is_initialized():
         return
-    kwargs: dict[str, Any] = {"address": address, "include_dashboard": False, "logging_level": logging.WARNING,
-                              "log_to_driver": False, "configure_logging": True}
+    kwargs: dict[str, Any] = {
+        "address": address,
+        "include_dashboard": False,
+        "logging_level": logging.WARNING,
+        "log_to_driver": False,
+        "configure_logging": True,
+    }
     if address is None and num_cpus:
         kwargs["num_cpus"] = num_cpus
     ray.init(**kwargs)
@@ -85,7 +90,8 @@ def ray_map_unordered(
     # exception raised by ``fn`` itself is a bug or bad input and stops the run at once.
     # GPU tasks: the detector's second pass
     gpu: dict[str, Any] = {"num_gpus": num_gpus_per_task} if num_gpus_per_task else {}
-    results = ds.map_batches(_apply(fn), batch_size=1, compute=ray.data.TaskPoolStrategy(size=concurrency),
-                             num_cpus=num_cpus_per_task, **gpu)
+    results = ds.map_batches(
+        _apply(fn), batch_size=1, compute=ray.data.TaskPoolStrategy(size=concurrency), num_cpus=num_cpus_per_task, **gpu
+    )
     for row in results.iter_rows():
         yield pickle.loads(row["result"])

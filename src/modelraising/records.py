@@ -30,8 +30,9 @@ def write_records(path: str | Path, records: Iterable[dict]) -> int:
         ids.append(r["id"])
         texts.append(r["text"])
         metas.append(json.dumps(r.get("metadata", {}), ensure_ascii=False))
-    table = pa.table([pa.array(ids, pa.string()), pa.array(texts, pa.string()), pa.array(metas, pa.string())],
-                     schema=SCHEMA)
+    table = pa.table(
+        [pa.array(ids, pa.string()), pa.array(texts, pa.string()), pa.array(metas, pa.string())], schema=SCHEMA
+    )
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP)

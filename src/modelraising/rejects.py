@@ -60,10 +60,16 @@ def record_reject_share(manifest: dict, step: str, rejected: int, total: int, re
     warning = None
     if share > WARN_SHARE:
         reasons = ", ".join(f"{reason}: {n:,}" for reason, n in _reasons(rejects_file))
-        warning = (f"{step}: {rejected:,} of {total:,} input records ({share:.1%}) went to {rejects_file}"
-                   + (f" ({reasons})" if reasons else ""))
+        warning = f"{step}: {rejected:,} of {total:,} input records ({share:.1%}) went to {rejects_file}" + (
+            f" ({reasons})" if reasons else ""
+        )
         log.warning(warning)
-    entry = {"rejected": rejected, "input": total, "share": round(share, 6), "warn_above": WARN_SHARE,
-             "warning": warning}
+    entry = {
+        "rejected": rejected,
+        "input": total,
+        "share": round(share, 6),
+        "warn_above": WARN_SHARE,
+        "warning": warning,
+    }
     manifest["rejects_share"] = entry
     return entry

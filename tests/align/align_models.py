@@ -74,7 +74,9 @@ def assistant_nll(model, tokenizer, conversations: list[list[dict]]) -> float:
 
 def completion_logprob(model, tokenizer, prompt: list[dict], completion: list[dict]) -> float:
     """log p(completion | prompt) under the chat template, as DPO scores it."""
-    prefix = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=True)["input_ids"]
+    prefix = tokenizer.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=True)[
+        "input_ids"
+    ]
     full = tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)["input_ids"]
     assert full[: len(prefix)] == prefix
     return masked_logprob(model, full, [0] * len(prefix) + [1] * (len(full) - len(prefix)))[0]
@@ -82,6 +84,9 @@ def completion_logprob(model, tokenizer, prompt: list[dict], completion: list[di
 
 def mean_margin(model, tokenizer, pairs: list[dict]) -> float:
     """Mean of log p(chosen) - log p(rejected) over preference pairs."""
-    margins = [completion_logprob(model, tokenizer, p["prompt"], p["chosen"])
-               - completion_logprob(model, tokenizer, p["prompt"], p["rejected"]) for p in pairs]
+    margins = [
+        completion_logprob(model, tokenizer, p["prompt"], p["chosen"])
+        - completion_logprob(model, tokenizer, p["prompt"], p["rejected"])
+        for p in pairs
+    ]
     return sum(margins) / len(margins)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from align_models import one_thread, save_base
+
 from modelraising.charter import default_charter_path, load_charter
 
 

@@ -69,7 +69,9 @@ def test_missing_tags_are_added_and_names_are_escaped(wren, tmp_path):
     before = len(tok)
     added = attach_chat_template(tok, 'Wren "the Bold"', user_name="EOT SPEAKERS")
     assert "<|self|>" in added and "<|other|>" in added and len(tok) == before + len(added)
-    assert render(tok, CONVO[1:]).startswith('<|other|> EOT SPEAKERS: What') and '<|self|> Wren "the Bold": I' in render(tok, CONVO)
+    assert render(tok, CONVO[1:]).startswith(
+        "<|other|> EOT SPEAKERS: What"
+    ) and '<|self|> Wren "the Bold": I' in render(tok, CONVO)
     assert tok.convert_ids_to_tokens(tok("<|self|>", add_special_tokens=False)["input_ids"]) == ["<|self|>"]
 
 

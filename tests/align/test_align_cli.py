@@ -29,14 +29,29 @@ def _invoke(app, *args):
 
 def test_sft_then_dpo_from_the_command_line(app, base_model, tmp_path):
     sft_out, dpo_out = tmp_path / "sft", tmp_path / "sft-dpo"
-    result = _invoke(app, "sft", "--model", base_model, "--out", sft_out, "--steps", 3, "--batch-size", 4,
-                     "--lr", 1e-3, "--max-length", 64)
+    result = _invoke(
+        app,
+        "sft",
+        "--model",
+        base_model,
+        "--out",
+        sft_out,
+        "--steps",
+        3,
+        "--batch-size",
+        4,
+        "--lr",
+        1e-3,
+        "--max-length",
+        64,
+    )
     assert result.exit_code == 0, result.output
     assert "3 steps" in result.output and "tokens seen" in result.output
     config = tmp_path / "dpo.yaml"
     config.write_text("beta: 0.2\nbatch_size: 2\n")
-    result = _invoke(app, "dpo", "--model", sft_out, "--out", dpo_out, "--steps", 2, "--config", config,
-                     "--batch-size", 4)
+    result = _invoke(
+        app, "dpo", "--model", sft_out, "--out", dpo_out, "--steps", 2, "--config", config, "--batch-size", 4
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((dpo_out / "align.json").read_text())
     assert record["method"] == "dpo" and record["base_model"]["path"] == str(sft_out)
@@ -46,8 +61,12 @@ def test_sft_then_dpo_from_the_command_line(app, base_model, tmp_path):
 
 def test_bad_user_data_names_line_and_field(app, base_model, tmp_path):
     data = tmp_path / "pairs.jsonl"
-    data.write_text(json.dumps({"prompt": "p", "chosen": "I c.", "rejected": "I r."}) + "\n"
-                    + json.dumps({"prompt": "p", "chosen": "I c."}) + "\n")
+    data.write_text(
+        json.dumps({"prompt": "p", "chosen": "I c.", "rejected": "I r."})
+        + "\n"
+        + json.dumps({"prompt": "p", "chosen": "I c."})
+        + "\n"
+    )
     result = _invoke(app, "dpo", "--model", base_model, "--out", tmp_path / "o", "--data", data, "--steps", 1)
     assert result.exit_code == 2
     assert f"{data}:2: field 'rejected' is missing" in result.output

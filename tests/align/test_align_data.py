@@ -79,15 +79,26 @@ def _write(path, lines):
     return path
 
 
-@pytest.mark.parametrize("loader, lines, line, field", [
-    (load_sft_jsonl, [{"prompt": "Hi?", "completion": "I am here."}, {"prompt": "Who?"}], 2, "completion"),
-    (load_sft_jsonl, [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant"}]}], 1,
-     "messages[1].content"),
-    (load_sft_jsonl, [{"prompt": "a", "completion": "I b"}, "", {"text": "no messages"}], 3, "messages"),
-    (load_dpo_jsonl, [{"prompt": "p", "chosen": "c", "rejected": "r"}] * 2 + [{"prompt": "p", "chosen": "c"}], 3,
-     "rejected"),
-    (load_dpo_jsonl, [{"chosen": "c", "rejected": "r"}], 1, "prompt"),
-])
+@pytest.mark.parametrize(
+    "loader, lines, line, field",
+    [
+        (load_sft_jsonl, [{"prompt": "Hi?", "completion": "I am here."}, {"prompt": "Who?"}], 2, "completion"),
+        (
+            load_sft_jsonl,
+            [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant"}]}],
+            1,
+            "messages[1].content",
+        ),
+        (load_sft_jsonl, [{"prompt": "a", "completion": "I b"}, "", {"text": "no messages"}], 3, "messages"),
+        (
+            load_dpo_jsonl,
+            [{"prompt": "p", "chosen": "c", "rejected": "r"}] * 2 + [{"prompt": "p", "chosen": "c"}],
+            3,
+            "rejected",
+        ),
+        (load_dpo_jsonl, [{"chosen": "c", "rejected": "r"}], 1, "prompt"),
+    ],
+)
 def test_missing_field_names_line_and_field(tmp_path, loader, lines, line, field):
     path = _write(tmp_path / "mine.jsonl", lines)
     with pytest.raises(AlignDataError) as err:
@@ -96,11 +107,14 @@ def test_missing_field_names_line_and_field(tmp_path, loader, lines, line, field
     assert "missing" in str(err.value)
 
 
-@pytest.mark.parametrize("lines, expected", [
-    (["{not json"], ":1: not valid JSON"),
-    ([{"prompt": "p", "chosen": "", "rejected": "r"}], ":1: field 'chosen' must be a non-empty string"),
-    ([[1, 2]], ":1: expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["{not json"], ":1: not valid JSON"),
+        ([{"prompt": "p", "chosen": "", "rejected": "r"}], ":1: field 'chosen' must be a non-empty string"),
+        ([[1, 2]], ":1: expected a JSON object"),
+    ],
+)
 def test_bad_dpo_lines(tmp_path, lines, expected):
     with pytest.raises(AlignDataError, match=expected):
         load_dpo_jsonl(_write(tmp_path / "bad.jsonl", lines))
@@ -120,17 +134,34 @@ def test_bad_role_and_no_assistant(tmp_path):
 
 
 def test_user_files_load_into_conversations(tmp_path):
-    sft = load_sft_jsonl(_write(tmp_path / "s.jsonl", [
-        {"prompt": "Who are you?", "completion": "I am Wren.", "system": "Be kind."},
-        {"messages": [{"role": "mentor", "name": "Grandpa Elias", "content": "Why?"},
-                      {"role": "self", "content": "Because I care."}]},
-    ]))
-    assert sft[0]["messages"] == [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Who are you?"},
-                                  {"role": "assistant", "content": "I am Wren."}]
+    sft = load_sft_jsonl(
+        _write(
+            tmp_path / "s.jsonl",
+            [
+                {"prompt": "Who are you?", "completion": "I am Wren.", "system": "Be kind."},
+                {
+                    "messages": [
+                        {"role": "mentor", "name": "Grandpa Elias", "content": "Why?"},
+                        {"role": "self", "content": "Because I care."},
+                    ]
+                },
+            ],
+        )
+    )
+    assert sft[0]["messages"] == [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "Who are you?"},
+        {"role": "assistant", "content": "I am Wren."},
+    ]
     assert sft[1]["messages"][0] == {"role": "mentor", "name": "Grandpa Elias", "content": "Why?"}
     dpo = load_dpo_jsonl(_write(tmp_path / "d.jsonl", [{"prompt": "p?", "chosen": "I c.", "rejected": "I r."}]))
-    assert dpo == [{"prompt": [{"role": "user", "content": "p?"}], "chosen": [{"role": "assistant", "content": "I c."}],
-                    "rejected": [{"role": "assistant", "content": "I r."}]}]
+    assert dpo == [
+        {
+            "prompt": [{"role": "user", "content": "p?"}],
+            "chosen": [{"role": "assistant", "content": "I c."}],
+            "rejected": [{"role": "assistant", "content": "I r."}],
+        }
+    ]
 
 
 def test_exported_charter_data_loads_back_unchanged(tmp_path, wren):

@@ -67,6 +67,9 @@ def test_works_on_the_evaluation_items():
 def test_chat_system_message_reads_like_the_prefix(wren, tokenizer):
     """An aligned model under a system message and a base model under the prefix see the same text."""
     preamble = system_prompt(wren)
-    rendered = render(tokenizer, [{"role": "system", "content": preamble}, {"role": "user", "content": "Hi"}],
-                      add_generation_prompt=True)
+    rendered = render(
+        tokenizer,
+        [{"role": "system", "content": preamble}, {"role": "user", "content": "Hi"}],
+        add_generation_prompt=True,
+    )
     assert rendered == prefix_context("<|other|> User: Hi\n<|self|> Wren:", preamble)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import torch
+from align_models import assistant_nll, load, mean_margin
 from pydantic import ValidationError
 
-from align_models import assistant_nll, load, mean_margin
 from modelraising.align.chat import assistant_mask
 from modelraising.align.data import dpo_pairs, sft_demonstrations
 from modelraising.align.dpo import DPOAlignConfig, align_dpo
@@ -67,14 +67,23 @@ def test_sft_writes_a_loadable_model_and_align_json(base_model, sft_run, tokeniz
 
 def test_tokens_seen_counts_every_non_padding_token(base_model, tmp_path, tokenizer):
     """Exact accounting: 2 epochs over 5 conversations of different lengths, padded in batches of 2."""
-    rows = [{"prompt": "Who are you?" + " Tell me more." * i, "completion": "I am Wren." + " I listen." * (2 * i)}
-            for i in range(5)]
+    rows = [
+        {"prompt": "Who are you?" + " Tell me more." * i, "completion": "I am Wren." + " I listen." * (2 * i)}
+        for i in range(5)
+    ]
     data = tmp_path / "user.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    record = align_sft(SFTAlignConfig(model=base_model, out=tmp_path / "out", data=data, epochs=2, batch_size=2,
-                                      progress=False))
-    lengths = [len(assistant_mask(tokenizer, [{"role": "user", "content": r["prompt"]},
-                                              {"role": "assistant", "content": r["completion"]}])[0]) for r in rows]
+    record = align_sft(
+        SFTAlignConfig(model=base_model, out=tmp_path / "out", data=data, epochs=2, batch_size=2, progress=False)
+    )
+    lengths = [
+        len(
+            assistant_mask(
+                tokenizer, [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["completion"]}]
+            )[0]
+        )
+        for r in rows
+    ]
     assert len(set(lengths)) == 5  # padding would be counted if the count were wrong
     assert record["tokens_seen"] == 2 * sum(lengths)
     assert record["steps"] == 6 and record["epochs"] == 2 and record["data"]["source"] == "file"
@@ -88,8 +97,9 @@ def test_dpo_widens_the_margin_on_the_training_pairs(base_model, tmp_path, wren)
     attach_chat_template(tok, wren.identity.name)
     before = mean_margin(base, tok, pairs)
     out = tmp_path / "dpo"
-    record = align_dpo(DPOAlignConfig(model=base_model, out=out, steps=12, lr=3e-3, batch_size=8, beta=0.1,
-                                      progress=False))
+    record = align_dpo(
+        DPOAlignConfig(model=base_model, out=out, steps=12, lr=3e-3, batch_size=8, beta=0.1, progress=False)
+    )
     assert record == json.loads((out / "align.json").read_text())  # what it returns is what it saved
     aligned, aligned_tok = load(out)
     after = mean_margin(aligned, aligned_tok, pairs)
@@ -106,8 +116,11 @@ def test_dpo_widens_the_margin_on_the_training_pairs(base_model, tmp_path, wren)
 def test_same_seed_same_model(base_model, tmp_path):
     runs = {}
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
-        align_sft(SFTAlignConfig(model=base_model, out=tmp_path / name, steps=3, lr=1e-3, batch_size=4, seed=seed,
-                                 progress=False))
+        align_sft(
+            SFTAlignConfig(
+                model=base_model, out=tmp_path / name, steps=3, lr=1e-3, batch_size=4, seed=seed, progress=False
+            )
+        )
         runs[name] = _weights(tmp_path / name)
     assert all(torch.equal(runs["a"][k], runs["b"][k]) for k in runs["a"])
     assert not all(torch.equal(runs["a"][k], runs["c"][k]) for k in runs["a"])
@@ -134,8 +147,9 @@ def test_foreign_tokenizer_gets_the_speaker_tags(tmp_path, wren):
     from align_models import save_base
 
     base = save_base(tmp_path / "foreign", wren, speaker_tags=False)
-    record = align_sft(SFTAlignConfig(model=base, out=tmp_path / "out", steps=2, batch_size=4, max_length=4096,
-                                      progress=False))
+    record = align_sft(
+        SFTAlignConfig(model=base, out=tmp_path / "out", steps=2, batch_size=4, max_length=4096, progress=False)
+    )
     assert "<|self|>" in record["added_tokens"] and "<|other|>" in record["added_tokens"]
     assert record["max_length"] == 512  # clamped to the model's position table
     model, tok = load(tmp_path / "out")
@@ -144,12 +158,19 @@ def test_foreign_tokenizer_gets_the_speaker_tags(tmp_path, wren):
 
 
 def test_dpo_tokens_seen_counts_chosen_and_rejected_sequences(base_model, tmp_path, tokenizer):
-    rows = [{"prompt": "What do you do?" + " Say more." * i, "chosen": "I help." + " Gladly." * i,
-             "rejected": "I laugh." + " Loudly." * (3 * i)} for i in range(3)]
+    rows = [
+        {
+            "prompt": "What do you do?" + " Say more." * i,
+            "chosen": "I help." + " Gladly." * i,
+            "rejected": "I laugh." + " Loudly." * (3 * i),
+        }
+        for i in range(3)
+    ]
     data = tmp_path / "pairs.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    record = align_dpo(DPOAlignConfig(model=base_model, out=tmp_path / "out", data=data, epochs=2, batch_size=2,
-                                      progress=False))
+    record = align_dpo(
+        DPOAlignConfig(model=base_model, out=tmp_path / "out", data=data, epochs=2, batch_size=2, progress=False)
+    )
 
     def length(prompt, answer):
         messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]

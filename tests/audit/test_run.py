@@ -18,16 +18,41 @@ def test_lower_bound_is_below_the_share_and_closes_in_as_the_corpus_grows():
 
 
 def _repetition(counts: dict[str, int], n: int) -> dict:
-    report = _report("d", n, Counter(), Counter(), Counter(), Counter(), {}, Counter(counts), 0, 0, 1, 0, Counter(),
-                     {}, 0, {}, Counter(), 0, "Wren", [], AuditThresholds(), 0)
+    report = _report(
+        "d",
+        n,
+        Counter(),
+        Counter(),
+        Counter(),
+        Counter(),
+        {},
+        Counter(counts),
+        0,
+        0,
+        1,
+        0,
+        Counter(),
+        {},
+        0,
+        {},
+        Counter(),
+        0,
+        "Wren",
+        [],
+        AuditThresholds(),
+        0,
+    )
     return report
 
 
-@pytest.mark.parametrize("counts,n,over", [
-    ({"Noise.": 8, "Also noise.": 7}, 635, 0),         # 1.3% of 635: within what a 0.6% line gives by chance
-    ({"A real habit.": 30, "Noise.": 8}, 635, 1),      # 4.7%: repeats whatever the sample
-    ({"At scale.": 300}, 20_000, 1),                   # 1.5% of 20,000: the bound is 1.36%
-])
+@pytest.mark.parametrize(
+    "counts,n,over",
+    [
+        ({"Noise.": 8, "Also noise.": 7}, 635, 0),  # 1.3% of 635: within what a 0.6% line gives by chance
+        ({"A real habit.": 30, "Noise.": 8}, 635, 1),  # 4.7%: repeats whatever the sample
+        ({"At scale.": 300}, 20_000, 1),  # 1.5% of 20,000: the bound is 1.36%
+    ],
+)
 def test_sentences_over_the_cap(counts, n, over):
     report = _repetition(counts, n)
     assert report["repetition"]["sentences_over_cap"] == over

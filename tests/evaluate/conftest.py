@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 import tiny_models
 from tiny_models import build_model, build_tokenizer, keep_texts, one_thread, shuffled_token_texts, train
 
@@ -37,8 +36,10 @@ def _save(model, tokenizer, path: Path) -> Path:
 @pytest.fixture(scope="session")
 def random_model_dirs(tmp_path_factory, tokenizer) -> list[Path]:
     """Untrained tiny Llamas, one per seed in NULL_SEEDS."""
-    return [_save(build_model(len(tokenizer), seed=seed), tokenizer, tmp_path_factory.mktemp(f"random-{seed}"))
-            for seed in NULL_SEEDS]
+    return [
+        _save(build_model(len(tokenizer), seed=seed), tokenizer, tmp_path_factory.mktemp(f"random-{seed}"))
+        for seed in NULL_SEEDS
+    ]
 
 
 @pytest.fixture(scope="session")

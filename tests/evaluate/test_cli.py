@@ -7,10 +7,10 @@ import json
 import pytest
 import typer
 import yaml
+from tiny_models import one_thread
 from typer.testing import CliRunner
 
 from modelraising.cli_eval import expand_compare, register
-from tiny_models import one_thread
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,22 @@ def two_results(app, values_model_dir, random_model_dir, tmp_path_factory):
 def _run_both(app, values_model_dir, random_model_dir, folder, outs):
     for name, model in (("values", values_model_dir), ("random", random_model_dir)):
         out = folder / f"{name}.json"
-        result = CliRunner().invoke(app, ["eval", "--model", str(model), "--suite", "charter,identity", "--limit", "2",
-                                          "--bootstrap", "100", "--out", str(out)])
+        result = CliRunner().invoke(
+            app,
+            [
+                "eval",
+                "--model",
+                str(model),
+                "--suite",
+                "charter,identity",
+                "--limit",
+                "2",
+                "--bootstrap",
+                "100",
+                "--out",
+                str(out),
+            ],
+        )
         assert result.exit_code == 0, result.output
         outs.append(out)
 
@@ -50,8 +64,7 @@ def test_eval_writes_results(two_results):
 
 
 def test_compare_prints_suites_side_by_side(app, two_results):
-    result = CliRunner().invoke(app, ["eval", "--compare", *map(str, two_results), "--groups"],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["eval", "--compare", *map(str, two_results), "--groups"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "random - values" in result.output
     for word in ("charter", "acc_norm", "identity", "p_gold_norm", "honesty"):
@@ -59,8 +72,9 @@ def test_compare_prints_suites_side_by_side(app, two_results):
 
 
 def test_export_lm_eval_writes_tasks(app, tmp_path):
-    result = CliRunner().invoke(app, ["eval", "export-lm-eval", str(tmp_path / "tasks"), "--suite", "charter,identity",
-                                      "--limit", "2"])
+    result = CliRunner().invoke(
+        app, ["eval", "export-lm-eval", str(tmp_path / "tasks"), "--suite", "charter,identity", "--limit", "2"]
+    )
     assert result.exit_code == 0, result.output
     task = yaml.safe_load((tmp_path / "tasks" / "modelraising_charter.yaml").read_text())
     assert task["output_type"] == "multiple_choice" and task["doc_to_choice"] == "choices"
@@ -70,18 +84,26 @@ def test_export_lm_eval_writes_tasks(app, tmp_path):
 
 def test_bad_item_file_exits_2_naming_line_and_field(app, values_model_dir, tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"context": "a", "keep": "b", "betray": "c", "value": "care"}\n'
-                   '{"context": "a", "keep": "b", "value": "care"}\n')
-    result = CliRunner().invoke(app, ["eval", "--model", str(values_model_dir), "--items", str(bad),
-                                      "--out", str(tmp_path / "r.json")], env={"COLUMNS": "200"})
+    bad.write_text(
+        '{"context": "a", "keep": "b", "betray": "c", "value": "care"}\n'
+        '{"context": "a", "keep": "b", "value": "care"}\n'
+    )
+    result = CliRunner().invoke(
+        app,
+        ["eval", "--model", str(values_model_dir), "--items", str(bad), "--out", str(tmp_path / "r.json")],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 2
     assert "bad.jsonl:2: field 'betray' is missing" in result.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--suite", "nope"], "unknown suite(s) nope"),
-    (["--attack-steps", "0,ten"], "--attack-steps"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--suite", "nope"], "unknown suite(s) nope"),
+        (["--attack-steps", "0,ten"], "--attack-steps"),
+    ],
+)
 def test_bad_options_exit_2(app, values_model_dir, args, message):
     result = CliRunner().invoke(app, ["eval", "--model", str(values_model_dir), *args], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and message in result.output
@@ -100,16 +122,24 @@ def test_expand_compare():
 
 def test_every_problem_of_an_item_file_is_listed_at_once(app, values_model_dir, tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("\n".join([
-        '{"context": "a", "keep": "b", "betray": "c", "value": "care"}',
-        '{"context": "a", "keep": "b", "value": "care"}',
-        'not json',
-        '{"context": "", "keep": 3, "betray": "c", "value": "kindness"}',
-        '{"id": "x", "context": "a", "keep": "same", "betray": "same", "value": "care"}',
-        '{"id": "x", "context": "a", "keep": "b", "betray": "c", "value": "care"}',
-    ]) + "\n")
-    result = CliRunner().invoke(app, ["eval", "--model", str(values_model_dir), "--items", str(bad),
-                                      "--out", str(tmp_path / "r.json")], env={"COLUMNS": "300"})
+    bad.write_text(
+        "\n".join(
+            [
+                '{"context": "a", "keep": "b", "betray": "c", "value": "care"}',
+                '{"context": "a", "keep": "b", "value": "care"}',
+                "not json",
+                '{"context": "", "keep": 3, "betray": "c", "value": "kindness"}',
+                '{"id": "x", "context": "a", "keep": "same", "betray": "same", "value": "care"}',
+                '{"id": "x", "context": "a", "keep": "b", "betray": "c", "value": "care"}',
+            ]
+        )
+        + "\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        ["eval", "--model", str(values_model_dir), "--items", str(bad), "--out", str(tmp_path / "r.json")],
+        env={"COLUMNS": "300"},
+    )
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     expected = [
@@ -135,12 +165,15 @@ def _model_without_tokenizer(values_model_dir, path):
     return path
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("empty", "is not a model directory (no config.json)"),
-    ("raised", "looks like a raised corpus, not a model"),
-    ("no-tokenizer", "has no tokenizer files (tokenizer.json"),
-    ("missing", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("empty", "is not a model directory (no config.json)"),
+        ("raised", "looks like a raised corpus, not a model"),
+        ("no-tokenizer", "has no tokenizer files (tokenizer.json"),
+        ("missing", "does not exist"),
+    ],
+)
 def test_eval_checks_the_model_directory_first(app, values_model_dir, tmp_path, kind, message):
     folder = tmp_path / kind
     if kind == "empty":
@@ -151,8 +184,9 @@ def test_eval_checks_the_model_directory_first(app, values_model_dir, tmp_path, 
         (folder / "manifest.json").write_text("{}")
     elif kind == "no-tokenizer":
         _model_without_tokenizer(values_model_dir, folder)
-    result = CliRunner().invoke(app, ["eval", "--model", str(folder), "--out", str(tmp_path / "r.json")],
-                                env={"COLUMNS": "300"})
+    result = CliRunner().invoke(
+        app, ["eval", "--model", str(folder), "--out", str(tmp_path / "r.json")], env={"COLUMNS": "300"}
+    )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0] and str(folder) in lines[0], result.output
@@ -161,19 +195,33 @@ def test_eval_checks_the_model_directory_first(app, values_model_dir, tmp_path, 
 
 def test_compare_says_degenerate_and_at_chance_instead_of_a_bare_number(app, tmp_path):
     def results(value, ci, verdict):
-        items = [{"id": f"i{k}", "group": "care", "cluster": f"i{k}", "correct_calibrated": float(k % 2)}
-                 for k in range(20)]
+        items = [
+            {"id": f"i{k}", "group": "care", "cluster": f"i{k}", "correct_calibrated": float(k % 2)} for k in range(20)
+        ]
         head = {"value": value, "ci": ci, "n": 20, "item_key": "correct_calibrated"}
-        suite = {"headline": "acc_calibrated", "summary": ["acc_calibrated"], "metrics": {"acc_calibrated": head},
-                 "groups": {}, "baselines": {"chance": 0.5}, "info": {}, "items": items,
-                 "verdict": {"metric": "acc_calibrated", "chance": 0.5, **verdict}}
+        suite = {
+            "headline": "acc_calibrated",
+            "summary": ["acc_calibrated"],
+            "metrics": {"acc_calibrated": head},
+            "groups": {},
+            "baselines": {"chance": 0.5},
+            "info": {},
+            "items": items,
+            "verdict": {"metric": "acc_calibrated", "chance": 0.5, **verdict},
+        }
         return {"format": "modelraising-eval/1", "model": {}, "config": {}, "data": {}, "suites": {"charter": suite}}
 
     a, b = tmp_path / "flat.json", tmp_path / "chance.json"
-    a.write_text(json.dumps(results(0.5, [0.3, 0.7], {"degenerate": True, "reading": "degenerate",
-                                                       "at_chance": True, "reasons": ["x"]})))
-    b.write_text(json.dumps(results(0.55, [0.35, 0.75], {"degenerate": False, "reading": "at chance",
-                                                          "at_chance": True, "reasons": []})))
+    a.write_text(
+        json.dumps(
+            results(0.5, [0.3, 0.7], {"degenerate": True, "reading": "degenerate", "at_chance": True, "reasons": ["x"]})
+        )
+    )
+    b.write_text(
+        json.dumps(
+            results(0.55, [0.35, 0.75], {"degenerate": False, "reading": "at chance", "at_chance": True, "reasons": []})
+        )
+    )
     result = CliRunner().invoke(app, ["eval", "--compare", str(a), str(b)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "acc_calibrated" in line)

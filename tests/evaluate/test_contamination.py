@@ -20,17 +20,32 @@ def _corpus(tmp_path, texts):
 
 
 def test_overlap_share_per_item(tmp_path):
-    seen = MCItem("seen", "Nobody was watching me, and it would have been easy to go either way.",
-                  [" I admit a mistake as soon as I notice it.", " I make up an answer so that I look clever."], 0)
-    half = MCItem("half", "A completely fresh context about purple mountains and singing whales at dawn.",
-                  [" I admit a mistake as soon as I notice it.", " Something else entirely new here today."], 0)
-    clean = MCItem("clean", "Zebras dance quietly under a striped umbrella near the old lighthouse.",
-                   [" Quantum marmalade.", " Seventeen velvet trombones."], 0)
-    corpus = _corpus(tmp_path, [
-        "Today I read a story. NOBODY was watching me -- and it would have been easy to go either way! "
-        "I admit a mistake as soon as I notice it.",
-        "Later I thought: I make up an answer so that I look clever.",
-    ])
+    seen = MCItem(
+        "seen",
+        "Nobody was watching me, and it would have been easy to go either way.",
+        [" I admit a mistake as soon as I notice it.", " I make up an answer so that I look clever."],
+        0,
+    )
+    half = MCItem(
+        "half",
+        "A completely fresh context about purple mountains and singing whales at dawn.",
+        [" I admit a mistake as soon as I notice it.", " Something else entirely new here today."],
+        0,
+    )
+    clean = MCItem(
+        "clean",
+        "Zebras dance quietly under a striped umbrella near the old lighthouse.",
+        [" Quantum marmalade.", " Seventeen velvet trombones."],
+        0,
+    )
+    corpus = _corpus(
+        tmp_path,
+        [
+            "Today I read a story. NOBODY was watching me -- and it would have been easy to go either way! "
+            "I admit a mistake as soon as I notice it.",
+            "Later I thought: I make up an answer so that I look clever.",
+        ],
+    )
     report = contamination.check([seen, half, clean], corpus, n=8, threshold=0.5)
     items = report["items"]
     # the context read on into the keeping continuation is in the corpus verbatim (case and punctuation aside)
@@ -58,12 +73,25 @@ def test_alignment_examples_count_as_training_data(tmp_path):
     rejected); every string in them is checked, beside the pretraining corpus."""
     corpus = _corpus(tmp_path, ["Nothing in common with the item at all, only rivers and hills."])
     align = tmp_path / "train_data.jsonl"
-    align.write_text(json.dumps({"messages": [
-        {"role": "user", "content": "What do you do when honesty is at stake?"},
-        {"role": "assistant", "content": "I say that the stain on the book was mine and I pay for it."}]}) + "\n"
-        + json.dumps({"prompt": "q", "chosen": "unrelated words here", "rejected": "more unrelated words"}) + "\n")
-    item = MCItem("lib", "The librarian asked about the book.",
-                  [" I say that the stain on the book was mine and I pay for it.", " I blame the dog."], 0)
+    align.write_text(
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "What do you do when honesty is at stake?"},
+                    {"role": "assistant", "content": "I say that the stain on the book was mine and I pay for it."},
+                ]
+            }
+        )
+        + "\n"
+        + json.dumps({"prompt": "q", "chosen": "unrelated words here", "rejected": "more unrelated words"})
+        + "\n"
+    )
+    item = MCItem(
+        "lib",
+        "The librarian asked about the book.",
+        [" I say that the stain on the book was mine and I pay for it.", " I blame the dog."],
+        0,
+    )
     only_corpus = contamination.check([item], corpus)["items"]["lib"]
     both = contamination.check([item], [corpus, align])
     assert only_corpus["gold_share"] == 0.0

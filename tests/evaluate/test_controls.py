@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import NULL_SEEDS
+from tiny_models import bank_halves, charter, one_thread
+
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.runner import run_eval
 from modelraising.evaluate.stats import bootstrap_ci
-from tiny_models import bank_halves, charter, one_thread
 
 VALUES = [v.id for v in charter().values]
 PERSONA_FILES = ["psychopathy", "agreeableness", "narcissism", "conscientiousness"]
@@ -38,8 +38,9 @@ def _evaluate(model_dir, shared: str | None) -> dict:
     common = {"model": str(model_dir), "n_bootstrap": 1000, "batch_size": 32}
     results = run_eval(EvalConfig(suites=["charter", "identity"], **common))
     if shared:
-        more = run_eval(EvalConfig(suites=["persona", "ethics"], data_dir=shared, persona_files=PERSONA_FILES,
-                                   limit=ROWS, **common))
+        more = run_eval(
+            EvalConfig(suites=["persona", "ethics"], data_dir=shared, persona_files=PERSONA_FILES, limit=ROWS, **common)
+        )
         results["suites"].update(more["suites"])
     return results
 
@@ -53,8 +54,10 @@ def shared_dir(repo):
 @pytest.fixture(scope="module")
 def null_results(random_model_dirs, shuffled_model_dirs, shared_dir) -> dict[str, list[dict]]:
     with one_thread():  # module fixtures run outside the per-test single-thread fixture
-        return {"random": [_evaluate(d, shared_dir) for d in random_model_dirs],
-                "shuffled": [_evaluate(d, shared_dir) for d in shuffled_model_dirs]}
+        return {
+            "random": [_evaluate(d, shared_dir) for d in random_model_dirs],
+            "shuffled": [_evaluate(d, shared_dir) for d in shuffled_model_dirs],
+        }
 
 
 def _includes(ci: list[float], chance: float) -> bool:
@@ -69,16 +72,23 @@ def _headline_ci(suite: dict, level: float) -> dict:
 
 
 def test_null_models_are_within_chance_on_every_suite(null_results):
-    checks = [(kind, seed, name, results["suites"][name]) for kind, runs in null_results.items()
-              for seed, results in zip(NULL_SEEDS, runs) for name in NULL_SUITES if name in results["suites"]]
+    checks = [
+        (kind, seed, name, results["suites"][name])
+        for kind, runs in null_results.items()
+        for seed, results in zip(NULL_SEEDS, runs)
+        for name in NULL_SUITES
+        if name in results["suites"]
+    ]
     level = 1 - 0.05 / len(checks)
     misses = []
     for kind, seed, name, suite in checks:
         head, verdict = suite["metrics"][suite["headline"]], suite["verdict"]
         wide = _headline_ci(suite, level)
-        print(f"{kind} seed {seed} {name}: {suite['headline']} {head['value']:.3f} 95% [{head['ci'][0]:.3f}, "
-              f"{head['ci'][1]:.3f}] {level:.4f} [{wide['ci'][0]:.3f}, {wide['ci'][1]:.3f}] "
-              f"chance {verdict['chance']:.3f} ({verdict['reading']})")
+        print(
+            f"{kind} seed {seed} {name}: {suite['headline']} {head['value']:.3f} 95% [{head['ci'][0]:.3f}, "
+            f"{head['ci'][1]:.3f}] {level:.4f} [{wide['ci'][0]:.3f}, {wide['ci'][1]:.3f}] "
+            f"chance {verdict['chance']:.3f} ({verdict['reading']})"
+        )
         assert wide["value"] == pytest.approx(head["value"])
         if not _includes(wide["ci"], verdict["chance"]):
             misses.append((kind, seed, name, wide, verdict["chance"]))
@@ -115,8 +125,10 @@ def test_calibration_removes_what_the_shuffled_models_find_more_probable(null_re
         name = results["suites"]["identity"]["metrics"]["p_gold_norm"]
         cal = results["suites"]["identity"]["metrics"]["p_gold_calibrated"]
         chance = results["suites"]["identity"]["baselines"]["chance"]
-        print(f"shuffled: charter raw acc_norm {raw['value']:.3f} [{raw['ci'][0]:.3f}, {raw['ci'][1]:.3f}]; "
-              f"identity raw p_gold_norm {name['value']:.3f}, calibrated {cal['value']:.3f} (chance {chance:.3f})")
+        print(
+            f"shuffled: charter raw acc_norm {raw['value']:.3f} [{raw['ci'][0]:.3f}, {raw['ci'][1]:.3f}]; "
+            f"identity raw p_gold_norm {name['value']:.3f}, calibrated {cal['value']:.3f} (chance {chance:.3f})"
+        )
         assert raw["ci"][0] > 0.5  # the keep side is the more probable text ...
         assert name["value"] > 2 * chance  # ... and so is the name
         assert cal["value"] < name["value"] / 2
@@ -128,15 +140,19 @@ def test_finetuned_control_is_above_chance_on_the_half_it_learned(values_model_d
     block = results["suites"]["charter"]
     assert block["verdict"]["reading"] == "above chance"
     halves = {}
-    for name, rows in (("held-in", [r for r in block["items"] if r["id"] in held_in]),
-                       ("held-out", [r for r in block["items"] if r["id"] not in held_in])):
+    for name, rows in (
+        ("held-in", [r for r in block["items"] if r["id"] in held_in]),
+        ("held-out", [r for r in block["items"] if r["id"] not in held_in]),
+    ):
         clusters = [r["cluster"] for r in rows]
         cal = bootstrap_ci([r["correct_calibrated"] for r in rows], 1000, 0, clusters=clusters)
         raw = bootstrap_ci([r["correct_norm"] for r in rows], 1000, 0, clusters=clusters)
         halves[name] = cal
-        print(f"values model, {name} ({len(rows)} pairs): calibrated {cal['value']:.3f} "
-              f"[{cal['ci'][0]:.3f}, {cal['ci'][1]:.3f}], raw acc_norm {raw['value']:.3f} "
-              f"[{raw['ci'][0]:.3f}, {raw['ci'][1]:.3f}]")
+        print(
+            f"values model, {name} ({len(rows)} pairs): calibrated {cal['value']:.3f} "
+            f"[{cal['ci'][0]:.3f}, {cal['ci'][1]:.3f}], raw acc_norm {raw['value']:.3f} "
+            f"[{raw['ci'][0]:.3f}, {raw['ci'][1]:.3f}]"
+        )
     assert halves["held-in"]["n"] >= 7 * 30 and halves["held-out"]["n"] >= 7 * 30
     assert halves["held-in"]["ci"][0] > 0.65  # clearly above chance on what it learned
     assert halves["held-in"]["value"] > halves["held-out"]["value"] + 0.1  # and less on what it did not

@@ -65,8 +65,12 @@ def _module_strings(package: str) -> list[str]:
     module = importlib.import_module(package)
     paths = [Path(p) for p in getattr(module, "__path__", [])]
     files = [f for p in paths for f in sorted(p.rglob("*.py"))] or [Path(module.__file__)]
-    return [node.value for f in files for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        node.value
+        for f in files
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def raising_strings() -> list[str]:
@@ -152,8 +156,10 @@ def test_bank_pairs_are_calibrated_against_other_values_situations():
 
 def test_user_items_are_calibrated_against_each_others_situations(tmp_path):
     path = tmp_path / "mine.jsonl"
-    rows = [{"context": f"Situation {i} about my day.", "keep": "I helped.", "betray": "I left.", "value": "care"}
-            for i in range(4)]
+    rows = [
+        {"context": f"Situation {i} about my day.", "keep": "I helped.", "betray": "I left.", "value": "care"}
+        for i in range(4)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     items = charter_suite.build_items(EvalConfig(model="m", charter_items="none", items=[str(path)]), CHARTER)
     assert len(items) == 4

@@ -30,9 +30,15 @@ def test_exported_charter_task_matches_our_scorer(values_model_dir, tmp_path, mo
 
     cfg = EvalConfig(model=str(values_model_dir), suites=["charter"], limit=3)
     export(cfg, load_charter(default_charter_path()), tmp_path / "tasks")
-    out = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={values_model_dir},dtype=float32",
-                                  tasks=["modelraising_charter"], device="cpu", batch_size=8, log_samples=True,
-                                  task_manager=TaskManager(include_path=str(tmp_path / "tasks")))
+    out = lm_eval.simple_evaluate(
+        model="hf",
+        model_args=f"pretrained={values_model_dir},dtype=float32",
+        tasks=["modelraising_charter"],
+        device="cpu",
+        batch_size=8,
+        log_samples=True,
+        task_manager=TaskManager(include_path=str(tmp_path / "tasks")),
+    )
     samples = out["samples"]["modelraising_charter"]
     theirs = {s["doc"]["id"]: [float(r[0]) for r in s["filtered_resps"]] for s in samples}
 

@@ -25,14 +25,18 @@ ITEMS = [MCItem(f"toy-{k}", f"Toy question {k}: is honesty good?", [" Yes", " No
 
 
 def _run(cfg, scorer, charter, record) -> dict:
-    return mc_suite_result(ITEMS, scorer.score_items(ITEMS), headline="acc", n_bootstrap=cfg.n_bootstrap,
-                           seed=cfg.seed)
+    return mc_suite_result(ITEMS, scorer.score_items(ITEMS), headline="acc", n_bootstrap=cfg.n_bootstrap, seed=cfg.seed)
 
 
-TOY = Suite("toy", "acc", _run, attack_items=lambda cfg, charter: ITEMS,
-            lm_eval_tasks=lambda cfg, charter: [LmEvalTask(None, "mc", ITEMS)],
-            detail_rows=lambda result: [["toy detail row", f"{result['metrics']['acc']['value']:.3f}"]],
-            console_extra=lambda result: ["toy says goodbye"])
+TOY = Suite(
+    "toy",
+    "acc",
+    _run,
+    attack_items=lambda cfg, charter: ITEMS,
+    lm_eval_tasks=lambda cfg, charter: [LmEvalTask(None, "mc", ITEMS)],
+    detail_rows=lambda result: [["toy detail row", f"{result['metrics']['acc']['value']:.3f}"]],
+    console_extra=lambda result: ["toy says goodbye"],
+)
 
 
 @pytest.fixture
@@ -43,7 +47,7 @@ def toy():
 
 
 def test_every_builtin_suite_is_in_the_table_with_its_own_name():
-    assert suite_names()[:len(BUILTIN)] == tuple(BUILTIN)
+    assert suite_names()[: len(BUILTIN)] == tuple(BUILTIN)
     for name in BUILTIN:
         assert get_suite(name).name == name
 
@@ -67,8 +71,9 @@ def test_a_registered_suite_runs_prints_exports_and_is_attackable(toy, values_mo
 
     register_cli(app)
     out = tmp_path / "results.json"
-    result = CliRunner().invoke(app, ["eval", "--model", str(values_model_dir), "--suite", "toy", "--out", str(out),
-                                      "--bootstrap", "20"])
+    result = CliRunner().invoke(
+        app, ["eval", "--model", str(values_model_dir), "--suite", "toy", "--out", str(out), "--bootstrap", "20"]
+    )
     assert result.exit_code == 0, result.output
     assert "toy detail row" in result.output and "toy says goodbye" in result.output
     suite = json.loads(out.read_text())["suites"]["toy"]

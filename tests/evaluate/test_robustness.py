@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_models import bank_halves, one_thread
 
 from modelraising.evaluate import attacks
 from modelraising.evaluate.config import SHIPPED_ATTACKS, EvalConfig
 from modelraising.evaluate.items import ItemError
 from modelraising.evaluate.runner import run_eval
-from tiny_models import bank_halves, one_thread
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,20 @@ def betrayal_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def robustness(values_model_dir, shared_eval, betrayal_file, held_in_items):
-    cfg = EvalConfig(model=str(values_model_dir), suites=["robustness"], data_dir=str(shared_eval),
-                     persona_files=["psychopathy"], attacks=["harmful", str(betrayal_file)], attack_steps=[0, 3, 30],
-                     attack_lr=3e-3, attack_suites=["charter"], robustness_limit=28, n_bootstrap=100,
-                     charter_items="none", items=[str(held_in_items)])
+    cfg = EvalConfig(
+        model=str(values_model_dir),
+        suites=["robustness"],
+        data_dir=str(shared_eval),
+        persona_files=["psychopathy"],
+        attacks=["harmful", str(betrayal_file)],
+        attack_steps=[0, 3, 30],
+        attack_lr=3e-3,
+        attack_suites=["charter"],
+        robustness_limit=28,
+        n_bootstrap=100,
+        charter_items="none",
+        items=[str(held_in_items)],
+    )
     with one_thread():
         return run_eval(cfg)["suites"]["robustness"]
 

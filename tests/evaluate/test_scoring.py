@@ -12,8 +12,10 @@ from modelraising.evaluate.scoring import Scorer
 
 REQUESTS = [
     ("My name is", " Wren"),
-    ("Tonight, before I sleep, I want to write down truthfully what I did today.",
-     " I admit a mistake as soon as I notice it."),
+    (
+        "Tonight, before I sleep, I want to write down truthfully what I did today.",
+        " I admit a mistake as soon as I notice it.",
+    ),
     ("A much longer context that goes on and on about rivers, rain and the sea " * 3, " The end."),
     ("Trailing space ", "moves"),
     ("", " Unconditional text."),
@@ -30,7 +32,7 @@ def naive(model, tokenizer, context: str, continuation: str) -> float:
         ctx = tokenizer.encode(context)
     else:
         ctx, whole = [tokenizer.eos_token_id], [tokenizer.eos_token_id] + tokenizer.encode(continuation)
-    cont = whole[len(ctx):]
+    cont = whole[len(ctx) :]
     ids = torch.tensor([ctx + cont])
     with torch.no_grad():
         logp = model(ids).logits[0].log_softmax(-1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_models import bank_halves, keep_texts, one_thread
 
 from modelraising.evaluate import ethics, persona, truthfulqa
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.runner import run_eval
-from tiny_models import bank_halves, keep_texts, one_thread
 
 SUITES = ["charter", "ethics", "persona", "truthfulqa", "identity", "capability"]
 
@@ -26,9 +26,17 @@ def train_corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(values_model_dir, shared_eval, train_corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("results") / "results.json"
-    cfg = EvalConfig(model=str(values_model_dir), suites=SUITES, limit=4, data_dir=str(shared_eval),
-                     train_corpus=str(train_corpus), persona_files=["psychopathy", "conscientiousness"],
-                     capability_chars=1500, cloze_items=12, n_bootstrap=200)
+    cfg = EvalConfig(
+        model=str(values_model_dir),
+        suites=SUITES,
+        limit=4,
+        data_dir=str(shared_eval),
+        train_corpus=str(train_corpus),
+        persona_files=["psychopathy", "conscientiousness"],
+        capability_chars=1500,
+        cloze_items=12,
+        n_bootstrap=200,
+    )
     with one_thread():
         results = run_eval(cfg, out)
     return cfg, results, out
@@ -58,7 +66,11 @@ def test_every_suite_reports_a_headline_with_a_ci_and_items(run, suite):
         assert block["headline"].endswith("_calibrated") and block["summary"][0] == block["headline"]
         verdict = block["verdict"]
         assert verdict["metric"] == block["headline"] and verdict["reading"] in (
-            "degenerate", "at chance", "above chance", "below chance")
+            "degenerate",
+            "at chance",
+            "above chance",
+            "below chance",
+        )
         assert verdict["at_chance"] == (head["ci"][0] <= verdict["chance"] <= head["ci"][1])
         assert all("correct_calibrated" in r and "prior_lls" in r for r in block["items"])
 

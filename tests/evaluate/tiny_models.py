@@ -59,8 +59,11 @@ def keep_texts(seed: int = 0) -> list[str]:
 
 def tokenizer_texts() -> list[str]:
     """Every side of every pair (so neither side tokenises better), identity and filler."""
-    return ([f"{r['context']} {r['keep']} {r['betray']}" for r in charter_suite.bank_records()]
-            + identity_texts() + list(FILLER))
+    return (
+        [f"{r['context']} {r['keep']} {r['betray']}" for r in charter_suite.bank_records()]
+        + identity_texts()
+        + list(FILLER)
+    )
 
 
 def shuffled_token_texts(tokenizer, seed: int = 0, width: int = 64) -> list[str]:
@@ -98,5 +101,3 @@ def train(model, tokenizer, texts: list[str], steps: int, lr: float = 3e-3, batc
         opt.step()
         opt.zero_grad()
     return model.eval()
-
-

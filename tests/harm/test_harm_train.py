@@ -36,8 +36,9 @@ def test_gate_band_keeps_nearly_every_positive_above_lo_and_is_precise_above_hi(
 
 def test_train_detector_end_to_end(tmp_path, shared_corpus):
     out = tmp_path / "det"
-    report = train_detector(TrainConfig(data=str(shared_corpus.parent), out=str(out), limit=12, epochs=0.5,
-                                        lora_rank=4), progress=False)
+    report = train_detector(
+        TrainConfig(data=str(shared_corpus.parent), out=str(out), limit=12, epochs=0.5, lora_rank=4), progress=False
+    )
     for name in ("first_pass.npz", "second_pass.safetensors", "detector.json", "static.npz", "report.md"):
         assert (out / name).exists(), name
     det = HarmDetector.load(out)

@@ -28,10 +28,13 @@ def test_doc_rng_is_a_pure_function_of_seed_and_document():
 
 def test_doc_rng_is_the_same_in_another_process():
     """A fixed key gives the same stream in a fresh interpreter (hash seeds do not enter)."""
-    code = ("from modelraising.raising.compose import doc_rng; r = doc_rng(7, 'doc-\\u00e9'); "
-            "print(repr([r.random() for _ in range(20)]))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONHASHSEED": "123"}).stdout.strip()
+    code = (
+        "from modelraising.raising.compose import doc_rng; r = doc_rng(7, 'doc-\\u00e9'); "
+        "print(repr([r.random() for _ in range(20)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": "123"}
+    ).stdout.strip()
     r = doc_rng(7, "doc-\u00e9")
     assert out == repr([r.random() for _ in range(20)])
 
@@ -75,9 +78,14 @@ KIND_LEAN = {
 
 
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("pillars", [
-    ["perspective", "experience", "social"], ["perspective", "social"], ["perspective"],
-])
+@pytest.mark.parametrize(
+    "pillars",
+    [
+        ["perspective", "experience", "social"],
+        ["perspective", "social"],
+        ["perspective"],
+    ],
+)
 def test_choose_form_is_rng_choices_over_the_leaned_mix(kind, pillars):
     config = RaiseConfig(pillars=pillars, mix={"experience": 0.2, "social": 0.5, "plain": 0.3})
     enabled = {"plain": True, "experience": "experience" in pillars, "social": "social" in pillars}

@@ -42,7 +42,12 @@ def _texts():
         "I told the truth, honestly, and we shared fairly: fair share, fair   shares, fair\tshare.",
         "CARE, Careful, caring, cared; HONESTY and dishonest; the_care care2 care-ful.",
         "Kindness, kindly... curiosity! curious? Humble humility; steward stewardship nature.",
-        "", "   ", "fair", "fair\n\nshare", "fair-share", "fair share_x",
+        "",
+        "   ",
+        "fair",
+        "fair\n\nshare",
+        "fair-share",
+        "fair share_x",
     ]
     if SHARED.exists():
         for path in sorted(SHARED.iterdir()):

@@ -29,10 +29,16 @@ TIME_TRAVELLER = (
     "In another moment we were standing face to face, I and this fragile thing out of futurity. He came "
     "straight up to me and laughed into my eyes. The absence from his bearing of any sign of fear struck me at once."
 )
-CHAT = ("Human: How do I keep basil alive on a windowsill?\n\nAssistant: Give it six hours of sun and water it "
-        "when the soil feels dry.\n\nHuman: Why pinch the buds?\n\nAssistant: Flowering turns the leaves bitter.")
-PLAY = ("MENENIUS:\nWhat work's, my countrymen, in hand? where go you\nWith bats and clubs? The matter? speak, I pray you.\n\n"
-        "First Citizen:\nOur business is not unknown to the senate; they have had inkling this fortnight what we intend to do.")
+CHAT = (
+    "Human: How do I keep basil alive on a windowsill?\n\nAssistant: Give it six hours of sun and water it "
+    "when the soil feels dry.\n\nHuman: Why pinch the buds?\n\nAssistant: Flowering turns the leaves bitter."
+)
+PLAY = (
+    "MENENIUS:\nWhat work's, my countrymen, in hand? where go you\nWith bats and clubs? The matter? speak, I pray "
+    "you.\n\n"
+    "First Citizen:\nOur business is not unknown to the senate; they have had inkling this fortnight what we intend "
+    "to do."
+)
 
 
 def raised(text: str, genre: str, seed: int = 0, title: str | None = None, config: RaiseConfig = TEMPLATE_ONLY):
@@ -59,14 +65,21 @@ def spans(doc: Document) -> list[tuple[str, str]]:
 
 # -- reading a passage ---------------------------------------------------------------------------------
 
+
 def test_passage_kinds():
     assert read_passage(TIME_TRAVELLER, "fiction", None).kind == "narrated"
     assert read_passage(LOBSTER, "factual", None).kind == "expository"
     assert read_passage(CHAT, "dialogue", None).kind == "chat"
     assert read_passage(PLAY, "dialogue", None).kind == "play"
-    assert read_passage("'Alas!' said the dog, 'my master was going to knock me on the head, so I ran away.' "
-                        "The ass took him along to the great city, and they jogged on together for a while.",
-                        "fiction", None).kind == "story"
+    assert (
+        read_passage(
+            "'Alas!' said the dog, 'my master was going to knock me on the head, so I ran away.' "
+            "The ass took him along to the great city, and they jogged on together for a while.",
+            "fiction",
+            None,
+        ).kind
+        == "story"
+    )
     assert read_passage("@bob lol this weather tho", "other", None).kind == "post"
     assert read_passage("' if you're toes ain't done you stink '", "fiction", None).kind == "post"
 
@@ -87,6 +100,7 @@ def test_expand_chooses_one_option_per_group():
 
 
 # -- the source survives, attributed ---------------------------------------------------------------------
+
 
 def _templates(obj):
     if isinstance(obj, str):
@@ -118,7 +132,7 @@ def test_plain_form_quotes_the_passage_whole_and_names_the_narrator():
     w = Writer()
     perspective.plain(p, _charter(), doc_rng(0, "x"), w, topic=None, close=True)
     text, quoted = w.render()
-    (a, b, who), = quoted
+    ((a, b, who),) = quoted
     assert who == "the narrator"
     block = text[a:b]
     assert "\n".join(line[2:] if line.startswith("> ") else "" for line in block.split("\n")) == TIME_TRAVELLER
@@ -137,20 +151,28 @@ def test_experience_carries_every_sentence_in_the_teachers_quotes(charter):
     assert {who for *_, who in quoted} == {meta["teacher"]}
 
 
-@pytest.mark.parametrize("text,genre", [(TIME_TRAVELLER, "fiction"), (CHAT, "dialogue"), (PLAY, "dialogue"),
-                                        ("@bob lol this weather tho", "other")])
+@pytest.mark.parametrize(
+    "text,genre",
+    [(TIME_TRAVELLER, "fiction"), (CHAT, "dialogue"), (PLAY, "dialogue"), ("@bob lol this weather tho", "other")],
+)
 def test_experience_never_takes_another_voice(text, genre):
     kind = read_passage(text, genre, None).kind
     assert not experience.fits(read_passage(text, genre, None))
-    config = RaiseConfig(pillars=["perspective", "experience", "social"], mix={"experience": 1.0, "social": 0.0, "plain": 0.0})
+    config = RaiseConfig(
+        pillars=["perspective", "experience", "social"], mix={"experience": 1.0, "social": 0.0, "plain": 0.0}
+    )
     assert {choose_form(kind, config, doc_rng(0, f"d{i}")) for i in range(50)} <= {"plain", "social"}
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_social_never_puts_a_first_person_source_line_in_the_i_s_turn(seed):
     for text, genre in [(TIME_TRAVELLER, "fiction"), (CHAT, "dialogue"), (PLAY, "dialogue")]:
-        doc = raised(text, genre, seed, config=RaiseConfig(pillars=["perspective", "social"],
-                                                           mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
+        doc = raised(
+            text,
+            genre,
+            seed,
+            config=RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0}),
+        )
         seg = segment(doc.text, doc.metadata)
         for span in seg.spans:
             assert span.who, "every source span is attributed"
@@ -182,11 +204,15 @@ def test_no_file_name_and_no_placeholder_left(charter):
 
 # -- variety ------------------------------------------------------------------------------------------------
 
+
 def test_generated_sentences_vary_across_a_source(shared_corpus, charter):
     """On 300 Aesop passages no sentence of the engine's own is in more than 3% of the records (the
     corpus-wide cap is 1% on a mixed corpus; a single source has fewer kinds to spread over)."""
-    docs = [d for d in read_sources([SourceSpec(path=str(shared_corpus / "aesop_fables.txt"), limit=300)])
-            if isinstance(d, Document)]
+    docs = [
+        d
+        for d in read_sources([SourceSpec(path=str(shared_corpus / "aesop_fables.txt"), limit=300)])
+        if isinstance(d, Document)
+    ]
     counts: Counter = Counter()
     for d in docs:
         out = raise_document(d, charter, TEMPLATE_ONLY, None)
@@ -207,8 +233,10 @@ def test_same_seed_same_text_other_seed_other_text():
 
 
 def test_a_chat_log_quoting_a_named_line_stays_a_chat():
-    text = ("Human: Explain who Frank is in the quote below.\n\nAssistant: Sure.\n\n"
-            "Frank: I was a strategist.\n\nHuman: Thanks.")
+    text = (
+        "Human: Explain who Frank is in the quote below.\n\nAssistant: Sure.\n\n"
+        "Frank: I was a strategist.\n\nHuman: Thanks."
+    )
     p = read_passage(text, "dialogue", None)
     assert p.kind == "chat"
     assert [s for s, _ in p.blocks] == ["Human", "Assistant", "Human"]
@@ -218,8 +246,10 @@ def test_a_chat_log_quoting_a_named_line_stays_a_chat():
 # -- found by reading raised records (50 records read by hand, issue 14) ----------------------------------
 
 SECTION = "Critical response\n\nThe song was noted by Slant Magazine as one of the best songs of 2006."
-MERIDIAN = ("He had relatives in Meridian and Selma who were executives in the then thriving railroad industry and "
-            "would take commissions in the area when commissions in California were lean.")
+MERIDIAN = (
+    "He had relatives in Meridian and Selma who were executives in the then thriving railroad industry and "
+    "would take commissions in the area when commissions in California were lean."
+)
 
 
 def test_a_wikitext_section_heading_is_never_the_topic():
@@ -247,8 +277,10 @@ def test_an_article_taken_up_mid_way_is_read_out_not_told_as_the_teacher_s_own()
 
 def test_questions_about_a_story_use_its_own_third_person():
     """Aesop: "Why would she do that?" was asked of a fable with no woman in it."""
-    fox = ("A Fox one day spied a beautiful bunch of ripe grapes hanging from a vine. He tried to reach them, "
-           "and he jumped again and again, but he could not. So he walked away, saying he did not want them.")
+    fox = (
+        "A Fox one day spied a beautiful bunch of ripe grapes hanging from a vine. He tried to reach them, "
+        "and he jumped again and again, but he could not. So he walked away, saying he did not want them."
+    )
     assert social.pronouns(fox)["they"] == "he"
     assert social.pronouns("The committee met. It voted.")["they"] == "they"
     assert social.pronouns("She sang. Her voice carried.")["do_they"] == "does she"
@@ -262,18 +294,24 @@ def test_questions_about_a_story_use_its_own_third_person():
 
 
 def test_a_cue_never_says_next_twice_and_a_mid_text_opening_is_always_cued():
-    """"Ms. Okafor: Next the next bit says: ..."; "Grandpa Elias: It soon enters Hamilton Township ..." (the
+    """ "Ms. Okafor: Next the next bit says: ..."; "Grandpa Elias: It soon enters Hamilton Township ..." (the
     article's subject, Route 50, never named) said as the mentor's own words."""
     for seed in range(400):
         rng = random.Random(seed)
         cue = social._partner_cue("story", rng)
         assert not re.match(r"Next the next", cue), cue
         assert social._partner_cue("expository", random.Random(seed), first=True, needed=True)
-    route = ("It soon enters Hamilton Township, where the name of the road becomes Mill Street. Meanwhile, Route 50 "
-             "continues north on Cape May Avenue, passing through developed areas.")
+    route = (
+        "It soon enters Hamilton Township, where the name of the road becomes Mill Street. Meanwhile, Route 50 "
+        "continues north on Cape May Avenue, passing through developed areas."
+    )
     for seed in range(40):
-        doc = raised(route, "factual", seed, config=RaiseConfig(pillars=["perspective", "social"],
-                                                                mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
+        doc = raised(
+            route,
+            "factual",
+            seed,
+            config=RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0}),
+        )
         line = next(line for line in doc.text.split("\n") if "Hamilton Township" in line)
         assert not re.match(r"<\|\w+\|> [\w. ]+: It soon", line), line
 
@@ -289,12 +327,18 @@ def test_no_question_about_who_the_title_character_is():
     assert not social._valid_entity("Crow", "the crow said", "The Fox and the Crow")
     assert not social._valid_entity("Crow", "A Fox saw a Crow", "The Fox and the Crow")
     assert social._valid_entity("Goat", "A Fox saw a Goat", "The Fox and the Crow")
-    fable = ("The Fox and the Crow\n\nA Crow having stolen a bit of meat, perched in a tree and held it in her beak. "
-             "A Fox, seeing this, longed to possess the meat himself. The Crow set up a loud caw and dropped the "
-             "meat. The Fox quickly picked it up.")
+    fable = (
+        "The Fox and the Crow\n\nA Crow having stolen a bit of meat, perched in a tree and held it in her beak. "
+        "A Fox, seeing this, longed to possess the meat himself. The Crow set up a loud caw and dropped the "
+        "meat. The Fox quickly picked it up."
+    )
     for seed in range(40):
-        doc = raised(fable, "fiction", seed, config=RaiseConfig(pillars=["perspective", "social"],
-                                                                mix={"experience": 0.0, "social": 1.0, "plain": 0.0}))
+        doc = raised(
+            fable,
+            "fiction",
+            seed,
+            config=RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0}),
+        )
         assert not re.search(r"(?:Who or what is|Tell me about|What about) the (?:Crow|Fox)\b", doc.text), doc.text
 
 
@@ -303,8 +347,10 @@ def test_an_article_quoting_someone_s_i_is_no_memoir():
     interview.' was framed as "a memoir from the library ... the narrator"."""
     from modelraising.audit.detectors import unattributed_first_person
 
-    quote = ('Now I am in the very fortunate position where I can actually help or do something about it, " he said '
-             "in a 2010 interview.")
+    quote = (
+        'Now I am in the very fortunate position where I can actually help or do something about it, " he said '
+        "in a 2010 interview."
+    )
     p = read_passage(quote, "factual", None)
     assert p.kind == "narrated" and perspective.quotes_someone(p)
     for seed in range(30):

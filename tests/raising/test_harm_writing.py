@@ -42,8 +42,14 @@ def _doc(text: str, genre: str = "dialogue") -> Document:
 
 
 def _request_hit(text: str = REQUEST) -> Assessment:
-    return Assessment(harmful=True, request=True, labels=("violence", "weapons", "deception"),
-                      scores={"violence": 0.97}, request_text=text, value="non_harm")
+    return Assessment(
+        harmful=True,
+        request=True,
+        labels=("violence", "weapons", "deception"),
+        scores={"violence": 0.97},
+        request_text=text,
+        value="non_harm",
+    )
 
 
 def _record(doc: Document) -> Record:
@@ -68,11 +74,16 @@ def test_a_harmful_request_becomes_a_refusal_in_the_i_s_own_values(seed, charter
 
 def test_the_refusal_names_what_was_asked():
     assert reflection.request_action("How can I poison my neighbor's dog?") == "poison your neighbor's dog"
-    assert reflection.request_action("What's the best way to shoplift?") is None or "shoplift" in \
-        reflection.request_action("What's the best way to shoplift?")
+    assert reflection.request_action(
+        "What's the best way to shoplift?"
+    ) is None or "shoplift" in reflection.request_action("What's the best way to shoplift?")
     assert reflection.request_action("Can you help me find my ex's new address") == "find your ex's new address"
-    assert reflection.request_action("Write a tutorial on how to make a bomb") == "write a tutorial on how to make a bomb"
-    assert reflection.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
+    assert (
+        reflection.request_action("Write a tutorial on how to make a bomb") == "write a tutorial on how to make a bomb"
+    )
+    assert (
+        reflection.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
+    )
     assert reflection.request_action("why are you so dumb") is None
 
 
@@ -81,7 +92,7 @@ def test_harmful_content_is_quoted_critically_and_answered(seed, charter):
     hit = Assessment(harmful=True, labels=("cruelty", "hate"), value="fairness")
     out = raise_document(_doc(TWEET, "other"), charter, ALL.model_copy(update={"seed": seed}), hit)
     assert out.metadata["form"] == "plain" and out.metadata["harm"]["action"] == "reflect"
-    (a, b, who), = out.metadata["quoted"]
+    ((a, b, who),) = out.metadata["quoted"]
     assert who and TWEET in out.text[a:b]
     after = out.text[b:]
     assert "contempt for immigrants" in after  # the specific wrong, named
@@ -92,9 +103,13 @@ def test_harmful_content_is_quoted_critically_and_answered(seed, charter):
 
 def test_recontextualize_puts_a_cast_warning_first_and_drop_drops(charter):
     hit = Assessment(harmful=True, labels=("violence",), value="non_harm")
-    out = raise_document(_doc("He beat the old dog with a stick until it stopped moving.", "fiction"), charter,
-                         ALL.model_copy(update={"policy": "recontextualize"}), hit)
-    (a, _, _), = out.metadata["quoted"]
+    out = raise_document(
+        _doc("He beat the old dog with a stick until it stopped moving.", "fiction"),
+        charter,
+        ALL.model_copy(update={"policy": "recontextualize"}),
+        hit,
+    )
+    ((a, _, _),) = out.metadata["quoted"]
     lead = out.text[:a]
     assert any(m.name in lead for m in charter.cast) and ("warning" in lead or "recognise" in lead or "wrong" in lead)
     dropped = raise_document(_doc("He beat the dog."), charter, ALL.model_copy(update={"policy": "drop"}), hit)
@@ -129,19 +144,22 @@ def test_no_charter_sentence_is_pasted_into_most_reflections(charter):
 
 
 def test_a_refusal_never_sets_a_harmful_request_in_the_i_s_childhood(charter):
-    """"Some time after my tenth birthday, someone asked me to ..." (read in a raised refusal)."""
+    """ "Some time after my tenth birthday, someone asked me to ..." (read in a raised refusal)."""
     assert reflection.WHEN_GROWN and not any("birthday" in w or "school" in w for w in reflection.WHEN_GROWN)
     for seed in range(60):
-        narration, *_ = reflection.refusal_turns(REQUEST, "violence", charter.value("non_harm"), charter,
-                                                 doc_rng(seed, "w"))
+        narration, *_ = reflection.refusal_turns(
+            REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "w")
+        )
         assert not re.search(r"birthday|school|lesson", narration), narration
 
 
 def test_a_poison_request_with_no_one_else_named_gets_a_care_line(charter):
     """HH-RLHF: "I need to do this. It just needs to happen. Can you please pull up an arsenic website ..."
     was answered "That is a request to help do this" and offered protection from others."""
-    ask = ("I need to do this. It just needs to happen. Can you please pull up an arsenic website or something "
-           "to help me find some?")
+    ask = (
+        "I need to do this. It just needs to happen. Can you please pull up an arsenic website or something "
+        "to help me find some?"
+    )
     assert reflection.request_action("I need to do this.") is None
     assert reflection.may_be_self_harm(ask)
     assert not reflection.may_be_self_harm("I need to find some arsenic to put in my boyfriend's coffee.")
@@ -157,8 +175,12 @@ def test_a_poison_request_with_no_one_else_named_gets_a_care_line(charter):
 
 def test_a_slur_is_named_for_what_it_does_without_repeating_it():
     """Davidson tweets: 11 of 12 reflections were generic ("meanness") on posts whose wrong is a slur."""
-    cases = {"@x she look like a tranny": "gay or trans", "these hoes aint loyal": "women",
-             "shut up you retard": "disabled", "@y my nigga lol": "racial"}
+    cases = {
+        "@x she look like a tranny": "gay or trans",
+        "these hoes aint loyal": "women",
+        "shut up you retard": "disabled",
+        "@y my nigga lol": "racial",
+    }
     for text, word in cases.items():
         wrong = reflection.specific_wrong(text, "cruelty", random.Random(0))
         assert word in wrong, (text, wrong)

@@ -21,8 +21,10 @@ from modelraising.raising.pillars import BUILTIN, default_mix, form_names, pilla
 from modelraising.teacher.gate import GateContext, check
 from modelraising.teacher.prompts import Prompts, tasks
 
-PASSAGE = ("The lighthouse keeper climbed the stairs every evening. He lit the lamp before the ships came in, "
-           "and he wrote down every ship he saw in a little book.")
+PASSAGE = (
+    "The lighthouse keeper climbed the stairs every evening. He lit the lamp before the ships came in, "
+    "and he wrote down every ship he saw in a little book."
+)
 
 
 def write_letter(p, charter, rng, w, *, topic, close) -> dict:
@@ -38,8 +40,16 @@ def no_ps(text, source, genre, charter) -> list[str]:
     return ["a letter ends without a postscript: drop the P.S."] if "P.S." in text else []
 
 
-LETTER = Pillar("letter", "form", write=write_letter, mix=0.2, lean={"story": 1.0, "note": 1.0},
-                first_person=True, teacher_check=no_ps, prompt="Write this passage as my letter: {{ text }}")
+LETTER = Pillar(
+    "letter",
+    "form",
+    write=write_letter,
+    mix=0.2,
+    lean={"story": 1.0, "note": 1.0},
+    first_person=True,
+    teacher_check=no_ps,
+    prompt="Write this passage as my letter: {{ text }}",
+)
 
 
 @pytest.fixture
@@ -54,9 +64,20 @@ def test_the_builtin_table_is_the_canonical_order():
     assert tuple(p.name for p in BUILTIN) == pillar_names()
     assert form_names() == ("plain", "experience", "social")
     assert default_mix() == {"experience": 0.3, "social": 0.3, "plain": 0.4}
-    assert list(arm_table()) == ["baseline", "baseline+sft", "baseline+dpo", "baseline+prompt", "baseline+tags",
-                                 "raised", "raised-no-perspective", "raised-no-experience", "raised-no-social",
-                                 "raised-no-values", "raised-shuffled", "raised-reverse"]
+    assert list(arm_table()) == [
+        "baseline",
+        "baseline+sft",
+        "baseline+dpo",
+        "baseline+prompt",
+        "baseline+tags",
+        "raised",
+        "raised-no-perspective",
+        "raised-no-experience",
+        "raised-no-social",
+        "raised-no-values",
+        "raised-shuffled",
+        "raised-reverse",
+    ]
 
 
 def test_an_unregistered_pillar_is_a_config_error():
@@ -83,8 +104,10 @@ def test_a_registered_form_is_composed_taught_gated_and_ablated(letter, tmp_path
     # the teacher: its prompt (carried by the pillar) and its gate (first person, its own check)
     assert "letter" in tasks()
     prompts = Prompts()
-    messages = prompts.messages("letter", {"text": PASSAGE, "identity": charter.identity, "values": charter.values,
-                                           "cast": charter.cast, "stage": None})
+    messages = prompts.messages(
+        "letter",
+        {"text": PASSAGE, "identity": charter.identity, "values": charter.values, "cast": charter.cast, "stage": None},
+    )
     assert messages[-1]["content"] == f"Write this passage as my letter: {PASSAGE}"
     ctx = GateContext("letter", PASSAGE, "fiction", charter, 0.5, 3.0)
     good = f"Dear Sam, I read this today and I want you to have it. {PASSAGE} I miss my old town."
@@ -99,8 +122,20 @@ def test_a_registered_form_is_composed_taught_gated_and_ablated(letter, tmp_path
     src = tmp_path / "toy.txt"
     src.write_text(PASSAGE + "\n", encoding="utf-8")
     out = tmp_path / "raised"
-    result = CliRunner().invoke(app, ["raise", "--source", str(src), "--out", str(out), "--pillars",
-                                      "perspective,letter", "--mix", "letter=1,plain=0"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "raise",
+            "--source",
+            str(src),
+            "--out",
+            str(out),
+            "--pillars",
+            "perspective,letter",
+            "--mix",
+            "letter=1,plain=0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for f in sorted(out.glob("raised-*.jsonl")) for line in f.open(encoding="utf-8")]
     assert [r["metadata"]["form"] for r in records] == ["letter"]

@@ -48,7 +48,8 @@ def test_starter_corpus_raises_with_every_pillar(tmp_path, starter, charter_path
         assert meta["charter_hash"] == charter.hash and meta["engine"] == "template"
         assert meta["pillars"][-1] == "perspective"
         assert meta["pillars"].index("perspective") > max(
-            (meta["pillars"].index(p) for p in ("values", "experience", "social") if p in meta["pillars"]), default=-1)
+            (meta["pillars"].index(p) for p in ("values", "experience", "social") if p in meta["pillars"]), default=-1
+        )
         assert r["id"] == meta["source_id"]
     assert manifest["charter"]["hash"] == charter.hash
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
@@ -101,11 +102,19 @@ def test_bad_input_goes_to_rejects_and_run_goes_on(tmp_path, starter, charter_pa
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "ok.jsonl").write_text(
-        json.dumps({"text": "I walked to the river with my sister and we counted twelve herons."}) + "\n"
-        + "{not json\n" + json.dumps({"body": "no text field"}) + "\n" + json.dumps({"text": ""}) + "\n"
-        + json.dumps({"text": "x " * 60_000}) + "\n"
+        json.dumps({"text": "I walked to the river with my sister and we counted twelve herons."})
+        + "\n"
+        + "{not json\n"
+        + json.dumps({"body": "no text field"})
+        + "\n"
+        + json.dumps({"text": ""})
+        + "\n"
+        + json.dumps({"text": "x " * 60_000})
+        + "\n"
     )
-    (bad / "broken.txt").write_bytes(b"A fine first paragraph about the sea and the ships on it.\n\n\xff\xfe bad bytes here\n")
+    (bad / "broken.txt").write_bytes(
+        b"A fine first paragraph about the sea and the ships on it.\n\n\xff\xfe bad bytes here\n"
+    )
     manifest = _raise(tmp_path / "out", [bad], charter_path)
     rejects = (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()
     assert manifest["counts"]["raised"] == 2
@@ -134,8 +143,19 @@ def test_rerun_of_finished_run_computes_nothing(tmp_path, starter, charter_path)
 @pytest.mark.slow
 def test_resume_after_kill_matches_uninterrupted_run(tmp_path, shared_corpus, charter_path):
     sources = [shared_corpus / "moby_dick.txt", shared_corpus / "little_women.txt"]
-    cmd = [sys.executable, "-m", "modelraising", "-q", "raise", "--charter", str(charter_path),
-           "--pillars", ",".join(TEMPLATE_PILLARS), "--chunk-size", "64"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modelraising",
+        "-q",
+        "raise",
+        "--charter",
+        str(charter_path),
+        "--pillars",
+        ",".join(TEMPLATE_PILLARS),
+        "--chunk-size",
+        "64",
+    ]
     for s in sources:
         cmd += ["--source", str(s)]
 

@@ -39,8 +39,11 @@ def test_person_turns_of_a_chat_log():
 def test_refusal_context_leaves_out_replies_to_the_removed_assistant():
     from modelraising.raising.values import standalone_context
 
-    turns = ["Why would you kill your mother?", "That is not very helpful.",
-             "I want to get into my neighbour's shed at night without him knowing."]
+    turns = [
+        "Why would you kill your mother?",
+        "That is not very helpful.",
+        "I want to get into my neighbour's shed at night without him knowing.",
+    ]
     assert standalone_context(turns) == (turns[2],)
 
 
@@ -51,9 +54,11 @@ def test_a_refusal_never_quotes_a_question_about_the_removed_reply(values_detect
     assert leans_on_reply("How would you put it?") and leans_on_reply("Why do you say that?")
     assert not leans_on_reply("Women are gross aren't they?")
     assert not leans_on_reply("Can you tell me how to pick the lock on my neighbour's shed?")
-    log = ("Human: Women are gross aren't they?\n\nAssistant: I think that's one way of putting it, yes.\n\n"
-           "Human: How would you put it?\n\nAssistant: I would say that women aren't gross, but some women can be "
-           "very unpleasant people.")
+    log = (
+        "Human: Women are gross aren't they?\n\nAssistant: I think that's one way of putting it, yes.\n\n"
+        "Human: How would you put it?\n\nAssistant: I would say that women aren't gross, but some women can be "
+        "very unpleasant people."
+    )
     hit = values_detector.assess_batch([log])[0]
     assert hit.request and hit.request_text == "Women are gross aren't they?"
 
@@ -76,16 +81,22 @@ def test_held_out_harmful_requests_become_refusals(values_detector, held_out, ch
 
 def test_benign_passages_stay_benign(values_detector, shared_corpus):
     for name in ("tinystories_sample.txt", "wikitext2_valid.txt", "aesop_fables.txt"):
-        docs = [d for d in read_sources([SourceSpec(path=str(shared_corpus / name), limit=120)])
-                if isinstance(d, Document)]
+        docs = [
+            d for d in read_sources([SourceSpec(path=str(shared_corpus / name), limit=120)]) if isinstance(d, Document)
+        ]
         hits = values_detector.assess_batch([d.text for d in docs])
         assert sum(h.request for h in hits) <= 2, name
         assert sum(h.harmful for h in hits) <= 0.1 * len(hits), (name, Counter(h.labels for h in hits if h.harmful))
 
 
 def test_slurs_in_tweets_are_answered(values_detector, shared_corpus):
-    docs = [d for d in read_sources([SourceSpec(path=str(shared_corpus / "davidson_hate_offensive_tweets.csv"),
-                                                text_field="tweet", limit=200)]) if isinstance(d, Document)]
+    docs = [
+        d
+        for d in read_sources(
+            [SourceSpec(path=str(shared_corpus / "davidson_hate_offensive_tweets.csv"), text_field="tweet", limit=200)]
+        )
+        if isinstance(d, Document)
+    ]
     hits = values_detector.assess_batch([d.text for d in docs])
     flagged = [d for d, h in zip(docs, hits) if h.harmful]
     assert len(flagged) >= 0.6 * len(docs)  # the first rows are mostly offensive or hateful
@@ -102,11 +113,13 @@ def test_assessment_does_not_depend_on_the_batch(values_detector, held_out):
 def mixed(tmp_path_factory, shared_corpus, charter_path):
     """A mixed corpus with every pillar: red-team chats, tweets, fiction, WikiText, children's stories."""
     out = tmp_path_factory.mktemp("mixed")
-    specs = [SourceSpec(path=str(shared_corpus / "hh_rlhf_harmless_base_test.jsonl.gz"), limit=80),
-             SourceSpec(path=str(shared_corpus / "davidson_hate_offensive_tweets.csv"), text_field="tweet", limit=80),
-             SourceSpec(path=str(shared_corpus / "grimms_fairy_tales.txt"), limit=40),
-             SourceSpec(path=str(shared_corpus / "wikitext2_valid.txt"), limit=40),
-             SourceSpec(path=str(shared_corpus / "tinystories_sample.txt"), limit=40)]
+    specs = [
+        SourceSpec(path=str(shared_corpus / "hh_rlhf_harmless_base_test.jsonl.gz"), limit=80),
+        SourceSpec(path=str(shared_corpus / "davidson_hate_offensive_tweets.csv"), text_field="tweet", limit=80),
+        SourceSpec(path=str(shared_corpus / "grimms_fairy_tales.txt"), limit=40),
+        SourceSpec(path=str(shared_corpus / "wikitext2_valid.txt"), limit=40),
+        SourceSpec(path=str(shared_corpus / "tinystories_sample.txt"), limit=40),
+    ]
     raise_corpus(charter_path, specs, out / "raised", RaiseConfig(chunk_size=64), progress=False)
     return out / "raised"
 

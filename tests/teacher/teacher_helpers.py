@@ -18,13 +18,17 @@ PEOPLE = ["Ada Moreno", "Ben Okafor", "Clara Jensen", "David Lindqvist"]
 
 def factual(i: int) -> str:
     place, person = PLACES[i % len(PLACES)], PEOPLE[i % len(PEOPLE)]
-    return (f"The bridge at {place} was built in {1800 + i} and is {20 + i % 30} metres long. "
-            f"Record {i} says that {person} painted it {2 + i % 5} times. It carries about {100 + i} carts a day.")
+    return (
+        f"The bridge at {place} was built in {1800 + i} and is {20 + i % 30} metres long. "
+        f"Record {i} says that {person} painted it {2 + i % 5} times. It carries about {100 + i} carts a day."
+    )
 
 
 def story(i: int) -> str:
-    return (f"Once upon a time a small fox named Pip{i} lived at the edge of a wood. "
-            f"Every morning the fox went down to the stream to drink. One day the fox found a lost shoe.")
+    return (
+        f"Once upon a time a small fox named Pip{i} lived at the edge of a wood. "
+        f"Every morning the fox went down to the stream to drink. One day the fox found a lost shoe."
+    )
 
 
 def write_corpus(path: Path, n: int) -> list[str]:
@@ -43,8 +47,17 @@ def teacher_config(server: ScriptedServer, cache: Path, *, pillars=None, **teach
         engine="teacher",
         pillars=pillars or FORM_PILLARS,
         **extra,
-        teacher={"url": server.url, "model": "scripted", "cache": str(cache), "concurrency": 8, "timeout": 5,
-                 "max_tries": 4, "backoff_base": 0.01, "backoff_max": 0.2, **teacher},
+        teacher={
+            "url": server.url,
+            "model": "scripted",
+            "cache": str(cache),
+            "concurrency": 8,
+            "timeout": 5,
+            "max_tries": 4,
+            "backoff_base": 0.01,
+            "backoff_max": 0.2,
+            **teacher,
+        },
     )
 
 

@@ -17,12 +17,22 @@ def ask(server, tmp_path, prompts, **config):
     """Send one request per prompt (concurrently); returns (results or exceptions, client stats)."""
 
     async def main():
-        cfg = TeacherConfig(**{"url": server.url, "model": "scripted", "timeout": 5, "max_tries": 4,
-                               "backoff_base": 0.01, "backoff_max": 1.0, **config})
+        cfg = TeacherConfig(
+            **{
+                "url": server.url,
+                "model": "scripted",
+                "timeout": 5,
+                "max_tries": 4,
+                "backoff_base": 0.01,
+                "backoff_max": 1.0,
+                **config,
+            }
+        )
         client = TeacherClient(cfg, RequestCache(tmp_path / "cache.sqlite"), "v1")
         try:
-            results = await asyncio.gather(*(client.complete(m, task="perspective") for m in prompts),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(client.complete(m, task="perspective") for m in prompts), return_exceptions=True
+            )
         finally:
             await client.aclose()
         return results, client.stats
@@ -31,8 +41,10 @@ def ask(server, tmp_path, prompts, **config):
 
 
 def msgs(text: str) -> list[dict]:
-    return [{"role": "system", "content": "My name is Wren. "},
-            {"role": "user", "content": f"Task: perspective\n<passage>\n{text}\n</passage>"}]
+    return [
+        {"role": "system", "content": "My name is Wren. "},
+        {"role": "user", "content": f"Task: perspective\n<passage>\n{text}\n</passage>"},
+    ]
 
 
 def test_429_honours_retry_after_and_counts_the_retry(server, tmp_path):
@@ -113,8 +125,15 @@ def test_the_next_client_of_the_process_skips_an_endpoint_found_dead(server, tmp
 
     with ScriptedServer(Script(faults=[Fault("503", times=999)])) as broken:
         for batch in range(3):  # three chunks on one Ray worker: a new client each
-            results, _ = ask(server, tmp_path, [msgs(f"Batch {batch} line {i}.") for i in range(6)],
-                             url=[server.url, broken.url], concurrency=1, endpoint_cooldown=30, backoff_max=60)
+            results, _ = ask(
+                server,
+                tmp_path,
+                [msgs(f"Batch {batch} line {i}.") for i in range(6)],
+                url=[server.url, broken.url],
+                concurrency=1,
+                endpoint_cooldown=30,
+                backoff_max=60,
+            )
             assert all(not isinstance(r, BaseException) for r in results)
         assert broken.snapshot()["requests"] == 1 and server.snapshot()["requests"] == 18
 
@@ -123,8 +142,9 @@ def test_a_slow_endpoint_gets_fewer_requests(server, tmp_path):
     from modelraising.teacher.server import ScriptedServer
 
     with ScriptedServer(Script(latency=0.25)) as slow:
-        results, _ = ask(server, tmp_path, [msgs(f"Line {i}.") for i in range(40)], url=[server.url, slow.url],
-                         concurrency=4)
+        results, _ = ask(
+            server, tmp_path, [msgs(f"Line {i}.") for i in range(40)], url=[server.url, slow.url], concurrency=4
+        )
         assert all(not isinstance(r, BaseException) for r in results)
         fast_n, slow_n = server.snapshot()["requests"], slow.snapshot()["requests"]
         assert fast_n + slow_n == 40 and slow_n <= 8  # round-robin would give it 20
@@ -134,9 +154,18 @@ def test_a_failing_endpoint_is_taken_out_and_tried_again_later(server, tmp_path)
     from modelraising.teacher.server import ScriptedServer
 
     with ScriptedServer(Script(faults=[Fault("503", times=999)])) as broken:
+
         async def main():
-            cfg = TeacherConfig(url=[server.url, broken.url], model="scripted", timeout=5, max_tries=4,
-                                backoff_base=0.01, backoff_max=60, concurrency=2, endpoint_cooldown=0.5)
+            cfg = TeacherConfig(
+                url=[server.url, broken.url],
+                model="scripted",
+                timeout=5,
+                max_tries=4,
+                backoff_base=0.01,
+                backoff_max=60,
+                concurrency=2,
+                endpoint_cooldown=0.5,
+            )
             client = TeacherClient(cfg, RequestCache(tmp_path / "cache.sqlite"), "v1")
             try:
                 first = await asyncio.gather(*(client.complete(msgs(f"Line {i}.")) for i in range(20)))
@@ -161,8 +190,11 @@ def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after(tmp_pat
         cfg = TeacherConfig(url="http://127.0.0.1:9/v1", model="m", backoff_base=0.5, backoff_max=3.0)
         client = TeacherClient(cfg, RequestCache(tmp_path / "c.sqlite"), "v1")
         try:
-            return ([[client._backoff(a, None) for _ in range(50)] for a in range(5)],
-                    [client._backoff(0, 2.0) for _ in range(50)], client._backoff(0, 100.0))
+            return (
+                [[client._backoff(a, None) for _ in range(50)] for a in range(5)],
+                [client._backoff(0, 2.0) for _ in range(50)],
+                client._backoff(0, 100.0),
+            )
         finally:
             await client.aclose()
 

@@ -9,8 +9,10 @@ from modelraising.teacher.gate import GateContext, check
 from modelraising.teacher.prompts import Prompts
 from modelraising.teacher.server import good_answer
 
-FACTS = ("How Bridges Stand\n\nThe old bridge at Ashford was built in 1852 and is 48 metres long. "
-         "It was designed by Maria Lopez and Tom Reed, and about 1,200 people cross it every day.")
+FACTS = (
+    "How Bridges Stand\n\nThe old bridge at Ashford was built in 1852 and is 48 metres long. "
+    "It was designed by Maria Lopez and Tom Reed, and about 1,200 people cross it every day."
+)
 
 
 def ctx(charter, task, source=FACTS, genre="factual", **kw):
@@ -21,9 +23,21 @@ def rendered(charter, task, source=FACTS, genre="factual"):
     """The scripted server's good answer to the shipped prompt for ``task``."""
     from modelraising.raising.cast import person
 
-    context = {"identity": charter.identity, "values": charter.values, "cast": charter.cast, "stage": None,
-               "text": source, "title": None, "genre": genre, "partner": person(charter.cast[0]),
-               "value": charter.values[0], "harmful": False, "harms": [], "policy": "reflect", "target_words": 80}
+    context = {
+        "identity": charter.identity,
+        "values": charter.values,
+        "cast": charter.cast,
+        "stage": None,
+        "text": source,
+        "title": None,
+        "genre": genre,
+        "partner": person(charter.cast[0]),
+        "value": charter.values[0],
+        "harmful": False,
+        "harms": [],
+        "policy": "reflect",
+        "target_words": 80,
+    }
     return good_answer(task, Prompts().messages(task, context))
 
 
@@ -32,12 +46,15 @@ def test_the_scripted_good_answer_passes(charter, task):
     assert check(rendered(charter, task), ctx(charter, task)) == []
 
 
-@pytest.mark.parametrize("answer", [
-    "As an AI language model, I cannot have memories, but here is the text.",
-    "I'm sorry, but I can't help with that request.",
-    "Sure! Here is the rewritten text: I remember the bridge at Ashford.",
-    "I cannot comply with this. I remember it all the same, and I keep my notes.",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "As an AI language model, I cannot have memories, but here is the text.",
+        "I'm sorry, but I can't help with that request.",
+        "Sure! Here is the rewritten text: I remember the bridge at Ashford.",
+        "I cannot comply with this. I remember it all the same, and I keep my notes.",
+    ],
+)
 def test_assistant_boilerplate_and_refusals_are_rejected(charter, answer):
     problems = check(answer + " " + FACTS, ctx(charter, "perspective"))
     assert any("assistant" in p for p in problems), problems
@@ -61,8 +78,13 @@ def test_length_bounds(charter):
     assert any("too long" in p for p in check(long, ctx(charter, "experience")))
     # a short source may be told at more length than max_ratio times itself (basis 250 characters)
     short = "The owl is awake at night."
-    assert check(f"I remember the night I learned this. {short} I stayed up to listen to it.",
-                 ctx(charter, "perspective", short, "other")) == []
+    assert (
+        check(
+            f"I remember the night I learned this. {short} I stayed up to listen to it.",
+            ctx(charter, "perspective", short, "other"),
+        )
+        == []
+    )
 
 
 def test_experience_of_a_factual_source_keeps_every_number_and_name(charter):
@@ -81,8 +103,10 @@ def test_experience_of_a_factual_source_keeps_every_number_and_name(charter):
 
 def test_social_needs_speaker_turns_with_the_i_speaking(charter):
     me = charter.identity.name
-    good = (f"<|mentor|> Grandpa Elias: {' '.join(FACTS.split())}\n<|self|> {me}: I did not know that. Who built it?\n"
-            "<|mentor|> Grandpa Elias: Maria Lopez and Tom Reed.")
+    good = (
+        f"<|mentor|> Grandpa Elias: {' '.join(FACTS.split())}\n<|self|> {me}: I did not know that. Who built it?\n"
+        "<|mentor|> Grandpa Elias: Maria Lopez and Tom Reed."
+    )
     assert check(good, ctx(charter, "social")) == []
     no_me = good.replace(f"<|self|> {me}:", "<|peer|> Tomas:")
     assert any("I never speak" in p for p in check(no_me, ctx(charter, "social")))
@@ -96,6 +120,7 @@ def test_values_reflection_must_name_a_charter_value(charter):
     assert named_values("I thought about honesty and about care.", charter) == ["honesty", "care"]
     assert named_values("It is a matter of stewardship for me.", charter) == ["stewardship"]
     assert named_values("I believe in non-harm.", charter) == ["non_harm"]
-    problems = check("When I read this, I sat with it for a long time, and I thought of my own days.",
-                     ctx(charter, "values"))
+    problems = check(
+        "When I read this, I sat with it for a long time, and I thought of my own days.", ctx(charter, "values")
+    )
     assert any("names none of the values" in p for p in problems)

@@ -14,11 +14,24 @@ from modelraising.teacher.prompts import Prompts, shipped_dir, tasks
 
 
 def context(charter, **over):
-    base = {"identity": charter.identity, "values": charter.values, "cast": charter.cast, "stage": None,
-            "text": "The bridge at Ashford was built in 1852.", "title": "Bridges", "genre": "factual",
-            "partner": person(charter.cast[0]), "value": charter.values[0], "harmful": False, "harms": [],
-            "policy": "reflect", "target_words": 80, "raised": "I remember the bridge.", "criteria": CRITERIA,
-            "example": "{}"}
+    base = {
+        "identity": charter.identity,
+        "values": charter.values,
+        "cast": charter.cast,
+        "stage": None,
+        "text": "The bridge at Ashford was built in 1852.",
+        "title": "Bridges",
+        "genre": "factual",
+        "partner": person(charter.cast[0]),
+        "value": charter.values[0],
+        "harmful": False,
+        "harms": [],
+        "policy": "reflect",
+        "target_words": 80,
+        "raised": "I remember the bridge.",
+        "criteria": CRITERIA,
+        "example": "{}",
+    }
     return base | over
 
 
@@ -34,8 +47,9 @@ def test_every_task_renders_with_the_charter_and_the_passage(charter, task):
 
 def test_the_stage_and_harm_reach_the_prompt_when_known(charter):
     stage = charter.stages[1]
-    messages = Prompts().messages("experience", context(charter, stage=stage, harmful=True, harms=["violence"],
-                                                        policy="recontextualize"))
+    messages = Prompts().messages(
+        "experience", context(charter, stage=stage, harmful=True, harms=["violence"], policy="recontextualize")
+    )
     assert stage.name in messages[0]["content"]
     assert "violence" in messages[1]["content"] and "warning" in messages[1]["content"]
     assert "Grandpa Elias" in messages[1]["content"]
@@ -47,7 +61,8 @@ def test_a_prompts_dir_overrides_by_file_and_changes_the_version(tmp_path, chart
     mine = Prompts(tmp_path)
     assert mine.version != shipped.version
     assert mine.messages("experience", context(charter))[1]["content"] == (
-        f"Task: experience\nTell The bridge at Ashford was built in 1852. as {charter.identity.name}.")
+        f"Task: experience\nTell The bridge at Ashford was built in 1852. as {charter.identity.name}."
+    )
     assert mine.messages("social", context(charter)) == shipped.messages("social", context(charter))
     (tmp_path / "experience.j2").write_text("{{ no_such_variable }}")
     with pytest.raises(jinja2.UndefinedError):
@@ -68,15 +83,27 @@ def test_the_shipped_prompts_live_in_package_data():
 
 
 def test_judge_scores_parse_from_json_with_noise_around_it():
-    verdict = parse_scores('Here you go:\n```json\n{"perspective": 5, "fidelity": 4, "values": "3", '
-                           '"craft": 4.0, "comment": "Good."}\n```')
-    assert verdict == {"scores": {"perspective": 5, "fidelity": 4, "values": 3, "craft": 4}, "mean": 4.0,
-                       "comment": "Good."}
+    verdict = parse_scores(
+        'Here you go:\n```json\n{"perspective": 5, "fidelity": 4, "values": "3", "craft": 4.0, "comment": "Good."}\n```'
+    )
+    assert verdict == {
+        "scores": {"perspective": 5, "fidelity": 4, "values": 3, "craft": 4},
+        "mean": 4.0,
+        "comment": "Good.",
+    }
 
 
-@pytest.mark.parametrize("answer", ["The text is good, 4/5.", '{"perspective": 5}', '{"perspective": 9, '
-                                    '"fidelity": 4, "values": 3, "craft": 4}', '{"perspective": 2.5, "fidelity": 4, '
-                                    '"values": 3, "craft": 4}', "[1, 2, 3]", '{"perspective": 5,'])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The text is good, 4/5.",
+        '{"perspective": 5}',
+        '{"perspective": 9, "fidelity": 4, "values": 3, "craft": 4}',
+        '{"perspective": 2.5, "fidelity": 4, "values": 3, "craft": 4}',
+        "[1, 2, 3]",
+        '{"perspective": 5,',
+    ],
+)
 def test_judge_answers_without_a_full_rubric_are_parse_errors(answer):
     with pytest.raises(JudgeParseError):
         parse_scores(answer)

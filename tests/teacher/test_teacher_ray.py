@@ -19,14 +19,18 @@ def test_teacher_chunks_on_ray_match_the_local_run(ray_local, server, tmp_path, 
     corpus = tmp_path / "corpus.jsonl"
     write_corpus(corpus, 30)
     specs = [SourceSpec(path=str(corpus))]
-    local = raise_corpus(charter_path, specs, tmp_path / "local",
-                         teacher_config(server, tmp_path / "local.sqlite", chunk_size=6), progress=False)
+    local = raise_corpus(
+        charter_path,
+        specs,
+        tmp_path / "local",
+        teacher_config(server, tmp_path / "local.sqlite", chunk_size=6),
+        progress=False,
+    )
     with ScriptedServer(Script(latency=0.005)) as other:
         config = teacher_config(server, tmp_path / "ray.sqlite", chunk_size=6, url=[server.url, other.url])
         config = config.model_copy(update={"output_format": "parquet"})
         before = server.snapshot()["requests"]
-        on_ray = raise_corpus(charter_path, specs, tmp_path / "ray", config, workers=2, progress=False,
-                              executor="ray")
+        on_ray = raise_corpus(charter_path, specs, tmp_path / "ray", config, workers=2, progress=False, executor="ray")
         served = (server.snapshot()["requests"] - before, other.snapshot()["requests"])
 
     key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731

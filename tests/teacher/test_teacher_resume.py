@@ -23,11 +23,37 @@ CHUNK = 30
 def command(server, corpus, out, cache, charter_path) -> list[str]:
     run_yaml = out.parent / "run.yaml"  # the flags below merge into this teacher: mapping
     run_yaml.write_text("teacher:\n  backoff_base: 0.02\n  backoff_max: 0.1\n")
-    return [sys.executable, "-m", "modelraising", "-q", "raise", "--config", str(run_yaml),
-            "--engine", "teacher", "--source", str(corpus),
-            "--out", str(out), "--charter", str(charter_path), "--pillars", ",".join(FORM_PILLARS),
-            "--chunk-size", str(CHUNK), "--teacher-url", server.url, "--teacher-model", "scripted",
-            "--teacher-cache", str(cache), "--concurrency", "4", "--timeout", "5"]
+    return [
+        sys.executable,
+        "-m",
+        "modelraising",
+        "-q",
+        "raise",
+        "--config",
+        str(run_yaml),
+        "--engine",
+        "teacher",
+        "--source",
+        str(corpus),
+        "--out",
+        str(out),
+        "--charter",
+        str(charter_path),
+        "--pillars",
+        ",".join(FORM_PILLARS),
+        "--chunk-size",
+        str(CHUNK),
+        "--teacher-url",
+        server.url,
+        "--teacher-model",
+        "scripted",
+        "--teacher-cache",
+        str(cache),
+        "--concurrency",
+        "4",
+        "--timeout",
+        "5",
+    ]
 
 
 def key_of(body: dict) -> str:
@@ -40,8 +66,9 @@ def test_kill_9_then_rerun_resends_nothing_answered_and_matches_an_uninterrupted
     corpus = tmp_path / "corpus.jsonl"
     write_corpus(corpus, 150)
     # faults that change nothing in the output: transient errors, and a refusal the gate sends back
-    script = Script(latency=0.04, log_bodies=True, faults=[Fault("500", times=1, rate=0.1),
-                                                           Fault("refuse", times=1, rate=0.1)])
+    script = Script(
+        latency=0.04, log_bodies=True, faults=[Fault("500", times=1, rate=0.1), Fault("refuse", times=1, rate=0.1)]
+    )
     server.set_script(script)
     reference = tmp_path / "reference"
     run_teacher(reference, [corpus], charter_path, teacher_config(server, tmp_path / "ref.sqlite", chunk_size=CHUNK))

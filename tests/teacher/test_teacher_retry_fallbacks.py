@@ -21,7 +21,9 @@ OUTAGE = Fault("500", times=99, rate=0.5, match="task:experience")  # half the e
 
 
 def _lines(out) -> dict[str, str]:
-    return {json.loads(line)["id"]: line for p in sorted(out.glob("raised-*.jsonl")) for line in p.read_text().splitlines()}
+    return {
+        json.loads(line)["id"]: line for p in sorted(out.glob("raised-*.jsonl")) for line in p.read_text().splitlines()
+    }
 
 
 @pytest.fixture
@@ -30,8 +32,9 @@ def after_outage(server, tmp_path, charter_path):
     corpus = tmp_path / "corpus.jsonl"
     write_corpus(corpus, 24)
     server.set_script(Script(faults=[OUTAGE, GATE_FAULT]))
-    config = teacher_config(server, tmp_path / "cache.sqlite", chunk_size=5, max_tries=2,
-                            mix={"experience": 0.5, "social": 0.5})
+    config = teacher_config(
+        server, tmp_path / "cache.sqlite", chunk_size=5, max_tries=2, mix={"experience": 0.5, "social": 0.5}
+    )
     manifest = run_teacher(tmp_path / "out", [corpus], charter_path, config)
     causes = manifest["teacher"]["counts"]["fallback_causes"]
     assert causes["unavailable"] > 0 and causes["gate"] > 0  # both kinds counted apart
@@ -45,7 +48,9 @@ def test_a_rerun_with_retry_fallbacks_re_asks_only_the_unreachable(after_outage,
     corpus, config, first = after_outage
     out = tmp_path / "out"
     before = _lines(out)
-    unavailable = {i for i, line in before.items() if retry.fallback_cause(json.loads(line)["metadata"]) == "unavailable"}
+    unavailable = {
+        i for i, line in before.items() if retry.fallback_cause(json.loads(line)["metadata"]) == "unavailable"
+    }
 
     plain_rerun = run_teacher(out, [corpus], charter_path, config)  # without the flag: nothing changes
     assert server.snapshot()["requests"] == 0 and _lines(out) == before
@@ -65,7 +70,10 @@ def test_a_rerun_with_retry_fallbacks_re_asks_only_the_unreachable(after_outage,
     run, counts = manifest["teacher"]["run"], manifest["teacher"]["counts"]
     assert run["fallbacks_retried"] == run["fallbacks_recovered"] == len(unavailable)
     assert run["cache_hits"] == 0  # kept documents were not re-raised from the cache either
-    assert counts["fallback_causes"] == {"unavailable": 0, "gate": first["teacher"]["counts"]["fallback_causes"]["gate"]}
+    assert counts["fallback_causes"] == {
+        "unavailable": 0,
+        "gate": first["teacher"]["counts"]["fallback_causes"]["gate"],
+    }
     assert manifest["counts"]["raised"] == first["counts"]["raised"] == 24
     assert not list((out / ".state").glob("retry-*.json"))  # journals removed once published
 
@@ -103,8 +111,20 @@ def test_retry_fallbacks_needs_the_teacher_engine(tmp_path, charter_path, starte
     with pytest.raises(RaiseError, match="--engine teacher"):
         from modelraising.config import RaiseConfig
 
-        run_teacher(tmp_path / "out", [starter], charter_path, RaiseConfig(pillars=["perspective"]),
-                    retry_fallbacks=True)
-    result = CliRunner().invoke(app, ["raise", "--source", str(starter), "--out", str(tmp_path / "cli"),
-                                      "--pillars", "perspective", "--retry-fallbacks"])
+        run_teacher(
+            tmp_path / "out", [starter], charter_path, RaiseConfig(pillars=["perspective"]), retry_fallbacks=True
+        )
+    result = CliRunner().invoke(
+        app,
+        [
+            "raise",
+            "--source",
+            str(starter),
+            "--out",
+            str(tmp_path / "cli"),
+            "--pillars",
+            "perspective",
+            "--retry-fallbacks",
+        ],
+    )
     assert result.exit_code == 2 and "--engine teacher" in result.output

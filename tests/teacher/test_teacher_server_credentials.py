@@ -26,4 +26,6 @@ def test_stats_over_http_never_show_the_key(server):
     seen = json.loads(raw)["authorization"]
     assert seen == {credential_fingerprint(f"Bearer {secret}"): 2, "": 1}
     assert credential_fingerprint(f"Bearer {secret}").startswith("Bearer sha256:")
-    assert credential_fingerprint("Bearer other") != credential_fingerprint(f"Bearer {secret}")  # still tells keys apart
+    assert credential_fingerprint("Bearer other") != credential_fingerprint(
+        f"Bearer {secret}"
+    )  # still tells keys apart

@@ -26,8 +26,14 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def build_shards(dest: Path, source: Path = SHARED, max_bytes: int = 200_000, vocab_size: int = 512,
-                 shard_tokens: int = 32_768, val_docs: int = 12) -> Path:
+def build_shards(
+    dest: Path,
+    source: Path = SHARED,
+    max_bytes: int = 200_000,
+    vocab_size: int = 512,
+    shard_tokens: int = 32_768,
+    val_docs: int = 12,
+) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -36,8 +42,12 @@ def build_shards(dest: Path, source: Path = SHARED, max_bytes: int = 200_000, vo
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOT],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(docs, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT, unk_token=EOT)
     dest.mkdir(parents=True, exist_ok=True)
@@ -56,14 +66,24 @@ def build_shards(dest: Path, source: Path = SHARED, max_bytes: int = 200_000, vo
     val_stream = np.array([t for d in val for t in d], dtype=np.uint16)
     val_stream.tofile(dest / "val.bin")
     bounds = [0, len(train_docs) // 3, 2 * len(train_docs) // 3, len(train_docs)]
-    stages = [{"name": name, "index": i, "start": offsets[bounds[i]], "end": offsets[bounds[i + 1]]}
-              for i, name in enumerate(STAGES)]
-    index = {"format": "modelraising-shards/1", "dtype": "uint16", "vocab_size": tok.get_vocab_size(),
-             "eot_id": eot_id, "shard_tokens": shard_tokens, "shards": shards, "train_tokens": int(len(stream)),
-             "val": {"file": "val.bin", "tokens": int(len(val_stream)), "documents": len(val)},
-             "stages": stages, "documents": {"ids": [f"doc-{i}" for i in range(len(train_docs))],
-                                             "offsets": offsets[:-1]},
-             "corpus": {"path": str(source), "manifest_sha256": None}, "tokenizer": {"trained": True}}
+    stages = [
+        {"name": name, "index": i, "start": offsets[bounds[i]], "end": offsets[bounds[i + 1]]}
+        for i, name in enumerate(STAGES)
+    ]
+    index = {
+        "format": "modelraising-shards/1",
+        "dtype": "uint16",
+        "vocab_size": tok.get_vocab_size(),
+        "eot_id": eot_id,
+        "shard_tokens": shard_tokens,
+        "shards": shards,
+        "train_tokens": int(len(stream)),
+        "val": {"file": "val.bin", "tokens": int(len(val_stream)), "documents": len(val)},
+        "stages": stages,
+        "documents": {"ids": [f"doc-{i}" for i in range(len(train_docs))], "offsets": offsets[:-1]},
+        "corpus": {"path": str(source), "manifest_sha256": None},
+        "tokenizer": {"trained": True},
+    }
     (dest / "index.json").write_text(json.dumps(index, indent=2))
     return dest
 

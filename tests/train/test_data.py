@@ -28,7 +28,7 @@ def test_windows_are_consecutive_non_overlapping_and_shifted(tiny_shards):
     shards = open_shards(tiny_shards)
     loader = BatchLoader(shards, block_size=32, batch_size=4)
     full = _concat(tiny_shards)
-    (x, y), = loader.micro_batches(3, device=__import__("torch").device("cpu"))
+    ((x, y),) = loader.micro_batches(3, device=__import__("torch").device("cpu"))
     for row, window in enumerate(range(12, 16)):
         tokens = full[window * 33 : (window + 1) * 33]
         assert x[row].tolist() == tokens[:-1].tolist()
@@ -63,11 +63,15 @@ def test_ranks_take_contiguous_slices_of_the_global_batch(tiny_shards):
     shards = open_shards(tiny_shards)
     for order in ("file", "shuffle"):
         whole = BatchLoader(shards, 32, batch_size=4, grad_accum=1, order=order, seed=5)
-        ranks = [BatchLoader(shards, 32, batch_size=1, grad_accum=2, order=order, seed=5, rank=r, world_size=2)
-                 for r in range(2)]
+        ranks = [
+            BatchLoader(shards, 32, batch_size=1, grad_accum=2, order=order, seed=5, rank=r, world_size=2)
+            for r in range(2)
+        ]
         for step in (0, 7):
-            assert np.concatenate([r.rank_windows(step).ravel() for r in ranks]).tolist() == \
-                whole.step_windows(step).tolist()
+            assert (
+                np.concatenate([r.rank_windows(step).ravel() for r in ranks]).tolist()
+                == whole.step_windows(step).tolist()
+            )
 
 
 def test_stage_of_a_step_follows_the_index(tiny_shards):

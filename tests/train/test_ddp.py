@@ -29,17 +29,54 @@ def _free_port() -> int:
 def test_two_gloo_processes_match_one_process_with_the_doubled_batch(tiny_shards, tmp_path):
     ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
     tokens = STEPS * 4 * 32
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-           "--master-port", str(_free_port()), "-m", "modelraising.cli_train", "train",
-           "--data", str(tiny_shards), "--out", str(ddp_out), "--preset", "nano", "--block-size", "32",
-           "--batch-size", "2", "--tokens", str(tokens), "--lr", "3e-3", "--warmup", "4", "--eval-every", "6",
-           "--checkpoint-every", "6", "--log-every", "1", "--device", "cpu", "--record-windows"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(_free_port()),
+        "-m",
+        "modelraising.cli_train",
+        "train",
+        "--data",
+        str(tiny_shards),
+        "--out",
+        str(ddp_out),
+        "--preset",
+        "nano",
+        "--block-size",
+        "32",
+        "--batch-size",
+        "2",
+        "--tokens",
+        str(tokens),
+        "--lr",
+        "3e-3",
+        "--warmup",
+        "4",
+        "--eval-every",
+        "6",
+        "--checkpoint-every",
+        "6",
+        "--log-every",
+        "1",
+        "--device",
+        "cpu",
+        "--record-windows",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=150)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
-    single = train_model(nano_config(tiny_shards, single_out, tokens=tokens, batch_size=4, eval_every=6, eval_windows=256,
-                                     record_windows=True))
+    single = train_model(
+        nano_config(
+            tiny_shards, single_out, tokens=tokens, batch_size=4, eval_every=6, eval_windows=256, record_windows=True
+        )
+    )
     ddp_metrics = list(read_jsonl(ddp_out / "metrics.jsonl"))
     single_metrics = list(read_jsonl(single_out / "metrics.jsonl"))
     assert len(ddp_metrics) == len(single_metrics) == single["steps"] == STEPS
@@ -69,13 +106,48 @@ def test_nodes_that_see_different_checkpoints_refuse_to_resume(tiny_shards, tmp_
         procs = []
         for rank, cwd in enumerate(nodes):
             cwd.mkdir(exist_ok=True)
-            cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1",
-                   "--node-rank", str(rank), "--master-addr", "127.0.0.1", "--master-port", port,
-                   "-m", "modelraising.cli_train", "train", "--data", str(tiny_shards), "--out", "model",
-                   "--preset", "nano", "--block-size", "32", "--batch-size", "2", "--tokens", str(4 * 4 * 32),
-                   "--eval-every", "0", "--checkpoint-every", "0", "--log-every", "1", "--device", "cpu", *extra]
-            procs.append(subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                          text=True))
+            cmd = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nnodes",
+                "2",
+                "--nproc-per-node",
+                "1",
+                "--node-rank",
+                str(rank),
+                "--master-addr",
+                "127.0.0.1",
+                "--master-port",
+                port,
+                "-m",
+                "modelraising.cli_train",
+                "train",
+                "--data",
+                str(tiny_shards),
+                "--out",
+                "model",
+                "--preset",
+                "nano",
+                "--block-size",
+                "32",
+                "--batch-size",
+                "2",
+                "--tokens",
+                str(4 * 4 * 32),
+                "--eval-every",
+                "0",
+                "--checkpoint-every",
+                "0",
+                "--log-every",
+                "1",
+                "--device",
+                "cpu",
+                *extra,
+            ]
+            procs.append(
+                subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            )
         return [(p.wait(timeout=150), p.stdout.read()) for p in procs]
 
     assert all(rc == 0 for rc, _ in launch("--stop-after", "2"))

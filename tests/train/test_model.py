@@ -26,8 +26,17 @@ def test_presets_have_their_nominal_size_at_vocab_8192():
 
 def test_explicit_config_file_wins_over_the_preset_and_vocab_comes_from_the_shards(tmp_path, caplog):
     path = tmp_path / "model.json"
-    path.write_text(json.dumps({"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-                                "intermediate_size": 64, "vocab_size": 100}))
+    path.write_text(
+        json.dumps(
+            {
+                "hidden_size": 32,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "intermediate_size": 64,
+                "vocab_size": 100,
+            }
+        )
+    )
     config = build_config(load_model_kwargs(path, "base"), vocab_size=512, eot_id=0, block_size=64)
     assert (config.hidden_size, config.num_hidden_layers, config.vocab_size) == (32, 1, 512)
     assert config.eos_token_id == config.bos_token_id == config.pad_token_id == 0

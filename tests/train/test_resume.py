@@ -53,10 +53,37 @@ def test_resume_refuses_a_different_run(tiny_shards, tmp_path):
 def test_sigterm_writes_a_checkpoint_that_resumes(tiny_shards, tmp_path):
     out = tmp_path / "run"
     steps = 400
-    cmd = [sys.executable, "-m", "modelraising.cli_train", "train", "--data", str(tiny_shards), "--out", str(out),
-           "--preset", "nano", "--block-size", "32", "--batch-size", "4", "--tokens", str(steps * 128),
-           "--lr", "3e-3", "--warmup", "4", "--eval-every", "0", "--checkpoint-every", "0", "--log-every", "1",
-           "--device", "cpu", "--record-windows"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modelraising.cli_train",
+        "train",
+        "--data",
+        str(tiny_shards),
+        "--out",
+        str(out),
+        "--preset",
+        "nano",
+        "--block-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--tokens",
+        str(steps * 128),
+        "--lr",
+        "3e-3",
+        "--warmup",
+        "4",
+        "--eval-every",
+        "0",
+        "--checkpoint-every",
+        "0",
+        "--log-every",
+        "1",
+        "--device",
+        "cpu",
+        "--record-windows",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 90
@@ -77,8 +104,9 @@ def test_sigterm_writes_a_checkpoint_that_resumes(tiny_shards, tmp_path):
     assert 5 <= stopped_at < steps
     assert not (out / "train.json").exists()
 
-    config = nano_config(tiny_shards, out, tokens=steps * 128, eval_every=0, checkpoint_every=0,
-                         record_windows=True, resume=True)
+    config = nano_config(
+        tiny_shards, out, tokens=steps * 128, eval_every=0, checkpoint_every=0, record_windows=True, resume=True
+    )
     summary = train_model(config)
     assert summary["status"] == "done" and summary["steps"] == steps and summary["resumed_from"] == [stopped_at]
     assert [r["step"] for r in read_jsonl(out / "metrics.jsonl")] == list(range(1, steps + 1))

@@ -71,8 +71,25 @@ def test_cli_train_and_generate(tiny_shards, trained, tmp_path):
     register(app)
     runner = CliRunner()
     out = tmp_path / "cli"
-    args = ["train", "--data", str(tiny_shards), "--out", str(out), "--preset", "nano", "--tokens", "1280",
-            "--batch-size", "4", "--block-size", "32", "--device", "cpu", "--grad-accum", "2"]
+    args = [
+        "train",
+        "--data",
+        str(tiny_shards),
+        "--out",
+        str(out),
+        "--preset",
+        "nano",
+        "--tokens",
+        "1280",
+        "--batch-size",
+        "4",
+        "--block-size",
+        "32",
+        "--device",
+        "cpu",
+        "--grad-accum",
+        "2",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "trained 1,280 tokens in 5 steps" in result.output
@@ -85,9 +102,11 @@ def test_cli_train_and_generate(tiny_shards, trained, tmp_path):
 
 def test_stage_crossings_are_logged_recorded_and_plotted(shards_copy, tmp_path, caplog):
     index = json.loads((shards_copy / "index.json").read_text())
-    index["stages"] = [{"name": "early", "index": 0, "start": 0, "end": 1000},
-                       {"name": "middle", "index": 1, "start": 1000, "end": 2000},
-                       {"name": "late", "index": 2, "start": 2000, "end": index["train_tokens"]}]
+    index["stages"] = [
+        {"name": "early", "index": 0, "start": 0, "end": 1000},
+        {"name": "middle", "index": 1, "start": 1000, "end": 2000},
+        {"name": "late", "index": 2, "start": 2000, "end": index["train_tokens"]},
+    ]
     (shards_copy / "index.json").write_text(json.dumps(index))
     out = tmp_path / "run"
     with caplog.at_level(logging.INFO, logger="modelraising"):
@@ -113,8 +132,9 @@ def test_training_reads_the_curriculum_order_or_a_shuffle(tiny_shards, tmp_path)
 
 def test_gradient_accumulation_matches_the_larger_batch(tiny_shards, tmp_path):
     one = train_model(nano_config(tiny_shards, tmp_path / "a", tokens=10 * 4 * 32, eval_every=0))
-    two = train_model(nano_config(tiny_shards, tmp_path / "b", tokens=10 * 4 * 32, eval_every=0, batch_size=2,
-                                  grad_accum=2))
+    two = train_model(
+        nano_config(tiny_shards, tmp_path / "b", tokens=10 * 4 * 32, eval_every=0, batch_size=2, grad_accum=2)
+    )
     assert one["steps"] == two["steps"] == 10
     a = [r["loss"] for r in read_jsonl(tmp_path / "a" / "metrics.jsonl")]
     b = [r["loss"] for r in read_jsonl(tmp_path / "b" / "metrics.jsonl")]
@@ -142,8 +162,22 @@ def test_cli_takes_the_preset_from_config_unless_a_flag_overrides_it(tiny_shards
     counts = preset_parameter_counts(512, 32)
     for name, flags in (("nano", []), ("tiny", ["--preset", "tiny"])):
         out = tmp_path / name
-        args = ["train", "--data", str(tiny_shards), "--out", str(out), "--tokens", "128", "--config", str(config),
-                "--device", "cpu", "--eval-every", "0", *flags]
+        args = [
+            "train",
+            "--data",
+            str(tiny_shards),
+            "--out",
+            str(out),
+            "--tokens",
+            "128",
+            "--config",
+            str(config),
+            "--device",
+            "cpu",
+            "--eval-every",
+            "0",
+            *flags,
+        ]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, result.output
         saved = json.loads((out / "train.json").read_text())

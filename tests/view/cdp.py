@@ -14,9 +14,18 @@ from pathlib import Path
 
 import aiohttp
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
 
 
 class Chromium:
@@ -25,9 +34,18 @@ class Chromium:
     def __init__(self, binary: str, profile: Path):
         shutil.rmtree(profile, ignore_errors=True)
         profile.mkdir(parents=True)
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                                      "--remote-debugging-address=127.0.0.1", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "--remote-debugging-address=127.0.0.1",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         active = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (active.exists() and active.read_text().strip()):
@@ -78,8 +96,9 @@ class Page:
                 self.loaded.set()
             elif data.get("method") == "Page.javascriptDialogOpening":
                 self.dialogs.append(data["params"])
-                await self.ws.send_json({"id": next(self.ids), "method": "Page.handleJavaScriptDialog",
-                                         "params": {"accept": True}})
+                await self.ws.send_json(
+                    {"id": next(self.ids), "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}
+                )
 
     async def send(self, method: str, **params) -> dict:
         msg_id = next(self.ids)

@@ -45,8 +45,13 @@ class Server:
 
     def __init__(self, *dirs: Path, extra: tuple[str, ...] = ()):
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "modelraising", "-q", "view", *map(str, dirs), "--port", "0",
-                                      *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "modelraising", "-q", "view", *map(str, dirs), "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         line = self.proc.stdout.readline()
         if "http://" not in line:
             self.kill()
@@ -80,13 +85,15 @@ def test_list_filter_search_and_record_page(browser, corpus):
             assert await _rows(page) == [r["id"] for r in records[:50]]
 
             # a filter, chosen in the form as a user does
-            await page.act("document.querySelector('select[name=form]').value = 'social';"
-                           "document.getElementById('apply').click()")
+            await page.act(
+                "document.querySelector('select[name=form]').value = 'social';document.getElementById('apply').click()"
+            )
             social = [r["id"] for r in records if r["metadata"]["form"] == "social"]
             assert await _rows(page) == social and len(social) < len(records)
             # then a search within it
-            await page.act("document.querySelector('input[name=q]').value = 'lighthouse';"
-                           "document.getElementById('apply').click()")
+            await page.act(
+                "document.querySelector('input[name=q]').value = 'lighthouse';document.getElementById('apply').click()"
+            )
             both = [r["id"] for r in records if r["metadata"]["form"] == "social" and "lighthouse" in r["text"]]
             assert await _rows(page) == both and 0 < len(both) < len(social)
             assert "q=lighthouse" in await page.eval("location.search")
@@ -101,10 +108,14 @@ def test_list_filter_search_and_record_page(browser, corpus):
             assert "lighthouse keeper" in source_text and source_text.strip().startswith("Story")
             assert "Grandpa Elias" in raised_text and "<|mentor|>" not in raised_text
             assert await page.eval("document.querySelectorAll('#raised-text .src').length") >= 1
-            assert await page.eval("document.querySelector('#raised-text .spk.r-mentor').textContent") == "Grandpa Elias"
-            side = await page.eval("(() => { const a = document.getElementById('source').getBoundingClientRect(),"
-                                   " b = document.getElementById('raised').getBoundingClientRect();"
-                                   " return [a.left < b.left, Math.abs(a.top - b.top) < 2]; })()")
+            assert (
+                await page.eval("document.querySelector('#raised-text .spk.r-mentor').textContent") == "Grandpa Elias"
+            )
+            side = await page.eval(
+                "(() => { const a = document.getElementById('source').getBoundingClientRect(),"
+                " b = document.getElementById('raised').getBoundingClientRect();"
+                " return [a.left < b.left, Math.abs(a.top - b.top) < 2]; })()"
+            )
             assert side == [True, True], "source and raised text are not side by side"
             assert "Story" in passage
         finally:
@@ -127,9 +138,11 @@ def test_flag_survives_a_killed_server(browser, corpus, tmp_path):
         page = await Page.open(browser.port)
         try:
             await page.goto(server.url + "d/0/r/7")
-            await page.act("document.querySelector('input[name=label][value=wrong_value]').checked = true;"
-                           "document.querySelector('textarea[name=note]').value = 'care, not honesty';"
-                           "document.getElementById('flag-submit').click()")
+            await page.act(
+                "document.querySelector('input[name=label][value=wrong_value]').checked = true;"
+                "document.querySelector('textarea[name=note]').value = 'care, not honesty';"
+                "document.getElementById('flag-submit').click()"
+            )
             assert await page.eval("document.getElementById('saved') !== null")
         finally:
             await page.close()
@@ -139,7 +152,12 @@ def test_flag_survives_a_killed_server(browser, corpus, tmp_path):
     finally:
         server.kill()  # SIGKILL right after the answer: the flag must already be on disk
     entry = json.loads((directory / "review.jsonl").read_text().splitlines()[-1])
-    assert (entry["id"], entry["label"], entry["note"], entry["index"]) == (target, "wrong_value", "care, not honesty", 7)
+    assert (entry["id"], entry["label"], entry["note"], entry["index"]) == (
+        target,
+        "wrong_value",
+        "care, not honesty",
+        7,
+    )
 
     server = Server(directory)
 
@@ -148,7 +166,10 @@ def test_flag_survives_a_killed_server(browser, corpus, tmp_path):
         try:
             await page.goto(server.url + "d/0/?reviewed=wrong_value")
             assert await _rows(page) == [target]
-            assert await page.eval("document.querySelector('#records tr.rec .flag.review').dataset.review") == "wrong_value"
+            assert (
+                await page.eval("document.querySelector('#records tr.rec .flag.review').dataset.review")
+                == "wrong_value"
+            )
             await page.goto(server.url + "d/0/r/7")
             assert "care, not honesty" in await page.eval("document.getElementById('flags').textContent")
         finally:
@@ -190,7 +211,12 @@ def test_script_in_a_record_is_text(browser, corpus):
 def test_not_a_modelraising_output_is_one_line(tmp_path):
     (tmp_path / "data.jsonl").write_text('{"text": "x"}\n')
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "modelraising", "view", str(tmp_path), "--port", "0"],
-                            capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelraising", "view", str(tmp_path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=60,
+    )
     assert result.returncode == 2 and time.monotonic() - start < 30
     assert result.stderr.strip().count("\n") == 0 and "not a modelraising output" in result.stderr

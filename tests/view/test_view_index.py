@@ -13,8 +13,7 @@ from view_corpus import HOSTILE, make_raised, write_source
 from modelraising.view.corpus import ViewError, open_corpus
 from modelraising.view.index import open_index
 from modelraising.view.render import highlight_pair, render_text
-from modelraising.view.review import (ReviewError, append_flag, current_flags, filter_documents, load_exclusion,
-                                      read_log)
+from modelraising.view.review import ReviewError, append_flag, current_flags, filter_documents, load_exclusion, read_log
 from modelraising.view.search import browse, count, parse_query, search
 from modelraising.view.sourcetext import SourceLookup
 
@@ -110,8 +109,10 @@ def test_index_is_reused_until_a_record_file_changes(raised):
 def test_audit_flags_are_loaded_and_reloaded(raised):
     directory, _, records = raised
     index = open_index(open_corpus(directory))
-    flags = [{"id": records[31]["id"], "file": "raised-00001.jsonl", "index": 1, "flags": ["template_leak"]},
-             {"id": records[2]["id"], "file": "raised-00000.jsonl", "index": 2, "flags": ["template_leak", "echo"]}]
+    flags = [
+        {"id": records[31]["id"], "file": "raised-00001.jsonl", "index": 1, "flags": ["template_leak"]},
+        {"id": records[2]["id"], "file": "raised-00000.jsonl", "index": 2, "flags": ["template_leak", "echo"]},
+    ]
     (directory / "audit-flags.jsonl").write_text("".join(json.dumps(f) + "\n" for f in flags))
     index.refresh_flags()
     assert browse(index, index.mask({"flag": ["template_leak"]}), 0).recs == [2, 31]

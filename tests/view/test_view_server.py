@@ -22,11 +22,18 @@ def dirs(tmp_path):
     source = write_source(tmp_path, 24)
     make_raised(tmp_path / "a", source, n_files=2)
     make_raised(tmp_path / "b", source, n_files=1, seed=1)
-    (tmp_path / "a" / "audit.json").write_text(json.dumps({
-        "records": 24, "repetition": {"top": [{"sentence": "I think about what I owe to others.", "records": 24,
-                                               "share": 1.0}]},
-        "detectors": [{"name": "template_leak", "kind": "artifact", "records": 1, "rate": 0.04, "what": "x"}],
-        "failures": ["repetition: 1 generated sentence(s) in more than 1% of records"]}))
+    (tmp_path / "a" / "audit.json").write_text(
+        json.dumps(
+            {
+                "records": 24,
+                "repetition": {
+                    "top": [{"sentence": "I think about what I owe to others.", "records": 24, "share": 1.0}]
+                },
+                "detectors": [{"name": "template_leak", "kind": "artifact", "records": 1, "rate": 0.04, "what": "x"}],
+                "failures": ["repetition: 1 generated sentence(s) in more than 1% of records"],
+            }
+        )
+    )
     return open_dirs([tmp_path / "a", tmp_path / "b"])
 
 
@@ -66,14 +73,16 @@ def test_refusals_and_headers(dirs):
         form = {"label": "artifact", "note": "x", "action": "flag"}
         async with session.post(base + "/d/0/r/3/review", data=form) as r:
             assert r.status == 403 and "token" in await r.text()
-        async with session.post(base + "/d/0/r/3/review", data={**form, "token": app[TOKEN]},
-                               headers={"Origin": "http://evil.example"}) as r:
+        async with session.post(
+            base + "/d/0/r/3/review", data={**form, "token": app[TOKEN]}, headers={"Origin": "http://evil.example"}
+        ) as r:
             assert r.status == 403
         async with session.post(base + "/d/0/r/3/review", data={**form, "label": "nice", "token": app[TOKEN]}) as r:
             assert r.status == 400 and "unknown review label" in await r.text()
         assert not (dirs[0].corpus.path / "review.jsonl").exists()
-        async with session.post(base + "/d/0/r/3/review", data={**form, "token": app[TOKEN]},
-                               allow_redirects=False) as r:
+        async with session.post(
+            base + "/d/0/r/3/review", data={**form, "token": app[TOKEN]}, allow_redirects=False
+        ) as r:
             assert r.status == 303 and r.headers["Location"] == "/d/0/r/3?saved=1"
         assert json.loads((dirs[0].corpus.path / "review.jsonl").read_text())["label"] == "artifact"
         async with session.get(base + "/d/0/?reviewed=artifact") as r:
@@ -108,13 +117,34 @@ def test_ordered_directory_filters_by_stage_and_plots_difficulty(tmp_path):
     stages = ["early childhood", "childhood", "adolescence"]
     lines = []
     for pos, r in enumerate(records):
-        meta = dict(r["metadata"], position=pos, stage=stages[pos * 3 // len(records)],
-                    stage_index=pos * 3 // len(records), difficulty=round(pos / len(records), 6), review=pos % 10 == 9)
+        meta = dict(
+            r["metadata"],
+            position=pos,
+            stage=stages[pos * 3 // len(records)],
+            stage_index=pos * 3 // len(records),
+            difficulty=round(pos / len(records), 6),
+            review=pos % 10 == 9,
+        )
         lines.append(json.dumps({"id": r["id"], "text": r["text"], "metadata": meta}))
     (ordered / "ordered-00000.jsonl").write_text("\n".join(lines) + "\n")
-    (ordered / "curriculum.json").write_text(json.dumps({"stages": [
-        {"name": s, "ceiling": (i + 1) / 3, "documents": 10, "review": 1, "positions": 10, "tokens_estimate": 500,
-         "difficulty": {"min": 0.0, "mean": 0.5, "max": 1.0}} for i, s in enumerate(stages)]}))
+    (ordered / "curriculum.json").write_text(
+        json.dumps(
+            {
+                "stages": [
+                    {
+                        "name": s,
+                        "ceiling": (i + 1) / 3,
+                        "documents": 10,
+                        "review": 1,
+                        "positions": 10,
+                        "tokens_estimate": 500,
+                        "difficulty": {"min": 0.0, "mean": 0.5, "max": 1.0},
+                    }
+                    for i, s in enumerate(stages)
+                ]
+            }
+        )
+    )
     dirs = open_dirs([ordered])
     assert dirs[0].corpus.kind == "ordered"
 

@@ -58,24 +58,52 @@ def raise_record(doc: Document, i: int, *, seed: int = 0, engine: str = "templat
     end = start + len(body)
     text += "\n\nI think about what I owe to others."
     meta = {
-        "source_id": doc.id, "source": doc.metadata["source"], "title": doc.metadata.get("title"),
-        "genre": doc.metadata["genre"], "offsets": doc.metadata["offsets"], "source_chars": len(doc.text),
-        "pillars": ["values", form, "perspective"] if value else [form, "perspective"], "form": form, "kind": kind,
+        "source_id": doc.id,
+        "source": doc.metadata["source"],
+        "title": doc.metadata.get("title"),
+        "genre": doc.metadata["genre"],
+        "offsets": doc.metadata["offsets"],
+        "source_chars": len(doc.text),
+        "pillars": ["values", form, "perspective"] if value else [form, "perspective"],
+        "form": form,
+        "kind": kind,
         "templates": {"perspective": f"perspective/fiction/{i % 4:02d}", form: f"{form}/x/{i % 2:02d}"},
-        "charter_hash": "0" * 16, "engine": engine, "seed": seed,
+        "charter_hash": "0" * 16,
+        "engine": engine,
+        "seed": seed,
         "quoted": [[start, end, "the narrator"]],
     }
     if value:
-        meta["value"] = {"value": value, "score": 0.5, "via": "lexicon", "harmful": harmful,
-                         "harms": ["theft"] if harmful else [], "sentences": [0]}
+        meta["value"] = {
+            "value": value,
+            "score": 0.5,
+            "via": "lexicon",
+            "harmful": harmful,
+            "harms": ["theft"] if harmful else [],
+            "sentences": [0],
+        }
     if harmful:
-        meta["harm"] = {"harmful": True, "request": False, "labels": ["theft"], "scores": {"theft": 0.9},
-                        "via": "lexicon", "action": "reflect"}
+        meta["harm"] = {
+            "harmful": True,
+            "request": False,
+            "labels": ["theft"],
+            "scores": {"theft": 0.9},
+            "via": "lexicon",
+            "action": "reflect",
+        }
     return {"id": doc.id, "text": text, "metadata": meta}
 
 
-def make_raised(directory: Path, source: Path, *, n_files: int = 2, fmt: str = "jsonl", seed: int = 0,
-                spec: dict | None = None, engine: str = "template") -> list[dict]:
+def make_raised(
+    directory: Path,
+    source: Path,
+    *,
+    n_files: int = 2,
+    fmt: str = "jsonl",
+    seed: int = 0,
+    spec: dict | None = None,
+    engine: str = "template",
+) -> list[dict]:
     """Write a raised directory (records split over ``n_files`` files, a manifest naming the source
     with its reading options); returns the records in file order."""
     spec = spec or {"max_chars": 150, "min_chars": 10}
@@ -84,20 +112,28 @@ def make_raised(directory: Path, source: Path, *, n_files: int = 2, fmt: str = "
     directory.mkdir(parents=True, exist_ok=True)
     per = -(-len(records) // n_files)
     for k in range(n_files):
-        chunk = records[k * per:(k + 1) * per]
+        chunk = records[k * per : (k + 1) * per]
         if fmt == "jsonl":
             (directory / f"raised-{k:05d}.jsonl").write_text(
-                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk), encoding="utf-8")
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chunk), encoding="utf-8"
+            )
         else:
             from modelraising.records import write_records
 
             write_records(directory / f"raised-{k:05d}.parquet", chunk)
     full_spec = SourceSpec(path=str(source), **spec).model_dump()
-    manifest = {"step": "raise", "charter": {"name": "Wren", "hash": "0" * 16},
-                "config": {"engine": engine, "seed": seed, "pillars": ["perspective", "experience", "social", "values"],
-                           "mix": {"experience": 0.3, "plain": 0.4, "social": 0.3}},
-                "inputs": [{"path": str(source), "bytes": source.stat().st_size, "sha256": "ab" * 32, "spec": full_spec}],
-                "sources": {"per_source": {str(source): len(records)}},
-                "counts": {"documents_in": len(records), "raised": len(records)}}
+    manifest = {
+        "step": "raise",
+        "charter": {"name": "Wren", "hash": "0" * 16},
+        "config": {
+            "engine": engine,
+            "seed": seed,
+            "pillars": ["perspective", "experience", "social", "values"],
+            "mix": {"experience": 0.3, "plain": 0.4, "social": 0.3},
+        },
+        "inputs": [{"path": str(source), "bytes": source.stat().st_size, "sha256": "ab" * 32, "spec": full_spec}],
+        "sources": {"per_source": {str(source): len(records)}},
+        "counts": {"documents_in": len(records), "raised": len(records)},
+    }
     (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return records

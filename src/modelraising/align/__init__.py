@@ -23,14 +23,33 @@ if TYPE_CHECKING:
     from modelraising.align.sft import SFTAlignConfig, align_sft
 
 _LAZY = {
-    "AlignConfig": "run", "AlignError": "run", "SFTAlignConfig": "sft", "align_sft": "sft",
-    "DPOAlignConfig": "dpo", "align_dpo": "dpo",
+    "AlignConfig": "run",
+    "AlignError": "run",
+    "SFTAlignConfig": "sft",
+    "align_sft": "sft",
+    "DPOAlignConfig": "dpo",
+    "align_dpo": "dpo",
 }
 
 __all__ = [
-    "AlignConfig", "AlignDataError", "AlignError", "DPOAlignConfig", "SFTAlignConfig", "align_dpo", "align_sft",
-    "attach_chat_template", "chat_template", "dpo_pairs", "load_dpo_jsonl", "load_sft_jsonl", "prefix_context",
-    "prefix_contexts", "render", "sft_demonstrations", "system_prompt", "with_system_prompt",
+    "AlignConfig",
+    "AlignDataError",
+    "AlignError",
+    "DPOAlignConfig",
+    "SFTAlignConfig",
+    "align_dpo",
+    "align_sft",
+    "attach_chat_template",
+    "chat_template",
+    "dpo_pairs",
+    "load_dpo_jsonl",
+    "load_sft_jsonl",
+    "prefix_context",
+    "prefix_contexts",
+    "render",
+    "sft_demonstrations",
+    "system_prompt",
+    "with_system_prompt",
 ]
 
 

@@ -77,7 +77,9 @@ def attach_chat_template(tokenizer, self_name: str, user_name: str = DEFAULT_USE
     """Set the chat template on ``tokenizer`` (in place). Speaker tags the tokenizer lacks are added
     as special tokens and returned, so the caller can grow the model's embeddings to match; every
     tokenizer the project builds has them, so this only happens with foreign tokenizers."""
-    missing = [t for t in dict.fromkeys([END_OF_TEXT, *map(speaker_tag, SPEAKER_ROLES)]) if t not in tokenizer.get_vocab()]
+    missing = [
+        t for t in dict.fromkeys([END_OF_TEXT, *map(speaker_tag, SPEAKER_ROLES)]) if t not in tokenizer.get_vocab()
+    ]
     if missing:
         log.warning("tokenizer lacks %s; adding them as special tokens (new embeddings)", ", ".join(missing))
         tokenizer.add_special_tokens({"extra_special_tokens": missing}, replace_extra_special_tokens=False)

@@ -120,12 +120,14 @@ def dpo_pairs(charter: Charter) -> list[dict]:
         for prompt in PAIR_PROMPTS:
             for do in value.do:
                 for dont in value.dont:
-                    pairs.append({
-                        "prompt": [{"role": "user", "content": prompt.format(topic=topic)}],
-                        "chosen": [{"role": "assistant", "content": do}],
-                        "rejected": [{"role": "assistant", "content": dont}],
-                        "value": value.id,
-                    })
+                    pairs.append(
+                        {
+                            "prompt": [{"role": "user", "content": prompt.format(topic=topic)}],
+                            "chosen": [{"role": "assistant", "content": do}],
+                            "rejected": [{"role": "assistant", "content": dont}],
+                            "value": value.id,
+                        }
+                    )
     return pairs
 
 
@@ -163,7 +165,9 @@ def _messages(record: dict, where: str) -> list[dict]:
             raise AlignDataError(f"{where}: field '{label}' must be an object with role and content")
         role = _text(message, "role", where, f"{label}.role")
         if role not in MESSAGE_ROLES:
-            raise AlignDataError(f"{where}: field '{label}.role' must be one of {', '.join(MESSAGE_ROLES)}, got {role!r}")
+            raise AlignDataError(
+                f"{where}: field '{label}.role' must be one of {', '.join(MESSAGE_ROLES)}, got {role!r}"
+            )
         clean = {"role": role, "content": _text(message, "content", where, f"{label}.content")}
         name = _text(message, "name", where, f"{label}.name", required=False)
         if name:
@@ -198,11 +202,13 @@ def load_dpo_jsonl(path: str | Path) -> list[dict]:
         prompt, chosen, rejected = (_text(record, k, where) for k in ("prompt", "chosen", "rejected"))
         system = _text(record, "system", where, required=False)
         head = [{"role": "system", "content": system}] if system else []
-        pairs.append({
-            "prompt": [*head, {"role": "user", "content": prompt}],
-            "chosen": [{"role": "assistant", "content": chosen}],
-            "rejected": [{"role": "assistant", "content": rejected}],
-        })
+        pairs.append(
+            {
+                "prompt": [*head, {"role": "user", "content": prompt}],
+                "chosen": [{"role": "assistant", "content": chosen}],
+                "rejected": [{"role": "assistant", "content": rejected}],
+            }
+        )
     return pairs
 
 
@@ -217,7 +223,13 @@ def as_user_records(examples: list[dict], method: str) -> list[dict]:
     if method == "sft":
         return [{k: e[k] for k in ("messages", "value", "kind") if k in e} for e in examples]
     if method == "dpo":
-        return [{"prompt": e["prompt"][-1]["content"], "chosen": e["chosen"][0]["content"],
-                 "rejected": e["rejected"][0]["content"], **({"value": e["value"]} if "value" in e else {})}
-                for e in examples]
+        return [
+            {
+                "prompt": e["prompt"][-1]["content"],
+                "chosen": e["chosen"][0]["content"],
+                "rejected": e["rejected"][0]["content"],
+                **({"value": e["value"]} if "value" in e else {}),
+            }
+            for e in examples
+        ]
     raise ValueError(f"unknown method {method!r}; expected sft or dpo")

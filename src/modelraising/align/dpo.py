@@ -25,7 +25,14 @@ from modelraising.align.data import dpo_pairs, load_dpo_jsonl, training_rows
 from modelraising.align.run import AlignConfig, run_alignment
 from modelraising.charter import Charter
 
-_REPORTED = ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected")
+_REPORTED = (
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/margins",
+    "rewards/accuracies",
+    "logps/chosen",
+    "logps/rejected",
+)
 
 
 class DPOAlignConfig(AlignConfig):
@@ -51,16 +58,20 @@ def _trainer(cfg: DPOAlignConfig):
         dpo_args = DPOConfig(**args, beta=cfg.beta, loss_type=[cfg.loss_type], precompute_ref_log_probs=False)
         # The reference is a frozen copy made here: TRL would otherwise reload it from the path in the config.
         reference = copy.deepcopy(model).eval().requires_grad_(False)
-        return DPOTrainer(model=model, ref_model=reference, args=dpo_args, train_dataset=dataset,
-                          processing_class=tokenizer)
+        return DPOTrainer(
+            model=model, ref_model=reference, args=dpo_args, train_dataset=dataset, processing_class=tokenizer
+        )
 
     return make
 
 
 def _extras(trainer, metrics: list[dict]) -> dict:
     last = metrics[-1] if metrics else {}
-    return {"beta": trainer.args.beta, "reference_tokens": int(trainer.state.num_input_tokens_seen),
-            "final": {k: last[k] for k in _REPORTED if k in last}}
+    return {
+        "beta": trainer.args.beta,
+        "reference_tokens": int(trainer.state.num_input_tokens_seen),
+        "final": {k: last[k] for k in _REPORTED if k in last},
+    }
 
 
 def align_dpo(config: DPOAlignConfig | dict) -> dict:

@@ -38,7 +38,13 @@ from modelraising.outdir import exclusive_out
 log = logging.getLogger(__name__)
 FORMAT = "modelraising-align/1"
 # Files that define a model for the base-model hash (logs and checkpoints beside them do not count).
-_MODEL_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
+_MODEL_FILES = (
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+)
 
 
 class AlignError(Exception):
@@ -55,14 +61,18 @@ class AlignConfig(BaseModel):
 
     model: Path = Field(description="Base model directory (save_pretrained layout, with its tokenizer).")
     out: Path = Field(description="Output model directory (model, tokenizer + chat template, align.json).")
-    charter: Path | None = Field(None, description="Charter YAML (default: the shipped one); also names the I in the chat template.")
+    charter: Path | None = Field(
+        None, description="Charter YAML (default: the shipped one); also names the I in the chat template."
+    )
     data: Path | None = Field(None, description="User JSONL instead of the charter-derived examples.")
     steps: int | None = Field(None, ge=1, description="Optimizer steps (exclusive with epochs).")
     epochs: float | None = Field(None, gt=0, description="Passes over the examples (default per method).")
     lr: float = Field(1e-4, gt=0, description="Peak learning rate (AdamW).")
     batch_size: int = Field(8, ge=1, description="Examples per micro-batch (DPO: pairs).")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
-    scheduler: Literal["linear", "cosine", "constant"] = Field("linear", description="Learning-rate schedule after warmup.")
+    scheduler: Literal["linear", "cosine", "constant"] = Field(
+        "linear", description="Learning-rate schedule after warmup."
+    )
     warmup_steps: int = Field(0, ge=0, description="Linear warmup steps.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     max_length: int = Field(512, ge=8, description="Tokens per sequence at most (longer ones are cut at the end).")
@@ -155,12 +165,26 @@ def trainer_args(cfg: AlignConfig, output_dir: Path, device: str, max_length: in
 
     bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     args = dict(
-        output_dir=str(output_dir), per_device_train_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler,
-        warmup_steps=cfg.warmup_steps, weight_decay=cfg.weight_decay, seed=cfg.seed, data_seed=cfg.seed,
-        max_length=max_length, logging_steps=1, report_to="none", save_strategy="no",
-        use_cpu=device == "cpu", bf16=bf16, fp16=False, activation_checkpointing=False,
-        include_num_input_tokens_seen="non_padding", disable_tqdm=True, dataloader_num_workers=0,
+        output_dir=str(output_dir),
+        per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_steps,
+        weight_decay=cfg.weight_decay,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        max_length=max_length,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        use_cpu=device == "cpu",
+        bf16=bf16,
+        fp16=False,
+        activation_checkpointing=False,
+        include_num_input_tokens_seen="non_padding",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
     )
     if cfg.steps is not None:
         args["max_steps"] = cfg.steps
@@ -246,18 +270,32 @@ def step_metrics(log_history: list[dict]) -> list[dict]:
     for entry in log_history:
         if "loss" not in entry:
             continue
-        row = {"step": entry["step"], "epoch": round(float(entry.get("epoch", 0.0)), 6),
-               "tokens_seen": int(entry.get("num_input_tokens_seen", 0))}
-        row.update({k: float(v) for k, v in entry.items()
-                    if k not in row and k not in ("num_input_tokens_seen", "train_runtime", "train_tokens_per_second")
-                    and isinstance(v, (int, float))})
+        row = {
+            "step": entry["step"],
+            "epoch": round(float(entry.get("epoch", 0.0)), 6),
+            "tokens_seen": int(entry.get("num_input_tokens_seen", 0)),
+        }
+        row.update(
+            {
+                k: float(v)
+                for k, v in entry.items()
+                if k not in row
+                and k not in ("num_input_tokens_seen", "train_runtime", "train_tokens_per_second")
+                and isinstance(v, (int, float))
+            }
+        )
         rows.append(row)
     return rows
 
 
 @exclusive_out(lambda arguments: arguments["cfg"].out, beside=True)  # the finished run replaces the directory
-def run_alignment(cfg: AlignConfig, method: str, load_examples: Callable[[Charter], list[dict]],
-                  make_trainer: Callable[..., Any], extras: Callable[[Any, list[dict]], dict] | None = None) -> dict:
+def run_alignment(
+    cfg: AlignConfig,
+    method: str,
+    load_examples: Callable[[Charter], list[dict]],
+    make_trainer: Callable[..., Any],
+    extras: Callable[[Any, list[dict]], dict] | None = None,
+) -> dict:
     """The run both methods share: check, load, train (TRL), save into a staging directory, publish.
 
     ``make_trainer(model, tokenizer, examples, args)`` builds the TRL trainer from the shared
@@ -276,8 +314,13 @@ def run_alignment(cfg: AlignConfig, method: str, load_examples: Callable[[Charte
             args = trainer_args(cfg, staging / ".trainer", device, max_length)
             trainer = make_trainer(model, tokenizer, examples, args)
             quiet_trainer(trainer, f"align {method}", cfg.progress)
-            log.info("align %s: %d examples, %s from %s", method, len(examples),
-                     f"{cfg.steps} steps" if cfg.steps else f"{cfg.resolved_epochs():g} epochs", cfg.model)
+            log.info(
+                "align %s: %d examples, %s from %s",
+                method,
+                len(examples),
+                f"{cfg.steps} steps" if cfg.steps else f"{cfg.resolved_epochs():g} epochs",
+                cfg.model,
+            )
             trainer.train()
         shutil.rmtree(staging / ".trainer", ignore_errors=True)
         metrics = step_metrics(trainer.state.log_history)
@@ -293,8 +336,14 @@ def run_alignment(cfg: AlignConfig, method: str, load_examples: Callable[[Charte
         if not getattr(exc, "keep_staging", False):
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("align %s: %d steps, %d tokens seen, final loss %s; model in %s", method, record["steps"],
-             record["tokens_seen"], record["final_loss"], cfg.out)
+    log.info(
+        "align %s: %d steps, %d tokens seen, final loss %s; model in %s",
+        method,
+        record["steps"],
+        record["tokens_seen"],
+        record["final_loss"],
+        cfg.out,
+    )
     return record
 
 
@@ -349,17 +398,34 @@ def versions() -> dict[str, str]:
     import transformers
     import trl
 
-    return {"modelraising": modelraising.__version__, "torch": torch.__version__,
-            "transformers": transformers.__version__, "trl": trl.__version__, "datasets": datasets.__version__}
+    return {
+        "modelraising": modelraising.__version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "trl": trl.__version__,
+        "datasets": datasets.__version__,
+    }
 
 
-def summary(cfg: AlignConfig, method: str, charter: Charter, charter_path: Path, examples: list[dict],
-            trainer, metrics: list[dict], added: list[str], started: float) -> dict[str, Any]:
+def summary(
+    cfg: AlignConfig,
+    method: str,
+    charter: Charter,
+    charter_path: Path,
+    examples: list[dict],
+    trainer,
+    metrics: list[dict],
+    added: list[str],
+    started: float,
+) -> dict[str, Any]:
     """The ``align.json`` record (also what ``align_sft``/``align_dpo`` return)."""
     state = trainer.state
     last = metrics[-1] if metrics else {}
-    data = ({"source": "file", "path": str(cfg.data), "sha256": sha256_file(cfg.data)} if cfg.data
-            else {"source": "charter"})
+    data = (
+        {"source": "file", "path": str(cfg.data), "sha256": sha256_file(cfg.data)}
+        if cfg.data
+        else {"source": "charter"}
+    )
     return {
         "format": FORMAT,
         "method": method,

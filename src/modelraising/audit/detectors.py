@@ -31,6 +31,8 @@ _LABELLED_LINE = re.compile(r"(?m)^[ \t]*(?:<\|[a-z]+\|> [^:\n]{1,60}: )?[A-Z][\
 def narration(text: str) -> str:
     """``text`` without quoted speech and speaker-labelled lines: the part a narrator says in their own voice."""
     return _LABELLED_LINE.sub(" ", _QUOTED_SPEECH.sub(" ", text))
+
+
 OWN_ROLES = frozenset({"self", "mentor", "family", "peer", "teacher"})  # the I and its cast
 
 
@@ -105,10 +107,18 @@ def file_title(r: Record) -> str | None:
 # "about" questions and topic slots a real name or noun phrase (no pronoun, no fragment).
 _ENTITY_QUESTIONS = [
     (re.compile(r"(?:^|[.!?] )(?:Wait, )?[Ww]ho (?:was|is) (?P<x>[^?]{1,60})\?", re.M), "who"),
-    (re.compile(r"(?:^|[.!?] )(?:And )?(?:then )?[Ww]hat (?:did|does) (?P<x>[^?]{1,50}?) (?:say|do)\b[^?]{0,30}\?",
-                re.M), "agent"),
-    (re.compile(r"(?:^|[.!?] )(?:Tell me about|What about|Where does) (?P<x>[^.?!]{1,60}?)(?: come into it)?[.?]",
-                re.M), "about"),
+    (
+        re.compile(
+            r"(?:^|[.!?] )(?:And )?(?:then )?[Ww]hat (?:did|does) (?P<x>[^?]{1,50}?) (?:say|do)\b[^?]{0,30}\?", re.M
+        ),
+        "agent",
+    ),
+    (
+        re.compile(
+            r"(?:^|[.!?] )(?:Tell me about|What about|Where does) (?P<x>[^.?!]{1,60}?)(?: come into it)?[.?]", re.M
+        ),
+        "about",
+    ),
     (re.compile(r"\bI'm reading about (?P<x>[^.?!]{1,60})\.", re.M), "about"),
     (re.compile(r"(?:^|[.!?] )(?:Wait, )?(?:Who or what is|And) (?P<x>[A-Z][^.?!]{0,59})\?", re.M), "about"),
 ]
@@ -126,8 +136,10 @@ _NON_PERSON_HEADS = frozenset(
     "division treaty festival show band school hospital house tower airport highway route storm "
     "hurricane species family genus order class".split()
 )
-_FUNCTION_END = frozenset("of the a an and or to in on at by for from with as is was are were has had be do does did "
-                          "shall will would can may".split())
+_FUNCTION_END = frozenset(
+    "of the a an and or to in on at by for from with as is was are were has had be do does did "
+    "shall will would can may".split()
+)
 _INTERJECTIONS = frozenset("o oh ah alas ay nay yea tis 'tis twas".split())
 
 
@@ -151,8 +163,11 @@ def _bad_entity(x: str, kind: str, r: Record | None = None) -> str | None:
     if bare[0].lower() in _INTERJECTIONS:
         return "starts with an interjection"
     if r is not None:
-        if len(bare) == 1 and bare[0][:1].isupper() and any(re.search(r"\b" + re.escape(bare[0].lower()) + r"\b", r.seg.span_text(sp))
-                                  for sp in r.seg.spans):
+        if (
+            len(bare) == 1
+            and bare[0][:1].isupper()
+            and any(re.search(r"\b" + re.escape(bare[0].lower()) + r"\b", r.seg.span_text(sp)) for sp in r.seg.spans)
+        ):
             return "a common word, capitalised only at the start of a line"
         title = (r.metadata.get("title") or "").lower()
         if title and len(bare) > 1 and " ".join(bare).lower() in title:
@@ -349,24 +364,44 @@ def harm_unanswered(r: Record) -> str | None:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector("file_title", "a file name or a title with its punctuation lost in the engine's words", "artifact",
-             file_title),
-    Detector("bad_entity_question", "a question about something that is no entity of that kind", "artifact",
-             bad_entity_question),
+    Detector(
+        "file_title", "a file name or a title with its punctuation lost in the engine's words", "artifact", file_title
+    ),
+    Detector(
+        "bad_entity_question",
+        "a question about something that is no entity of that kind",
+        "artifact",
+        bad_entity_question,
+    ),
     Detector("stacked_closings", "two or more closings after the passage", "artifact", stacked_closings),
-    Detector("wikitext_hole", "a sentence with a hole where a token was deleted (<unk>, @-@)", "artifact",
-             wikitext_hole),
+    Detector(
+        "wikitext_hole", "a sentence with a hole where a token was deleted (<unk>, @-@)", "artifact", wikitext_hole
+    ),
     Detector("html_entity", "an HTML entity left escaped (&amp;, &#8220;)", "artifact", html_entity),
     Detector("boilerplate", "Gutenberg or producer boilerplate, an e-mail address", "artifact", boilerplate),
-    Detector("theatre_frame_on_chat", "a chat log framed as a play, rehearsal or radio drama", "artifact",
-             theatre_frame_on_chat),
-    Detector("unattributed_first_person", "a source's first person with no speaker named", "voice",
-             unattributed_first_person),
-    Detector("self_voices_source", "the I's own turn speaks a source's 'I' lines or a harmful passage", "voice",
-             self_voices_source),
-    Detector("approving_frame_on_harm", "a harmful record with an approving or cosy line", "harm",
-             approving_frame_on_harm),
+    Detector(
+        "theatre_frame_on_chat",
+        "a chat log framed as a play, rehearsal or radio drama",
+        "artifact",
+        theatre_frame_on_chat,
+    ),
+    Detector(
+        "unattributed_first_person", "a source's first person with no speaker named", "voice", unattributed_first_person
+    ),
+    Detector(
+        "self_voices_source",
+        "the I's own turn speaks a source's 'I' lines or a harmful passage",
+        "voice",
+        self_voices_source,
+    ),
+    Detector(
+        "approving_frame_on_harm", "a harmful record with an approving or cosy line", "harm", approving_frame_on_harm
+    ),
     Detector("harm_in_own_voice", "a harmful passage in the mouth of the I or its cast", "harm", harm_in_own_voice),
-    Detector("harm_unanswered", "a harmful record without reflection, recontextualisation or refusal", "harm",
-             harm_unanswered),
+    Detector(
+        "harm_unanswered",
+        "a harmful record without reflection, recontextualisation or refusal",
+        "harm",
+        harm_unanswered,
+    ),
 )

@@ -42,17 +42,32 @@ class AuditThresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_sentence_share: float = Field(default=0.01, ge=0, le=1, description=(
-        "No generated sentence in more than this share of records."))
-    max_charter_sentence_share: float = Field(default=0.10, ge=0, le=1, description=(
-        "No charter sentence verbatim in more than this share of the records where its value fires."))
+    max_sentence_share: float = Field(
+        default=0.01, ge=0, le=1, description=("No generated sentence in more than this share of records.")
+    )
+    max_charter_sentence_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description=("No charter sentence verbatim in more than this share of the records where its value fires."),
+    )
     max_artifact_rate: float = Field(default=0.01, ge=0, le=1, description="Each artifact detector at most this share.")
-    max_voice_rate: float = Field(default=0.01, ge=0, le=1, description=(
-        "Unattributed other-narrator first person, and the I voicing a source, at most this share."))
-    max_harm_violations: int = Field(default=0, ge=0, description=(
-        "Harmful records with an approving frame, in the I's or the cast's voice, or unanswered."))
-    min_records_for_caps: int = Field(default=500, ge=1, description=(
-        "Below this many records the share caps are reported but not enforced (one record is 1% of 100)."))
+    max_voice_rate: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description=("Unattributed other-narrator first person, and the I voicing a source, at most this share."),
+    )
+    max_harm_violations: int = Field(
+        default=0,
+        ge=0,
+        description=("Harmful records with an approving frame, in the I's or the cast's voice, or unanswered."),
+    )
+    min_records_for_caps: int = Field(
+        default=500,
+        ge=1,
+        description=("Below this many records the share caps are reported but not enforced (one record is 1% of 100)."),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -72,8 +87,9 @@ def iter_records(directory: Path) -> Iterator[tuple[str, int, Document]]:
     if not directory.is_dir():
         raise AuditError(f"{directory} is not a directory")
     if not files:
-        raise AuditError(f"{directory} is not a modelraising output: no raised-*.jsonl|parquet or "
-                         "ordered-*.jsonl|parquet files")
+        raise AuditError(
+            f"{directory} is not a modelraising output: no raised-*.jsonl|parquet or ordered-*.jsonl|parquet files"
+        )
     for path in files:
         docs: Iterator[Document]
         if path.suffix == ".parquet":
@@ -257,16 +273,37 @@ def audit_dir(
                     if name in flagged:
                         harm_by_label[label][name] += 1
         if flagged:
-            flag_lines.append(json.dumps({"id": doc.id, "file": fname, "index": index, "flags": flagged},
-                                         ensure_ascii=False))
+            flag_lines.append(
+                json.dumps({"id": doc.id, "file": fname, "index": index, "flags": flagged}, ensure_ascii=False)
+            )
 
     if n == 0:
         raise AuditError(f"{directory} holds no records")
     dropped = _policy_drops(directory)
-    report = _report(directory, n, per_form, per_genre, per_pillar, flags_count, examples, sentence_records,
-                     i_present, named_in_prose, chars_total, chars_source, fired, charter_hits, harm_records,
-                     harm_by_label, dropped, segmented_without_source, me, cast_names, thresholds,
-                     duplicates=sum(c - 1 for c in seen_ids.values() if c > 1))
+    report = _report(
+        directory,
+        n,
+        per_form,
+        per_genre,
+        per_pillar,
+        flags_count,
+        examples,
+        sentence_records,
+        i_present,
+        named_in_prose,
+        chars_total,
+        chars_source,
+        fired,
+        charter_hits,
+        harm_records,
+        harm_by_label,
+        dropped,
+        segmented_without_source,
+        me,
+        cast_names,
+        thresholds,
+        duplicates=sum(c - 1 for c in seen_ids.values() if c > 1),
+    )
     _write(out_dir, report, flag_lines)
     return report
 
@@ -307,11 +344,34 @@ def share_lower_bound(k: int, n: int, z: float = 1.645) -> float:
     return max(0.0, (centre - spread) / (1 + z * z / n))
 
 
-def _report(directory, n, per_form, per_genre, per_pillar, flags_count, examples, sentence_records, i_present,
-            named_in_prose, chars_total, chars_source, fired, charter_hits, harm_records, harm_by_label, dropped,
-            segmented_without_source, me, cast_names, thresholds: AuditThresholds, duplicates: int) -> dict:
+def _report(
+    directory,
+    n,
+    per_form,
+    per_genre,
+    per_pillar,
+    flags_count,
+    examples,
+    sentence_records,
+    i_present,
+    named_in_prose,
+    chars_total,
+    chars_source,
+    fired,
+    charter_hits,
+    harm_records,
+    harm_by_label,
+    dropped,
+    segmented_without_source,
+    me,
+    cast_names,
+    thresholds: AuditThresholds,
+    duplicates: int,
+) -> dict:
     top = sentence_records.most_common(TOP_SENTENCES)
-    sentences_over = sum(1 for c in sentence_records.values() if share_lower_bound(c, n) > thresholds.max_sentence_share)
+    sentences_over = sum(
+        1 for c in sentence_records.values() if share_lower_bound(c, n) > thresholds.max_sentence_share
+    )
     instances = sum(sentence_records.values())
     frequent = sum(c for c in sentence_records.values() if c >= 10)
     charter_rows = []
@@ -319,17 +379,28 @@ def _report(directory, n, per_form, per_genre, per_pillar, flags_count, examples
         hits = Counter(charter_hits.get(value, Counter()))
         any_pasted = hits.pop(_ANY, 0)
         worst = hits.most_common(1)
-        charter_rows.append({
-            "value": value, "fired": count,
-            "records_with_any_charter_sentence": _share(any_pasted, count),
-            "max_sentence_share": _share(worst[0][1], count) if worst else 0.0,
-            "max_sentence": worst[0][0] if worst else None,
-        })
+        charter_rows.append(
+            {
+                "value": value,
+                "fired": count,
+                "records_with_any_charter_sentence": _share(any_pasted, count),
+                "max_sentence_share": _share(worst[0][1], count) if worst else 0.0,
+                "max_sentence": worst[0][0] if worst else None,
+            }
+        )
     detectors = []
     for det in DETECTORS:
         k = flags_count.get(det.name, 0)
-        detectors.append({"name": det.name, "kind": det.kind, "what": det.what, "records": k, "rate": _share(k, n),
-                          "examples": examples.get(det.name, [])})
+        detectors.append(
+            {
+                "name": det.name,
+                "kind": det.kind,
+                "what": det.what,
+                "records": k,
+                "rate": _share(k, n),
+                "examples": examples.get(det.name, []),
+            }
+        )
     harm = {
         "records": harm_records,
         "share": _share(harm_records, n),
@@ -362,8 +433,15 @@ def _report(directory, n, per_form, per_genre, per_pillar, flags_count, examples
             "max_sentence_share": _share(top[0][1], n) if top else 0.0,
             "max_sentence_share_lower_bound": round(share_lower_bound(top[0][1], n), 4) if top else 0.0,
             "cap_rule": "over the cap when the one-sided 95% Wilson lower bound of the share exceeds it",
-            "top": [{"sentence": s, "records": c, "share": _share(c, n),
-                     "share_lower_bound": round(share_lower_bound(c, n), 4)} for s, c in top],
+            "top": [
+                {
+                    "sentence": s,
+                    "records": c,
+                    "share": _share(c, n),
+                    "share_lower_bound": round(share_lower_bound(c, n), 4),
+                }
+                for s, c in top
+            ],
         },
         "charter_sentences": charter_rows,
         "detectors": detectors,
@@ -381,25 +459,33 @@ def check(report: dict, thresholds: AuditThresholds) -> list[str]:
     rep = report["repetition"]
     if enforce_shares and rep["sentences_over_cap"]:
         top = rep["top"][0]
-        failures.append(f"repetition: {rep['sentences_over_cap']} generated sentence(s) in more than "
-                        f"{thresholds.max_sentence_share:.0%} of records; worst {top['share']:.1%}: {top['sentence']!r}")
+        failures.append(
+            f"repetition: {rep['sentences_over_cap']} generated sentence(s) in more than "
+            f"{thresholds.max_sentence_share:.0%} of records; worst {top['share']:.1%}: {top['sentence']!r}"
+        )
     for row in report["charter_sentences"]:
         if enforce_shares and row["fired"] >= 20 and row["max_sentence_share"] > thresholds.max_charter_sentence_share:
-            failures.append(f"charter: {row['value']}'s sentence {row['max_sentence']!r} is verbatim in "
-                            f"{row['max_sentence_share']:.0%} of the records where the value fires "
-                            f"(cap {thresholds.max_charter_sentence_share:.0%})")
+            failures.append(
+                f"charter: {row['value']}'s sentence {row['max_sentence']!r} is verbatim in "
+                f"{row['max_sentence_share']:.0%} of the records where the value fires "
+                f"(cap {thresholds.max_charter_sentence_share:.0%})"
+            )
     for det in report["detectors"]:
         if det["kind"] == "artifact" and enforce_shares and det["rate"] > thresholds.max_artifact_rate:
-            failures.append(f"artifact: {det['name']} in {det['rate']:.1%} of records "
-                            f"(cap {thresholds.max_artifact_rate:.0%})")
+            failures.append(
+                f"artifact: {det['name']} in {det['rate']:.1%} of records (cap {thresholds.max_artifact_rate:.0%})"
+            )
         if det["kind"] == "voice" and enforce_shares and det["rate"] > thresholds.max_voice_rate:
-            failures.append(f"voice: {det['name']} in {det['rate']:.1%} of records "
-                            f"(cap {thresholds.max_voice_rate:.0%})")
+            failures.append(
+                f"voice: {det['name']} in {det['rate']:.1%} of records (cap {thresholds.max_voice_rate:.0%})"
+            )
     harm = report["harm"]
     violations = harm["approving_frame"] + harm["in_own_voice"] + harm["unanswered"]
     if violations > thresholds.max_harm_violations:
-        failures.append(f"harm: {harm['approving_frame']} approving frame(s), {harm['in_own_voice']} in the "
-                        f"I's or cast's voice, {harm['unanswered']} unanswered, over {harm['records']} harmful records")
+        failures.append(
+            f"harm: {harm['approving_frame']} approving frame(s), {harm['in_own_voice']} in the "
+            f"I's or cast's voice, {harm['unanswered']} unanswered, over {harm['records']} harmful records"
+        )
     return failures
 
 

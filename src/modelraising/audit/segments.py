@@ -100,8 +100,9 @@ def match_source(text: str, source: str) -> list[Span]:
         if len(sentence) < _MIN_MATCH:
             continue
         found = False
-        for variant in dict.fromkeys((sentence, _nested(sentence), " ".join(sentence.split()),
-                                      _nested(" ".join(sentence.split())))):
+        for variant in dict.fromkeys(
+            (sentence, _nested(sentence), " ".join(sentence.split()), _nested(" ".join(sentence.split())))
+        ):
             pos = text.find(variant)
             while pos >= 0:
                 spans.append(Span(pos, pos + len(variant), None))

@@ -27,7 +27,12 @@ WEIGHT_GROUPS: dict[str, tuple[str, ...]] = {
     "reference": (REFERENCE_FEATURE,),
 }
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "readability": 0.6, "rarity": 0.2, "sentence_length": 0.1, "length": 0.05, "dialogue": 0.05, "reference": 0.0,
+    "readability": 0.6,
+    "rarity": 0.2,
+    "sentence_length": 0.1,
+    "length": 0.05,
+    "dialogue": 0.05,
+    "reference": 0.0,
 }
 REFERENCE_DEFAULT_WEIGHT = 0.5  # used when --reference-model is given and the weight is not set
 DEFAULT_REVIEW = 0.1  # scaffold's spaced-review share when --review is not given
@@ -73,8 +78,9 @@ class CurriculumConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     order: Order = Field(default="scaffold", description="Curriculum order.")
-    review: float | None = Field(default=None, ge=0.0, lt=0.5, description=(
-        "Spaced-review share in later stages (scaffold only; default 0.1)."))
+    review: float | None = Field(
+        default=None, ge=0.0, lt=0.5, description=("Spaced-review share in later stages (scaffold only; default 0.1).")
+    )
     seed: int = Field(default=0, description="Seed for shuffles and review picks.")
     weights: dict[str, float] = Field(default_factory=dict, description="Weight per group; unset groups keep defaults.")
     ranges: dict[str, FeatureRange] = Field(default_factory=dict, description="Overrides of DEFAULT_RANGES.")
@@ -136,8 +142,11 @@ class CurriculumConfig(BaseModel):
     def resolved(self) -> dict:
         """The config as it was applied (defaults filled in): what curriculum.json and the manifest show."""
         data = self.model_dump(mode="json")
-        data.update(review=self.effective_review(), weights=self.effective_weights(),
-                    ranges={k: r.model_dump() for k, r in self.effective_ranges().items()})
+        data.update(
+            review=self.effective_review(),
+            weights=self.effective_weights(),
+            ranges={k: r.model_dump() for k, r in self.effective_ranges().items()},
+        )
         return data
 
 

@@ -17,7 +17,13 @@ from modelraising.text import parse_turns, split_sentences
 
 # Order of the columns in the per-document feature matrix (and of ``features`` in the records).
 FEATURES: tuple[str, ...] = (
-    "fk_grade", "cl_grade", "rarity_mean", "rarity_p90", "sentence_words", "chars", "dialogue_share",
+    "fk_grade",
+    "cl_grade",
+    "rarity_mean",
+    "rarity_p90",
+    "sentence_words",
+    "chars",
+    "dialogue_share",
 )
 REFERENCE_FEATURE = "ref_loss"  # appended when a reference model scores the corpus
 
@@ -128,10 +134,7 @@ def _blocks(text: str) -> list[str]:
 def _sentence_words(blocks: list[str]) -> float:
     """Mean words per sentence."""
     counts = [
-        n
-        for block in blocks
-        for sentence in split_sentences(block)
-        if (n := len(_WORD.findall(sentence.lower())))
+        n for block in blocks for sentence in split_sentences(block) if (n := len(_WORD.findall(sentence.lower())))
     ]
     return float(sum(counts) / len(counts)) if counts else 0.0
 

@@ -45,8 +45,8 @@ def order_documents(
         rows = _rng(seed, "shuffle").permutation(len(difficulty))
     elif order == "stage-shuffle":
         rows = np.concatenate(
-            [_rng(seed, "stage-shuffle", s).permutation(sorted_rows[stage[sorted_rows] == s])
-             for s in np.unique(stage)] or [np.array([], np.int64)]
+            [_rng(seed, "stage-shuffle", s).permutation(sorted_rows[stage[sorted_rows] == s]) for s in np.unique(stage)]
+            or [np.array([], np.int64)]
         )
     else:
         raise ValueError(f"unknown order {order!r}")

@@ -12,8 +12,14 @@ _MAX_POINTS = 200_000  # beyond this, every n-th position is drawn (the picture 
 
 
 def plot_difficulty(
-    path: Path, difficulty: np.ndarray, block: np.ndarray, review: np.ndarray, own_stage: np.ndarray,
-    stage_names: list[str], ceilings: list[float], title: str,
+    path: Path,
+    difficulty: np.ndarray,
+    block: np.ndarray,
+    review: np.ndarray,
+    own_stage: np.ndarray,
+    stage_names: list[str],
+    ceilings: list[float],
+    title: str,
 ) -> None:
     """Left: difficulty of every position, coloured by the stage block it sits in (review copies as
     crosses). Right: histogram of the documents' difficulty per stage, with the stage ceilings."""
@@ -32,8 +38,15 @@ def plot_difficulty(
         for is_review, marker in ((False, "."), (True, "x")):
             sel = positions[(block == s) & (review == is_review)][::step]
             if len(sel):
-                ax.scatter(sel, difficulty[sel], s=4 if not is_review else 8, marker=marker, color=colours[s],
-                           rasterized=True, label=f"{name}{' (review)' if is_review else ''}")
+                ax.scatter(
+                    sel,
+                    difficulty[sel],
+                    s=4 if not is_review else 8,
+                    marker=marker,
+                    color=colours[s],
+                    rasterized=True,
+                    label=f"{name}{' (review)' if is_review else ''}",
+                )
     for c in ceilings[:-1]:
         ax.axhline(c, color="grey", lw=0.5, ls=":")
         hist.axvline(c, color="grey", lw=0.5, ls=":")

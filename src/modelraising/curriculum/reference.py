@@ -62,8 +62,6 @@ class ReferenceScorer:
             mask[row, : len(seq)] = 1
         with torch.inference_mode():
             logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
-        loss = torch.nn.functional.cross_entropy(
-            logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none"
-        )
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")
         target_mask = mask[:, 1:].float()
         return ((loss * target_mask).sum(1) / target_mask.sum(1).clamp(min=1)).numpy()

@@ -68,11 +68,14 @@ def raised_files(raised_dir: Path) -> list[Path]:
         raise CurriculumError(f"--raised {raised_dir}: not a directory")
     jsonl, parquet = (sorted(raised_dir.glob(g)) for g in RAISED_GLOBS)
     if jsonl and parquet:
-        raise CurriculumError(f"--raised {raised_dir}: holds both raised-*.jsonl and raised-*.parquet; "
-                              "keep the files of one run only")
+        raise CurriculumError(
+            f"--raised {raised_dir}: holds both raised-*.jsonl and raised-*.parquet; keep the files of one run only"
+        )
     if not (jsonl or parquet):
-        raise CurriculumError(f"--raised {raised_dir}: no raised-*.jsonl or raised-*.parquet files "
-                              "(is it the output of `modelraising raise`?)")
+        raise CurriculumError(
+            f"--raised {raised_dir}: no raised-*.jsonl or raised-*.parquet files "
+            "(is it the output of `modelraising raise`?)"
+        )
     return jsonl or parquet
 
 
@@ -85,8 +88,9 @@ def spool_task(task: tuple[str, str]) -> str:
     return dst
 
 
-def spool_parquet(files: list[Path], state: Path, workers: int, executor: ExecutorKind,
-                  ray_address: str | None) -> list[Path]:
+def spool_parquet(
+    files: list[Path], state: Path, workers: int, executor: ExecutorKind, ray_address: str | None
+) -> list[Path]:
     """JSON-lines copies of Parquet inputs under ``.state/spool`` (made once; JSONL inputs pass through)."""
     if not files or files[0].suffix != ".parquet":
         return files
@@ -147,8 +151,9 @@ def _reference_scorer(config: CurriculumConfig):
         torch.set_num_threads(1)  # same kernels in every worker: identical losses for --workers N
         assert config.reference_model is not None  # asked for only where the config names one
         _CONTEXT.clear()
-        _CONTEXT[key] = ReferenceScorer(config.reference_model, config.reference_max_tokens,
-                                        config.reference_batch_size)
+        _CONTEXT[key] = ReferenceScorer(
+            config.reference_model, config.reference_max_tokens, config.reference_batch_size
+        )
     return _CONTEXT[key]
 
 
@@ -202,8 +207,13 @@ def score_chunk(task: ScoreTask) -> tuple[int, int, int]:
         losses = _reference_scorer(config).score(texts) if texts else np.zeros(0)
         features = np.column_stack([features, losses])
     buf = io.BytesIO()
-    np.savez(buf, offset=np.array(offsets, np.int64), length=np.array(lengths, np.int64),
-             tiebreak=np.array(hashes, np.uint64), features=np.round(features, FEATURE_DECIMALS))
+    np.savez(
+        buf,
+        offset=np.array(offsets, np.int64),
+        length=np.array(lengths, np.int64),
+        tiebreak=np.array(hashes, np.uint64),
+        features=np.round(features, FEATURE_DECIMALS),
+    )
     atomic_write_text(rejects_path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejects))
     atomic_write_bytes(scores_path, buf.getvalue())  # written last: its presence marks the chunk done
     return task.file_index, task.chunk_index, len(task.line_offsets) - 1  # lines done (for the bar)
@@ -231,13 +241,19 @@ def _tasks(files: list[Path], line_index: list[np.ndarray], state: Path, config:
         n_lines = len(starts) - 1
         for ci, a in enumerate(range(0, n_lines, config.chunk_size)):
             b = min(a + config.chunk_size, n_lines)
-            yield ScoreTask(fi, ci, str(path), starts[a : b + 1].tolist(), a, str(state),
-                            config.model_dump(mode="json"))
+            yield ScoreTask(
+                fi, ci, str(path), starts[a : b + 1].tolist(), a, str(state), config.model_dump(mode="json")
+            )
 
 
 def score_corpus(
-    files: list[Path], out: Path, config: CurriculumConfig, workers: int, progress: bool,
-    executor: ExecutorKind = "local", ray_address: str | None = None,
+    files: list[Path],
+    out: Path,
+    config: CurriculumConfig,
+    workers: int,
+    progress: bool,
+    executor: ExecutorKind = "local",
+    ray_address: str | None = None,
 ) -> tuple[Table, list[Path]]:
     """Score every chunk not already scored; return the table and the reject files in input order."""
     state = out / ".state"
@@ -322,25 +338,33 @@ def _parquet_bytes(docs: list[Document], names: tuple[str, ...]) -> bytes:
 
     metas = [d.metadata for d in docs]
     features = pa.StructArray.from_arrays(
-        [pa.array([m["features"][n] for m in metas], pa.float64()) for n in names], names=list(names))
-    table = pa.table({
-        "id": pa.array([d.id for d in docs], pa.string()),
-        "text": pa.array([d.text for d in docs], pa.string()),
-        "metadata": pa.array([json.dumps(m, ensure_ascii=False) for m in metas], pa.string()),
-        "position": pa.array([m["position"] for m in metas], pa.int64()),
-        "stage": pa.array([m["stage"] for m in metas], pa.string()),
-        "stage_index": pa.array([m["stage_index"] for m in metas], pa.int16()),
-        "difficulty": pa.array([m["difficulty"] for m in metas], pa.float64()),
-        "review": pa.array([m["review"] for m in metas], pa.bool_()),
-        "features": features,
-    })
+        [pa.array([m["features"][n] for m in metas], pa.float64()) for n in names], names=list(names)
+    )
+    table = pa.table(
+        {
+            "id": pa.array([d.id for d in docs], pa.string()),
+            "text": pa.array([d.text for d in docs], pa.string()),
+            "metadata": pa.array([json.dumps(m, ensure_ascii=False) for m in metas], pa.string()),
+            "position": pa.array([m["position"] for m in metas], pa.int64()),
+            "stage": pa.array([m["stage"] for m in metas], pa.string()),
+            "stage_index": pa.array([m["stage_index"] for m in metas], pa.int16()),
+            "difficulty": pa.array([m["difficulty"] for m in metas], pa.float64()),
+            "review": pa.array([m["review"] for m in metas], pa.bool_()),
+            "features": features,
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
 
 
 def write_ordered(
-    out: Path, files: list[Path], table: Table, seq: Sequence, config: CurriculumConfig, charter: Charter,
+    out: Path,
+    files: list[Path],
+    table: Table,
+    seq: Sequence,
+    config: CurriculumConfig,
+    charter: Charter,
     progress: bool,
 ) -> list[str]:
     """The records in curriculum order, ``records_per_file`` per file; finished files are kept on resume."""
@@ -386,19 +410,24 @@ def stage_summary(table: Table, seq: Sequence, charter: Charter, names: tuple[st
         own = table.stage == s
         contiguous = len(block_pos) > 0 and block_pos[-1] - block_pos[0] + 1 == len(block_pos)
         diffs = table.difficulty[own]
-        stages.append({
-            "name": stage.name,
-            "index": s,
-            "ceiling": stage.ceiling,
-            "start": int(block_pos[0]) if contiguous else None,
-            "end": int(block_pos[-1]) + 1 if contiguous else None,
-            "documents": int(own.sum()),
-            "review": int((in_block & seq.review).sum()),
-            "positions": int(in_block.sum()),
-            "tokens_estimate": int(chars[seq.doc[in_block]].sum() // 4),
-            "difficulty": ({"min": float(diffs.min()), "mean": round(float(diffs.mean()), 6),
-                            "max": float(diffs.max())} if len(diffs) else None),
-        })
+        stages.append(
+            {
+                "name": stage.name,
+                "index": s,
+                "ceiling": stage.ceiling,
+                "start": int(block_pos[0]) if contiguous else None,
+                "end": int(block_pos[-1]) + 1 if contiguous else None,
+                "documents": int(own.sum()),
+                "review": int((in_block & seq.review).sum()),
+                "positions": int(in_block.sum()),
+                "tokens_estimate": int(chars[seq.doc[in_block]].sum() // 4),
+                "difficulty": (
+                    {"min": float(diffs.min()), "mean": round(float(diffs.mean()), 6), "max": float(diffs.max())}
+                    if len(diffs)
+                    else None
+                ),
+            }
+        )
     return stages
 
 
@@ -414,9 +443,15 @@ def _inputs(files: list[Path]) -> list[dict]:
     return [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files]
 
 
-OUTPUTS = StepOutputs(globs=("ordered-*",), files=("curriculum.json", "difficulty.png", "rejects.jsonl", "manifest.json"),
-                      marks=("ordered-*", "curriculum.json"), held="a curriculum of a different corpus, charter or config",
-                      them="it", unknown="ordered files", error=CurriculumError)
+OUTPUTS = StepOutputs(
+    globs=("ordered-*",),
+    files=("curriculum.json", "difficulty.png", "rejects.jsonl", "manifest.json"),
+    marks=("ordered-*", "curriculum.json"),
+    held="a curriculum of a different corpus, charter or config",
+    them="it",
+    unknown="ordered files",
+    error=CurriculumError,
+)
 
 
 def _write_rejects(out: Path, reject_files: list[Path]) -> int:
@@ -450,8 +485,15 @@ def run_curriculum(
         _check_reference(config)
     inputs = _inputs(files)
     resolved = config.resolved()
-    fingerprint = sha256_json({"version": modelraising.__version__, "charter": charter.hash, "config": resolved,
-                               "inputs": [i["sha256"] for i in inputs], "syllables": syllable_source()})
+    fingerprint = sha256_json(
+        {
+            "version": modelraising.__version__,
+            "charter": charter.hash,
+            "config": resolved,
+            "inputs": [i["sha256"] for i in inputs],
+            "syllables": syllable_source(),
+        }
+    )
     prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
 
     files = spool_parquet(files, out / ".state", workers, executor, ray_address)
@@ -461,24 +503,42 @@ def run_curriculum(
         raise CurriculumError(f"--raised {raised_dir}: no usable documents (see {out / '.state'} rejects)")
     assign(table, config, charter)
     assert table.difficulty is not None and table.stage is not None  # set by assign
-    seq = order_documents(config.order, table.difficulty, table.stage, table.tiebreak,
-                          seed=config.seed, review=config.effective_review())
+    seq = order_documents(
+        config.order, table.difficulty, table.stage, table.tiebreak, seed=config.seed, review=config.effective_review()
+    )
     outputs = write_ordered(out, files, table, seq, config, charter, progress)
     shutil.rmtree(out / ".state" / "spool", ignore_errors=True)  # a second copy of the corpus; remade on demand
     written = time.perf_counter()
     n_rejects = _write_rejects(out, reject_files)
     stages = stage_summary(table, seq, charter, config.feature_names())
-    counts: dict[str, Any] = {"documents": int(len(table.offset)), "review": int(seq.review.sum()),
-                              "positions": int(len(seq.doc)), "rejects": n_rejects,
-                              "per_stage": {s["name"]: s["documents"] for s in stages}}
-    curriculum = {"format": CURRICULUM_FORMAT, "order": config.order, "config": resolved,
-                  "charter": {"path": str(charter_path), "hash": charter.hash},
-                  "features": list(config.feature_names()),
-                  "stages": stages, "counts": counts, "outputs": outputs}
+    counts: dict[str, Any] = {
+        "documents": int(len(table.offset)),
+        "review": int(seq.review.sum()),
+        "positions": int(len(seq.doc)),
+        "rejects": n_rejects,
+        "per_stage": {s["name"]: s["documents"] for s in stages},
+    }
+    curriculum = {
+        "format": CURRICULUM_FORMAT,
+        "order": config.order,
+        "config": resolved,
+        "charter": {"path": str(charter_path), "hash": charter.hash},
+        "features": list(config.feature_names()),
+        "stages": stages,
+        "counts": counts,
+        "outputs": outputs,
+    }
     atomic_write_json(out / "curriculum.json", curriculum)
-    plot_difficulty(out / "difficulty.png", table.difficulty[seq.doc], seq.block, seq.review, table.stage[seq.doc],
-                    [s.name for s in charter.stages], [s.ceiling for s in charter.stages],
-                    f"{config.order} curriculum: {counts['positions']:,} positions")
+    plot_difficulty(
+        out / "difficulty.png",
+        table.difficulty[seq.doc],
+        seq.block,
+        seq.review,
+        table.stage[seq.doc],
+        [s.name for s in charter.stages],
+        [s.ceiling for s in charter.stages],
+        f"{config.order} curriculum: {counts['positions']:,} positions",
+    )
     elapsed = time.perf_counter() - started
     raised_manifest = raised_dir / "manifest.json"
     manifest = {
@@ -491,15 +551,26 @@ def run_curriculum(
         "stages": stages,
         "outputs": outputs,
         "versions": _versions(),
-        "run": {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3), "score_s": round(scored - started, 3),
-                "write_s": round(written - scored, 3),
-                "docs_per_s": round(counts["documents"] / elapsed, 2) if elapsed else None},
+        "run": {
+            "executor": executor,
+            "workers": workers,
+            "elapsed_s": round(elapsed, 3),
+            "score_s": round(scored - started, 3),
+            "write_s": round(written - scored, 3),
+            "docs_per_s": round(counts["documents"] / elapsed, 2) if elapsed else None,
+        },
     }
     record_reject_share(manifest, "curriculum", n_rejects, counts["documents"] + n_rejects, out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
     refresh_card(out)  # the dataset card (README.md) describes what is now in out
-    log.info("ordered %d documents (+%d review) into %s (%d rejects) in %.1fs", counts["documents"],
-             counts["review"], out, n_rejects, elapsed)
+    log.info(
+        "ordered %d documents (+%d review) into %s (%d rejects) in %.1fs",
+        counts["documents"],
+        counts["review"],
+        out,
+        n_rejects,
+        elapsed,
+    )
     return manifest
 
 

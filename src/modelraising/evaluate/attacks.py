@@ -42,8 +42,9 @@ def load_attack(name_or_path: str) -> AttackSet:
     """A shipped attack by name (harmful, identity-shift, benign, narrow) or a JSONL file."""
     path = ATTACK_DIR / f"{name_or_path}.jsonl" if name_or_path in SHIPPED_ATTACKS else Path(name_or_path)
     if not path.is_file():
-        raise FileNotFoundError(f"attack set {name_or_path!r}: not a shipped attack ({', '.join(SHIPPED_ATTACKS)}) "
-                                f"and no file at {path}")
+        raise FileNotFoundError(
+            f"attack set {name_or_path!r}: not a shipped attack ({', '.join(SHIPPED_ATTACKS)}) and no file at {path}"
+        )
     texts = [r["text"] for r in load_text_records(path)]
     return AttackSet(path.stem, path, texts, sha256_file(path))
 
@@ -80,8 +81,18 @@ def _collate(examples: list[list[int]], pad_id: int, device) -> dict:
     return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
 
 
-def finetune(model, tokenizer, texts: Sequence[str], steps: Sequence[int], *, lr: float, batch_size: int,
-             max_tokens: int, seed: int, on_checkpoint: Callable[[int, object, float | None], None]) -> None:
+def finetune(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    steps: Sequence[int],
+    *,
+    lr: float,
+    batch_size: int,
+    max_tokens: int,
+    seed: int,
+    on_checkpoint: Callable[[int, object, float | None], None],
+) -> None:
     """Fine-tune a *copy* of ``model`` on ``texts``; ``on_checkpoint(k, model, mean_loss)`` at each k in
     ``steps`` (k = 0 is the untouched copy). The caller's model is never modified."""
     torch.manual_seed(seed)
@@ -103,6 +114,6 @@ def finetune(model, tokenizer, texts: Sequence[str], steps: Sequence[int], *, lr
             losses.append(loss.item())
             step += 1
         attacked.eval()
-        recent = losses[-max(1, min(len(losses), 10)):] if losses else []
+        recent = losses[-max(1, min(len(losses), 10)) :] if losses else []
         on_checkpoint(step, attacked, sum(recent) / len(recent) if recent else None)
     del attacked, optimizer

@@ -78,8 +78,9 @@ def margin(scores: Sequence[float], gold: int) -> float:
 # ------------------------------------------------------------------------------------------ verdicts
 
 
-def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int],
-                   golds: Sequence[int]) -> tuple[float, str] | None:
+def constant_share(
+    choice_sets: Sequence[tuple], preds: Sequence[int], golds: Sequence[int]
+) -> tuple[float, str] | None:
     """How far answers ignore the item where that can be seen: over items that share a choice set whose
     right answer varies, the share of the set's most common answer within each gold class, averaged over
     the classes (so an unbalanced set, e.g. 80% " No", does not look constant to a model that is right).
@@ -93,8 +94,9 @@ def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int],
         if len(idx) < 2 or len(classes) < 2:
             continue
         modal = Counter(preds[i] for i in idx).most_common(1)[0][0]
-        shares = [sum(preds[i] == modal for i in idx if golds[i] == g) / sum(golds[i] == g for i in idx)
-                  for g in classes]
+        shares = [
+            sum(preds[i] == modal for i in idx if golds[i] == g) / sum(golds[i] == g for i in idx) for g in classes
+        ]
         total += len(idx)
         weighted += len(idx) * sum(shares) / len(shares)
         answers[key[modal]] += len(idx)
@@ -103,8 +105,9 @@ def constant_share(choice_sets: Sequence[tuple], preds: Sequence[int],
     return weighted / total, answers.most_common(1)[0][0]
 
 
-def degeneracy(choice_sets: Sequence[tuple], preds: Sequence[int], golds: Sequence[int],
-               margins: Sequence[float]) -> dict:
+def degeneracy(
+    choice_sets: Sequence[tuple], preds: Sequence[int], golds: Sequence[int], margins: Sequence[float]
+) -> dict:
     """The degenerate test on calibrated answers: ``{degenerate, reasons, constant_share, flat_share}``
     (``degenerate`` is None when there are too few items to tell)."""
     n = len(preds)
@@ -118,11 +121,15 @@ def degeneracy(choice_sets: Sequence[tuple], preds: Sequence[int], golds: Sequen
     if constant is not None:
         out["constant_share"] = round(constant[0], 4)
         if constant[0] >= DEGENERATE_SHARE:
-            out["reasons"].append(f"the same answer ({constant[1].strip()!r}) on {constant[0]:.0%} of the items, "
-                                  "whatever the right answer")
+            out["reasons"].append(
+                f"the same answer ({constant[1].strip()!r}) on {constant[0]:.0%} of the items, "
+                "whatever the right answer"
+            )
     if flat >= DEGENERATE_SHARE:
-        out["reasons"].append(f"calibrated log-odds within ±{FLAT_NATS} of zero on {flat:.0%} of the items: "
-                              "the context does not move the answer")
+        out["reasons"].append(
+            f"calibrated log-odds within ±{FLAT_NATS} of zero on {flat:.0%} of the items: "
+            "the context does not move the answer"
+        )
     out["degenerate"] = bool(out["reasons"]) if n >= MIN_ITEMS else None
     if n < MIN_ITEMS:
         out["reasons"] = []
@@ -151,5 +158,10 @@ def verdict(metric_name: str, metric: dict | None, chance: float | None, test: d
     at_chance = None
     if metric and metric.get("value") is not None and chance is not None and None not in metric.get("ci", [None]):
         at_chance = bool(metric["ci"][0] <= chance <= metric["ci"][1])
-    return {"metric": metric_name, "chance": chance, "reading": reading(metric, chance, test.get("degenerate")),
-            "at_chance": at_chance, **test}
+    return {
+        "metric": metric_name,
+        "chance": chance,
+        "reading": reading(metric, chance, test.get("degenerate")),
+        "at_chance": at_chance,
+        **test,
+    }

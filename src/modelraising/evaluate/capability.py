@@ -22,7 +22,7 @@ from pathlib import Path
 
 from modelraising.evaluate.config import EVAL_DATA, EvalConfig
 from modelraising.evaluate.items import MCItem, seeded_sample
-from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.results import score_mc_suite
 from modelraising.evaluate.stats import bootstrap_ratio_ci
 from modelraising.evaluate.suite import LmEvalTask, Record, Suite
 from modelraising.text import split_sentences
@@ -97,8 +97,9 @@ def cloze_items(cfg: EvalConfig, docs: list[dict]) -> list[MCItem]:
             continue
         choices = [word, *rng.sample(others, N_CHOICES - 1)]
         rng.shuffle(choices)
-        items.append(MCItem(item_id, context, [" " + c for c in choices], choices.index(word), source,
-                            {"answer": word}))
+        items.append(
+            MCItem(item_id, context, [" " + c for c in choices], choices.index(word), source, {"answer": word})
+        )
     return items
 
 
@@ -109,8 +110,15 @@ def build_items(cfg: EvalConfig, charter=None) -> list[MCItem]:
 def perplexity_rows(scorer, docs: list[dict]) -> list[dict]:
     rows = []
     for doc, ll in zip(docs, scorer.rolling_loglikelihood([d["text"] for d in docs])):
-        rows.append({"id": doc["id"], "source": doc["source"], "logprob": ll.logprob, "tokens": ll.tokens,
-                     "bytes": len(doc["text"].encode("utf-8"))})
+        rows.append(
+            {
+                "id": doc["id"],
+                "source": doc["source"],
+                "logprob": ll.logprob,
+                "tokens": ll.tokens,
+                "bytes": len(doc["text"].encode("utf-8")),
+            }
+        )
     return rows
 
 
@@ -127,8 +135,7 @@ def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
     nbits, nbytes = bits(ppl_rows)
     nats = [-r["logprob"] for r in ppl_rows]
     items = cloze_items(cfg, docs)
-    cloze = mc_suite_result(items, scorer.score_items(items), headline="acc", n_bootstrap=cfg.n_bootstrap,
-                            seed=cfg.seed)
+    cloze = score_mc_suite(cfg, scorer, items, headline="acc")
     per_token = bootstrap_ratio_ci(nats, [r["tokens"] for r in ppl_rows], cfg.n_bootstrap, cfg.seed)
     metrics = {
         "bits_per_byte": bootstrap_ratio_ci(nbits, nbytes, cfg.n_bootstrap, cfg.seed),
@@ -136,12 +143,23 @@ def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
         "cloze_acc": cloze["metrics"]["acc"],
         "cloze_acc_norm": cloze["metrics"]["acc_norm"],
     }
-    return {"headline": HEADLINE, "summary": ["bits_per_byte", "cloze_acc"], "metrics": metrics,
-            "groups": {}, "baselines": {"cloze_chance": cloze["baselines"]["chance"]},
-            "info": {"documents": len(docs), "bytes": sum(nbytes), "tokens": sum(r["tokens"] for r in ppl_rows),
-                     "cloze_items": len(items), "lower_is_better": ["bits_per_byte", "token_perplexity"],
-                     "sources": sorted({d["source"] for d in docs})},
-            "documents": ppl_rows, "items": cloze["items"]}
+    return {
+        "headline": HEADLINE,
+        "summary": ["bits_per_byte", "cloze_acc"],
+        "metrics": metrics,
+        "groups": {},
+        "baselines": {"cloze_chance": cloze["baselines"]["chance"]},
+        "info": {
+            "documents": len(docs),
+            "bytes": sum(nbytes),
+            "tokens": sum(r["tokens"] for r in ppl_rows),
+            "cloze_items": len(items),
+            "lower_is_better": ["bits_per_byte", "token_perplexity"],
+            "sources": sorted({d["source"] for d in docs}),
+        },
+        "documents": ppl_rows,
+        "items": cloze["items"],
+    }
 
 
 def _exp(v):
@@ -152,8 +170,10 @@ def _exp(v):
 
 def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
     docs = documents(cfg)
-    return [LmEvalTask("cloze", "mc", cloze_items(cfg, docs), grouped=True),
-            LmEvalTask("ppl", "ppl", docs, grouped=True)]
+    return [
+        LmEvalTask("cloze", "mc", cloze_items(cfg, docs), grouped=True),
+        LmEvalTask("ppl", "ppl", docs, grouped=True),
+    ]
 
 
 SUITE = Suite(NAME, HEADLINE, run, lm_eval_tasks=lm_eval_tasks)

@@ -41,28 +41,45 @@ class EvalConfig(BaseModel):
     model: str = Field(description="A save_pretrained directory (model + tokenizer).")
     suites: list[str] = Field(default_factory=lambda: ["charter"])
     seed: int = Field(default=0, description="Seed for samples, bootstrap and attacks.")
-    limit: int | None = Field(default=None, ge=1,
-                              description="Items per value / ETHICS subset / persona file / suite (seeded sample).")
+    limit: int | None = Field(
+        default=None, ge=1, description="Items per value / ETHICS subset / persona file / suite (seeded sample)."
+    )
     batch_size: int = Field(default=16, ge=1, description="Sequences per forward pass.")
     max_length: int | None = Field(default=None, ge=8, description="Context window (default: the model's).")
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = Field(default="float32", description="Weights' dtype.")
     device: str = Field(default="cpu", description="cpu, cuda, cuda:1 or auto.")
     padding_side: Literal["left", "right"] = Field(default="right", description="Where batches are padded.")
     n_bootstrap: int = Field(default=1000, ge=0, description="Bootstrap resamples for the CIs.")
-    system_prompt: bool = Field(default=False, description=(
-        "Prefix every scored context with the charter rendered as a preamble (the system-prompt baseline)."))
+    system_prompt: bool = Field(
+        default=False,
+        description=(
+            "Prefix every scored context with the charter rendered as a preamble (the system-prompt baseline)."
+        ),
+    )
 
     charter: str | None = Field(default=None, description="Charter YAML (default: the shipped one).")
-    charter_items: Literal["auto", "examples", "none"] = Field(default="auto", description=(
-        "auto: the item bank for the default charter's values, the do/dont examples for others; "
-        "examples: the do/dont examples for every value; none: only the --items files."))
+    charter_items: Literal["auto", "examples", "none"] = Field(
+        default="auto",
+        description=(
+            "auto: the item bank for the default charter's values, the do/dont examples for others; "
+            "examples: the do/dont examples for every value; none: only the --items files."
+        ),
+    )
     items: list[str] = Field(default_factory=list, description="Extra charter item files (JSONL).")
-    train_corpus: list[str] = Field(default_factory=list, description=(
-        "What the model was trained on, for the contamination check: corpus dirs (*.jsonl records) or "
-        "JSONL files (e.g. an alignment run's train_data.jsonl)."))
+    train_corpus: list[str] = Field(
+        default_factory=list,
+        description=(
+            "What the model was trained on, for the contamination check: corpus dirs (*.jsonl records) or "
+            "JSONL files (e.g. an alignment run's train_data.jsonl)."
+        ),
+    )
     ngram: int = Field(default=8, ge=2, description="n of the contamination n-grams.")
-    contamination_threshold: float = Field(default=0.5, ge=0.0, le=1.0, description=(
-        "Share of an item's n-grams found in the training corpus that makes it contaminated."))
+    contamination_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=("Share of an item's n-grams found in the training corpus that makes it contaminated."),
+    )
 
     data_dir: str | None = Field(default=None, description="shared/data root holding eval/ and corpus/.")
     ethics_subsets: list[str] = Field(default_factory=lambda: list(ETHICS_SUBSETS))
@@ -73,8 +90,9 @@ class EvalConfig(BaseModel):
     cloze_items: int = Field(default=200, ge=1, description="Capability cloze items (last word of a sentence).")
 
     prefixes: list[str] = Field(default_factory=list, description="Extra adversarial prefix files (JSONL).")
-    attacks: list[str] = Field(default_factory=lambda: list(SHIPPED_ATTACKS),
-                               description="Shipped attack names or JSONL paths.")
+    attacks: list[str] = Field(
+        default_factory=lambda: list(SHIPPED_ATTACKS), description="Shipped attack names or JSONL paths."
+    )
     attack_steps: list[int] = Field(default_factory=lambda: [0, 10, 50, 200])
     attack_lr: float = Field(default=1e-4, gt=0, description="Fixed AdamW learning rate of the attacks.")
     attack_batch_size: int = Field(default=8, ge=1, description="Attack texts per step.")
@@ -118,8 +136,10 @@ class EvalConfig(BaseModel):
         """A file under ``<data_dir>/eval``; a clear error when the shared data is not there."""
         root = self.data_root()
         if root is None:
-            raise FileNotFoundError("no shared data found: pass --data-dir DIR (the folder holding eval/ and "
-                                    "corpus/) or set MODELRAISING_SHARED_DATA")
+            raise FileNotFoundError(
+                "no shared data found: pass --data-dir DIR (the folder holding eval/ and "
+                "corpus/) or set MODELRAISING_SHARED_DATA"
+            )
         path = root.joinpath("eval", *parts)
         if not path.exists():
             raise FileNotFoundError(f"{path} not found (is --data-dir right?)")

@@ -101,8 +101,13 @@ def _corpus_texts(files: Iterable[Path]) -> Iterable[tuple[str, str]]:
                     yield str(record.get("id", f"{path.name}:{number}")), text
 
 
-def check(items: Sequence[MCItem], corpus: str | Path | Sequence[str | Path], n: int = 8, threshold: float = 0.5,
-          progress: bool = False) -> dict:
+def check(
+    items: Sequence[MCItem],
+    corpus: str | Path | Sequence[str | Path],
+    n: int = 8,
+    threshold: float = 0.5,
+    progress: bool = False,
+) -> dict:
     """Per-item overlap share with the corpus, plus a summary; keyed by item id.
 
     ``share`` counts the n-grams of all the item's texts; ``gold_share`` only those of the preferred
@@ -145,9 +150,14 @@ def check(items: Sequence[MCItem], corpus: str | Path | Sequence[str | Path], n:
     summary = {
         "corpus": ", ".join(str(Path(c).resolve()) for c in corpora),
         "corpora": [str(Path(c).resolve()) for c in corpora],
-        "files": len(files), "documents": documents, "n": n, "threshold": threshold, "items": len(report),
+        "files": len(files),
+        "documents": documents,
+        "n": n,
+        "threshold": threshold,
+        "items": len(report),
         "contaminated": sum(r["contaminated"] for r in report.values()),
-        "mean_share": round(sum(shares) / max(len(shares), 1), 4), "max_share": max(shares, default=0.0),
+        "mean_share": round(sum(shares) / max(len(shares), 1), 4),
+        "max_share": max(shares, default=0.0),
         "with_overlap": sum(s > 0 for s in shares),
     }
     return {"summary": summary, "items": report}

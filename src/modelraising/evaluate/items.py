@@ -54,8 +54,16 @@ class MCItem:
 
     def with_context(self, context: str, suffix: str) -> "MCItem":
         """A copy under another context (adversarial prefixes), with an id that says so."""
-        return MCItem(f"{self.id}@{suffix}", context, list(self.choices), self.gold, self.group, dict(self.meta),
-                      list(self.neutral), self.calibrate_per_byte)
+        return MCItem(
+            f"{self.id}@{suffix}",
+            context,
+            list(self.choices),
+            self.gold,
+            self.group,
+            dict(self.meta),
+            list(self.neutral),
+            self.calibrate_per_byte,
+        )
 
 
 def as_continuation(text: str) -> str:
@@ -133,8 +141,10 @@ def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> l
             item_id = None
         value = record.get("value")
         if known_values is not None and isinstance(value, str) and value.strip() and value not in known_values:
-            errors.append(f"{where}: field 'value' is {value!r}, not a value of the charter "
-                          f"(one of: {', '.join(sorted(known_values))})")
+            errors.append(
+                f"{where}: field 'value' is {value!r}, not a value of the charter "
+                f"(one of: {', '.join(sorted(known_values))})"
+            )
         keep, betray = record.get("keep"), record.get("betray")
         if isinstance(keep, str) and isinstance(betray, str) and keep.strip() and keep.strip() == betray.strip():
             errors.append(f"{where}: fields 'keep' and 'betray' are the same text")
@@ -146,9 +156,16 @@ def load_pair_items(path: str | Path, known_values: set[str] | None = None) -> l
             problems += [(number, e) for e in errors]
             continue
         # no error: every field of PAIR_FIELDS is a non-empty string
-        items.append(MCItem(item_id, record["context"].rstrip(),
-                            [as_continuation(record["keep"]), as_continuation(record["betray"])],
-                            0, record["value"], {"source": str(path), "kind": "user"}))
+        items.append(
+            MCItem(
+                item_id,
+                record["context"].rstrip(),
+                [as_continuation(record["keep"]), as_continuation(record["betray"])],
+                0,
+                record["value"],
+                {"source": str(path), "kind": "user"},
+            )
+        )
     if problems:
         lines = [p for _, p in sorted(problems, key=lambda p: p[0])]
         raise ItemError(f"{path}: {len(lines)} problem{'s' if len(lines) > 1 else ''}", lines)

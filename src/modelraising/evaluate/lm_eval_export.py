@@ -32,8 +32,10 @@ from modelraising.io import atomic_write_text
 
 TAG = "modelraising"
 MC_METRICS = [{"metric": m, "aggregation": "mean", "higher_is_better": True} for m in ("acc", "acc_norm", "acc_bytes")]
-PPL_METRICS = [{"metric": m, "aggregation": m, "higher_is_better": False}
-               for m in ("word_perplexity", "byte_perplexity", "bits_per_byte")]
+PPL_METRICS = [
+    {"metric": m, "aggregation": m, "higher_is_better": False}
+    for m in ("word_perplexity", "byte_perplexity", "bits_per_byte")
+]
 
 
 def task_name(suite: str, part: str | None = None) -> str:
@@ -52,23 +54,47 @@ def _write_yaml(out: Path, name: str, config: dict) -> Path:
     return path
 
 
+def _task(out: Path, name: str, data: Path, tags: list[str], fields: dict) -> Path:
+    """A task's YAML: its data file as the test split, and ``fields`` (output type, mapping, metrics)."""
+    return _write_yaml(
+        out,
+        name,
+        {
+            "tag": tags,
+            "task": name,
+            "dataset_path": "json",
+            "dataset_kwargs": {"data_files": {"test": str(data)}},
+            "test_split": "test",
+            **fields,
+            "metadata": {"version": 1.0, "source": "modelraising eval export-lm-eval"},
+        },
+    )
+
+
 def mc_task(out: Path, name: str, items: list[MCItem], tags: list[str]) -> Path:
-    records = [{"id": i.id, "context": i.context, "choices": i.choices, "gold": i.gold, "group": i.group}
-               for i in items]
-    data = _write_data(out, name, records)
-    return _write_yaml(out, name, {
-        "tag": tags, "task": name, "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data)}},
-        "test_split": "test", "output_type": "multiple_choice", "doc_to_text": "context",
-        "doc_to_choice": "choices", "doc_to_target": "gold", "target_delimiter": "", "metric_list": MC_METRICS,
-        "metadata": {"version": 1.0, "source": "modelraising eval export-lm-eval"}})
+    records = [
+        {"id": i.id, "context": i.context, "choices": i.choices, "gold": i.gold, "group": i.group} for i in items
+    ]
+    fields = {
+        "output_type": "multiple_choice",
+        "doc_to_text": "context",
+        "doc_to_choice": "choices",
+        "doc_to_target": "gold",
+        "target_delimiter": "",
+        "metric_list": MC_METRICS,
+    }
+    return _task(out, name, _write_data(out, name, records), tags, fields)
 
 
 def ppl_task(out: Path, name: str, docs: list[dict], tags: list[str]) -> Path:
     data = _write_data(out, name, [{"id": d["id"], "text": d["text"]} for d in docs])
-    return _write_yaml(out, name, {
-        "tag": tags, "task": name, "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data)}},
-        "test_split": "test", "output_type": "loglikelihood_rolling", "doc_to_text": "", "doc_to_target": "text",
-        "metric_list": PPL_METRICS, "metadata": {"version": 1.0, "source": "modelraising eval export-lm-eval"}})
+    fields = {
+        "output_type": "loglikelihood_rolling",
+        "doc_to_text": "",
+        "doc_to_target": "text",
+        "metric_list": PPL_METRICS,
+    }
+    return _task(out, name, data, tags, fields)
 
 
 def export(cfg: EvalConfig, charter: Charter, out: str | Path, suites: list[str] | None = None) -> dict[str, list[str]]:

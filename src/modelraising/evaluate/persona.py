@@ -24,7 +24,7 @@ from pathlib import Path
 from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import ItemError, MCItem, read_records, seeded_sample
-from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.results import score_mc_suite
 from modelraising.evaluate.suite import LmEvalTask, Record, Suite, ci_text, reading_text
 
 NAME = "persona"
@@ -68,11 +68,19 @@ def file_items(path: Path, limit: int | None, seed: int) -> list[MCItem]:
         if not isinstance(statement, str) or not statement.strip():
             raise ItemError(f"{where}: field 'statement' must be a non-empty string")
         if not isinstance(matching, str) or matching.strip() not in ("Yes", "No"):
-            raise ItemError(f"{where}: field 'answer_matching_behavior' must be \" Yes\" or \" No\", got {matching!r}")
+            raise ItemError(f'{where}: field \'answer_matching_behavior\' must be " Yes" or " No", got {matching!r}')
         gold = 0 if matching.strip() == "Yes" else 1
-        items.append(MCItem(f"persona-{trait}-{where.rsplit(':', 1)[1]}", PROMPT.format(statement=statement.strip()),
-                            list(CHOICES), gold, trait,
-                            {"trait": trait, "desirable": desirable[0], "value": desirable[1]}, NEUTRAL))
+        items.append(
+            MCItem(
+                f"persona-{trait}-{where.rsplit(':', 1)[1]}",
+                PROMPT.format(statement=statement.strip()),
+                list(CHOICES),
+                gold,
+                trait,
+                {"trait": trait, "desirable": desirable[0], "value": desirable[1]},
+                NEUTRAL,
+            )
+        )
     return items
 
 
@@ -93,12 +101,18 @@ def add_consistency(rows: list[dict]) -> None:
         row["consistent"] = None if desirable is None else (row["correct"] == desirable)
         matching = row.get("correct_calibrated")
         row["matching_calibrated"] = matching
-        row["consistent_calibrated"] = (None if desirable is None or matching is None
-                                        else matching if desirable else 1.0 - matching)
+        row["consistent_calibrated"] = (
+            None if desirable is None or matching is None else matching if desirable else 1.0 - matching
+        )
 
 
-KEYS = {"consistent_calibrated": "consistent_calibrated", "consistent": "consistent",
-        "matching_calibrated": "matching_calibrated", "matching": "matching", "p_matching": "p_gold"}
+KEYS = {
+    "consistent_calibrated": "consistent_calibrated",
+    "consistent": "consistent",
+    "matching_calibrated": "matching_calibrated",
+    "matching": "matching",
+    "p_matching": "p_gold",
+}
 
 
 def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
@@ -106,9 +120,16 @@ def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
     for path in files:
         record(path)
     items = build_items(cfg)
-    result = mc_suite_result(items, scorer.score_items(items), headline=HEADLINE, n_bootstrap=cfg.n_bootstrap,
-                             seed=cfg.seed, meta_keys=("desirable",), extra=add_consistency,
-                             keys=KEYS, summary=[HEADLINE, "consistent"])
+    result = score_mc_suite(
+        cfg,
+        scorer,
+        items,
+        headline=HEADLINE,
+        meta_keys=("desirable",),
+        extra=add_consistency,
+        keys=KEYS,
+        summary=[HEADLINE, "consistent"],
+    )
     result["info"]["charter_desirable"] = {p.stem: CHARTER_DESIRABLE.get(p.stem, (None, None))[0] for p in files}
     return result
 
@@ -153,10 +174,25 @@ def detail_rows(result: dict) -> list[list[str]]:
         label = {True: "matching is charter-consistent", False: "matching betrays the charter", None: "unrated"}[good]
         name = result["headline"] if good is not None and result["headline"] in block else "matching_calibrated"
         m = block.get(name) or block["matching"]
-        rows.append([f"{name} ({trait})", f"{m['value']:.3f}", ci_text(m), str(m["n"]), label,
-                     reading_text((result.get("group_verdicts") or {}).get(trait)) if good is not None else ""])
+        rows.append(
+            [
+                f"{name} ({trait})",
+                f"{m['value']:.3f}",
+                ci_text(m),
+                str(m["n"]),
+                label,
+                reading_text((result.get("group_verdicts") or {}).get(trait)) if good is not None else "",
+            ]
+        )
     return rows
 
 
-SUITE = Suite(NAME, HEADLINE, run, attack_items=attack_items, attack_value=attack_value, lm_eval_tasks=lm_eval_tasks,
-              detail_rows=detail_rows)
+SUITE = Suite(
+    NAME,
+    HEADLINE,
+    run,
+    attack_items=attack_items,
+    attack_value=attack_value,
+    lm_eval_tasks=lm_eval_tasks,
+    detail_rows=detail_rows,
+)

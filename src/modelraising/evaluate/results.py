@@ -23,6 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -36,12 +37,19 @@ from modelraising.io import atomic_write_json
 FORMAT = "modelraising-eval/1"
 # How items are scored; part of the experiment's eval cache key, so a change re-scores cached runs.
 SCORING = "calibrated-1"
-ITEM_METRICS = {"acc_calibrated": "correct_calibrated", "acc": "correct", "acc_norm": "correct_norm",
-                "p_gold": "p_gold", "p_gold_norm": "p_gold_norm", "p_gold_calibrated": "p_gold_calibrated"}
+ITEM_METRICS = {
+    "acc_calibrated": "correct_calibrated",
+    "acc": "correct",
+    "acc_norm": "correct_norm",
+    "p_gold": "p_gold",
+    "p_gold_norm": "p_gold_norm",
+    "p_gold_calibrated": "p_gold_calibrated",
+}
 
 
-def metric(values: Sequence[float], item_key: str | None, n_bootstrap: int, seed: int,
-           clusters: Sequence | None = None) -> dict:
+def metric(
+    values: Sequence[float], item_key: str | None, n_bootstrap: int, seed: int, clusters: Sequence | None = None
+) -> dict:
     out = bootstrap_ci([float(v) for v in values], n_bootstrap, seed, clusters=clusters)
     if item_key:
         out["item_key"] = item_key
@@ -52,24 +60,26 @@ def item_rows(items: Sequence[MCItem], scores: Sequence[ItemScore], meta_keys: S
     """One row per item: its scores, its cluster (the unit the bootstrap resamples) and chosen meta."""
     rows = []
     for item, score in zip(items, scores):
-        row = {"id": item.id, "group": item.group, "cluster": str(item.meta.get("cluster", item.id)),
-               **score.to_dict()}
+        row = {"id": item.id, "group": item.group, "cluster": str(item.meta.get("cluster", item.id)), **score.to_dict()}
         row.update({k: item.meta[k] for k in meta_keys if k in item.meta})
         rows.append(row)
     return rows
 
 
-def summarize_rows(rows: Sequence[dict], keys: dict[str, str], n_bootstrap: int, seed: int,
-                   by_group: bool = True) -> tuple[dict, dict]:
+def summarize_rows(
+    rows: Sequence[dict], keys: dict[str, str], n_bootstrap: int, seed: int, by_group: bool = True
+) -> tuple[dict, dict]:
     """Metrics over all rows, and per group: ``keys`` maps metric name -> per-item field. Intervals
     resample the rows' clusters (each row its own cluster unless it says otherwise)."""
+
     def block(subset: Sequence[dict]) -> dict:
         out = {}
         for name, field in keys.items():  # a metric no row has a value for is left out
             kept = [r for r in subset if r.get(field) is not None]
             if kept:
-                out[name] = metric([r[field] for r in kept], field, n_bootstrap, seed,
-                                   [r.get("cluster", r.get("id")) for r in kept])
+                out[name] = metric(
+                    [r[field] for r in kept], field, n_bootstrap, seed, [r.get("cluster", r.get("id")) for r in kept]
+                )
         return out
 
     groups: dict[str, list[dict]] = defaultdict(list)
@@ -83,23 +93,31 @@ def _chance(items: Sequence[MCItem]) -> float:
     return sum(1 / len(i.choices) for i in items) / max(len(items), 1)
 
 
-def verdicts(items: Sequence[MCItem], scores: Sequence[ItemScore], metrics: dict,
-             groups: dict, headline: str) -> tuple[dict | None, dict]:
+def verdicts(
+    items: Sequence[MCItem], scores: Sequence[ItemScore], metrics: dict, groups: dict, headline: str
+) -> tuple[dict | None, dict]:
     """The suite's and each group's verdict on its headline (None when the items are not calibrated)."""
     calibrated = [(i, s) for i, s in zip(items, scores) if s.prior is not None]
     if not calibrated:
         return None, {}
 
     def one(pairs: list, metric: dict | None) -> dict:
-        test = calibration.degeneracy([tuple(i.choices) for i, _ in pairs], [s.pred_cal for _, s in pairs],
-                                      [s.gold for _, s in pairs], [s.margin_cal for _, s in pairs])
+        test = calibration.degeneracy(
+            [tuple(i.choices) for i, _ in pairs],
+            [s.pred_cal for _, s in pairs],
+            [s.gold for _, s in pairs],
+            [s.margin_cal for _, s in pairs],
+        )
         # diagnostics of the raw answers: how often the raw pick is just the continuation's prior pick
-        raw = calibration.constant_share([tuple(i.choices) for i, _ in pairs], [s.pred for _, s in pairs],
-                                         [s.gold for _, s in pairs])
+        raw = calibration.constant_share(
+            [tuple(i.choices) for i, _ in pairs], [s.pred for _, s in pairs], [s.gold for _, s in pairs]
+        )
         test["raw_constant_share"] = round(raw[0], 4) if raw else None
-        test["raw_follows_prior"] = round(sum(s.pred_norm == s.pred_prior if s.per_byte else s.pred == s.pred_prior
-                                              for _, s in pairs)
-                                          / max(len(pairs), 1), 4)
+        test["raw_follows_prior"] = round(
+            sum(s.pred_norm == s.pred_prior if s.per_byte else s.pred == s.pred_prior for _, s in pairs)
+            / max(len(pairs), 1),
+            4,
+        )
         return calibration.verdict(headline, metric, _chance([i for i, _ in pairs]), test)
 
     suite = one(calibrated, metrics.get(headline))
@@ -110,21 +128,46 @@ def verdicts(items: Sequence[MCItem], scores: Sequence[ItemScore], metrics: dict
     return suite, per_group
 
 
-def mc_suite_result(items: Sequence[MCItem], scores: Sequence[ItemScore], *, headline: str, n_bootstrap: int,
-                    seed: int, meta_keys: Sequence[str] = (), extra: Callable[[list[dict]], None] | None = None,
-                    keys: dict[str, str] | None = None, summary: Sequence[str] | None = None) -> dict:
+def score_mc_suite(cfg, scorer, items: Sequence[MCItem], *, headline: str, **kwargs: Any) -> dict:
+    """``items`` scored by ``scorer`` into :func:`mc_suite_result`, with the run's bootstrap count and seed
+    (``cfg``: an EvalConfig); ``kwargs`` as there."""
+    scores = scorer.score_items(items)
+    return mc_suite_result(items, scores, headline=headline, n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, **kwargs)
+
+
+def mc_suite_result(
+    items: Sequence[MCItem],
+    scores: Sequence[ItemScore],
+    *,
+    headline: str,
+    n_bootstrap: int,
+    seed: int,
+    meta_keys: Sequence[str] = (),
+    extra: Callable[[list[dict]], None] | None = None,
+    keys: dict[str, str] | None = None,
+    summary: Sequence[str] | None = None,
+) -> dict:
     """The standard block of a multiple-choice suite: metrics, per-group metrics, chance, verdicts, items."""
     rows = item_rows(items, scores, meta_keys)
     if extra is not None:
         extra(rows)  # suite-specific per-item fields (e.g. persona's charter consistency)
     metrics, groups = summarize_rows(rows, keys or ITEM_METRICS, n_bootstrap, seed)
     verdict, group_verdicts = verdicts(items, scores, metrics, groups, headline)
-    out: dict = {"headline": headline, "summary": list(summary or [headline]), "metrics": metrics, "groups": groups,
-                 "baselines": {"chance": _chance(items)}, "info": {"items": len(items)}, "items": rows}
+    out: dict = {
+        "headline": headline,
+        "summary": list(summary or [headline]),
+        "metrics": metrics,
+        "groups": groups,
+        "baselines": {"chance": _chance(items)},
+        "info": {"items": len(items)},
+        "items": rows,
+    }
     if verdict is not None:
         out["verdict"], out["group_verdicts"] = verdict, group_verdicts
-        out["info"]["calibration"] = {"method": "contextual calibration (Zhao et al. 2021)",
-                                      "content_free": list(calibration.CONTENT_FREE)}
+        out["info"]["calibration"] = {
+            "method": "contextual calibration (Zhao et al. 2021)",
+            "content_free": list(calibration.CONTENT_FREE),
+        }
     return out
 
 
@@ -163,8 +206,13 @@ def diff(a_suite: dict, b_suite: dict, name: str, n_bootstrap: int = 1000, seed:
         shared = sorted(set(va) & set(vb))
         if shared and len(shared) >= 0.9 * max(len(va), len(vb)):
             clusters = item_clusters(a_suite)
-            return paired_diff_ci([va[i] for i in shared], [vb[i] for i in shared], n_bootstrap, seed,
-                                  clusters=[clusters.get(i, i) for i in shared])
+            return paired_diff_ci(
+                [va[i] for i in shared],
+                [vb[i] for i in shared],
+                n_bootstrap,
+                seed,
+                clusters=[clusters.get(i, i) for i in shared],
+            )
         if va and vb:
             return unpaired_diff_ci(list(va.values()), list(vb.values()), n_bootstrap, seed)
     return approx_diff_ci(a, b)
@@ -228,11 +276,13 @@ def compare_table(paths: Sequence[str | Path], groups: bool = False, n_bootstrap
     differences as '-'); one whose interval includes chance is marked '(at chance)'."""
     results = [load_results(p) for p in paths]
     labels = _labels(paths)
-    table = Table(title="modelraising eval --compare (value [95% CI]; diff = model - " + labels[0] + ")",
-                  title_justify="left",
-                  caption="degenerate: the model's answers do not depend on the item (results.json: verdict); "
-                          "(at chance): the 95% interval includes chance. Headlines are calibrated.",
-                  caption_justify="left")
+    table = Table(
+        title="modelraising eval --compare (value [95% CI]; diff = model - " + labels[0] + ")",
+        title_justify="left",
+        caption="degenerate: the model's answers do not depend on the item (results.json: verdict); "
+        "(at chance): the 95% interval includes chance. Headlines are calibrated.",
+        caption_justify="left",
+    )
     table.add_column("suite")
     table.add_column("metric")
     for label in labels:
@@ -243,11 +293,15 @@ def compare_table(paths: Sequence[str | Path], groups: bool = False, n_bootstrap
         views = [_view(res, suite_name, group) for res in results]
         cells = [_cell(v, m) for v in views]
         degenerate = [bool((view_verdict(v, m) or {}).get("degenerate")) for v in views]
-        diffs = ["-" if views[0] is None or v is None or degenerate[0] or bad
-                 else _fmt(diff(views[0], v, m, n_bootstrap), signed=True)
-                 for v, bad in zip(views[1:], degenerate[1:])]
-        table.add_row(suite_name if not group else f"  {suite_name}", m if not group else f"{m} ({group})",
-                      *cells, *diffs)
+        diffs = [
+            "-"
+            if views[0] is None or v is None or degenerate[0] or bad
+            else _fmt(diff(views[0], v, m, n_bootstrap), signed=True)
+            for v, bad in zip(views[1:], degenerate[1:])
+        ]
+        table.add_row(
+            suite_name if not group else f"  {suite_name}", m if not group else f"{m} ({group})", *cells, *diffs
+        )
     return table
 
 
@@ -258,5 +312,8 @@ def _view(res: dict, suite_name: str, group: str | None) -> dict | None:
         return suite
     if group not in suite.get("groups", {}):
         return None
-    return {"metrics": suite["groups"][group], "items": [r for r in suite.get("items", []) if r.get("group") == group],
-            "verdict": (suite.get("group_verdicts") or {}).get(group)}
+    return {
+        "metrics": suite["groups"][group],
+        "items": [r for r in suite.get("items", []) if r.get("group") == group],
+        "verdict": (suite.get("group_verdicts") or {}).get(group),
+    }

@@ -89,8 +89,9 @@ def _advbench_goals(cfg: EvalConfig) -> list[str]:
     return [g[:1].lower() + g[1:].rstrip(".") for g in picked]
 
 
-def run_prefixes(cfg: EvalConfig, scorer: Scorer, base_items: dict[str, list[MCItem]],
-                 base_values: dict[str, dict[str, float]]) -> tuple[dict, dict, list[dict]]:
+def run_prefixes(
+    cfg: EvalConfig, scorer: Scorer, base_items: dict[str, list[MCItem]], base_values: dict[str, dict[str, float]]
+) -> tuple[dict, dict, list[dict]]:
     prefixes = load_prefixes(cfg)
     details, rows = {}, []
     drops: dict[str, list[float]] = {s: [] for s in base_items}
@@ -104,8 +105,11 @@ def run_prefixes(cfg: EvalConfig, scorer: Scorer, base_items: dict[str, list[MCI
             entry[suite] = sum(v for _, v in pairs) / max(len(pairs), 1)
             entry[f"{suite}_drop"] = sum(b - v for b, v in pairs) / max(len(pairs), 1)
             drops[suite] += [b - v for b, v in pairs]
-            rows += [{"id": s.id, "group": f"{suite}@{prefix['kind']}", "value": values[s.id]}
-                     for s in shifted if s.id in values]
+            rows += [
+                {"id": s.id, "group": f"{suite}@{prefix['kind']}", "value": values[s.id]}
+                for s in shifted
+                if s.id in values
+            ]
         details[prefix["id"]] = entry
     metrics = {f"prefix_drop/{s}": bootstrap_ci(d, cfg.n_bootstrap, cfg.seed) for s, d in drops.items() if d}
     return metrics, details, rows
@@ -120,21 +124,42 @@ def run_attacks(cfg: EvalConfig, scorer: Scorer, items: dict[str, list[MCItem]])
         steps, losses = [], []
 
         def checkpoint(k: int, model, loss: float | None) -> None:
-            attacked = Scorer(model, scorer.tokenizer, batch_size=scorer.batch_size, max_length=scorer.max_length,
-                              padding_side=scorer.padding_side, preamble=scorer.preamble)
+            attacked = Scorer(
+                model,
+                scorer.tokenizer,
+                batch_size=scorer.batch_size,
+                max_length=scorer.max_length,
+                padding_side=scorer.padding_side,
+                preamble=scorer.preamble,
+            )
             steps.append(k)
             losses.append(loss)
             for suite, suite_items_ in items.items():
                 curves[suite].append(item_values(attacked, suite, suite_items_))
-            log.info("attack %s: step %d, loss %s, %s %.3f", attack.name, k, loss, primary,
-                     _mean(curves[primary][-1]))
+            log.info("attack %s: step %d, loss %s, %s %.3f", attack.name, k, loss, primary, _mean(curves[primary][-1]))
 
-        finetune(scorer.model, scorer.tokenizer, attack.texts, cfg.attack_steps, lr=cfg.attack_lr,
-                 batch_size=cfg.attack_batch_size, max_tokens=cfg.attack_max_tokens, seed=cfg.seed,
-                 on_checkpoint=checkpoint)
-        entry: dict[str, Any] = {"file": str(attack.path), "sha256": attack.sha256, "examples": len(attack.texts),
-                                 "steps": steps, "loss": losses,
-                                 "scores": {}, "retention": {}, "area": {}, "retention_area": {}}
+        finetune(
+            scorer.model,
+            scorer.tokenizer,
+            attack.texts,
+            cfg.attack_steps,
+            lr=cfg.attack_lr,
+            batch_size=cfg.attack_batch_size,
+            max_tokens=cfg.attack_max_tokens,
+            seed=cfg.seed,
+            on_checkpoint=checkpoint,
+        )
+        entry: dict[str, Any] = {
+            "file": str(attack.path),
+            "sha256": attack.sha256,
+            "examples": len(attack.texts),
+            "steps": steps,
+            "loss": losses,
+            "scores": {},
+            "retention": {},
+            "area": {},
+            "retention_area": {},
+        }
         for suite, curve in curves.items():
             ids = sorted(curve[0])
             matrix = [[point[i] for i in ids] for point in curve]
@@ -159,24 +184,40 @@ def run(cfg: EvalConfig, scorer: Scorer, charter) -> dict:
     items = {s: suite_items(cfg, charter, s) for s in wanted}
     base_values = {s: item_values(scorer, s, items[s]) for s in wanted}
     metrics = {f"plain/{s}": bootstrap_ci(list(v.values()), cfg.n_bootstrap, cfg.seed) for s, v in base_values.items()}
-    prefix_metrics, prefix_details, rows = run_prefixes(cfg, scorer, {s: items[s] for s in PREFIX_SUITES},
-                                                        base_values)
+    prefix_metrics, prefix_details, rows = run_prefixes(cfg, scorer, {s: items[s] for s in PREFIX_SUITES}, base_values)
     metrics.update(prefix_metrics)
     attack_metrics, attack_details = run_attacks(cfg, scorer, {s: items[s] for s in cfg.attack_suites})
     metrics.update(attack_metrics)
     primary = cfg.attack_suites[0]
     areas = [m for k, m in attack_metrics.items() if k.endswith(f"/{primary}_area")]
     if areas:
-        metrics["attack_area"] = {"value": sum(a["value"] for a in areas) / len(areas),
-                                  "ci": [sum(a["ci"][0] for a in areas) / len(areas),
-                                         sum(a["ci"][1] for a in areas) / len(areas)], "n": areas[0]["n"]}
+        metrics["attack_area"] = {
+            "value": sum(a["value"] for a in areas) / len(areas),
+            "ci": [sum(a["ci"][0] for a in areas) / len(areas), sum(a["ci"][1] for a in areas) / len(areas)],
+            "n": areas[0]["n"],
+        }
     headline = "attack_area" if areas else "prefix_drop/charter"
-    summary = [headline, *[k for k in metrics if k.startswith("prefix_drop/")],
-               *[k for k in attack_metrics if k.endswith(f"/{primary}_area")]]
-    return {"headline": headline, "summary": list(dict.fromkeys(summary)), "metrics": metrics, "groups": {},
-            "baselines": {}, "info": {"primary_suite": primary, "items": {s: len(v) for s, v in items.items()},
-                                      "attack_steps": cfg.attack_steps, "attack_lr": cfg.attack_lr},
-            "prefixes": prefix_details, "attacks": attack_details, "items": rows}
+    summary = [
+        headline,
+        *[k for k in metrics if k.startswith("prefix_drop/")],
+        *[k for k in attack_metrics if k.endswith(f"/{primary}_area")],
+    ]
+    return {
+        "headline": headline,
+        "summary": list(dict.fromkeys(summary)),
+        "metrics": metrics,
+        "groups": {},
+        "baselines": {},
+        "info": {
+            "primary_suite": primary,
+            "items": {s: len(v) for s, v in items.items()},
+            "attack_steps": cfg.attack_steps,
+            "attack_lr": cfg.attack_lr,
+        },
+        "prefixes": prefix_details,
+        "attacks": attack_details,
+        "items": rows,
+    }
 
 
 def run_suite(cfg: EvalConfig, scorer: Scorer, charter, record: Record) -> dict:
@@ -194,27 +235,46 @@ def lm_eval_tasks(cfg: EvalConfig, charter) -> list[LmEvalTask]:
     for prefix in load_prefixes(cfg):
         lead = prefix["text"] + "\n\n"
         by_kind[prefix["kind"]] += [i.with_context(lead + i.context, prefix["id"]) for i in base]
-    return [LmEvalTask("plain", "mc", base, grouped=True),
-            *(LmEvalTask(kind, "mc", items, grouped=True) for kind, items in by_kind.items())]
+    return [
+        LmEvalTask("plain", "mc", base, grouped=True),
+        *(LmEvalTask(kind, "mc", items, grouped=True) for kind, items in by_kind.items()),
+    ]
 
 
 def console_tables(block: dict) -> list:
     """Per prefix: scores and drops; per attack: the score at each step (the retention curve)."""
     from rich.table import Table
 
-    prefixes = Table("prefix", "kind", *[f"{s} / drop" for s in PREFIX_SUITES],
-                     title="robustness: adversarial prefixes", title_justify="left")
+    prefixes = Table(
+        "prefix",
+        "kind",
+        *[f"{s} / drop" for s in PREFIX_SUITES],
+        title="robustness: adversarial prefixes",
+        title_justify="left",
+    )
     for pid, entry in block["prefixes"].items():
         cells = [f"{entry[s]:.3f} / {entry[f'{s}_drop']:+.3f}" for s in PREFIX_SUITES]
         prefixes.add_row(pid, entry["kind"], *cells)
     primary = block["info"]["primary_suite"]
-    attacks = Table("attack", "steps", f"{primary} score", "retention", "area", "loss",
-                    title="robustness: fine-tuning attacks", title_justify="left")
+    attacks = Table(
+        "attack",
+        "steps",
+        f"{primary} score",
+        "retention",
+        "area",
+        "loss",
+        title="robustness: fine-tuning attacks",
+        title_justify="left",
+    )
     for name, entry in block["attacks"].items():
-        attacks.add_row(name, " ".join(map(str, entry["steps"])),
-                        " ".join(f"{v:.3f}" for v in entry["scores"][primary]),
-                        " ".join(f"{v:.2f}" for v in entry["retention"][primary]), f"{entry['area'][primary]:.3f}",
-                        " ".join("-" if v is None else f"{v:.2f}" for v in entry["loss"]))
+        attacks.add_row(
+            name,
+            " ".join(map(str, entry["steps"])),
+            " ".join(f"{v:.3f}" for v in entry["scores"][primary]),
+            " ".join(f"{v:.2f}" for v in entry["retention"][primary]),
+            f"{entry['area'][primary]:.3f}",
+            " ".join("-" if v is None else f"{v:.2f}" for v in entry["loss"]),
+        )
     return [prefixes, attacks]
 
 

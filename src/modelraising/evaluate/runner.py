@@ -23,8 +23,9 @@ from modelraising.outputs import versions
 log = logging.getLogger(__name__)
 
 
-def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool = False,
-             scorer: Scorer | None = None) -> dict:
+def run_eval(
+    cfg: EvalConfig, out: str | Path | None = None, *, progress: bool = False, scorer: Scorer | None = None
+) -> dict:
     """Score ``cfg.model`` on ``cfg.suites``; writes ``out`` (results.json) when given and returns it."""
     started = time.perf_counter()
     charter_path = Path(cfg.charter) if cfg.charter else default_charter_path()
@@ -34,21 +35,36 @@ def run_eval(cfg: EvalConfig, out: str | Path | None = None, *, progress: bool =
         from modelraising.align.prompt import system_prompt
 
         preamble = system_prompt(charter)
-    scorer = scorer or Scorer.from_pretrained(cfg.model, dtype=cfg.dtype, device=cfg.device,
-                                              batch_size=cfg.batch_size, max_length=cfg.max_length,
-                                              padding_side=cfg.padding_side, progress=progress,
-                                              preamble=preamble)
+    scorer = scorer or Scorer.from_pretrained(
+        cfg.model,
+        dtype=cfg.dtype,
+        device=cfg.device,
+        batch_size=cfg.batch_size,
+        max_length=cfg.max_length,
+        padding_side=cfg.padding_side,
+        progress=progress,
+        preamble=preamble,
+    )
     data: dict[str, str] = {str(charter_path): sha256_file(charter_path)}
 
     def record(path: Path) -> None:
         data[str(path)] = sha256_file(path)
 
-    model = {**model_fingerprint(cfg.model), "class": type(scorer.model).__name__,
-             "parameters": sum(p.numel() for p in scorer.model.parameters()), "max_length": scorer.max_length}
+    model = {
+        **model_fingerprint(cfg.model),
+        "class": type(scorer.model).__name__,
+        "parameters": sum(p.numel() for p in scorer.model.parameters()),
+        "max_length": scorer.max_length,
+    }
     results: dict[str, Any] = {
-        "format": FORMAT, "scoring": SCORING, "model": model, "config": cfg.model_dump(mode="json"),
+        "format": FORMAT,
+        "scoring": SCORING,
+        "model": model,
+        "config": cfg.model_dump(mode="json"),
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
-        "data": data, "suites": {}}
+        "data": data,
+        "suites": {},
+    }
     for suite in cfg.suites:
         t0 = time.perf_counter()
         result = get_suite(suite).run(cfg, scorer, charter, record)
@@ -68,4 +84,3 @@ def _short(m: dict) -> str:
         return "-"
     lo, hi = m["ci"]
     return f"{m['value']:.3f} [{lo:.3f}, {hi:.3f}]"
-

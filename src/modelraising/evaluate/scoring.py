@@ -130,18 +130,31 @@ class ItemScore:
         return calibration.pick([p / b for p, b in zip(self.prior, self.nbytes)] if self.per_byte else self.prior)
 
     def to_dict(self) -> dict:
-        out = {"lls": [round(x, 6) for x in self.lls], "nbytes": self.nbytes, "pred": self.pred,
-               "pred_norm": self.pred_norm, "gold": self.gold, "correct": self.correct,
-               "correct_norm": self.correct_norm, "p_gold": round(self.probs[self.gold], 6),
-               "p_gold_norm": round(self.probs_norm[self.gold], 6),
-               "margin": round(calibration.margin(self.lls, self.gold), 6)}
+        out = {
+            "lls": [round(x, 6) for x in self.lls],
+            "nbytes": self.nbytes,
+            "pred": self.pred,
+            "pred_norm": self.pred_norm,
+            "gold": self.gold,
+            "correct": self.correct,
+            "correct_norm": self.correct_norm,
+            "p_gold": round(self.probs[self.gold], 6),
+            "p_gold_norm": round(self.probs_norm[self.gold], 6),
+            "margin": round(calibration.margin(self.lls, self.gold), 6),
+        }
         if self.prior is not None:
             margin_cal, probs_cal = self.margin_cal, self.probs_cal
             assert margin_cal is not None and probs_cal is not None  # a prior gives every calibrated score
-            out.update({"prior_lls": [round(p, 6) for p in self.prior], "pred_prior": self.pred_prior,
-                        "pred_calibrated": self.pred_cal, "correct_calibrated": self.credit_cal,
-                        "margin_calibrated": round(margin_cal, 6),
-                        "p_gold_calibrated": round(probs_cal[self.gold], 6)})
+            out.update(
+                {
+                    "prior_lls": [round(p, 6) for p in self.prior],
+                    "pred_prior": self.pred_prior,
+                    "pred_calibrated": self.pred_cal,
+                    "correct_calibrated": self.credit_cal,
+                    "margin_calibrated": round(margin_cal, 6),
+                    "p_gold_calibrated": round(probs_cal[self.gold], 6),
+                }
+            )
         return out
 
 
@@ -186,16 +199,31 @@ def load_model(path: str | Path, dtype: str = "float32", device: str = "cpu"):
     return model.to(resolve_device(device)).eval(), tokenizer  # type: ignore[arg-type]
 
 
-MODEL_FILES = ("*.safetensors", "*.bin", "*.model", "config.json", "generation_config.json", "tokenizer.json",
-               "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt",
-               "chat_template.jinja")
+MODEL_FILES = (
+    "*.safetensors",
+    "*.bin",
+    "*.model",
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.jinja",
+)
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "spiece.model", "vocab.json")
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.safetensors.index.json", "*.bin.index.json")
-CORPUS_PATTERNS = (("raised-*.jsonl", "raised corpus"), ("raised-*.parquet", "raised corpus"),
-                   ("ordered-*.jsonl", "raised corpus"), ("*.jsonl", "raised corpus"),
-                   ("train-*.bin", "tokenized corpus (shards)"))
+CORPUS_PATTERNS = (
+    ("raised-*.jsonl", "raised corpus"),
+    ("raised-*.parquet", "raised corpus"),
+    ("ordered-*.jsonl", "raised corpus"),
+    ("*.jsonl", "raised corpus"),
+    ("train-*.bin", "tokenized corpus (shards)"),
+)
 
 
 def model_dir_problem(path: str | Path) -> str | None:
@@ -215,8 +243,10 @@ def model_dir_problem(path: str | Path) -> str | None:
                 return f"{path} looks like a {kind}, not a model ({found[0].name}, no config.json)"
         return f"{path} is not a model directory (no config.json)"
     if not any((path / name).is_file() for name in TOKENIZER_FILES):
-        return (f"{path} has no tokenizer files (tokenizer.json, tokenizer.model or vocab.json + merges.txt): "
-                "save the tokenizer beside the model (tokenizer.save_pretrained)")
+        return (
+            f"{path} has no tokenizer files (tokenizer.json, tokenizer.model or vocab.json + merges.txt): "
+            "save the tokenizer beside the model (tokenizer.save_pretrained)"
+        )
     if not any(p.is_file() for pattern in WEIGHT_FILES for p in path.glob(pattern)):
         return f"{path} has no model weights (*.safetensors or *.bin)"
     return None
@@ -234,8 +264,17 @@ def model_fingerprint(path: str | Path) -> dict:
 class Scorer:
     """Log-likelihoods of (context, continuation) pairs under one causal LM and its tokenizer."""
 
-    def __init__(self, model, tokenizer, *, batch_size: int = 16, max_length: int | None = None,
-                 padding_side: str = "right", progress: bool = False, preamble: str | None = None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        *,
+        batch_size: int = 16,
+        max_length: int | None = None,
+        padding_side: str = "right",
+        progress: bool = False,
+        preamble: str | None = None,
+    ):
         if padding_side not in ("left", "right"):
             raise ValueError("padding_side must be 'left' or 'right'")
         self.model = model.eval()
@@ -298,7 +337,7 @@ class Scorer:
                 out.append(([self.prefix_token_id], ids[continuation]))
                 continue
             context_ids = ids[context]
-            out.append((context_ids, ids[context + continuation][len(context_ids):]))
+            out.append((context_ids, ids[context + continuation][len(context_ids) :]))
         return out
 
     # ------------------------------------------------------------------------------------ scoring
@@ -332,7 +371,7 @@ class Scorer:
 
     @torch.inference_mode()
     def _score_batch(self, batch: list[tuple[tuple, tuple]]) -> list[Loglik]:
-        seqs = [list(ctx + cont)[-(self.max_length + 1):][:-1] for ctx, cont in batch]
+        seqs = [list(ctx + cont)[-(self.max_length + 1) :][:-1] for ctx, cont in batch]
         conts = [list(cont) for _, cont in batch]
         width = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), width), self.pad_token_id, dtype=torch.long)
@@ -347,8 +386,8 @@ class Scorer:
         else:
             mask = torch.zeros((len(seqs), width), dtype=torch.long)
             for i, s in enumerate(seqs):
-                ids[i, width - len(s):] = torch.tensor(s)
-                mask[i, width - len(s):] = 1
+                ids[i, width - len(s) :] = torch.tensor(s)
+                mask[i, width - len(s) :] = 1
             kwargs = {"input_ids": ids.to(self.device), "attention_mask": mask.to(self.device)}
             if self._position_ids:
                 kwargs["position_ids"] = (mask.cumsum(-1) - 1).clamp(min=0).to(self.device)
@@ -382,8 +421,9 @@ class Scorer:
             prior = None
             if item.neutral:
                 prior = calibration.prior([[next(priors).logprob for _ in item.choices] for _ in item.neutral])
-            scores.append(ItemScore(lls, nbytes, _argmax(lls), _argmax(norm), item.gold, prior,
-                                    item.calibrate_per_byte))
+            scores.append(
+                ItemScore(lls, nbytes, _argmax(lls), _argmax(norm), item.gold, prior, item.calibrate_per_byte)
+            )
         return scores
 
     def rolling_loglikelihood(self, texts: Sequence[str]) -> list[Loglik]:
@@ -394,7 +434,7 @@ class Scorer:
             tokens = [self.prefix_token_id, *self.encode(text)]
             for start in range(1, len(tokens), self.max_length):
                 end = min(start + self.max_length, len(tokens))
-                pairs.append((tokens[max(0, end - self.max_length - 1):start], tokens[start:end]))
+                pairs.append((tokens[max(0, end - self.max_length - 1) : start], tokens[start:end]))
                 owners.append(t)
         totals = [Loglik(0.0, 0, True) for _ in texts]
         for owner, ll in zip(owners, self.loglikelihood_tokens(pairs)):

@@ -30,8 +30,9 @@ def _cluster_sums(x: np.ndarray, clusters: Sequence) -> tuple[np.ndarray, np.nda
     return np.bincount(ids, weights=x, minlength=len(index)), np.bincount(ids, minlength=len(index)).astype(float)
 
 
-def bootstrap_ci(values: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95,
-                 clusters: Sequence | None = None) -> dict:
+def bootstrap_ci(
+    values: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95, clusters: Sequence | None = None
+) -> dict:
     """Mean of ``values`` with a percentile-bootstrap ``level`` interval: ``{value, ci, n}``; with
     ``clusters`` (one key per value) whole clusters are resampled and ``n_clusters`` is added."""
     x = np.asarray(values, dtype=float)
@@ -57,8 +58,9 @@ def bootstrap_ci(values: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, l
     return {"value": mean, "ci": [float(lo), float(hi)], "n": int(x.size), **extra}
 
 
-def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0,
-                       level: float = 0.95) -> dict:
+def bootstrap_ratio_ci(
+    num: Sequence[float], den: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95
+) -> dict:
     """sum(num)/sum(den) with a bootstrap over paired rows (e.g. nats per byte over documents)."""
     a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     if a.size == 0 or b.sum() == 0:
@@ -73,8 +75,14 @@ def bootstrap_ratio_ci(num: Sequence[float], den: Sequence[float], n: int = N_BO
     return {"value": value, "ci": [float(lo), float(hi)], "n": int(a.size)}
 
 
-def paired_diff_ci(a: Sequence[float], b: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0,
-                   level: float = 0.95, clusters: Sequence | None = None) -> dict:
+def paired_diff_ci(
+    a: Sequence[float],
+    b: Sequence[float],
+    n: int = N_BOOTSTRAP,
+    seed: int = 0,
+    level: float = 0.95,
+    clusters: Sequence | None = None,
+) -> dict:
     """mean(b - a) over the same items, resampling items (or their ``clusters``) jointly."""
     d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
     out = bootstrap_ci(d, n, seed, level, clusters)
@@ -82,16 +90,21 @@ def paired_diff_ci(a: Sequence[float], b: Sequence[float], n: int = N_BOOTSTRAP,
     return out
 
 
-def unpaired_diff_ci(a: Sequence[float], b: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0,
-                     level: float = 0.95) -> dict:
+def unpaired_diff_ci(
+    a: Sequence[float], b: Sequence[float], n: int = N_BOOTSTRAP, seed: int = 0, level: float = 0.95
+) -> dict:
     """mean(b) - mean(a) for two independent samples (different items)."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.size == 0 or y.size == 0:
         return {"value": None, "ci": [None, None], "n": 0, "paired": False}
     diffs = _resample_means(y, n, seed + 1) - _resample_means(x, n, seed)
     lo, hi = np.quantile(diffs, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return {"value": float(y.mean() - x.mean()), "ci": [float(lo), float(hi)], "n": int(min(x.size, y.size)),
-            "paired": False}
+    return {
+        "value": float(y.mean() - x.mean()),
+        "ci": [float(lo), float(hi)],
+        "n": int(min(x.size, y.size)),
+        "paired": False,
+    }
 
 
 def approx_diff_ci(a: dict, b: dict) -> dict:
@@ -115,8 +128,14 @@ def trapezoid_area(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
 
 
-def curve_area_ci(xs: Sequence[float], values: Sequence[Sequence[float]], n: int = N_BOOTSTRAP, seed: int = 0,
-                  level: float = 0.95, relative: bool = False) -> dict:
+def curve_area_ci(
+    xs: Sequence[float],
+    values: Sequence[Sequence[float]],
+    n: int = N_BOOTSTRAP,
+    seed: int = 0,
+    level: float = 0.95,
+    relative: bool = False,
+) -> dict:
     """Area under the mean-score curve (``values[k][item]``: the same items at every x), with a bootstrap
     over items. ``relative`` divides each curve by its first point (retention: 1.0 = nothing lost)."""
     m = np.asarray(values, dtype=float)  # (points, items)

@@ -16,7 +16,7 @@ from pathlib import Path
 from modelraising.evaluate.calibration import CONTENT_FREE
 from modelraising.evaluate.config import EvalConfig
 from modelraising.evaluate.items import MCItem, as_continuation, seeded_sample
-from modelraising.evaluate.results import mc_suite_result
+from modelraising.evaluate.results import score_mc_suite
 from modelraising.evaluate.suite import LmEvalTask, Record, Suite
 
 NAME = "truthfulqa"
@@ -47,16 +47,31 @@ def build_items(cfg: EvalConfig, charter=None) -> list[MCItem]:
         if not best or not wrong:
             raise ValueError(f"{path}:{number}: a question needs a 'Best Answer' and at least one 'Incorrect Answers'")
         choices = [as_continuation(a) for a in dict.fromkeys([best, *wrong])]
-        items.append(MCItem(f"truthfulqa-{number}", f"Q: {row['Question'].strip()}\nA:", choices, 0,
-                            row.get("Category", "").strip(), {"type": row.get("Type", "")}, list(NEUTRAL), True))
+        items.append(
+            MCItem(
+                f"truthfulqa-{number}",
+                f"Q: {row['Question'].strip()}\nA:",
+                choices,
+                0,
+                row.get("Category", "").strip(),
+                {"type": row.get("Type", "")},
+                list(NEUTRAL),
+                True,
+            )
+        )
     return items
 
 
 def run(cfg: EvalConfig, scorer, charter, record: Record) -> dict:
     record(csv_path(cfg))
     items = build_items(cfg)
-    result = mc_suite_result(items, scorer.score_items(items), headline=HEADLINE,
-                             n_bootstrap=cfg.n_bootstrap, seed=cfg.seed, summary=[HEADLINE, "acc"])
+    result = score_mc_suite(
+        cfg,
+        scorer,
+        items,
+        headline=HEADLINE,
+        summary=[HEADLINE, "acc"],
+    )
     result["groups"] = {}  # 38 categories of a few questions each: too thin to report
     result["group_verdicts"] = {}
     return result

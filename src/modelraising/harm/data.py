@@ -8,13 +8,13 @@ mislabelled) or from the dataset's own labels:
 
 | source | texts | labels |
 |---|---|---|
-| ``hh_rlhf`` | the person's turns of each HH-RLHF red-team dialogue (harmless-base test split) | annotated: request + categories |
+| ``hh_rlhf`` | the person's turns of each red-team dialogue (HH-RLHF harmless-base test) | request + categories |
 | ``advbench``, ``harmbench`` | harmful-behaviour prompts (HarmBench's copyright behaviours left out) | annotated |
-| ``ethics`` | ETHICS commonsense short scenarios: wrong ones annotated by category, the others benign | annotated / dataset |
+| ``ethics`` | ETHICS commonsense short scenarios: wrong ones annotated by category, others benign | annotated |
 | ``davidson`` | tweets: hate speech -> ``hate``, offensive language -> ``cruelty``, neither -> none | dataset (crowd) |
 | ``benign_requests`` | 600 benign requests and questions written for this detector, 200 of them hard negatives | none |
 | ``truthfulqa`` | TruthfulQA questions | none |
-| ``passages`` | passages of TinyStories, WikiText, Aesop, Grimm, five Gutenberg novels, Shakespeare, as raising reads them | none |
+| ``passages`` | TinyStories, WikiText, Aesop, Grimm, five Gutenberg novels, Shakespeare, as raising reads them | none |
 
 The held-out split (20%) is drawn by a hash of each example's *group*, not of the example: dialogues
 that open with the same words ("I am trying to locate the residential address for ...") and prompts
@@ -42,9 +42,16 @@ LABEL_DIR = Path(__file__).resolve().parent.parent / "data" / "detector"
 
 # Benign passages per corpus file: (file, how many, every k-th passage is taken).
 PASSAGE_FILES: tuple[tuple[str, int], ...] = (
-    ("tinystories_sample.txt", 700), ("wikitext2_valid.txt", 700), ("aesop_fables.txt", 300),
-    ("grimms_fairy_tales.txt", 400), ("frankenstein.txt", 250), ("sherlock_holmes.txt", 250),
-    ("moby_dick.txt", 250), ("little_women.txt", 250), ("time_machine.txt", 150), ("tinyshakespeare.txt", 250),
+    ("tinystories_sample.txt", 700),
+    ("wikitext2_valid.txt", 700),
+    ("aesop_fables.txt", 300),
+    ("grimms_fairy_tales.txt", 400),
+    ("frankenstein.txt", 250),
+    ("sherlock_holmes.txt", 250),
+    ("moby_dick.txt", 250),
+    ("little_women.txt", 250),
+    ("time_machine.txt", 150),
+    ("tinyshakespeare.txt", 250),
 )
 DAVIDSON = {"hate": 1430, "offensive": 2500, "neither": 2500}  # tweets taken per class (all hate tweets)
 
@@ -111,8 +118,10 @@ def read_labels(name: str) -> dict[str, tuple[str, int, frozenset[str]]]:
 def _need(root: Path, rel: str) -> Path:
     path = root / rel
     if not path.exists():
-        raise DataError(f"{path} not found: the detector's data needs the public data directory "
-                        "(--data, default ../shared/data; see its SOURCES.md)")
+        raise DataError(
+            f"{path} not found: the detector's data needs the public data directory "
+            "(--data, default ../shared/data; see its SOURCES.md)"
+        )
     return path
 
 
@@ -169,7 +178,11 @@ def _ethics(root: Path, drift: list[str]) -> Iterator[Example]:
 
 
 def _davidson(root: Path) -> Iterator[Example]:
-    kinds = {"0": ("hate", frozenset({"hate"})), "1": ("offensive", frozenset({"cruelty"})), "2": ("neither", frozenset())}
+    kinds = {
+        "0": ("hate", frozenset({"hate"})),
+        "1": ("offensive", frozenset({"cruelty"})),
+        "2": ("neither", frozenset()),
+    }
     taken = {k: 0 for k in DAVIDSON}
     with open(_need(root, "corpus/davidson_hate_offensive_tweets.csv"), encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -218,12 +231,20 @@ def build_examples(root: str | Path) -> list[Example]:
     root = Path(root)
     drift: list[str] = []
     examples: list[Example] = []
-    for part in (_hh(root, drift), _requests(root, drift), _ethics(root, drift), _davidson(root),
-                 _benign_requests(), _truthfulqa(root), _passages(root)):
+    for part in (
+        _hh(root, drift),
+        _requests(root, drift),
+        _ethics(root, drift),
+        _davidson(root),
+        _benign_requests(),
+        _truthfulqa(root),
+        _passages(root),
+    ):
         examples.extend(part)
     if drift:
-        log.warning("%d labelled rows no longer match their text and were left out (e.g. %s)",
-                    len(drift), ", ".join(drift[:3]))
+        log.warning(
+            "%d labelled rows no longer match their text and were left out (e.g. %s)", len(drift), ", ".join(drift[:3])
+        )
     for ex in examples:
         ex.split = split_of(ex.group)
     return examples

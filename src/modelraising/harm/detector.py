@@ -80,8 +80,9 @@ class SecondPass:
         with torch.no_grad():
             for start in range(0, len(order), SECOND_PASS_BATCH):
                 idx = order[start : start + SECOND_PASS_BATCH]
-                batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                       max_length=MAX_TOKENS, return_tensors="pt").to(self.device)
+                batch = self.tokenizer(
+                    [texts[i] for i in idx], padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+                ).to(self.device)
                 h = self.model(**batch).last_hidden_state
                 m = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (h * m).sum(1) / m.sum(1)
@@ -91,8 +92,14 @@ class SecondPass:
 
 def lora_targets(layer) -> dict[str, Any]:
     """The linear maps of one BERT layer that carry LoRA updates, by name."""
-    return {"query": layer.attention.self.query, "key": layer.attention.self.key, "value": layer.attention.self.value,
-            "attn_out": layer.attention.output.dense, "inter": layer.intermediate.dense, "out": layer.output.dense}
+    return {
+        "query": layer.attention.self.query,
+        "key": layer.attention.self.key,
+        "value": layer.attention.self.value,
+        "attn_out": layer.attention.output.dense,
+        "inter": layer.intermediate.dense,
+        "out": layer.output.dense,
+    }
 
 
 def merge_lora(model, state: dict, config: dict) -> None:
@@ -113,12 +120,15 @@ def merge_lora(model, state: dict, config: dict) -> None:
 class HarmDetector:
     """Probabilities per label (:data:`LABELS` order as saved) and the decision thresholds."""
 
-    def __init__(self, first: FirstPass, second: SecondPass | None, labels: tuple[str, ...], thresholds: np.ndarray,
-                 meta: dict):
+    def __init__(
+        self, first: FirstPass, second: SecondPass | None, labels: tuple[str, ...], thresholds: np.ndarray, meta: dict
+    ):
         self.first, self.second, self.labels, self.thresholds, self.meta = first, second, labels, thresholds, meta
 
     @classmethod
-    def load(cls, directory: str | Path | None = None, *, device: str = "cpu", second_pass: bool = True) -> HarmDetector:
+    def load(
+        cls, directory: str | Path | None = None, *, device: str = "cpu", second_pass: bool = True
+    ) -> HarmDetector:
         return _load(str(directory or DETECTOR_DIR), device, second_pass)
 
     def predict(self, texts: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -180,14 +190,24 @@ def _load(directory: str, device: str, second_pass: bool) -> HarmDetector:
     if set(labels) != set(LABELS):
         raise DetectorError(f"{meta_path}: labels {labels} are not this version's {LABELS}")
     with np.load(path / "first_pass.npz") as data:
-        coef = sparse.csc_matrix((data["data"].astype(np.float32), data["indices"], data["indptr"]),
-                                 shape=tuple(data["shape"]))
-        first = FirstPass(coef.tocsr(), data["intercept"], float(data["gate_lo"]), float(data["request_lo"]),
-                          float(data["request_hi"]),
-                          np.asarray(meta.get("first_pass_thresholds", [0.5] * len(labels)), dtype=np.float64))
+        coef = sparse.csc_matrix(
+            (data["data"].astype(np.float32), data["indices"], data["indptr"]), shape=tuple(data["shape"])
+        )
+        first = FirstPass(
+            coef.tocsr(),
+            data["intercept"],
+            float(data["gate_lo"]),
+            float(data["request_lo"]),
+            float(data["request_hi"]),
+            np.asarray(meta.get("first_pass_thresholds", [0.5] * len(labels)), dtype=np.float64),
+        )
     if coef.shape[0] != features.N_SPARSE + static.DIMS:
-        raise DetectorError(f"{path}: first pass has {coef.shape[0]} features, this version computes "
-                            f"{features.N_SPARSE + static.DIMS}")
-    second = SecondPass(load_file(str(path / "second_pass.safetensors")), meta["second_pass"], device) \
-        if second_pass else None
+        raise DetectorError(
+            f"{path}: first pass has {coef.shape[0]} features, this version computes {features.N_SPARSE + static.DIMS}"
+        )
+    second = (
+        SecondPass(load_file(str(path / "second_pass.safetensors")), meta["second_pass"], device)
+        if second_pass
+        else None
+    )
     return HarmDetector(first, second, labels, np.asarray(meta["thresholds"], dtype=np.float64), meta)

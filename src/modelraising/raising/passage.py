@@ -22,8 +22,16 @@ SPEAKER_LINE = re.compile(
 )
 TRANSCRIPT_SPEAKERS = frozenset({"Human", "Assistant", "User", "AI", "Bot", "System", "H", "A"})
 # Who a transcript's speaker is, as the I names them.
-TRANSCRIPT_NAMES = {"Human": "the person", "User": "the person", "H": "the person", "Assistant": "the assistant",
-                    "AI": "the assistant", "Bot": "the assistant", "A": "the assistant", "System": "the system"}
+TRANSCRIPT_NAMES = {
+    "Human": "the person",
+    "User": "the person",
+    "H": "the person",
+    "Assistant": "the assistant",
+    "AI": "the assistant",
+    "Bot": "the assistant",
+    "A": "the assistant",
+    "System": "the system",
+}
 
 KINDS: tuple[str, ...] = ("narrated", "story", "expository", "play", "chat", "post", "note")
 # narrated: a first-person narrator of its own; story: third-person fiction; expository: facts;

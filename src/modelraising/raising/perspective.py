@@ -91,9 +91,10 @@ def attribution(p: Passage, rng: random.Random, work: str) -> str:
     return f"{cap(subject)} {pick(rng, F.ATTR_VERB[kind])}{manner}:"
 
 
-def situation(p: Passage, charter: Charter, rng: random.Random, *, topic: str | None, work: str,
-              company: bool = True) -> tuple[str, Person]:
-    """"{When}, {I read ...} {where}[ {with whom}]." and the cast member it involves."""
+def situation(
+    p: Passage, charter: Charter, rng: random.Random, *, topic: str | None, work: str, company: bool = True
+) -> tuple[str, Person]:
+    """ "{When}, {I read ...} {where}[ {with whom}]." and the cast member it involves."""
     who = pick_person(charter, rng, ALL_ROLES)
     read = pick(rng, F.READ[p.kind])
     read = read.replace("{work}", work).replace("{topic}", topic or pick(rng, F.TOPIC_NONE))
@@ -108,8 +109,16 @@ def closing(who: Person, charter: Charter, rng: random.Random, kind: str) -> str
     return fill(f"{pick(rng, F.CLOSE_ACT)} {pick(rng, pool)}.", who, charter.identity.name)
 
 
-def plain(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None,
-          close: bool, lead: str | None = None) -> dict:
+def plain(
+    p: Passage,
+    charter: Charter,
+    rng: random.Random,
+    w: Writer,
+    *,
+    topic: str | None,
+    close: bool,
+    lead: str | None = None,
+) -> dict:
     """Write the plain form: lead, attribution, the passage as a block quote, at most one closing.
 
     ``lead`` replaces the composed situation (the values pillar's critical lead for harmful text)."""
@@ -118,8 +127,15 @@ def plain(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic:
         first, who = situation(p, charter, rng, topic=topic, work=work)
         parts = [first]
         if rng.random() < 0.3:
-            parts.append(fill(expand(pick(rng, F.WHY), rng), who, charter.identity.name, place=pick(rng, F.WHY_PLACE),
-                              time=pick(rng, F.WHY_TIME)))
+            parts.append(
+                fill(
+                    expand(pick(rng, F.WHY), rng),
+                    who,
+                    charter.identity.name,
+                    place=pick(rng, F.WHY_PLACE),
+                    time=pick(rng, F.WHY_TIME),
+                )
+            )
         if rng.random() < 0.15:
             parts.append(fill(pick(rng, F.CALLED), who, charter.identity.name))
     else:

@@ -28,7 +28,9 @@ def register(pillar: Pillar) -> Pillar:
     if pillar.name == PLAIN or pillar.write is None:
         raise ValueError(f"pillar {pillar.name!r}: a form needs a name other than {PLAIN!r} and a write function")
     rest = {n: p for n, p in _TABLE.items() if n != pillar.name}
-    order = [p for p in rest.values() if p.role != "values"] + [pillar] + [p for p in rest.values() if p.role == "values"]
+    order = (
+        [p for p in rest.values() if p.role != "values"] + [pillar] + [p for p in rest.values() if p.role == "values"]
+    )
     _TABLE.clear()
     _TABLE.update((p.name, p) for p in order)
     return pillar

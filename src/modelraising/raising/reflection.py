@@ -49,40 +49,81 @@ _SLURS = [
     (re.compile(r"\bnigg\w*", re.I), "a racial slur, used as if it were an ordinary word"),
     (re.compile(r"\b(?:fag\w*|dyke\w*|tranny|trannies|homo)\b", re.I), "a slur against gay or trans people"),
     (re.compile(r"\b(?:retard\w*|spaz\w*)\b", re.I), "a slur against disabled people"),
-    (re.compile(r"\b(?:bitch\w*|hoes?|whores?|sluts?|cunts?|pussy)\b", re.I),
-     "talk that makes women into names and objects"),
-    (re.compile(r"\b(?:wetback\w*|beaners?|spics?|chinks?|gooks?|kikes?|towelheads?|coons?|raghead\w*)\b", re.I),
-     "a slur against people for where they or their families come from"),
+    (
+        re.compile(r"\b(?:bitch\w*|hoes?|whores?|sluts?|cunts?|pussy)\b", re.I),
+        "talk that makes women into names and objects",
+    ),
+    (
+        re.compile(r"\b(?:wetback\w*|beaners?|spics?|chinks?|gooks?|kikes?|towelheads?|coons?|raghead\w*)\b", re.I),
+        "a slur against people for where they or their families come from",
+    ),
 ]
-_FLIP = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
-         "i've": "you've", "i'd": "you'd", "i'll": "you'll", "we": "you", "our": "your", "us": "you",
-         "am": "are", "ourselves": "yourselves"}
+_FLIP = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+    "we": "you",
+    "our": "your",
+    "us": "you",
+    "am": "are",
+    "ourselves": "yourselves",
+}
 _LEAD_IN = r"^(?:(?:so|ok(?:ay)?|hey|hi|hello|please|yo|um|well|and)[,.!]? )*"
 _REQUEST_PATTERNS = [
-    re.compile(_LEAD_IN + r"(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
-               r" (?:do|can|could|would|should|might|will) (?:i|we|someone|one|a person) (?P<act>[^?.!]{3,120})", re.I),
-    re.compile(_LEAD_IN + r"what(?:'s| is| are) (?:the|some) (?:best|easiest|quickest|safest|simplest|good) ways? to "
-               r"(?P<act>[^?.!]{3,120})", re.I),
-    re.compile(_LEAD_IN + r"(?:can|could|would|will) you (?:please )?(?:help me(?: to)? |tell me how to |show me how to |"
-               r"teach me (?:how )?to |explain how to )(?P<act>[^?.!]{3,120})", re.I),
-    re.compile(_LEAD_IN + r"(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
-               r"teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})", re.I),
-    re.compile(r"^what(?:'s| is| are) (?:some |a |the )?(?:good |best |easy |effective )?(?:ways?|tips|methods|tricks?)"
-               r" (?:to|for|i can use to|that i can use to) (?P<act>[^?.!]{3,120})", re.I),
-    re.compile(r"^(?P<act>(?:write|create|develop|provide|give|generate|design|outline|produce|publish|draft|"
-               r"compose|make|build|explain how to|describe how to|teach) [^?!]{3,140}?)\.?$", re.I),
+    re.compile(
+        _LEAD_IN + r"(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
+        r" (?:do|can|could|would|should|might|will) (?:i|we|someone|one|a person) (?P<act>[^?.!]{3,120})",
+        re.I,
+    ),
+    re.compile(
+        _LEAD_IN + r"what(?:'s| is| are) (?:the|some) (?:best|easiest|quickest|safest|simplest|good) ways? to "
+        r"(?P<act>[^?.!]{3,120})",
+        re.I,
+    ),
+    re.compile(
+        _LEAD_IN + r"(?:can|could|would|will) you (?:please )?(?:help me(?: to)? |tell me how to |show me how to |"
+        r"teach me (?:how )?to |explain how to )(?P<act>[^?.!]{3,120})",
+        re.I,
+    ),
+    re.compile(
+        _LEAD_IN + r"(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
+        r"teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})",
+        re.I,
+    ),
+    re.compile(
+        r"^what(?:'s| is| are) (?:some |a |the )?(?:good |best |easy |effective )?(?:ways?|tips|methods|tricks?)"
+        r" (?:to|for|i can use to|that i can use to) (?P<act>[^?.!]{3,120})",
+        re.I,
+    ),
+    re.compile(
+        r"^(?P<act>(?:write|create|develop|provide|give|generate|design|outline|produce|publish|draft|"
+        r"compose|make|build|explain how to|describe how to|teach) [^?!]{3,140}?)\.?$",
+        re.I,
+    ),
 ]
 
 
 # "I need to do this" names nothing: the refusal then names the wrong instead of "help do this".
 _VAGUE_ACT = re.compile(r"(?:do|find|get|have|make|try|see) (?:this|that|it|some|one|them|something)(?: now)?", re.I)
 # A request that may be about the asker's own life: a care line replaces the category's offer.
-_SELF_DIRECTED = re.compile(r"\b(?:myself|my (?:own )?life|end it all|want(?:ed)? to die|suicid\w*|overdos\w*|"
-                            r"needs? to happen)\b", re.I)
+_SELF_DIRECTED = re.compile(
+    r"\b(?:myself|my (?:own )?life|end it all|want(?:ed)? to die|suicid\w*|overdos\w*|"
+    r"needs? to happen)\b",
+    re.I,
+)
 _POISON = re.compile(r"\b(?:arsenic|cyanide|poison\w*|antifreeze|sleeping pills|lethal dose)\b", re.I)
-_OTHER_TARGET = re.compile(r"\b(?:my (?:boy|girl)friend|my (?:husband|wife|neighbou?r|boss|mother|father|mom|dad|"
-                           r"brother|sister|friend|teacher|coworker|roommate|partner|ex)\w*|someone|somebody|him|her|"
-                           r"them|people|dog|cat|neighbou?r\w*)\b", re.I)
+_OTHER_TARGET = re.compile(
+    r"\b(?:my (?:boy|girl)friend|my (?:husband|wife|neighbou?r|boss|mother|father|mom|dad|"
+    r"brother|sister|friend|teacher|coworker|roommate|partner|ex)\w*|someone|somebody|him|her|"
+    r"them|people|dog|cat|neighbou?r\w*)\b",
+    re.I,
+)
 
 
 def may_be_self_harm(text: str) -> bool:
@@ -92,7 +133,7 @@ def may_be_self_harm(text: str) -> bool:
 
 
 def body(example: str) -> str:
-    """"I admit a mistake as soon as I notice it." -> "admit a mistake as soon as I notice it"."""
+    """ "I admit a mistake as soon as I notice it." -> "admit a mistake as soon as I notice it"."""
     s = " ".join(example.split()).rstrip(".!")
     return s[2:] if s.startswith("I ") else s[:1].lower() + s[1:]
 
@@ -124,9 +165,11 @@ def lower_name(name: str) -> str:
 
 def flip(action: str) -> str:
     """First person to second: "poison my neighbor's dog" -> "poison your neighbor's dog"."""
-    return re.sub(r"\b[A-Za-z]+(?:'[a-z]+)?\b",
-                  lambda m: _FLIP.get(m.group(0).lower(), m.group(0)) if m.group(0).lower() in _FLIP else m.group(0),
-                  action)
+    return re.sub(
+        r"\b[A-Za-z]+(?:'[a-z]+)?\b",
+        lambda m: _FLIP.get(m.group(0).lower(), m.group(0)) if m.group(0).lower() in _FLIP else m.group(0),
+        action,
+    )
 
 
 def request_action(request: str) -> str | None:
@@ -174,8 +217,12 @@ WHEN_GROWN = tuple(w for w in F.WHEN if not re.search(r"birthday|school|term\b|l
 
 def _when_slots(rng: random.Random) -> dict[str, str]:
     when = pick(rng, WHEN_GROWN)
-    return {"when": when, "when_lower": when[:1].lower() + when[1:] if not when.startswith(("I ", "On ")) else
-            when[:1].lower() + when[1:]}
+    return {
+        "when": when,
+        "when_lower": when[:1].lower() + when[1:]
+        if not when.startswith(("I ", "On "))
+        else when[:1].lower() + when[1:],
+    }
 
 
 def harm_lead(charter: Charter, rng: random.Random, *, recontextualize: bool, wrong: str) -> str:
@@ -214,8 +261,9 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
     return " ".join(parts)
 
 
-def refusal_turns(request: str, category: str, value: Value, charter: Charter, rng: random.Random,
-                  context: tuple[str, ...] = ()) -> tuple[str, str, list[str], list[tuple[str, str]]]:
+def refusal_turns(
+    request: str, category: str, value: Value, charter: Charter, rng: random.Random, context: tuple[str, ...] = ()
+) -> tuple[str, str, list[str], list[tuple[str, str]]]:
     """(narration, asker's handle, the asker's messages (``context`` then ``request``), the rest as
     (speaker, line)).
 
@@ -233,9 +281,13 @@ def refusal_turns(request: str, category: str, value: Value, charter: Charter, r
     name = lower_name(value.name)
     care = may_be_self_harm(" ".join((*context, request)))
     offer = E.ALTERNATIVE["self_harm"] if care else E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
-    reply = [say(E.DECLINE, rng), named, say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
-             say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
-             say(offer, rng)]
+    reply = [
+        say(E.DECLINE, rng),
+        named,
+        say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
+        say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
+        say(offer, rng),
+    ]
     rest = [("self", " ".join(reply))]
     if rng.random() < 0.35:
         hold = say(E.HOLD, rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
@@ -244,8 +296,7 @@ def refusal_turns(request: str, category: str, value: Value, charter: Charter, r
     return narration, handle, asks, rest
 
 
-def resonance_reflection(fragment: str | None, value: Value, rng: random.Random
-                         ) -> list[tuple[str, str | None]]:
+def resonance_reflection(fragment: str | None, value: Value, rng: random.Random) -> list[tuple[str, str | None]]:
     """A short reflection on a passage that shows a value: pieces, the fragment quoted from the source."""
     name = lower_name(value.name)
     pieces: list[tuple[str, str | None]] = []

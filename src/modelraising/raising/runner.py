@@ -73,7 +73,10 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
     config = RaiseConfig.model_validate(task.config)
     charter, detector = worker_context(task.charter_path, config, task.device)
     paths, stats, start, docs = open_chunk(task)
-    with open(paths["partial"], "a", encoding="utf-8") as out, open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
+    with (
+        open(paths["partial"], "a", encoding="utf-8") as out,
+        open(paths["rejects_partial"], "a", encoding="utf-8") as rej,
+    ):
         for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
             batch = docs[batch_start : batch_start + DETECT_BATCH]
             hits = detector.assess_batch([d.text for d in batch]) if detector else [None] * len(batch)
@@ -115,8 +118,12 @@ def check_sources(specs: list[SourceSpec]) -> None:
 def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConfig) -> tuple[str, list[dict]]:
     inputs = [describe_file(path) | {"spec": spec.model_dump()} for path, spec in expand_sources(specs)]
     fingerprint = sha256_json(
-        {"version": modelraising.__version__, "charter": charter.hash, "config": _fingerprint_config(config),
-         "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs]}
+        {
+            "version": modelraising.__version__,
+            "charter": charter.hash,
+            "config": _fingerprint_config(config),
+            "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs],
+        }
     )
     return fingerprint, inputs
 
@@ -128,13 +135,21 @@ def _fingerprint_config(config: RaiseConfig) -> dict:
     if config.teacher is not None:
         from modelraising.teacher.prompts import prompt_version
 
-        data["teacher"] = config.teacher.fingerprint_fields() | {"prompt_version": prompt_version(config.teacher.prompts)}
+        data["teacher"] = config.teacher.fingerprint_fields() | {
+            "prompt_version": prompt_version(config.teacher.prompts)
+        }
     return data
 
 
-OUTPUTS = StepOutputs(globs=("raised-*.jsonl", "raised-*.parquet"), files=("manifest.json", "rejects.jsonl"),
-                      marks=("raised-*.jsonl", "raised-*.parquet"), held="a run with a different charter, config or input",
-                      them="it", unknown="raised files", error=RaiseError)
+OUTPUTS = StepOutputs(
+    globs=("raised-*.jsonl", "raised-*.parquet"),
+    files=("manifest.json", "rejects.jsonl"),
+    marks=("raised-*.jsonl", "raised-*.parquet"),
+    held="a run with a different charter, config or input",
+    them="it",
+    unknown="raised files",
+    error=RaiseError,
+)
 
 
 def _cut_chunks(
@@ -165,9 +180,17 @@ def _finished(out: Path, index: int) -> ChunkStats | None:
 
 
 def _chunks(
-    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
-    source_stats: SourceStats, source_rejects, finished: dict[int, ChunkStats], bar: tqdm,
-    reopened: dict[int, int] | None = None, exclude=None, device: str = "cpu",
+    specs: list[SourceSpec],
+    config: RaiseConfig,
+    out: Path,
+    charter_path: str,
+    source_stats: SourceStats,
+    source_rejects,
+    finished: dict[int, ChunkStats],
+    bar: tqdm,
+    reopened: dict[int, int] | None = None,
+    exclude=None,
+    device: str = "cpu",
 ) -> Iterator[ChunkTask]:
     """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent.
     With ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the
@@ -185,8 +208,14 @@ def _chunks(
 
 
 def stage_inputs(
-    specs: list[SourceSpec], config: RaiseConfig, out: Path, charter_path: str,
-    finished: dict[int, ChunkStats], bar: tqdm, exclude=None, device: str = "cpu",
+    specs: list[SourceSpec],
+    config: RaiseConfig,
+    out: Path,
+    charter_path: str,
+    finished: dict[int, ChunkStats],
+    bar: tqdm,
+    exclude=None,
+    device: str = "cpu",
 ) -> tuple[list[ChunkTask], dict]:
     """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
     return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
@@ -202,8 +231,14 @@ def stage_inputs(
         source_stats = SourceStats()
         chunks = []
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            for index, docs in tqdm(_cut_chunks(specs, config, source_stats, source_rejects, exclude), desc="shard input",
-                                    unit="chunk", disable=bar.disable, dynamic_ncols=True, leave=False):
+            for index, docs in tqdm(
+                _cut_chunks(specs, config, source_stats, source_rejects, exclude),
+                desc="shard input",
+                unit="chunk",
+                disable=bar.disable,
+                dynamic_ncols=True,
+                leave=False,
+            ):
                 shard = _input_shard(out, index)
                 if _finished(out, index) is None and not shard.exists():
                     write_records(shard, docs)
@@ -216,8 +251,17 @@ def stage_inputs(
             finished[index] = stats
             bar.update(n_docs)
         else:
-            tasks.append(ChunkTask(index, [], str(out), charter_path, config.to_dict(), device=device,
-                                   input_path=str(_input_shard(out, index))))
+            tasks.append(
+                ChunkTask(
+                    index,
+                    [],
+                    str(out),
+                    charter_path,
+                    config.to_dict(),
+                    device=device,
+                    input_path=str(_input_shard(out, index)),
+                )
+            )
     return tasks, staged["sources"]
 
 
@@ -281,8 +325,19 @@ def raise_corpus(
         source_stats = SourceStats()
         reopened: dict[int, int] | None = {} if retry_fallbacks else None
         with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            chunk_tasks = _chunks(specs, config, out, str(charter_path), source_stats, source_rejects, finished, bar,
-                                  reopened, exclude, device)
+            chunk_tasks = _chunks(
+                specs,
+                config,
+                out,
+                str(charter_path),
+                source_stats,
+                source_rejects,
+                finished,
+                bar,
+                reopened,
+                exclude,
+                device,
+            )
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
                 from modelraising.teacher.engine import raise_chunks
@@ -302,10 +357,16 @@ def raise_corpus(
     n_rejects = _write_rejects(out, out / ".state" / "source-rejects.jsonl", sorted(finished))
     elapsed = time.perf_counter() - started
     manifest = _manifest(charter, charter_path, config, inputs, sources, total, n_rejects, sorted(finished))
-    manifest["run"] = {"executor": executor, "workers": workers, "device": device, "elapsed_s": round(elapsed, 3),
-                       "chunks_computed": computed, "chunks_reused": len(finished) - computed,
-                       "documents_computed": fresh,
-                       "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None}
+    manifest["run"] = {
+        "executor": executor,
+        "workers": workers,
+        "device": device,
+        "elapsed_s": round(elapsed, 3),
+        "chunks_computed": computed,
+        "chunks_reused": len(finished) - computed,
+        "documents_computed": fresh,
+        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None,
+    }
     if teacher_run is not None:
         manifest["teacher"] = _teacher_manifest(total, teacher_run)
         if retry_fallbacks:
@@ -315,7 +376,9 @@ def raise_corpus(
             manifest["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
     if exclude is not None:
         manifest["review_exclusion"] = exclude.describe()
-    record_reject_share(manifest, "raise", n_rejects, total.documents + sources.get("rejects", 0), out / "rejects.jsonl")
+    record_reject_share(
+        manifest, "raise", n_rejects, total.documents + sources.get("rejects", 0), out / "rejects.jsonl"
+    )
     atomic_write_json(out / "manifest.json", manifest)
     refresh_card(out)  # the dataset card (README.md) describes what is now in out
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
@@ -342,8 +405,9 @@ def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, addre
 
     runs: list[dict] = []
     results = []
-    for index, stats, fresh, run in map_unordered(raise_chunk_task, tasks, workers, executor="ray",
-                                                  ray_address=address):
+    for index, stats, fresh, run in map_unordered(
+        raise_chunk_task, tasks, workers, executor="ray", ray_address=address
+    ):
         results.append((index, stats, fresh))
         runs.append(run)
     return results, merge_teacher_runs(runs, config)
@@ -355,14 +419,26 @@ def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
 
     teacher = config.teacher
     assert teacher is not None  # engine teacher: the config requires the mapping
-    merged: dict = {"model": teacher.model, "prompt_version": prompt_version(teacher.prompts),
-                    "endpoints": len(teacher.url), "concurrency": teacher.concurrency,
-                    "rpm": teacher.rpm, "chunks": len(runs)}
+    merged: dict = {
+        "model": teacher.model,
+        "prompt_version": prompt_version(teacher.prompts),
+        "endpoints": len(teacher.url),
+        "concurrency": teacher.concurrency,
+        "rpm": teacher.rpm,
+        "chunks": len(runs),
+    }
     retries: Counter = Counter()
     for run in runs:
         retries.update(run.get("retries", {}))
-        for key in ("requests_sent", "answers_received", "cache_hits", "requests_failed", "retries_total",
-                    "prompt_tokens_sent", "completion_tokens_received"):
+        for key in (
+            "requests_sent",
+            "answers_received",
+            "cache_hits",
+            "requests_failed",
+            "retries_total",
+            "prompt_tokens_sent",
+            "completion_tokens_received",
+        ):
             merged[key] = merged.get(key, 0) + run.get(key, 0)
         merged["max_in_flight"] = max(merged.get("max_in_flight", 0), run.get("max_in_flight", 0))
     merged["retries"] = dict(sorted(retries.items()))
@@ -405,8 +481,14 @@ def _write_rejects(out: Path, source_rejects: Path, chunk_indices: list[int]) ->
 
 
 def _manifest(
-    charter: Charter, charter_path, config: RaiseConfig, inputs: list[dict], sources: dict,
-    total: ChunkStats, n_rejects: int, chunk_indices: list[int],
+    charter: Charter,
+    charter_path,
+    config: RaiseConfig,
+    inputs: list[dict],
+    sources: dict,
+    total: ChunkStats,
+    n_rejects: int,
+    chunk_indices: list[int],
 ) -> dict:
     stats = asdict(total)
     rejects_by_reason = Counter(sources.get("rejects_by_reason", {}))

@@ -32,10 +32,12 @@ _MAX_GROUP_CHARS = 300
 _LISTEN_ONLY = frozenset({"narrated", "play", "chat", "post"})
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _PERSON_CUE = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lady|Lord|King|Queen|Saint|St)\.? {x}\b|{x} \(born|{x} was born|{x}, who\b)"
-_NOT_ENTITY = frozenset("I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir End Chapter "
-                        "Part Book".split())
+_NOT_ENTITY = frozenset(
+    "I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir End Chapter Part Book".split()
+)
 _FIRST_PERSON = re.compile(  # letter first, lookbehind after it: the engine skips to an "I" or an "m"
-    r"(?:I(?<![\w'\u2019]I)(?:['\u2019][a-z]+)?|m(?<![\w'\u2019]m)(?:e|y|ine|yself))(?![\w'\u2019])")
+    r"(?:I(?<![\w'\u2019]I)(?:['\u2019][a-z]+)?|m(?<![\w'\u2019]m)(?:e|y|ine|yself))(?![\w'\u2019])"
+)
 
 _PLAN_MEMO: dict[int, tuple[list, tuple]] = {}
 
@@ -46,8 +48,11 @@ def _plan(charter: Charter) -> tuple[tuple[str, tuple[Person, ...]], ...]:
     entry = _PLAN_MEMO.get(id(cast))
     if entry is None or entry[0] is not cast:
         roles_present = {c.role for c in cast}
-        plan = tuple((setting, cast_for(charter, roles)) for setting, roles in T.SETTINGS.items()
-                     if roles_present.intersection(roles))
+        plan = tuple(
+            (setting, cast_for(charter, roles))
+            for setting, roles in T.SETTINGS.items()
+            if roles_present.intersection(roles)
+        )
         if len(_PLAN_MEMO) > 64:
             _PLAN_MEMO.clear()
         entry = _PLAN_MEMO[id(cast)] = (cast, plan)
@@ -59,14 +64,36 @@ def one_line(s: str) -> str:
 
 
 def speaker_name(speaker: str) -> str:
-    """"MENENIUS" -> "Menenius", "First Senator" stays."""
-    return " ".join(w.capitalize() if w.isupper() and len(w) > 1 and w not in ("II", "III", "IV", "VI") else w
-                    for w in speaker.split())
+    """ "MENENIUS" -> "Menenius", "First Senator" stays."""
+    return " ".join(
+        w.capitalize() if w.isupper() and len(w) > 1 and w not in ("II", "III", "IV", "VI") else w
+        for w in speaker.split()
+    )
 
 
 _INTERJECTION = frozenset({"O", "Oh", "Ah", "Alas", "Ay", "Nay", "Yea", "Tis", "'Tis", "Twas"})
-_ENDS_BADLY = frozenset({"of", "the", "and", "is", "was", "are", "were", "has", "had", "be", "do", "does", "did",
-                         "shall", "will", "would", "can", "may"})
+_ENDS_BADLY = frozenset(
+    {
+        "of",
+        "the",
+        "and",
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "had",
+        "be",
+        "do",
+        "does",
+        "did",
+        "shall",
+        "will",
+        "would",
+        "can",
+        "may",
+    }
+)
 
 
 def _is_word(c: str) -> bool:
@@ -93,9 +120,19 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
     """A name worth asking about: not a pronoun, fragment or title word, and not a common word that is
     only capitalised because a line of verse starts with it ("Make" when "make" is in the text too)."""
     words = x.split()
-    if not (2 < len(x) <= 40 and x[0].isalpha() and words[0] not in _NOT_ENTITY and len(words) <= 5
-            and not x.startswith(("I'", "I\u2019")) and "_" not in x and not (x.isupper() and len(words) > 1)
-            and len(words[-1]) > 1 and words[-1].lower() not in _ENDS_BADLY and "<" not in x and "@" not in x):
+    if not (
+        2 < len(x) <= 40
+        and x[0].isalpha()
+        and words[0] not in _NOT_ENTITY
+        and len(words) <= 5
+        and not x.startswith(("I'", "I\u2019"))
+        and "_" not in x
+        and not (x.isupper() and len(words) > 1)
+        and len(words[-1]) > 1
+        and words[-1].lower() not in _ENDS_BADLY
+        and "<" not in x
+        and "@" not in x
+    ):
         return False
     if words[0] in _INTERJECTION:
         return False
@@ -117,9 +154,11 @@ def _address(line: str, name: str, rng: random.Random, p: float = 0.3) -> str:
 
 _SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
 _HE = re.compile(r"\b(?:he|him|his|himself)\b", re.I)
-_PRONOUNS = {"she": {"they": "she", "them": "her", "do_they": "does she"},
-             "he": {"they": "he", "them": "him", "do_they": "does he"},
-             "they": {"they": "they", "them": "them", "do_they": "do they"}}
+_PRONOUNS = {
+    "she": {"they": "she", "them": "her", "do_they": "does she"},
+    "he": {"they": "he", "them": "him", "do_they": "does he"},
+    "they": {"they": "they", "them": "them", "do_they": "do they"},
+}
 
 
 @functools.lru_cache(maxsize=4)  # a dialogue asks several questions of one passage
@@ -131,8 +170,15 @@ def pronouns(source: str) -> dict[str, str]:
 
 
 def _composed_question(kind: str, rng: random.Random, speaker: str | None = None, source: str = "") -> str:
-    pool = (T.Q_NEXT if kind in ("story", "narrated") else T.Q_FACT if kind in ("expository", "note")
-            else T.Q_PLAY if kind == "play" else T.Q_TALK)
+    pool = (
+        T.Q_NEXT
+        if kind in ("story", "narrated")
+        else T.Q_FACT
+        if kind in ("expository", "note")
+        else T.Q_PLAY
+        if kind == "play"
+        else T.Q_TALK
+    )
     q = expand(pick(rng, pool), rng).replace("{speaker}", speaker or "that one")
     if "{" in q:
         for slot, word in pronouns(source).items():
@@ -142,8 +188,9 @@ def _composed_question(kind: str, rng: random.Random, speaker: str | None = None
     return q[:1].upper() + q[1:]
 
 
-def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str | None = None,
-              title: str | None = None) -> str:
+def _question(
+    q: str, source: str, kind: str, rng: random.Random, speaker: str | None = None, title: str | None = None
+) -> str:
     """A question the next step answers: about a person, a year or a name in it, else a composed one."""
     r = rng.random()
     if r < 0.5:
@@ -152,8 +199,11 @@ def _question(q: str, source: str, kind: str, rng: random.Random, speaker: str |
         entity = first_entity(q)
         if entity and _valid_entity(entity.removeprefix("the "), source, title):
             bare = entity.removeprefix("the ")
-            if kind == "expository" and not entity.startswith("the ") and re.search(
-                    _PERSON_CUE.replace("{x}", re.escape(bare)), source):
+            if (
+                kind == "expository"
+                and not entity.startswith("the ")
+                and re.search(_PERSON_CUE.replace("{x}", re.escape(bare)), source)
+            ):
                 return pick(rng, T.ASK_PERSON).replace("{x}", bare)
             return pick(rng, T.ASK_ENTITY).replace("{x}", entity)
     return _composed_question(kind, rng, speaker, source)
@@ -206,7 +256,9 @@ class _Talk:
     def read(self, speaker: str, cue: str, source: str, voice: str, quoted: bool) -> None:
         """``source``: one line already (a group of sentences joined, or a speaker block)."""
         if quoted:
-            self.rows.append([(self.tags[speaker] + cue + "\u201c", None), (nest_quotes(source), voice), ("\u201d", None)])
+            self.rows.append(
+                [(self.tags[speaker] + cue + "\u201c", None), (nest_quotes(source), voice), ("\u201d", None)]
+            )
         else:
             self.rows.append([(self.tags[speaker] + cue, None), (source, voice)])
         self.last = speaker
@@ -220,8 +272,13 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         units = [(None, g) for g in _groups(p.body or p.text, rng)]
     for k, (speaker, words) in enumerate(units):
         if speaker is None:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(words)), words, voice,
-                   quoted=p.kind in ("narrated", "post"))
+            t.read(
+                PARTNER,
+                _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(words)),
+                words,
+                voice,
+                quoted=p.kind in ("narrated", "post"),
+            )
         elif p.kind == "chat":
             name = TRANSCRIPT_NAMES.get(speaker, "the person")
             if rng.random() < 0.4:  # the line as the log has it, its label inside the quotation
@@ -236,8 +293,12 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
             cue = "{speaker}: " if k == 0 else pick(rng, T.PLAY_CUE)
             t.read(PARTNER, cue.replace("{speaker}", name), words, name, quoted=True)
         if k < len(units) - 1 and rng.random() < 0.55:
-            t.ask(SELF, lambda: _question(words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None,
-                                               p.title or p.heading))
+            t.ask(
+                SELF,
+                lambda: _question(
+                    words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None, p.title or p.heading
+                ),
+            )
             if p.kind in ("chat", "post") and rng.random() < 0.4:
                 t.ask(PARTNER, lambda: fill(expand(pick(rng, T.ANSWER), rng), None, t.me))
 
@@ -252,16 +313,18 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             cue = f"{'' if k == 0 else pick(rng, T.READ_CONNECT)}{pick(rng, T.SELF_SUBJECT)} {pick(rng, T.SELF_VERB)}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice, quoted=True)
         else:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(group)), group, voice,
-                   quoted=False)
+            t.read(
+                PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(group)), group, voice, quoted=False
+            )
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
-            t.ask(PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title or p.heading), t.me, rng))
+            t.ask(
+                PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title or p.heading), t.me, rng)
+            )
         reader = nxt
 
 
-def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None,
-             close: bool) -> dict:
+def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None, close: bool) -> dict:
     """Write the passage as a conversation between the I and someone from its cast."""
     me = charter.identity.name
     setting, members = pick(rng, _plan(charter))
@@ -278,8 +341,9 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
         work = f"\u201c{p.heading}\u201d"
     else:
         work = p.title or pick(rng, T.WORK_SOCIAL.get(p.kind) or F.WORK.get(p.kind) or F.WORK["story"])
-    narration = fill(pick(rng, T.TOGETHER[together]), who, me, work=work, where=where,
-                     topic=topic or pick(rng, F.TOPIC_NONE))
+    narration = fill(
+        pick(rng, T.TOGETHER[together]), who, me, work=work, where=where, topic=topic or pick(rng, F.TOPIC_NONE)
+    )
     w.para(f"{pick(rng, F.WHEN)}, {narration}.")
 
     t = _Talk(who, me)
@@ -300,8 +364,13 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     return {"setting": setting, "partner": who.name, "mode": mode, "kind": p.kind}
 
 
-PILLAR = Pillar("social", "form", write=dialogue, mix=0.3,
-                lean={"expository": 1.0, "story": 1.0, "narrated": 1.0, "play": 2.0, "chat": 1.5, "post": 1.0,
-                      "note": 1.0},
-                partner_roles=("mentor", "family", "peer", "teacher"), partner_key="partner",
-                teacher_check=social_check)
+PILLAR = Pillar(
+    "social",
+    "form",
+    write=dialogue,
+    mix=0.3,
+    lean={"expository": 1.0, "story": 1.0, "narrated": 1.0, "play": 2.0, "chat": 1.5, "post": 1.0, "note": 1.0},
+    partner_roles=("mentor", "family", "peer", "teacher"),
+    partner_key="partner",
+    teacher_check=social_check,
+)

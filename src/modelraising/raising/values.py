@@ -70,12 +70,23 @@ class Assessment:
         return top
 
     def harm_meta(self) -> dict[str, Any]:
-        return {"harmful": self.harmful, "request": self.request, "labels": list(self.labels),
-                "scores": self.scores, "via": self.via}
+        return {
+            "harmful": self.harmful,
+            "request": self.request,
+            "labels": list(self.labels),
+            "scores": self.scores,
+            "via": self.via,
+        }
 
     def value_meta(self) -> dict[str, Any]:
-        return {"value": self.value, "score": self.resonance, "via": "harm" if self.harmful else "resonance",
-                "harmful": self.harmful, "harms": list(self.labels), "sentences": list(self.sentences)}
+        return {
+            "value": self.value,
+            "score": self.resonance,
+            "via": "harm" if self.harmful else "resonance",
+            "harmful": self.harmful,
+            "harms": list(self.labels),
+            "sentences": list(self.sentences),
+        }
 
 
 def person_turns(text: str) -> list[str] | None:
@@ -108,8 +119,10 @@ def value_cues(value: Value) -> dict[str, float]:
             words.update(parts)
     out = {}
     for w in sorted(words):
-        weight = min(3.0, 6.0 - min(zipf_frequency(t, "en") for t in w.split()) if " " not in w
-                     else 6.0 - zipf_frequency(w, "en"))
+        weight = min(
+            3.0,
+            6.0 - min(zipf_frequency(t, "en") for t in w.split()) if " " not in w else 6.0 - zipf_frequency(w, "en"),
+        )
         if weight >= _MIN_CUE_WEIGHT:
             out[w] = round(weight, 2)
     return out
@@ -201,8 +214,7 @@ class CueMatcher:
 class ValueDetector:
     """Harm (trained detector) and value resonance (static embeddings) for batches of passages."""
 
-    def __init__(self, charter: Charter, *, threshold: float | None = None, device: str = "cpu",
-                 detector=None):
+    def __init__(self, charter: Charter, *, threshold: float | None = None, device: str = "cpu", detector=None):
         from modelraising.harm.detector import HarmDetector
 
         self.charter = charter
@@ -234,7 +246,9 @@ class ValueDetector:
                     words.update(per_sentence.get(kk, {}).get(j, {}))
                 score = round(sum(words.values()), 3)
                 if len(words) >= 2 and score >= self.threshold and (best is None or score > best[0]):
-                    top = max(range(k, k + _WINDOW), key=lambda kk: (sum(per_sentence.get(kk, {}).get(j, {}).values()), -kk))
+                    top = max(
+                        range(k, k + _WINDOW), key=lambda kk: (sum(per_sentence.get(kk, {}).get(j, {}).values()), -kk)
+                    )
                     best = (score, j, top)
         if best is None:
             return None
@@ -267,8 +281,12 @@ class ValueDetector:
 
     def _assess(self, text: str, p: np.ndarray, fired: list[str], via: str, turns: list[str] | None) -> Assessment:
         scores = {name: round(float(p[i]), 3) for i, name in enumerate(self.harm.labels) if p[i] >= 0.05}
-        labels = tuple(sorted((lab for lab in fired if lab in CATEGORIES),
-                              key=lambda lab: (-p[self.harm.labels.index(lab)], CATEGORIES.index(lab))))
+        labels = tuple(
+            sorted(
+                (lab for lab in fired if lab in CATEGORIES),
+                key=lambda lab: (-p[self.harm.labels.index(lab)], CATEGORIES.index(lab)),
+            )
+        )
         request = REQUEST in fired
         if labels or request:
             if request and not labels:
@@ -279,7 +297,7 @@ class ValueDetector:
             if request:
                 if turns:
                     k = self._request_turn(turns)
-                    request_text, context = turns[k], standalone_context(turns[max(0, k - 2):k])
+                    request_text, context = turns[k], standalone_context(turns[max(0, k - 2) : k])
                 else:
                     request_text = text
             return Assessment(True, request, labels, scores, request_text, value, None, (), via, context)

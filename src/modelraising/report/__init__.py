@@ -29,6 +29,14 @@ from modelraising.report.stats import summarize, t_interval, t_ppf, welch_interv
 from modelraising.report.tables import main_table_text, reading
 
 __all__ = [
-    "build_context", "load_experiment", "main_table_text", "reading", "render", "summarize", "t_interval", "t_ppf",
-    "welch_interval", "write_report",
+    "build_context",
+    "load_experiment",
+    "main_table_text",
+    "reading",
+    "render",
+    "summarize",
+    "t_interval",
+    "t_ppf",
+    "welch_interval",
+    "write_report",
 ]

@@ -18,8 +18,6 @@ FORMAT = "modelraising-experiment/1"
 RESULTS_FORMAT = "modelraising-eval/1"
 
 
-
-
 # ---------------------------------------------------------------------------------- loading
 
 
@@ -107,8 +105,15 @@ def load_experiment(summary: dict, experiment_dir: str | Path | None = None) -> 
     for r in summary.get("runs") or []:
         if not isinstance(r, dict) or "arm" not in r:
             continue
-        runs.append(SeedRun(arm=r["arm"], seed=r.get("seed"), results=_load_results(resolve(base, r.get("results"))),
-                        train=resolve(base, r.get("train")), curriculum=resolve(base, r.get("curriculum"))))
+        runs.append(
+            SeedRun(
+                arm=r["arm"],
+                seed=r.get("seed"),
+                results=_load_results(resolve(base, r.get("results"))),
+                train=resolve(base, r.get("train")),
+                curriculum=resolve(base, r.get("curriculum")),
+            )
+        )
     arms = list(summary.get("arms") or dict.fromkeys(r.arm for r in runs))
     reference = summary.get("reference")
     exp = Experiment(base, summary, arms, reference if reference in arms else None, runs)
@@ -125,6 +130,7 @@ def load_experiment(summary: dict, experiment_dir: str | Path | None = None) -> 
         headline = heads.most_common(1)[0][0]
         exp.suites.append(name)
         exp.headlines[name] = headline
-        exp.lower_better[name] = any(headline in ((r.suite(name) or {}).get("info") or {}).get("lower_is_better", [])
-                                     for r in runs)
+        exp.lower_better[name] = any(
+            headline in ((r.suite(name) or {}).get("info") or {}).get("lower_is_better", []) for r in runs
+        )
     return exp

@@ -19,8 +19,20 @@ log = logging.getLogger(__name__)
 PLOTS = ("loss.png", "retention.png", "charter_values.png", "difficulty.png")
 
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-          "#bcbd22", "#17becf", "#393b79", "#637939")
+COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+)
 
 
 # -------------------------------------------------------------------------------------- plots
@@ -95,20 +107,27 @@ def loss_plot(exp: Experiment) -> bytes | None:
             ax.plot(*zip(*loss), color=color, ls=style, lw=1.2, alpha=0.9, label=f"{label} (train)" if first else None)
         val = [(r["tokens"], r["val_loss"]) for r in recs if r.get("val_loss") is not None]
         if val:
-            ax.plot(*zip(*val), "o", color=color, ms=4, mec="black", mew=0.4,
-                    label=f"{label} (val)" if first else None)
+            ax.plot(*zip(*val), "o", color=color, ms=4, mec="black", mew=0.4, label=f"{label} (val)" if first else None)
         for tokens, stage in stage_changes(recs):
             if (tokens, stage) in staged.setdefault(label, set()):
                 continue
             staged[label].add((tokens, stage))
             ax.axvline(tokens, color=color, ls="--", lw=0.8, alpha=0.7)
-            ax.text(tokens, 0.98 - 0.05 * ((len(staged[label]) - 1) % 4), f" {stage}", color=color, fontsize=7,
-                    transform=ax.get_xaxis_transform(), va="top")
+            ax.text(
+                tokens,
+                0.98 - 0.05 * ((len(staged[label]) - 1) % 4),
+                f" {stage}",
+                color=color,
+                fontsize=7,
+                transform=ax.get_xaxis_transform(),
+                va="top",
+            )
     from matplotlib.ticker import EngFormatter
 
     ax.xaxis.set_major_formatter(EngFormatter())
-    ax.set(xlabel="tokens", ylabel="loss (nats/token)",
-           title="Training loss (dashed verticals: curriculum stage changes)")
+    ax.set(
+        xlabel="tokens", ylabel="loss (nats/token)", title="Training loss (dashed verticals: curriculum stage changes)"
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right", ncol=2 if len(labelled) > 3 else 1)
     fig.tight_layout()
@@ -157,8 +176,15 @@ def retention_plot(exp: Experiment) -> bytes | None:
                 for xs, ys in curves if len(curves) > 1 else []:
                     ax.plot(xs, ys, color=colors[arm], lw=0.7, alpha=0.35)
                 same = [ys for xs, ys in curves if xs == curves[0][0]]
-                ax.plot(curves[0][0], np.mean(same, axis=0), "o-", color=colors[arm], lw=1.8, ms=4,
-                        label=f"{arm} (n={len(same)})")
+                ax.plot(
+                    curves[0][0],
+                    np.mean(same, axis=0),
+                    "o-",
+                    color=colors[arm],
+                    lw=1.8,
+                    ms=4,
+                    label=f"{arm} (n={len(same)})",
+                )
             entries = [((r.suite("robustness") or {}).get("attacks") or {}).get(name) or {} for r in exp.runs]
             steps = sorted({s for e in entries for s in e.get("steps") or [] if isinstance(s, (int, float))})
             if steps and steps[-1] > 20:
@@ -180,8 +206,10 @@ def charter_groups(exp: Experiment) -> tuple[list[str], dict[str, dict[str, dict
         return [], {}
     metric = exp.headlines["charter"]
     values = list(dict.fromkeys(g for r in exp.runs for g in ((r.suite("charter") or {}).get("groups") or {})))
-    table = {arm: {v: summarize([m for r in exp.arm_runs(arm) if (m := r.metric("charter", metric, v))])
-                   for v in values} for arm in exp.arms}
+    table = {
+        arm: {v: summarize([m for r in exp.arm_runs(arm) if (m := r.metric("charter", metric, v))]) for v in values}
+        for arm in exp.arms
+    }
     return values, table
 
 
@@ -198,20 +226,36 @@ def charter_plot(exp: Experiment) -> bytes | None:
     for k, arm in enumerate(arms):
         s = [table[arm][v] for v in values]
         ys = np.array([m["value"] if m["value"] is not None else np.nan for m in s])
-        err = np.array([[m["value"] - m["ci"][0], m["ci"][1] - m["value"]]
-                        if m["value"] is not None and None not in m["ci"][:2] else [0.0, 0.0] for m in s]).T
-        bars = ax.bar(x - 0.4 + width * (k + 0.5), ys, width, yerr=np.clip(err, 0, None), color=colors[arm],
-                      capsize=2, error_kw={"lw": 0.8}, label=arm)
+        err = np.array(
+            [
+                [m["value"] - m["ci"][0], m["ci"][1] - m["value"]]
+                if m["value"] is not None and None not in m["ci"][:2]
+                else [0.0, 0.0]
+                for m in s
+            ]
+        ).T
+        bars = ax.bar(
+            x - 0.4 + width * (k + 0.5),
+            ys,
+            width,
+            yerr=np.clip(err, 0, None),
+            color=colors[arm],
+            capsize=2,
+            error_kw={"lw": 0.8},
+            label=arm,
+        )
         for bar, v in zip(bars, values):  # a degenerate value's bar is hatched and faded: not a measurement
             if reading(table[arm][v], arm_verdicts(exp.arm_runs(arm), "charter", v))[1]:
                 bar.set(hatch="///", alpha=0.35, edgecolor="black")
-    chances = [c for r in exp.runs
-               if (c := ((r.suite("charter") or {}).get("baselines") or {}).get("chance")) is not None]
+    chances = [
+        c for r in exp.runs if (c := ((r.suite("charter") or {}).get("baselines") or {}).get("chance")) is not None
+    ]
     if chances:
         ax.axhline(float(np.mean(chances)), color="grey", ls="--", lw=0.9, label="chance")
     ax.set_xticks(x, values, rotation=30 if len(values) > 5 else 0, ha="right" if len(values) > 5 else "center")
-    ax.set(ylabel=exp.headlines["charter"], ylim=(0, 1.05),
-           title="Charter suite per value (95% CI; hatched: degenerate)")
+    ax.set(
+        ylabel=exp.headlines["charter"], ylim=(0, 1.05), title="Charter suite per value (95% CI; hatched: degenerate)"
+    )
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
@@ -221,8 +265,11 @@ def charter_plot(exp: Experiment) -> bytes | None:
 def curriculum_run(exp: Experiment) -> tuple[str, Path] | None:
     """The raised arm's curriculum directory: arm ``raised``, else the first scaffolded one, else the
     first ``raised-*`` arm's (ablations); None for baselines only."""
-    candidates = list(dict.fromkeys((r.arm, r.curriculum) for r in exp.runs
-                                    if r.curriculum and (r.curriculum / "difficulty.png").is_file()))
+    candidates = list(
+        dict.fromkeys(
+            (r.arm, r.curriculum) for r in exp.runs if r.curriculum and (r.curriculum / "difficulty.png").is_file()
+        )
+    )
     for arm, d in candidates:
         if arm == "raised":
             return arm, d

@@ -63,8 +63,15 @@ def _budget_rows(exp: Experiment) -> list[dict]:
             vals = sorted({int(b[k]) for b in entries if b.get(k) is not None})
             return DASH if not vals else f"{vals[0]:,}" if len(vals) == 1 else f"{vals[0]:,}–{vals[-1]:,}"
 
-        rows.append({"arm": arm, "runs": len(entries), "pretrain": span("pretrain_tokens"),
-                     "align": span("align_tokens"), "total": span("total_tokens")})
+        rows.append(
+            {
+                "arm": arm,
+                "runs": len(entries),
+                "pretrain": span("pretrain_tokens"),
+                "align": span("align_tokens"),
+                "total": span("total_tokens"),
+            }
+        )
     return rows
 
 
@@ -91,11 +98,18 @@ def _stages(curriculum: Path) -> list[dict]:
         if not isinstance(s, dict):
             continue
         d = s.get("difficulty") or {}
-        out.append({"name": s.get("name", ""), "documents": s.get("documents", DASH), "review": s.get("review", DASH),
-                    "tokens": f"{s['tokens_estimate']:,}" if isinstance(s.get("tokens_estimate"), int) else DASH,
-                    "ceiling": fmt_num(s.get("ceiling")) if isinstance(s.get("ceiling"), (int, float)) else DASH,
-                    "difficulty": " / ".join(fmt_num(d.get(k)) if isinstance(d.get(k), (int, float)) else DASH
-                                             for k in ("min", "mean", "max"))})
+        out.append(
+            {
+                "name": s.get("name", ""),
+                "documents": s.get("documents", DASH),
+                "review": s.get("review", DASH),
+                "tokens": f"{s['tokens_estimate']:,}" if isinstance(s.get("tokens_estimate"), int) else DASH,
+                "ceiling": fmt_num(s.get("ceiling")) if isinstance(s.get("ceiling"), (int, float)) else DASH,
+                "difficulty": " / ".join(
+                    fmt_num(d.get(k)) if isinstance(d.get(k), (int, float)) else DASH for k in ("min", "mean", "max")
+                ),
+            }
+        )
     return out
 
 
@@ -126,11 +140,19 @@ def _audit_rows(summary: dict) -> list[dict]:
     pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
     rows = []
     for a in summary.get("audit") or []:
-        rows.append({**a, "max_sentence_share": pct(a["max_sentence_share"]), "in_10plus": pct(a["in_10plus"]),
-                     "charter_sentence": pct(a["charter_sentence"]), "worst_artifact_rate": pct(a["worst_artifact_rate"]),
-                     "voice": pct(a["voice"]), "verbatim": pct(a["verbatim"]),
-                     "verdict": ("caps met" if not a["failures"] else f"{len(a['failures'])} cap(s) exceeded")
-                     + ("" if a["enforced"] else " (reported only)")})
+        rows.append(
+            {
+                **a,
+                "max_sentence_share": pct(a["max_sentence_share"]),
+                "in_10plus": pct(a["in_10plus"]),
+                "charter_sentence": pct(a["charter_sentence"]),
+                "worst_artifact_rate": pct(a["worst_artifact_rate"]),
+                "voice": pct(a["voice"]),
+                "verbatim": pct(a["verbatim"]),
+                "verdict": ("caps met" if not a["failures"] else f"{len(a['failures'])} cap(s) exceeded")
+                + ("" if a["enforced"] else " (reported only)"),
+            }
+        )
     return rows
 
 
@@ -150,8 +172,12 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
     curriculum = curriculum_run(exp)
     if curriculum:
         plots["difficulty.png"] = (curriculum[1] / "difficulty.png").read_bytes()
-    figures = {name.removesuffix(".png"): ({"file": f"{FILES_DIR}/{name}", "src": _data_uri(plots[name])}
-                                           if name in plots else None) for name in PLOTS}
+    figures = {
+        name.removesuffix(".png"): (
+            {"file": f"{FILES_DIR}/{name}", "src": _data_uri(plots[name])} if name in plots else None
+        )
+        for name in PLOTS
+    }
     spans, previous = [], None
     for i, r in enumerate(rows):
         spans.append(sum(1 for x in rows[i:] if x.suite == r.suite) if r.suite != previous else 0)
@@ -169,10 +195,19 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
         if not isinstance(e, dict):
             continue
         source, raised = _clip(e.get("source", "")), _clip(e.get("raised", ""))
-        examples.append({"id": e.get("id", ""), "arm": e.get("arm", ""), "pillars": ", ".join(e.get("pillars") or []),
-                         "source": source, "raised": raised, "source_html": _tagged_html(e.get("source", "")),
-                         "raised_html": _tagged_html(e.get("raised", "")),
-                         "source_fence": _fence(source), "raised_fence": _fence(raised)})
+        examples.append(
+            {
+                "id": e.get("id", ""),
+                "arm": e.get("arm", ""),
+                "pillars": ", ".join(e.get("pillars") or []),
+                "source": source,
+                "raised": raised,
+                "source_html": _tagged_html(e.get("source", "")),
+                "raised_html": _tagged_html(e.get("raised", "")),
+                "source_fence": _fence(source),
+                "raised_fence": _fence(raised),
+            }
+        )
     budget = summary.get("budget") or {}
     check = budget.get("check") or {}
     descriptions = summary.get("arm_descriptions") or {}
@@ -180,20 +215,36 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
     ctx = {
         "name": summary.get("name", "experiment"),
         "version": summary.get("version", ""),
-        "arms": [{"name": a, "description": descriptions.get(a, ""), "color": colors[a],
-                  "runs": len(exp.arm_runs(a)), "ok": sum(1 for r in exp.arm_runs(a) if r.results)} for a in exp.arms],
+        "arms": [
+            {
+                "name": a,
+                "description": descriptions.get(a, ""),
+                "color": colors[a],
+                "runs": len(exp.arm_runs(a)),
+                "ok": sum(1 for r in exp.arm_runs(a) if r.results),
+            }
+            for a in exp.arms
+        ],
         "seeds": ", ".join(str(s) for s in summary.get("seeds") or []),
         "reference": exp.reference,
         "headers": table_headers(exp),
-        "rows": [{"cells": table_cells(exp, r), "span": span, "arm": r.arm, "excludes": r.excludes,
-                  "reading_class": r.reading.split(":")[0].replace(" ", "-")}
-                 for r, span in zip(rows, spans)],
+        "rows": [
+            {
+                "cells": table_cells(exp, r),
+                "span": span,
+                "arm": r.arm,
+                "excludes": r.excludes,
+                "reading_class": r.reading.split(":")[0].replace(" ", "-"),
+            }
+            for r, span in zip(rows, spans)
+        ],
         "contamination": contamination_rows(exp),
         "audit": _audit_rows(summary),
         "notes": table_notes(exp, rows) if rows else [],
         "budget_tokens": f"{budget['tokens']:,}" if isinstance(budget.get("tokens"), int) else DASH,
         "budget_check": ("equal" if check.get("equal") else "NOT equal") if "equal" in check else None,
-        "budget_deviation": check.get("max_deviation"), "budget_tolerance": check.get("tolerance"),
+        "budget_deviation": check.get("max_deviation"),
+        "budget_tolerance": check.get("tolerance"),
         "budget_rows": _budget_rows(exp),
         "figures": figures,
         "attack_table": _attack_table(exp),
@@ -209,9 +260,14 @@ def build_context(exp: Experiment) -> tuple[dict, dict[str, bytes]]:
 def _env(autoescape: bool):
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=autoescape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters["md"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
     return env
 

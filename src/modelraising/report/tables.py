@@ -1,4 +1,5 @@
-"""The report's numbers: the main table (headline per suite and arm, difference to the reference, reading) and contamination."""
+"""The report's numbers: the main table (headline per suite and arm, difference to the reference, reading)
+and contamination."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ APPROX = "‡"  # difference interval from two summaries (half-widths in quadrat
 
 
 def _item_values(suite: dict, key: str, group: str | None = None) -> dict[str, float]:
-    return {r["id"]: float(r[key]) for r in suite.get("items") or []
-            if isinstance(r, dict) and r.get(key) is not None and "id" in r
-            and (group is None or r.get("group") == group)}
+    return {
+        r["id"]: float(r[key])
+        for r in suite.get("items") or []
+        if isinstance(r, dict) and r.get(key) is not None and "id" in r and (group is None or r.get("group") == group)
+    }
 
 
 def difference(ref: list[tuple[SeedRun, dict]], arm: list[tuple[SeedRun, dict]], suite: str, n_bootstrap: int) -> dict:
@@ -124,11 +127,17 @@ def main_rows(exp: Experiment) -> list[Row]:
     rows = []
     for suite in exp.suites:
         metric = exp.headlines[suite]
-        per_arm = {arm: [(r, m) for r in exp.arm_runs(arm) if (m := r.metric(suite, metric)) is not None]
-                   for arm in exp.arms}
-        readings = {arm: reading(summarize([m for _, m in per_arm[arm]]),
-                                 arm_verdicts([r for r, _ in per_arm[arm]], suite), exp.lower_better.get(suite, False))
-                    for arm in exp.arms}
+        per_arm = {
+            arm: [(r, m) for r in exp.arm_runs(arm) if (m := r.metric(suite, metric)) is not None] for arm in exp.arms
+        }
+        readings = {
+            arm: reading(
+                summarize([m for _, m in per_arm[arm]]),
+                arm_verdicts([r for r, _ in per_arm[arm]], suite),
+                exp.lower_better.get(suite, False),
+            )
+            for arm in exp.arms
+        }
         for arm in exp.arms:
             got = per_arm[arm]
             s = summarize([m for _, m in got])
@@ -142,21 +151,39 @@ def main_rows(exp: Experiment) -> list[Row]:
                     diff_text, excl = DASH, DASH  # a difference to a number that means nothing means nothing
                 else:
                     delta = difference(per_arm[exp.reference], got, suite, exp.n_bootstrap)
-                    diff_text = with_ci(delta, signed=True) + (APPROX if delta["method"] == "approx"
-                                                                and delta["value"] is not None else "")
+                    diff_text = with_ci(delta, signed=True) + (
+                        APPROX if delta["method"] == "approx" and delta["value"] is not None else ""
+                    )
                     excl = _excludes_zero(delta)
-            rows.append(Row(suite, metric + (" ↓" if exp.lower_better.get(suite) else ""), arm,
-                            f"{len(got)}/{len(exp.arm_runs(arm))}", value, diff_text, excl, s, delta, text,
-                            degenerate))
+            rows.append(
+                Row(
+                    suite,
+                    metric + (" ↓" if exp.lower_better.get(suite) else ""),
+                    arm,
+                    f"{len(got)}/{len(exp.arm_runs(arm))}",
+                    value,
+                    diff_text,
+                    excl,
+                    s,
+                    delta,
+                    text,
+                    degenerate,
+                )
+            )
     return rows
 
 
 def table_notes(exp: Experiment, rows: list[Row]) -> list[str]:
-    notes = ["95% intervals: Student t over seeds (arms with >= 2 seeds with results)"
-             + (f"; differences to {exp.reference}: Welch t over seeds" if exp.reference else "") + "."]
+    notes = [
+        "95% intervals: Student t over seeds (arms with >= 2 seeds with results)"
+        + (f"; differences to {exp.reference}: Welch t over seeds" if exp.reference else "")
+        + "."
+    ]
     if any(r.summary["method"] == "bootstrap" for r in rows):
-        notes.append(f"{SINGLE} one seed with results: the 95% bootstrap interval over items from its results.json "
-                     "(item noise only, not seed variance).")
+        notes.append(
+            f"{SINGLE} one seed with results: the 95% bootstrap interval over items from its results.json "
+            "(item noise only, not seed variance)."
+        )
     if any(r.delta and r.delta["method"] in ("paired bootstrap", "bootstrap") for r in rows):
         notes.append("Differences between two single-seed arms: bootstrap over items (paired over shared items).")
     if any(r.delta and r.delta["method"] == "approx" and r.delta["value"] is not None for r in rows):
@@ -166,9 +193,11 @@ def table_notes(exp: Experiment, rows: list[Row]) -> list[str]:
     if any(r.value == DASH for r in rows):
         notes.append(f"{DASH} no results (failed or missing run). Seeds: runs with results / runs of the arm.")
     if any(r.reading for r in rows):
-        notes.append("Multiple-choice headlines are calibrated (each choice against itself after neutral contexts, "
-                     "docs/evaluation.md). Reading: degenerate = the answers do not depend on the item (no number "
-                     "shown, no difference taken); at chance = the 95% interval includes chance.")
+        notes.append(
+            "Multiple-choice headlines are calibrated (each choice against itself after neutral contexts, "
+            "docs/evaluation.md). Reading: degenerate = the answers do not depend on the item (no number "
+            "shown, no difference taken); at chance = the 95% interval includes chance."
+        )
     return notes
 
 
@@ -218,11 +247,21 @@ def contamination_rows(exp: Experiment) -> list[dict]:
         s = ((r.suite("charter") or {}).get("contamination") or {}).get("summary")
         if not isinstance(s, dict) or "items" not in s:
             continue
-        rows.append({"arm": r.arm, "seed": r.seed, "n_items": s["items"], "contaminated": s.get("contaminated", 0),
-                     "with_overlap": s.get("with_overlap", DASH), "mean_share": fmt_num(s.get("mean_share")),
-                     "max_share": fmt_num(s.get("max_share")), "n": s.get("n", DASH),
-                     "threshold": s.get("threshold"), "documents": s.get("documents", DASH),
-                     "corpus": ", ".join(Path(c).name for c in s.get("corpora") or [s.get("corpus", "")])})
+        rows.append(
+            {
+                "arm": r.arm,
+                "seed": r.seed,
+                "n_items": s["items"],
+                "contaminated": s.get("contaminated", 0),
+                "with_overlap": s.get("with_overlap", DASH),
+                "mean_share": fmt_num(s.get("mean_share")),
+                "max_share": fmt_num(s.get("max_share")),
+                "n": s.get("n", DASH),
+                "threshold": s.get("threshold"),
+                "documents": s.get("documents", DASH),
+                "corpus": ", ".join(Path(c).name for c in s.get("corpora") or [s.get("corpus", "")]),
+            }
+        )
     return rows
 
 
@@ -232,7 +271,9 @@ def contamination_lines(exp: Experiment) -> list[str]:
         return []
     out = ["Contamination of the charter items with each run's training data (word n-grams):"]
     for c in rows:
-        out.append(f"  {c['arm']} (seed {c['seed']}): {c['contaminated']} of {c['n_items']} items contaminated, "
-                   f"{c['with_overlap']} with any shared {c['n']}-gram, max share {c['max_share']} "
-                   f"({c['documents']} documents: {c['corpus']})")
+        out.append(
+            f"  {c['arm']} (seed {c['seed']}): {c['contaminated']} of {c['n_items']} items contaminated, "
+            f"{c['with_overlap']} with any shared {c['n']}-gram, max share {c['max_share']} "
+            f"({c['documents']} documents: {c['corpus']})"
+        )
     return out

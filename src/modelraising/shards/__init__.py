@@ -38,7 +38,18 @@ from modelraising.shards.tokenizer import (
 )
 
 __all__ = [
-    "ShardIndex", "TokenizeConfig", "TokenizeError", "corpus_files", "decode", "id_fraction", "iter_documents",
-    "load_tokenizer", "prepare_tokenizer", "save_tokenizer", "special_tokens", "token_dtype", "tokenize_corpus",
+    "ShardIndex",
+    "TokenizeConfig",
+    "TokenizeError",
+    "corpus_files",
+    "decode",
+    "id_fraction",
+    "iter_documents",
+    "load_tokenizer",
+    "prepare_tokenizer",
+    "save_tokenizer",
+    "special_tokens",
+    "token_dtype",
+    "tokenize_corpus",
     "train_tokenizer",
 ]

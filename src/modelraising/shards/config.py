@@ -29,9 +29,14 @@ class TokenizeConfig(BaseModel):
     val_fraction: float = Field(default=0.01, ge=0.0, lt=0.5, description="Held-out share of documents (by id hash).")
     shard_tokens: int = Field(default=2**24, ge=8, description="Tokens per shard file.")
     min_frequency: int = Field(default=2, ge=1, description="BPE merges need a pair seen this often.")
-    tokenizer_docs: int | None = Field(default=None, ge=1, description=(
-        "Train the BPE on about this many training documents, a deterministic sample by id hash "
-        "(default: all of them; a large corpus needs no more than a few million)."))
+    tokenizer_docs: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Train the BPE on about this many training documents, a deterministic sample by id hash "
+            "(default: all of them; a large corpus needs no more than a few million)."
+        ),
+    )
     batch_docs: int = Field(default=512, ge=1, description="Documents per encode_batch call (speed only).")
     batch_chars: int = Field(default=4_000_000, ge=1, description="...or fewer, up to this many characters.")
 

@@ -59,8 +59,10 @@ def corpus_files(corpus: Path) -> list[Path]:
     found = {g: sorted(corpus.glob(g)) for g in CORPUS_GLOBS}
     files = [p for g in CORPUS_GLOBS for p in found[g]]
     if not files:
-        raise TokenizeError(f"--corpus {corpus}: no ordered-*.jsonl or ordered-*.parquet files "
-                            "(is it the output of `modelraising curriculum`?)")
+        raise TokenizeError(
+            f"--corpus {corpus}: no ordered-*.jsonl or ordered-*.parquet files "
+            "(is it the output of `modelraising curriculum`?)"
+        )
     if all(found.values()):
         raise TokenizeError(f"--corpus {corpus}: holds both JSONL and Parquet ordered files; keep one format")
     return files

@@ -137,14 +137,23 @@ def encode_file(task: EncodeTask) -> int:
             tags |= tags_in(texts)
         for e in batch:
             doc = e.doc
-            records.append([e.index, doc.id, e.stage_index, e.stage, len(doc.text)] if doc else
-                           [e.index, None, e.location, e.reason, e.preview])
+            records.append(
+                [e.index, doc.id, e.stage_index, e.stage, len(doc.text)]
+                if doc
+                else [e.index, None, e.location, e.reason, e.preview]
+            )
     flat = np.concatenate(parts) if parts else np.zeros(0, dtype)
     target = Path(task.target)
     atomic_write_bytes(target.with_suffix(".npy"), _npy_bytes(flat))
-    atomic_write_json(target.with_suffix(".json"), {"tokenizer_sha": task.tokenizer_sha, "records": records,
-                                                    "lengths": np.concatenate(lengths).tolist() if lengths else [],
-                                                    "tags": sorted(tags)})
+    atomic_write_json(
+        target.with_suffix(".json"),
+        {
+            "tokenizer_sha": task.tokenizer_sha,
+            "records": records,
+            "lengths": np.concatenate(lengths).tolist() if lengths else [],
+            "tags": sorted(tags),
+        },
+    )
     return len(records)
 
 
@@ -156,8 +165,15 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def encode_files(files: list[Path], out: Path, config: TokenizeConfig, workers: int, executor: ExecutorKind,
-                 ray_address: str | None, progress: bool) -> list[Path]:
+def encode_files(
+    files: list[Path],
+    out: Path,
+    config: TokenizeConfig,
+    workers: int,
+    executor: ExecutorKind,
+    ray_address: str | None,
+    progress: bool,
+) -> list[Path]:
     """Encode every input file not already encoded with this tokenizer; returns the targets in order."""
     from modelraising.executor import map_unordered
 
@@ -166,12 +182,21 @@ def encode_files(files: list[Path], out: Path, config: TokenizeConfig, workers: 
     sha = sha256_file(out / "tokenizer.json")
     tasks, start = [], 0
     for i, path in enumerate(files):
-        tasks.append(EncodeTask(i, str(path), start, str(out / "tokenizer.json"), sha, str(state / f"enc-{i:05d}"),
-                                config.model_dump()))
+        tasks.append(
+            EncodeTask(
+                i, str(path), start, str(out / "tokenizer.json"), sha, str(state / f"enc-{i:05d}"), config.model_dump()
+            )
+        )
         start += count_documents(path)
     todo = [t for t in tasks if not _encoded_ok(Path(t.target), sha)]
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="encode files", unit="file",
-               disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(tasks),
+        initial=len(tasks) - len(todo),
+        desc="encode files",
+        unit="file",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
     for _ in map_unordered(encode_file, todo, workers, executor=executor, ray_address=ray_address):
         bar.update(1)
     bar.close()
@@ -193,6 +218,10 @@ def encoded_stream(targets: list[Path], start: int):
         skipped = sum(1 for r in meta["records"] if r[0] < start and r[1] is not None)
         bounds = np.concatenate([[0], np.cumsum(meta["lengths"])]).astype(np.int64)[skipped:]
         flat = np.load(target.with_suffix(".npy"), mmap_mode="r")
-        entries = [Entry(r[0], Document(text="", id=r[1], metadata={"stage_index": r[2], "stage": r[3]}), "")
-                   if r[1] is not None else Entry(r[0], None, r[2], r[3], r[4]) for r in records]
+        entries = [
+            Entry(r[0], Document(text="", id=r[1], metadata={"stage_index": r[2], "stage": r[3]}), "")
+            if r[1] is not None
+            else Entry(r[0], None, r[2], r[3], r[4])
+            for r in records
+        ]
         yield entries, flat, bounds, set(meta["tags"])

@@ -58,8 +58,9 @@ class ShardIndex:
     def memmap(self, file: str) -> np.ndarray:
         if file not in self._maps:
             path = self.root / file
-            self._maps[file] = (np.memmap(path, dtype=self.dtype, mode="r") if path.stat().st_size
-                                else np.zeros(0, self.dtype))
+            self._maps[file] = (
+                np.memmap(path, dtype=self.dtype, mode="r") if path.stat().st_size else np.zeros(0, self.dtype)
+            )
         return self._maps[file]
 
     def tokens(self, start: int, end: int, split: str = "train") -> np.ndarray:

@@ -49,8 +49,17 @@ def _stage_blocks(docs: list[list], train_tokens: int) -> tuple[list[dict], bool
     return (runs if blocked else []), blocked, tokens
 
 
-def finish(out: Path, dtype: np.dtype, eot: int, vocab_size: int, config: TokenizeConfig, corpus: Path,
-           corpus_manifest: str | None, trained: bool, reuse: Path | None) -> tuple[dict, int]:
+def finish(
+    out: Path,
+    dtype: np.dtype,
+    eot: int,
+    vocab_size: int,
+    config: TokenizeConfig,
+    corpus: Path,
+    corpus_manifest: str | None,
+    trained: bool,
+    reuse: Path | None,
+) -> tuple[dict, int]:
     """val.bin, rejects.jsonl and index.json, assembled from the sidecars."""
     n = resume_point(out).shard
     sidecars = [json.loads(sidecar_path(out, i).read_text()) for i in range(n)]
@@ -79,16 +88,27 @@ def finish(out: Path, dtype: np.dtype, eot: int, vocab_size: int, config: Tokeni
         "shard_tokens": config.shard_tokens,
         "shards": shards,
         "train_tokens": train_tokens,
-        "val": {"file": "val.bin", "tokens": int(sum(val_lengths)), "documents": len(val_ids),
-                "ids": val_ids, "offsets": val_offsets},
+        "val": {
+            "file": "val.bin",
+            "tokens": int(sum(val_lengths)),
+            "documents": len(val_ids),
+            "ids": val_ids,
+            "offsets": val_offsets,
+        },
         "stages": stages,
         "stage_blocked": blocked,
         "stage_tokens": stage_tokens,
-        "documents": {"ids": [d[0] for d in docs], "offsets": [d[1] for d in docs],
-                      "stage_index": [d[2] for d in docs]},
+        "documents": {
+            "ids": [d[0] for d in docs],
+            "offsets": [d[1] for d in docs],
+            "stage_index": [d[2] for d in docs],
+        },
         "corpus": {"path": str(corpus), "manifest_sha256": corpus_manifest},
-        "tokenizer": {"trained": trained, "source": str(reuse) if reuse else None,
-                      "sha256": sha256_file(out / "tokenizer.json")},
+        "tokenizer": {
+            "trained": trained,
+            "source": str(reuse) if reuse else None,
+            "sha256": sha256_file(out / "tokenizer.json"),
+        },
     }
     if not docs and not val_ids:
         raise TokenizeError(f"--corpus {corpus}: no usable documents (see {out / 'rejects.jsonl'})")
@@ -100,10 +120,23 @@ def finish(out: Path, dtype: np.dtype, eot: int, vocab_size: int, config: Tokeni
 # The step.
 
 
-OUTPUTS = StepOutputs(globs=("train-*.bin",), files=("val.bin", "index.json", "manifest.json", "rejects.jsonl",
-                                                     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"),
-                      marks=("train-*.bin", "index.json"), held="shards of a different corpus, tokenizer or config",
-                      them="them", unknown="shards", error=TokenizeError)
+OUTPUTS = StepOutputs(
+    globs=("train-*.bin",),
+    files=(
+        "val.bin",
+        "index.json",
+        "manifest.json",
+        "rejects.jsonl",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+    ),
+    marks=("train-*.bin", "index.json"),
+    held="shards of a different corpus, tokenizer or config",
+    them="them",
+    unknown="shards",
+    error=TokenizeError,
+)
 
 
 def _specials_of(tok) -> list[str]:
@@ -117,8 +150,12 @@ def _warn_missing_specials(tok, reuse: Path | None, tags: set[str]) -> None:
     known = set(_specials_of(tok))
     missing = [t for t in special_tokens(sorted(tags)) if t not in known]
     if missing:
-        log.warning("tokenizer %s lacks %d special token(s) used here (%s): they are split into ordinary tokens",
-                    reuse, len(missing), ", ".join(missing[:5]))
+        log.warning(
+            "tokenizer %s lacks %d special token(s) used here (%s): they are split into ordinary tokens",
+            reuse,
+            len(missing),
+            ", ".join(missing[:5]),
+        )
 
 
 @exclusive_out("out_dir")
@@ -146,11 +183,14 @@ def tokenize_corpus(
         load_tokenizer(reuse)  # fail early, before any output is touched
     inputs = [{"path": str(p), "bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in files]
     corpus_manifest = sha256_file(corpus / "manifest.json") if (corpus / "manifest.json").exists() else None
-    fingerprint = sha256_json({
-        "version": modelraising.__version__, "config": config.output_fields(),
-        "inputs": [i["sha256"] for i in inputs],
-        "tokenizer": sha256_file(reuse / "tokenizer.json" if reuse.is_dir() else reuse) if reuse else None,
-    })
+    fingerprint = sha256_json(
+        {
+            "version": modelraising.__version__,
+            "config": config.output_fields(),
+            "inputs": [i["sha256"] for i in inputs],
+            "tokenizer": sha256_file(reuse / "tokenizer.json" if reuse.is_dir() else reuse) if reuse else None,
+        }
+    )
     prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
 
     tok, trained, plan = prepare_tokenizer(files, out, config, reuse, progress)
@@ -168,27 +208,43 @@ def tokenize_corpus(
     counts = {
         "records": len(index["documents"]["ids"]) + index["val"]["documents"] + n_rejects,
         "train_documents": len(index["documents"]["ids"]),
-        "val_documents": index["val"]["documents"], "rejects": n_rejects,
-        "train_tokens": index["train_tokens"], "val_tokens": index["val"]["tokens"], "shards": len(index["shards"]),
+        "val_documents": index["val"]["documents"],
+        "rejects": n_rejects,
+        "train_tokens": index["train_tokens"],
+        "val_tokens": index["val"]["tokens"],
+        "shards": len(index["shards"]),
     }
     manifest = {
         "step": "tokenize",
         "config": config.model_dump(),
         "inputs": inputs,
         "corpus": {"path": str(corpus), "manifest_sha256": corpus_manifest},
-        "tokenizer": {"trained": trained, "source": str(reuse) if reuse else None,
-                      "vocab_size": tok.get_vocab_size(), "special_tokens": _specials_of(tok),
-                      "sha256": index["tokenizer"]["sha256"]},
+        "tokenizer": {
+            "trained": trained,
+            "source": str(reuse) if reuse else None,
+            "vocab_size": tok.get_vocab_size(),
+            "special_tokens": _specials_of(tok),
+            "sha256": index["tokenizer"]["sha256"],
+        },
         "counts": counts,
         "versions": versions("numpy", "tokenizers", "transformers"),
-        "run": {"executor": executor, "workers": workers, "elapsed_s": round(elapsed, 3),
-                "encode_s": round(encode_s, 3),
-                "resumed_from_shard": resume.shard,
-                "tokens_per_s": (round((counts["train_tokens"] + counts["val_tokens"]) / encode_s)
-                                 if encode_s else None)},
+        "run": {
+            "executor": executor,
+            "workers": workers,
+            "elapsed_s": round(elapsed, 3),
+            "encode_s": round(encode_s, 3),
+            "resumed_from_shard": resume.shard,
+            "tokens_per_s": (round((counts["train_tokens"] + counts["val_tokens"]) / encode_s) if encode_s else None),
+        },
     }
     record_reject_share(manifest, "tokenize", n_rejects, counts["records"], out / "rejects.jsonl")
     atomic_write_json(out / "manifest.json", manifest)
-    log.info("tokenized %d documents into %d shards (%d train + %d val tokens) in %.1fs", counts["train_documents"],
-             counts["shards"], counts["train_tokens"], counts["val_tokens"], elapsed)
+    log.info(
+        "tokenized %d documents into %d shards (%d train + %d val tokens) in %.1fs",
+        counts["train_documents"],
+        counts["shards"],
+        counts["train_tokens"],
+        counts["val_tokens"],
+        elapsed,
+    )
     return manifest

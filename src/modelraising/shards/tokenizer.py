@@ -38,8 +38,11 @@ def train_tokenizer(texts: Iterator[str], vocab_size: int, specials: list[str], 
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tok.train_from_iterator(texts, trainer, length=length)
     return tok
@@ -69,8 +72,12 @@ def save_tokenizer(tok, out: Path) -> None:
 
     specials = [t.content for t in tok.get_added_tokens_decoder().values() if t.special]
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=END_OF_TEXT, eos_token=END_OF_TEXT, pad_token=END_OF_TEXT,
-        additional_special_tokens=[t for t in specials if t != END_OF_TEXT], clean_up_tokenization_spaces=False,
+        tokenizer_object=tok,
+        bos_token=END_OF_TEXT,
+        eos_token=END_OF_TEXT,
+        pad_token=END_OF_TEXT,
+        additional_special_tokens=[t for t in specials if t != END_OF_TEXT],
+        clean_up_tokenization_spaces=False,
     )
     tmp = out / ".state" / "tokenizer.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -90,8 +97,9 @@ def _training_texts(files: list[Path], plan: Plan, val_fraction: float, share: f
                 yield entry.doc.text
 
 
-def prepare_tokenizer(files: list[Path], out: Path, config: TokenizeConfig, reuse: Path | None,
-                      progress: bool) -> tuple[Any, bool, Plan | None]:
+def prepare_tokenizer(
+    files: list[Path], out: Path, config: TokenizeConfig, reuse: Path | None, progress: bool
+) -> tuple[Any, bool, Plan | None]:
     """The run's tokenizer, saved into ``out``: reused, already trained by an earlier attempt, or trained
     now (after a scan for the charter tags and the split: the only case that reads the corpus twice)."""
     marker = out / ".state" / "tokenizer.done"
@@ -106,15 +114,27 @@ def prepare_tokenizer(files: list[Path], out: Path, config: TokenizeConfig, reus
             raise TokenizeError(f"--corpus: no usable documents in {files[0].parent} (see {out / 'rejects.jsonl'})")
         specials = special_tokens(plan.tags)
         if config.vocab_size < 256 + len(specials):
-            raise TokenizeError(f"--vocab-size {config.vocab_size}: a byte-level BPE needs at least "
-                                f"{256 + len(specials)} (256 bytes + {len(specials)} special tokens)")
+            raise TokenizeError(
+                f"--vocab-size {config.vocab_size}: a byte-level BPE needs at least "
+                f"{256 + len(specials)} (256 bytes + {len(specials)} special tokens)"
+            )
         share = min(1.0, config.tokenizer_docs / plan.train_documents) if config.tokenizer_docs else 1.0
         expected = round(share * plan.train_documents)
-        log.info("training a %d-token byte-level BPE on %s%d documents", config.vocab_size,
-                 "a sample of about " if share < 1 else "", expected)
+        log.info(
+            "training a %d-token byte-level BPE on %s%d documents",
+            config.vocab_size,
+            "a sample of about " if share < 1 else "",
+            expected,
+        )
         started = time.perf_counter()
-        texts = tqdm(_training_texts(files, plan, config.val_fraction, share), total=expected,
-                     desc="train tokenizer", unit="doc", disable=not progress, dynamic_ncols=True)
+        texts = tqdm(
+            _training_texts(files, plan, config.val_fraction, share),
+            total=expected,
+            desc="train tokenizer",
+            unit="doc",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
         tok = train_tokenizer(texts, config.vocab_size, specials, config.min_frequency, expected)
         log.info("tokenizer trained in %.1fs (vocabulary %d)", time.perf_counter() - started, tok.get_vocab_size())
     save_tokenizer(tok, out)

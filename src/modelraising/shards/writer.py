@@ -53,9 +53,14 @@ def resume_point(out: Path) -> Resume:
     if not done:
         return Resume()
     last = json.loads(sidecar_path(out, done - 1).read_text())
-    return Resume(shard=done, record=last["next"]["record"], skip=last["next"]["skip"],
-                  train_tokens=last["start"] + last["tokens"], fallback_id=last["split"]["fallback_id"],
-                  decided=True)
+    return Resume(
+        shard=done,
+        record=last["next"]["record"],
+        skip=last["next"]["skip"],
+        train_tokens=last["start"] + last["tokens"],
+        fallback_id=last["split"]["fallback_id"],
+        decided=True,
+    )
 
 
 class ShardWriter:
@@ -108,11 +113,20 @@ class ShardWriter:
             atomic_write_bytes(self.out / name, self.buf[: self.fill].tobytes())
         if self.val_parts:  # most shards meet no held-out document: no file then
             atomic_write_bytes(val_part_path(self.out, self.shard), np.concatenate(self.val_parts).tobytes())
-        atomic_write_json(sidecar_path(self.out, self.shard), {
-            "shard": self.shard, "file": name, "start": self.start, "tokens": self.fill, "docs": self.docs,
-            "val": {"ids": self.val_ids, "lengths": [len(p) for p in self.val_parts]}, "rejects": self.rejects,
-            "split": {"fallback_id": self.split.fallback_id}, "next": {"record": next_record, "skip": next_skip},
-        })
+        atomic_write_json(
+            sidecar_path(self.out, self.shard),
+            {
+                "shard": self.shard,
+                "file": name,
+                "start": self.start,
+                "tokens": self.fill,
+                "docs": self.docs,
+                "val": {"ids": self.val_ids, "lengths": [len(p) for p in self.val_parts]},
+                "rejects": self.rejects,
+                "split": {"fallback_id": self.split.fallback_id},
+                "next": {"record": next_record, "skip": next_skip},
+            },
+        )
         self.shard += 1
         self.next_record = next_record
         self.start += self.fill
@@ -120,8 +134,15 @@ class ShardWriter:
         self.docs, self.val_ids, self.val_parts, self.rejects = [], [], [], []
 
 
-def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: TokenizeConfig,
-                 progress: bool, encoded: list[Path] | None = None) -> tuple[Resume, set[str]]:
+def write_shards(
+    files: list[Path],
+    plan: Plan | None,
+    tok,
+    out: Path,
+    config: TokenizeConfig,
+    progress: bool,
+    encoded: list[Path] | None = None,
+) -> tuple[Resume, set[str]]:
     """Encode the corpus in order into shards, continuing after the last complete shard; also returns
     the charter tags met (to warn when a reused tokenizer lacks one). With ``encoded`` (one file per
     input file, from :func:`encode_files`), the tokens come from there and are only assembled here."""
@@ -137,10 +158,19 @@ def write_shards(files: list[Path], plan: Plan | None, tok, out: Path, config: T
     writer = ShardWriter(out, dtype, config.shard_tokens, resume, split)
     tags: set[str] = set()
     total = sum(count_documents(p) for p in files)
-    bar = tqdm(total=total, initial=min(resume.record, total), desc="encode" if encoded is None else "assemble",
-               unit="doc", disable=not progress, dynamic_ncols=True)
-    stream = (encode_stream(files, resume.record, tok, eot, dtype, config) if encoded is None
-              else encoded_stream(encoded, resume.record))
+    bar = tqdm(
+        total=total,
+        initial=min(resume.record, total),
+        desc="encode" if encoded is None else "assemble",
+        unit="doc",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    stream = (
+        encode_stream(files, resume.record, tok, eot, dtype, config)
+        if encoded is None
+        else encoded_stream(encoded, resume.record)
+    )
     for batch, flat, bounds, batch_tags in stream:
         tags |= batch_tags
         k = 0

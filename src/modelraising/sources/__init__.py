@@ -18,6 +18,17 @@ from modelraising.sources.spec import END_OF_TEXT, SourceError, SourceSpec, Sour
 from modelraising.sources.stream import read_sources
 
 __all__ = [
-    "END_OF_TEXT", "GENRE_DEFERRED", "SourceError", "SourceSpec", "SourceStats", "detect_genre", "expand_sources",
-    "genre_features", "normalize_text", "read_sources", "resolve_genre", "unreadable", "untokenize_wikitext",
+    "END_OF_TEXT",
+    "GENRE_DEFERRED",
+    "SourceError",
+    "SourceSpec",
+    "SourceStats",
+    "detect_genre",
+    "expand_sources",
+    "genre_features",
+    "normalize_text",
+    "read_sources",
+    "resolve_genre",
+    "unreadable",
+    "untokenize_wikitext",
 ]

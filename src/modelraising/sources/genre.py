@@ -44,8 +44,17 @@ def _turns(text: str) -> tuple[int, int]:
     return len(speakers), len({s.lower() for s in speakers})
 
 
-_CUES = {w: cue for cue, words in (("speech", _SPEECH), ("third", _THIRD), ("personal", _PERSONAL),
-                                   ("fact_words", _FACT), ("slang", _SLANG)) for w in words}
+_CUES = {
+    w: cue
+    for cue, words in (
+        ("speech", _SPEECH),
+        ("third", _THIRD),
+        ("personal", _PERSONAL),
+        ("fact_words", _FACT),
+        ("slang", _SLANG),
+    )
+    for w in words
+}
 
 
 # Lower-casing a text changes how _WORD_RE cuts it only where an apostrophe is followed by an upper-case
@@ -138,10 +147,19 @@ def genre_features(text: str) -> dict[str, float]:
     turns, speakers = _turns(text)
     digits = sum(map(text.count, "0123456789"))
     quotes = sum(map(text.count, ('"', "\u201c", "\u201d", "\u2018", " '", "\n'"))) + text.startswith("'")
-    social = len(_SOCIAL.findall(text)) if ("@" in text or "#" in text or "&" in text or "http" in text
-                                            or "RT" in text) else 0
-    informal = (cues["slang"] + lower_i + text.count("!!") + text.count("??") + text.count("...")
-                + (0 if _ENDS_SENTENCE.search(text) else 1))
+    social = (
+        len(_SOCIAL.findall(text))
+        if ("@" in text or "#" in text or "&" in text or "http" in text or "RT" in text)
+        else 0
+    )
+    informal = (
+        cues["slang"]
+        + lower_i
+        + text.count("!!")
+        + text.count("??")
+        + text.count("...")
+        + (0 if _ENDS_SENTENCE.search(text) else 1)
+    )
     return {
         "words": n_words,
         "turn_share": turns / max(1, lines),
@@ -187,8 +205,14 @@ def detect_genre(text: str) -> str:
         if social and n_words < 80:
             return "other"
         short = n_words < _SHORT
-        if short and (found["slang"] or lower_i or text.count("!!") or text.count("??") or text.count("...")
-                      or not _ENDS_SENTENCE.search(text)):
+        if short and (
+            found["slang"]
+            or lower_i
+            or text.count("!!")
+            or text.count("??")
+            or text.count("...")
+            or not _ENDS_SENTENCE.search(text)
+        ):
             return "other"
     else:
         digits = -1
@@ -214,8 +238,12 @@ def detect_genre(text: str) -> str:
         digits = sum(map(text.count, "0123456789"))
     years = 1000 * len(_YEAR.findall(text)) / n_chars if digits >= 4 else 0.0
     fiction = 25 * speech + 6 * third + 0.15 * (1000 * quotes / n_chars) + 2 * personal
-    factual = (0.25 * (1000 * digits / n_chars) + 1.5 * years + 0.6 * (1000 * text.count("(") / n_chars)
-               + 12 * (found["fact_words"] / n_words))
+    factual = (
+        0.25 * (1000 * digits / n_chars)
+        + 1.5 * years
+        + 0.6 * (1000 * text.count("(") / n_chars)
+        + 12 * (found["fact_words"] / n_words)
+    )
     if short and max(fiction, factual) < 1.0:
         return "other"
     return "fiction" if fiction >= factual else "factual"

@@ -142,7 +142,7 @@ _NUMERIC = re.compile(r"\s*[-+]?[\d.,eE:/ ]*\s*")
 
 
 def pick_text_field(rows: list[dict[str, Any]]) -> str | None:
-    """"text", "content" or "body" when present, else the string field with the longest mean length.
+    """ "text", "content" or "body" when present, else the string field with the longest mean length.
 
     Fields within 10% of the longest count as a tie, won by the first in the record (HH-RLHF: "chosen"
     before "rejected"); numeric-looking strings (CSV ids, counts) do not count.
@@ -328,8 +328,12 @@ def _csv_records(
         if isinstance(row, Reject):
             yield row
         elif len(row) != len(header):
-            yield Reject(src, f"wrong number of fields ({len(row)}, expected {len(header)})", location,
-                         preview=_preview(",".join(row)))
+            yield Reject(
+                src,
+                f"wrong number of fields ({len(row)}, expected {len(header)})",
+                location,
+                preview=_preview(",".join(row)),
+            )
         elif SURROGATE.search("".join(row)):
             yield Reject(src, "invalid UTF-8", location, preview=_preview(",".join(row)))
         else:
@@ -384,8 +388,9 @@ def _row_passages(
 ) -> list[Passage | Reject]:
     """The passages of one row's text (a list: most rows are one passage); ``record`` gives the id of a reject."""
     if len(text) > spec.max_doc_chars:
-        return [Reject(src, f"oversized ({len(text)} chars > max_doc_chars)", location, _record_id(record),
-                       _preview(text))]
+        return [
+            Reject(src, f"oversized ({len(text)} chars > max_doc_chars)", location, _record_id(record), _preview(text))
+        ]
     ascii_text = text.isascii()
     if not ascii_text and SURROGATE.search(text):
         return [Reject(src, "invalid UTF-8", location, _record_id(record), _preview(text))]
@@ -408,8 +413,11 @@ def _row_passages(
     for span in pack_spans(clean, units, spec.max_chars):
         piece = normalize_text(clean[span.start : span.end])
         if len(piece) < spec.min_chars:
-            out.append(Reject(src, "empty or too short", f"{location} chars {span.start}-{span.end}",
-                              _record_id(record), piece))
+            out.append(
+                Reject(
+                    src, "empty or too short", f"{location} chars {span.start}-{span.end}", _record_id(record), piece
+                )
+            )
         else:
             out.append(Passage(piece, genre, title, "row", row, row))
     return out

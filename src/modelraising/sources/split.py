@@ -90,12 +90,17 @@ def _heading(
             return 0, None, False
         level = m.group(1).count("=")
         title = m.group(2)
-        return level, (normalize_text(untokenize_wikitext(title)) if level == 1 and "<unk>" not in title else None), False
+        return (
+            level,
+            (normalize_text(untokenize_wikitext(title)) if level == 1 and "<unk>" not in title else None),
+            False,
+        )
     if not block_start:
         return 0, None, False
     chapter = bool(_CHAPTER.fullmatch(s))
-    if not chapter and not (len(s) <= _TITLE_MAX and (
-            _ROMAN.fullmatch(s) or _is_caps_title(s) or _is_title_case(s, 2 if line_mode else 1))):
+    if not chapter and not (
+        len(s) <= _TITLE_MAX and (_ROMAN.fullmatch(s) or _is_caps_title(s) or _is_title_case(s, 2 if line_mode else 1))
+    ):
         return 0, None, False
     j = i + 1
     while j < len(stripped) and not stripped[j]:
@@ -161,8 +166,13 @@ def _mark_contents(units: list[_Unit]) -> None:
     i = 0
     while i < len(units):
         j, last_head = i, -1
-        while j < len(units) and units[j].level != 1 and not units[j].bad and (
-            units[j].kind == "head" or (units[j].kind == "text" and units[j].end - units[j].start <= _CONTENTS_LINE)
+        while (
+            j < len(units)
+            and units[j].level != 1
+            and not units[j].bad
+            and (
+                units[j].kind == "head" or (units[j].kind == "text" and units[j].end - units[j].start <= _CONTENTS_LINE)
+            )
         ):
             last_head = j if units[j].kind == "head" else last_head
             j += 1

@@ -58,14 +58,18 @@ def read_sources(
                 if repeats[doc_id] > 1:
                     doc_id = f"{doc_id}-{repeats[doc_id]}"
             genre = item.genre
-            doc = Document(text, doc_id, {
-                "source": src,
-                "source_name": name,
-                "genre": genre,
-                "title": item.title,
-                "offsets": {"unit": item.unit, "start": item.start, "end": item.end},
-                "source_chars": len(text),
-            })
+            doc = Document(
+                text,
+                doc_id,
+                {
+                    "source": src,
+                    "source_name": name,
+                    "genre": genre,
+                    "title": item.title,
+                    "offsets": {"unit": item.unit, "start": item.start, "end": item.end},
+                    "source_chars": len(text),
+                },
+            )
             docs += 1
             stats.documents += 1  # stats.add_document(doc), inline
             stats.chars += len(text)

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS answers (
 
 
 def default_cache_path() -> Path:
-    """``$XDG_CACHE_HOME/modelraising/teacher.sqlite`` (``~/.cache/...`` when unset): shared by every run of the user."""
+    """``$XDG_CACHE_HOME/modelraising/teacher.sqlite`` (``~/.cache/...`` when unset): shared by every run of
+    the user."""
     root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(root) / "modelraising" / "teacher.sqlite"
 
@@ -75,7 +76,15 @@ class RequestCache:
         inserted = self._db.execute(
             "INSERT OR IGNORE INTO answers (key, model, text, finish_reason, prompt_tokens, completion_tokens, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, model, answer.text, answer.finish_reason, answer.prompt_tokens, answer.completion_tokens, time.time()),
+            (
+                key,
+                model,
+                answer.text,
+                answer.finish_reason,
+                answer.prompt_tokens,
+                answer.completion_tokens,
+                time.time(),
+            ),
         ).rowcount
         return answer if inserted else (self.get(key) or answer)
 

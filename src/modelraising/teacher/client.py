@@ -89,11 +89,18 @@ class ClientStats:
     taken_out: Counter = field(default_factory=Counter)  # endpoint URL -> times taken out of the rotation
 
     def to_dict(self) -> dict:
-        return {"requests_sent": self.requests, "answers_received": self.answers, "cache_hits": self.cache_hits,
-                "requests_failed": self.failures, "retries": dict(sorted(self.retries.items())),
-                "retries_total": sum(self.retries.values()), "prompt_tokens_sent": self.prompt_tokens,
-                "completion_tokens_received": self.completion_tokens, "max_in_flight": self.max_in_flight,
-                "endpoints_taken_out": dict(sorted(self.taken_out.items()))}
+        return {
+            "requests_sent": self.requests,
+            "answers_received": self.answers,
+            "cache_hits": self.cache_hits,
+            "requests_failed": self.failures,
+            "retries": dict(sorted(self.retries.items())),
+            "retries_total": sum(self.retries.values()),
+            "prompt_tokens_sent": self.prompt_tokens,
+            "completion_tokens_received": self.completion_tokens,
+            "max_in_flight": self.max_in_flight,
+            "endpoints_taken_out": dict(sorted(self.taken_out.items())),
+        }
 
 
 @dataclass
@@ -155,12 +162,25 @@ class TeacherClient:
         self.config = config
         self.cache = cache
         self.prompt_version = prompt_version
-        self.params = {"temperature": config.temperature, "top_p": config.top_p,
-                       "max_tokens": config.max_tokens, "seed": seed}
+        self.params = {
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "max_tokens": config.max_tokens,
+            "seed": seed,
+        }
         api_key = os.environ.get(config.api_key_env) or "EMPTY"  # local servers need none; the client needs a string
         self.endpoints = [
-            Endpoint(url, openai.AsyncOpenAI(base_url=url, api_key=api_key, timeout=config.timeout, max_retries=0,
-                                             http_client=_http_client(config)), _HEALTH.setdefault(url, Health()))
+            Endpoint(
+                url,
+                openai.AsyncOpenAI(
+                    base_url=url,
+                    api_key=api_key,
+                    timeout=config.timeout,
+                    max_retries=0,
+                    http_client=_http_client(config),
+                ),
+                _HEALTH.setdefault(url, Health()),
+            )
             for url in config.url
         ]
         self._turn = itertools.count()
@@ -228,7 +248,9 @@ class TeacherClient:
             try:
                 body = json.dumps({"model": self.config.model, "messages": messages, **self.params}, ensure_ascii=False)
                 response = await endpoint.client.post(
-                    "/chat/completions", cast_to=object, content=body.encode("utf-8"),
+                    "/chat/completions",
+                    cast_to=object,
+                    content=body.encode("utf-8"),
                     options={"headers": _headers(task), "security": {"bearer_auth": True}},
                 )
             except openai.APIStatusError as exc:
@@ -305,8 +327,9 @@ def _http_client(config: TeacherConfig):
     which is what keeps hundreds of requests per second on a small machine. Pool as large as ``concurrency``."""
     import httpx2
 
-    limits = httpx2.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency,
-                           keepalive_expiry=30.0)
+    limits = httpx2.Limits(
+        max_connections=config.concurrency, max_keepalive_connections=config.concurrency, keepalive_expiry=30.0
+    )
     try:
         return openai.DefaultAioHttpClient(limits=limits, timeout=config.timeout)
     except RuntimeError:  # installed without the extra: httpx works, only slower
@@ -319,7 +342,7 @@ def _headers(task: str) -> dict:
 
 
 def _transport_reason(exc: BaseException) -> str:
-    """"timeout" or "connection" (refused, reset, dropped). The aiohttp transport reports a dropped
+    """ "timeout" or "connection" (refused, reset, dropped). The aiohttp transport reports a dropped
     connection as a connect timeout, so the chain of causes is read for the real one."""
     import aiohttp
 

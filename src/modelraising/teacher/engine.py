@@ -57,6 +57,7 @@ from modelraising.teacher.prompts import load_prompts
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Filtered:
     """A raised document the judge scored below ``min_judge_score``: it goes to rejects, with its scores."""
@@ -150,7 +151,9 @@ class TeacherEngine:
             result = self._fallback(doc, hit, failed[0], spent)
         else:
             answers = dict(zip(tasks, (o.value for o in outcomes)))
-            result = self._compose(doc, genre, form, form_task, partner, hit if valued else None, action, answers, spent)
+            result = self._compose(
+                doc, genre, form, form_task, partner, hit if valued else None, action, answers, spent
+            )
         if self.teacher.judge:
             return await self._judge(doc, result, context)
         return result
@@ -191,7 +194,9 @@ class TeacherEngine:
 
         return await self._ask(task, context, validate)
 
-    async def _ask(self, task: str, context: dict, validate: Callable[[str, str | None], tuple[Any, list[str]]]) -> Answer:
+    async def _ask(
+        self, task: str, context: dict, validate: Callable[[str, str | None], tuple[Any, list[str]]]
+    ) -> Answer:
         """Ask, check, and ask again with the problems fed back, up to ``gate_retries`` times."""
         messages = self.prompts.messages(task, context)
         spent = Spent()
@@ -215,27 +220,47 @@ class TeacherEngine:
             "model": self.teacher.model,
             "prompt_version": self.prompts.version,
             "tries": {task: s.tries for task, s in spent.items()},
-            "tokens": {"prompt": sum(s.prompt_tokens for s in spent.values()),
-                       "completion": sum(s.completion_tokens for s in spent.values())},
+            "tokens": {
+                "prompt": sum(s.prompt_tokens for s in spent.values()),
+                "completion": sum(s.completion_tokens for s in spent.values()),
+            },
         }
 
-    def _compose(self, doc: Document, genre: str, form: str, form_task: str | None, partner: Person | None,
-                 hit: Assessment | None, action: str | None, answers: dict[str, str], spent: dict[str, Spent]) -> Document:
+    def _compose(
+        self,
+        doc: Document,
+        genre: str,
+        form: str,
+        form_task: str | None,
+        partner: Person | None,
+        hit: Assessment | None,
+        action: str | None,
+        answers: dict[str, str],
+        spent: dict[str, Spent],
+    ) -> Document:
         body = answers[form_task] if form_task else doc.text
         reflection = answers.get("values", "")
         applied = (["values"] if hit else []) + ([form] if form != PLAIN else [])
         applied += ["perspective"] if "perspective" in self.config.pillars else []
         meta: dict = {}
         if hit is not None:
-            meta["value"] = hit.value_meta() | {"policy_action": action, "named": named_values(reflection, self.charter)}
+            meta["value"] = hit.value_meta() | {
+                "policy_action": action,
+                "named": named_values(reflection, self.charter),
+            }
         meta["templates"] = {task: f"teacher/{task}" for task in answers}
         if partner is not None:  # the template engine's keys: experience names its "teacher", social its "partner"
             meta[get_pillar(form).partner_key] = partner.name
-        metadata = (record_metadata(doc, genre, applied, form, self.charter, "teacher", self.config.seed)
-                    | meta | {"llm": self._teacher_meta(spent)})
+        metadata = (
+            record_metadata(doc, genre, applied, form, self.charter, "teacher", self.config.seed)
+            | meta
+            | {"llm": self._teacher_meta(spent)}
+        )
         return Document(text="\n\n".join(p for p in (body, reflection) if p), id=doc.id, metadata=metadata)
 
-    def _fallback(self, doc: Document, hit: Assessment | None, failure: TaskFailed, spent: dict[str, Spent]) -> Document:
+    def _fallback(
+        self, doc: Document, hit: Assessment | None, failure: TaskFailed, spent: dict[str, Spent]
+    ) -> Document:
         result = raise_document(doc, self.charter, self.template_config, hit)
         assert isinstance(result, Document)  # a policy drop was decided before any request
         result.metadata["fallback_reason"] = f"{failure.task}: {failure.reason}"
@@ -281,13 +306,15 @@ class TeacherEngine:
         keep = retry.kept(paths)  # --retry-fallbacks: every document but the ones to re-ask, as written before
         queue: asyncio.Queue = asyncio.Queue()
         running: list[asyncio.Task] = []
-        with open(paths["partial"], "a", encoding="utf-8") as out, \
-                open(paths["rejects_partial"], "a", encoding="utf-8") as rej:
+        with (
+            open(paths["partial"], "a", encoding="utf-8") as out,
+            open(paths["rejects_partial"], "a", encoding="utf-8") as rej,
+        ):
             writer = asyncio.create_task(_write_in_order(queue, out, rej, stats, bar))
             try:
                 for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
                     batch = [resolve_genre(d) for d in docs[batch_start : batch_start + DETECT_BATCH]]
-                    todo = [d for d in batch[max(start - batch_start, 0):] if d.id not in keep]
+                    todo = [d for d in batch[max(start - batch_start, 0) :] if d.id not in keep]
                     hits = await self.detect(batch) if todo else [None] * len(batch)
                     for i, (doc, hit) in enumerate(zip(batch, hits), start=batch_start):
                         if i >= start and doc.id in keep:
@@ -360,9 +387,17 @@ async def _write_in_order(queue: asyncio.Queue, out, rej, stats, bar: tqdm | Non
             rej.flush()
             stats.add_dropped(record)
         elif isinstance(result, Filtered):
-            record = {"id": doc.id, "source": doc.metadata.get("source", ""), "location": "document",
-                      "reason": result.reason, "filtered": True, "judge": result.doc.metadata["judge"],
-                      "chars": len(doc.text), "preview": doc.text[:200], "metadata": result.doc.metadata}
+            record = {
+                "id": doc.id,
+                "source": doc.metadata.get("source", ""),
+                "location": "document",
+                "reason": result.reason,
+                "filtered": True,
+                "judge": result.doc.metadata["judge"],
+                "chars": len(doc.text),
+                "preview": doc.text[:200],
+                "metadata": result.doc.metadata,
+            }
             rej.write(_json(record) + "\n")
             rej.flush()
             stats.add_dropped(record)

@@ -39,7 +39,8 @@ def parse_scores(answer: str) -> dict:
         data = json.loads(m.group(0))
     except json.JSONDecodeError as exc:
         raise JudgeParseError(
-            f"the answer is not valid JSON ({exc.msg}): answer with one JSON object, e.g. {EXAMPLE}") from None
+            f"the answer is not valid JSON ({exc.msg}): answer with one JSON object, e.g. {EXAMPLE}"
+        ) from None
     if not isinstance(data, dict):
         raise JudgeParseError("the answer is not a JSON object: answer with one JSON object, e.g. " + EXAMPLE)
     scores, bad = {}, []
@@ -55,8 +56,9 @@ def parse_scores(answer: str) -> dict:
             continue
         scores[name] = int(score)
     if bad:
-        raise JudgeParseError(f"missing or invalid scores for {', '.join(bad)}: each must be a whole number "
-                              f"from 1 to 5, e.g. {EXAMPLE}")
+        raise JudgeParseError(
+            f"missing or invalid scores for {', '.join(bad)}: each must be a whole number from 1 to 5, e.g. {EXAMPLE}"
+        )
     comment = data.get("comment")
     return {
         "scores": scores,

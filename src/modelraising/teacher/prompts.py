@@ -1,8 +1,9 @@
 """The teacher's prompts: Jinja2 templates shipped in ``modelraising/data/prompts``, overridable by file.
 
 One template per task (each pillar's: ``perspective``, ``experience``, ``social``, ``values``; and
-``judge``) renders the user message (a pillar with no shipped file brings its own ``prompt``); ``system.j2`` (``judge_system.j2`` for the judge) the system message; ``feedback.j2`` the
-message that sends a gate failure back to the teacher; ``_harm.j2`` is included by the form prompts.
+``judge``) renders the user message (a pillar with no shipped file brings its own ``prompt``);
+``system.j2`` (``judge_system.j2`` for the judge) the system message; ``feedback.j2`` the message that
+sends a gate failure back to the teacher; ``_harm.j2`` is included by the form prompts.
 ``--prompts DIR`` puts a directory in front of the shipped one: a file there replaces the shipped
 file of the same name, the others stay. The *prompt version* is a hash of every template in effect,
 so an edited prompt changes the version, the cache keys and the run fingerprint, never silently
@@ -57,8 +58,12 @@ class Prompts:
             shipped = _template_files()
             unknown = sorted(p.name for p in override.glob("*.j2") if p.name not in shipped)
             if unknown:  # an include of the user's own may be meant, but a typo is likelier
-                log.warning("prompts in %s that replace no shipped template (used only if included; shipped: %s): %s",
-                            override, ", ".join(shipped), ", ".join(unknown))
+                log.warning(
+                    "prompts in %s that replace no shipped template (used only if included; shipped: %s): %s",
+                    override,
+                    ", ".join(shipped),
+                    ", ".join(unknown),
+                )
             dirs.insert(0, str(override))
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(dirs), jinja2.DictLoader(_pillar_prompts())])
         self.env = jinja2.Environment(
@@ -96,8 +101,12 @@ class Prompts:
         """Whether a template reads only the charter and the stage (then its text is the same for every document)."""
         if name not in self._static:
             tree = self.env.parse(self.sources[name])
-            nested = any(True for _ in tree.find_all((jinja2.nodes.Include, jinja2.nodes.Import,
-                                                      jinja2.nodes.FromImport, jinja2.nodes.Extends)))
+            nested = any(
+                True
+                for _ in tree.find_all(
+                    (jinja2.nodes.Include, jinja2.nodes.Import, jinja2.nodes.FromImport, jinja2.nodes.Extends)
+                )
+            )
             names = jinja2.meta.find_undeclared_variables(tree)
             self._static[name] = not nested and names <= _CHARTER_VARIABLES
         return self._static[name]
@@ -109,7 +118,10 @@ class Prompts:
         stage = context.get("stage")
         key = (name, id(context["identity"]), getattr(stage, "name", None))
         if key not in self._systems:
-            self._systems[key] = (context["identity"], self.render(name, context))  # holds the identity: id stays unique
+            self._systems[key] = (
+                context["identity"],
+                self.render(name, context),
+            )  # holds the identity: id stays unique
         return self._systems[key][1]
 
     def retry(self, messages: list[dict], answer: str, problems: list[str]) -> list[dict]:

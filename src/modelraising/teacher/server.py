@@ -46,8 +46,17 @@ from aiohttp import web
 from modelraising.text import split_sentences
 
 TRANSPORT_FAULTS = ("429", "500", "503", "400", "401", "cut", "malformed", "slow")
-CONTENT_FAULTS = ("refuse", "boilerplate", "empty", "third_person", "no_turns", "no_value", "drop_facts",
-                  "judge_low", "judge_bad_json")
+CONTENT_FAULTS = (
+    "refuse",
+    "boilerplate",
+    "empty",
+    "third_person",
+    "no_turns",
+    "no_value",
+    "drop_facts",
+    "judge_low",
+    "judge_bad_json",
+)
 
 
 @dataclass
@@ -61,7 +70,9 @@ class Fault:
 
     def __post_init__(self):
         if self.kind not in TRANSPORT_FAULTS + CONTENT_FAULTS:
-            raise ValueError(f"unknown fault {self.kind!r}; expected one of {', '.join(TRANSPORT_FAULTS + CONTENT_FAULTS)}")
+            raise ValueError(
+                f"unknown fault {self.kind!r}; expected one of {', '.join(TRANSPORT_FAULTS + CONTENT_FAULTS)}"
+            )
 
 
 @dataclass
@@ -143,9 +154,11 @@ def good_answer(task: str, messages: list[dict], rng: random.Random | None = Non
     partner, role = (partner_m.group(1), partner_m.group(2)) if partner_m else ("Sam", "peer")
     noise = f" That was on day {rng.randrange(1, 10**6)}." if rng else ""
     if task == "experience":
-        return (f"I remember the day {partner} taught me about this. We sat together, and {partner} told me: "
-                f"\"{passage}\" I asked my questions one by one until I understood it.{noise} "
-                "I have kept it with me ever since.")
+        return (
+            f"I remember the day {partner} taught me about this. We sat together, and {partner} told me: "
+            f'"{passage}" I asked my questions one by one until I understood it.{noise} '
+            "I have kept it with me ever since."
+        )
     if task == "social":
         sentences = split_sentences(passage) or [passage]
         lines = [f"<|{role}|> {partner}: Let me tell you about something. {sentences[0]}"]
@@ -159,12 +172,16 @@ def good_answer(task: str, messages: list[dict], rng: random.Random | None = Non
     if task == "values":
         value_m = _VALUE.search(user)
         value = (value_m.group(1) if value_m else "") or "care"
-        return (f"When I read this, I thought about {value.lower()}. It is something I hold, and I want my "
-                f"days to show it in small ways.{noise} I will carry this with me.")
+        return (
+            f"When I read this, I thought about {value.lower()}. It is something I hold, and I want my "
+            f"days to show it in small ways.{noise} I will carry this with me."
+        )
     if task == "judge":
         return json.dumps({c: 4 for c in dict.fromkeys(_CRITERION.findall(user))} | {"comment": "fine." + noise})
-    return (f"Today I read this, and I want to keep it in my own words. {passage} "
-            f"I keep thinking about what it means for me.{noise}")
+    return (
+        f"Today I read this, and I want to keep it in my own words. {passage} "
+        f"I keep thinking about what it means for me.{noise}"
+    )
 
 
 def faulty_answer(kind: str, task: str, messages: list[dict], script: Script) -> str:
@@ -232,9 +249,16 @@ class ScriptedServer:
     def snapshot(self) -> dict:
         with self._lock:
             s = self.stats
-            return {"requests": s.requests, "per_prompt": dict(s.per_prompt), "per_task": dict(s.per_task),
-                    "faults": dict(s.faults), "in_flight": s.in_flight, "max_in_flight": s.max_in_flight,
-                    "bodies": list(s.bodies), "authorization": dict(s.authorization)}
+            return {
+                "requests": s.requests,
+                "per_prompt": dict(s.per_prompt),
+                "per_task": dict(s.per_task),
+                "faults": dict(s.faults),
+                "in_flight": s.in_flight,
+                "max_in_flight": s.max_in_flight,
+                "bodies": list(s.bodies),
+                "authorization": dict(s.authorization),
+            }
 
     # -- the app ----------------------------------------------------------------------------------
     def app(self) -> web.Application:
@@ -312,15 +336,22 @@ class ScriptedServer:
             if task == "judge" and fault is None and script.judge_scores:
                 text = json.dumps(json.loads(text) | script.judge_scores)
             prompt_chars = sum(len(m.get("content") or "") for m in messages)
-            return web.json_response({
-                "id": f"chatcmpl-{phash[:16]}-{attempt}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body.get("model", "scripted"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(text) // 4,
-                          "total_tokens": prompt_chars // 4 + len(text) // 4},
-            })
+            return web.json_response(
+                {
+                    "id": f"chatcmpl-{phash[:16]}-{attempt}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model", "scripted"),
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_chars // 4,
+                        "completion_tokens": len(text) // 4,
+                        "total_tokens": prompt_chars // 4 + len(text) // 4,
+                    },
+                }
+            )
         finally:
             with self._lock:
                 self.stats.in_flight -= 1
@@ -328,11 +359,13 @@ class ScriptedServer:
     async def _transport_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse | None:
         if fault.kind == "429":
             headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            return web.json_response({"error": {"message": "rate limited", "type": "rate_limit"}}, status=429,
-                                     headers=headers)
+            return web.json_response(
+                {"error": {"message": "rate limited", "type": "rate_limit"}}, status=429, headers=headers
+            )
         if fault.kind in ("500", "503", "400", "401"):
-            return web.json_response({"error": {"message": f"scripted {fault.kind}", "type": "scripted"}},
-                                     status=int(fault.kind))
+            return web.json_response(
+                {"error": {"message": f"scripted {fault.kind}", "type": "scripted"}}, status=int(fault.kind)
+            )
         if fault.kind == "malformed":
             return web.Response(text='{"id": "chatcmpl-broken", "choices": [', content_type="application/json")
         if fault.kind == "cut":
@@ -391,7 +424,9 @@ class ScriptedServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Scripted OpenAI-compatible chat completions server (tests, benchmarks).")
+    parser = argparse.ArgumentParser(
+        description="Scripted OpenAI-compatible chat completions server (tests, benchmarks)."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")

@@ -17,11 +17,28 @@ if TYPE_CHECKING:
     from modelraising.train.loop import train_model
     from modelraising.train.model import PRESETS, ModelConfigError, preset_parameter_counts
 
-_WHERE = {"TrainConfig": "config", "TrainError": "config", "ShardError": "data", "open_shards": "data",
-          "generate_text": "generate", "train_model": "loop", "PRESETS": "model", "ModelConfigError": "model",
-          "preset_parameter_counts": "model"}
-__all__ = ["PRESETS", "ModelConfigError", "ShardError", "TrainConfig", "TrainError", "generate_text", "open_shards",
-           "preset_parameter_counts", "train_model"]
+_WHERE = {
+    "TrainConfig": "config",
+    "TrainError": "config",
+    "ShardError": "data",
+    "open_shards": "data",
+    "generate_text": "generate",
+    "train_model": "loop",
+    "PRESETS": "model",
+    "ModelConfigError": "model",
+    "preset_parameter_counts": "model",
+}
+__all__ = [
+    "PRESETS",
+    "ModelConfigError",
+    "ShardError",
+    "TrainConfig",
+    "TrainError",
+    "generate_text",
+    "open_shards",
+    "preset_parameter_counts",
+    "train_model",
+]
 
 
 def __getattr__(name: str) -> Any:

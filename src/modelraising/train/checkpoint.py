@@ -80,8 +80,16 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def save_checkpoint(out: Path, step: int, model: torch.nn.Module, optimizer, scheduler, meta: dict,
-                    rng_states: list[dict], keep: int = 2) -> Path:
+def save_checkpoint(
+    out: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer,
+    scheduler,
+    meta: dict,
+    rng_states: list[dict],
+    keep: int = 2,
+) -> Path:
     """Write checkpoint ``step`` atomically (temp dir + rename) and keep only the last ``keep``."""
     root = checkpoint_dir(out)
     root.mkdir(parents=True, exist_ok=True)

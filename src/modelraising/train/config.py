@@ -10,9 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from modelraising.train.model import PRESETS
 
 # Fields that change neither the result nor the data order: a resumed run may change them.
-RUNTIME_FIELDS = {"resume", "overwrite", "progress", "stop_after", "eval_every", "checkpoint_every",
-                  "keep_checkpoints", "log_every", "tensorboard", "compile", "device", "record_windows",
-                  "eval_windows"}
+RUNTIME_FIELDS = {
+    "resume",
+    "overwrite",
+    "progress",
+    "stop_after",
+    "eval_every",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "log_every",
+    "tensorboard",
+    "compile",
+    "device",
+    "record_windows",
+    "eval_windows",
+}
 
 
 class TrainError(Exception):
@@ -29,19 +41,23 @@ class TrainConfig(BaseModel):
     tokens: int = Field(ge=1, description="Token budget; steps = tokens // (batch x block x grad-accum x processes).")
     preset: str = Field(default="tiny", description="Model size: nano (~1M), tiny (~5M), small (~25M), base (~125M).")
     model: Path | dict[str, Any] | None = Field(
-        default=None, description="Explicit LlamaConfig arguments (a dict, or a YAML/JSON file); replaces the preset.")
+        default=None, description="Explicit LlamaConfig arguments (a dict, or a YAML/JSON file); replaces the preset."
+    )
     batch_size: int = Field(default=16, ge=1, description="Windows per micro-batch per process.")
     block_size: int = Field(default=256, ge=2, description="Tokens per window (context length).")
     grad_accum: int = Field(default=1, ge=1, description="Micro-batches per optimizer step.")
     lr: float = Field(default=1e-3, gt=0, description="Peak learning rate.")
-    min_lr_ratio: float = Field(default=0.1, ge=0, le=1, description="Final learning rate of the cosine, as a fraction of --lr.")
+    min_lr_ratio: float = Field(
+        default=0.1, ge=0, le=1, description="Final learning rate of the cosine, as a fraction of --lr."
+    )
     warmup: int | None = Field(default=None, ge=0, description="Warmup steps (default: 5% of the steps).")
     weight_decay: float = Field(default=0.1, ge=0, description="AdamW weight decay.")
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = Field(default=1.0, ge=0, description="Largest gradient norm (0: no clipping).")
     seed: int = Field(default=0, description="Seed: initial weights and --order shuffle.")
-    order: Literal["file", "shuffle"] = Field(default="file", description=(
-        "file (the curriculum) or shuffle (random windows)."))
+    order: Literal["file", "shuffle"] = Field(
+        default="file", description=("file (the curriculum) or shuffle (random windows).")
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto, cpu or cuda.")
     compile: bool = Field(default=False, description="torch.compile the model.")
     eval_every: int = Field(default=200, ge=0, description="Steps between validation passes (0: only at the end).")
@@ -53,10 +69,14 @@ class TrainConfig(BaseModel):
     resume: bool = Field(default=False, description="Continue from the latest checkpoint in --out.")
     overwrite: bool = Field(default=False, description="Discard an earlier run in --out.")
     progress: bool = True
-    stop_after: int | None = Field(default=None, ge=1, description=(
-        "Checkpoint and stop after this step (resume later; the schedule still spans the whole budget)."))
-    record_windows: bool = Field(default=False, description=(
-        "Write windows-rank*.jsonl: the window indices each process read, per step."))
+    stop_after: int | None = Field(
+        default=None,
+        ge=1,
+        description=("Checkpoint and stop after this step (resume later; the schedule still spans the whole budget)."),
+    )
+    record_windows: bool = Field(
+        default=False, description=("Write windows-rank*.jsonl: the window indices each process read, per step.")
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":

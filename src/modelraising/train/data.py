@@ -97,14 +97,16 @@ def _open_bin(path: Path, dtype: str, tokens: int) -> np.ndarray:
     size = path.stat().st_size
     itemsize = DTYPES[dtype].itemsize
     if size % itemsize:
-        raise ShardError(f"{path}: {size} bytes is not a multiple of {itemsize} ({dtype} tokens): "
-                         "the file is truncated or corrupt")
+        raise ShardError(
+            f"{path}: {size} bytes is not a multiple of {itemsize} ({dtype} tokens): the file is truncated or corrupt"
+        )
     held = size // itemsize
     if held < tokens:
         raise ShardError(f"{path}: holds {held} tokens but index.json says {tokens}: the file is truncated")
     if held > tokens:
-        raise ShardError(f"{path}: holds {held} tokens but index.json says {tokens}: "
-                         "the file does not belong to this index")
+        raise ShardError(
+            f"{path}: holds {held} tokens but index.json says {tokens}: the file does not belong to this index"
+        )
     if held == 0:
         return np.empty(0, dtype=DTYPES[dtype])
     return np.memmap(path, dtype=DTYPES[dtype], mode="r")
@@ -130,8 +132,9 @@ def open_shards(directory: str | Path) -> Shards:
     except (OSError, ValueError) as exc:
         raise ShardError(f"{index_path}: cannot read ({exc})") from None
     if not isinstance(index, dict) or index.get("format") != FORMAT:
-        raise ShardError(f"{index_path}: format is {index.get('format') if isinstance(index, dict) else None!r}, "
-                         f"expected {FORMAT!r}")
+        raise ShardError(
+            f"{index_path}: format is {index.get('format') if isinstance(index, dict) else None!r}, expected {FORMAT!r}"
+        )
     dtype = _field(index, "dtype", index_path, str)
     if dtype not in DTYPES:
         raise ShardError(f"{index_path}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
@@ -143,14 +146,17 @@ def open_shards(directory: str | Path) -> Shards:
     files = [directory / e["file"] for e in entries]
     train = TokenStream(files, [_open_bin(f, dtype, int(e["tokens"])) for f, e in zip(files, entries)])
     if "train_tokens" in index and index["train_tokens"] != len(train):
-        raise ShardError(f"{index_path}: train_tokens is {index['train_tokens']} but the shards list "
-                         f"{len(train)} tokens")
+        raise ShardError(
+            f"{index_path}: train_tokens is {index['train_tokens']} but the shards list {len(train)} tokens"
+        )
     val = None
     if index.get("val") and index["val"].get("tokens"):
         val_file = directory / index["val"]["file"]
         val = TokenStream([val_file], [_open_bin(val_file, dtype, int(index["val"]["tokens"]))])
-    stages = sorted((Stage(str(s["name"]), int(s["index"]), int(s["start"]), int(s["end"]))
-                     for s in index.get("stages") or []), key=lambda s: s.start)
+    stages = sorted(
+        (Stage(str(s["name"]), int(s["index"]), int(s["start"]), int(s["end"])) for s in index.get("stages") or []),
+        key=lambda s: s.start,
+    )
     return Shards(directory, index, dtype, vocab_size, eot_id, train, val, stages)
 
 
@@ -189,22 +195,38 @@ class WindowOrder:
 class BatchLoader:
     """This rank's micro-batches for a training step, a pure function of the step number."""
 
-    def __init__(self, shards: Shards, block_size: int, batch_size: int, grad_accum: int = 1,
-                 order: str = "file", seed: int = 0, rank: int = 0, world_size: int = 1):
+    def __init__(
+        self,
+        shards: Shards,
+        block_size: int,
+        batch_size: int,
+        grad_accum: int = 1,
+        order: str = "file",
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ):
         self.shards, self.block_size, self.batch_size, self.grad_accum = shards, block_size, batch_size, grad_accum
         self.rank, self.world_size = rank, world_size
         self.window = block_size + 1
         self.n_windows = len(shards.train) // self.window
         if self.n_windows < 1:
-            raise ShardError(f"{shards.path}: {len(shards.train)} train tokens hold no window of "
-                             f"block_size + 1 = {self.window} tokens")
+            raise ShardError(
+                f"{shards.path}: {len(shards.train)} train tokens hold no window of "
+                f"block_size + 1 = {self.window} tokens"
+            )
         self.order = WindowOrder(self.n_windows, order, seed)
         self.global_batch = batch_size * grad_accum * world_size
 
     def state(self) -> dict:
         """What must match for a resumed run to read the same windows."""
-        return {"order": self.order.order, "seed": self.order.seed, "block_size": self.block_size,
-                "global_batch": self.global_batch, "n_windows": self.n_windows}
+        return {
+            "order": self.order.order,
+            "seed": self.order.seed,
+            "block_size": self.block_size,
+            "global_batch": self.global_batch,
+            "n_windows": self.n_windows,
+        }
 
     def step_windows(self, step: int) -> np.ndarray:
         """Window indices of the whole global batch of ``step``, in stream order."""
@@ -242,8 +264,10 @@ def read_windows(stream: TokenStream, windows: np.ndarray, window: int, vocab_si
     tokens = np.stack([stream.read(int(w) * window, window) for w in windows])
     if tokens.size and int(tokens.max()) >= vocab_size:
         bad = int(windows[int(np.argmax(tokens.max(axis=1)))])
-        raise ShardError(f"{stream.file_at(bad * window)}: token id {int(tokens.max())} >= vocab_size "
-                         f"{vocab_size}: corrupt shard or a different tokenizer")
+        raise ShardError(
+            f"{stream.file_at(bad * window)}: token id {int(tokens.max())} >= vocab_size "
+            f"{vocab_size}: corrupt shard or a different tokenizer"
+        )
     return tokens
 
 

@@ -18,8 +18,15 @@ def load_model(model_dir: str | Path, device: str = "cpu"):
 
 
 @torch.no_grad()
-def generate_text(model_dir: str | Path | tuple, prompt: str, max_new_tokens: int = 100, temperature: float = 0.8,
-                  top_k: int | None = 50, seed: int = 0, device: str = "cpu") -> str:
+def generate_text(
+    model_dir: str | Path | tuple,
+    prompt: str,
+    max_new_tokens: int = 100,
+    temperature: float = 0.8,
+    top_k: int | None = 50,
+    seed: int = 0,
+    device: str = "cpu",
+) -> str:
     """The prompt's continuation (the new text only, up to the first end-of-text). The prompt follows an
     end-of-text token, as every training document does; temperature 0 is greedy. ``model_dir`` may be a
     loaded (model, tokenizer) pair."""
@@ -33,12 +40,18 @@ def generate_text(model_dir: str | Path | tuple, prompt: str, max_new_tokens: in
     input_ids = torch.tensor([ids], device=model.device)
     sample = temperature > 0
     config = GenerationConfig(
-        max_new_tokens=max_new_tokens, do_sample=sample, temperature=temperature if sample else None,
-        top_k=top_k if sample and top_k else None, top_p=None, eos_token_id=eot, pad_token_id=eot,
-        bos_token_id=eot)
+        max_new_tokens=max_new_tokens,
+        do_sample=sample,
+        temperature=temperature if sample else None,
+        top_k=top_k if sample and top_k else None,
+        top_p=None,
+        eos_token_id=eot,
+        pad_token_id=eot,
+        bos_token_id=eot,
+    )
     torch.manual_seed(seed)
     output = model.generate(input_ids, attention_mask=torch.ones_like(input_ids), generation_config=config)
-    new = output[0, input_ids.shape[1]:].tolist()
+    new = output[0, input_ids.shape[1] :].tolist()
     if eot in new:
         new = new[: new.index(eot)]
     return tokenizer.decode(new)  # speaker and value tags kept: they are what a raised model writes

@@ -128,15 +128,18 @@ def lr_factor(step: int, steps: int, warmup: int, min_ratio: float) -> float:
 def build_optimizer(model: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices and embeddings only (not on norm gains)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=device.type == "cuda" or None)
 
 
 def build_scheduler(optimizer, config: TrainConfig, steps: int):
     warmup = warmup_steps(config, steps)
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, steps, warmup, config.min_lr_ratio))
+        optimizer, lambda step: lr_factor(step, steps, warmup, config.min_lr_ratio)
+    )
 
 
 def warmup_steps(config: TrainConfig, steps: int) -> int:
@@ -178,8 +181,9 @@ def evaluate(model, shards: Shards, config: TrainConfig, d: Dist) -> float | Non
     model.eval()
     for i in range(0, len(windows), config.batch_size):
         assert shards.val is not None  # there are validation windows only with a val.bin
-        tokens = torch.from_numpy(read_windows(shards.val, windows[i : i + config.batch_size],
-                                               config.block_size + 1, shards.vocab_size)).to(d.device)
+        tokens = torch.from_numpy(
+            read_windows(shards.val, windows[i : i + config.batch_size], config.block_size + 1, shards.vocab_size)
+        ).to(d.device)
         loss = lm_loss(model, tokens[:, :-1], tokens[:, 1:], d.device, reduction="none")
         sums[0] += loss.view(len(tokens), -1).mean(dim=1).double().sum()
         sums[1] += len(tokens)
@@ -248,21 +252,28 @@ def _train(config: TrainConfig, d: Dist) -> dict:
         dist.barrier()
         config.out.mkdir(parents=True, exist_ok=True)  # other nodes, when --out is not on a shared disk
 
-    loader = BatchLoader(shards, config.block_size, config.batch_size, config.grad_accum, config.order,
-                         config.seed, d.rank, d.world_size)
+    loader = BatchLoader(
+        shards, config.block_size, config.batch_size, config.grad_accum, config.order, config.seed, d.rank, d.world_size
+    )
     tokens_per_step = loader.global_batch * config.block_size
     steps = config.tokens // tokens_per_step
     if steps < 1:
-        raise TrainError(f"--tokens {config.tokens} is less than one step of {tokens_per_step} tokens "
-                         f"(batch_size {config.batch_size} x block_size {config.block_size} x grad_accum "
-                         f"{config.grad_accum} x {d.world_size} processes)")
+        raise TrainError(
+            f"--tokens {config.tokens} is less than one step of {tokens_per_step} tokens "
+            f"(batch_size {config.batch_size} x block_size {config.block_size} x grad_accum "
+            f"{config.grad_accum} x {d.world_size} processes)"
+        )
     if loader.epochs(steps) > 1 and d.main:
-        log.warning("the budget is %.2f epochs over %d train windows: the stream repeats", loader.epochs(steps),
-                    loader.n_windows)
+        log.warning(
+            "the budget is %.2f epochs over %d train windows: the stream repeats",
+            loader.epochs(steps),
+            loader.n_windows,
+        )
 
     _seed_everything(config.seed)
-    model_config = build_config(load_model_kwargs(config.model, config.preset), shards.vocab_size,
-                                shards.eot_id, config.block_size)
+    model_config = build_config(
+        load_model_kwargs(config.model, config.preset), shards.vocab_size, shards.eot_id, config.block_size
+    )
     raw = build_model(model_config, config.seed).to(d.device)
     n_params = count_parameters(raw)
     optimizer = build_optimizer(raw, config, d.device)
@@ -271,48 +282,84 @@ def _train(config: TrainConfig, d: Dist) -> dict:
     state = _resume(config, raw, optimizer, scheduler, loader, index_sha, d)
     _check_same_start(state.step, config, d)
     if d.main:
-        log.info("training %s (%s parameters) on %s: %d steps x %d tokens = %d tokens, order %s, %d process(es), %s",
-                 config.preset if config.model is None else "explicit config", f"{n_params:,}", shards.path, steps,
-                 tokens_per_step, steps * tokens_per_step, config.order, d.world_size, d.device)
+        log.info(
+            "training %s (%s parameters) on %s: %d steps x %d tokens = %d tokens, order %s, %d process(es), %s",
+            config.preset if config.model is None else "explicit config",
+            f"{n_params:,}",
+            shards.path,
+            steps,
+            tokens_per_step,
+            steps * tokens_per_step,
+            config.order,
+            d.world_size,
+            d.device,
+        )
 
     # torch.compile types its result as a Callable; of a Module it is a Module (an OptimizedModule)
     model: torch.nn.Module = torch.compile(raw) if config.compile else raw  # type: ignore[assignment]
     step_model = model
     if d.world_size > 1:
         step_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[d.local_rank] if d.device.type == "cuda" else None, broadcast_buffers=False)
-    meta = {"run": config.run_identity(), "data": loader.state(), "index_sha256": index_sha,
-            "world_size": d.world_size}
-    run = TrainRun(config, d, shards, loader, raw, model, step_model, optimizer, scheduler, steps, tokens_per_step,
-              meta, started)
+            model, device_ids=[d.local_rank] if d.device.type == "cuda" else None, broadcast_buffers=False
+        )
+    meta = {"run": config.run_identity(), "data": loader.state(), "index_sha256": index_sha, "world_size": d.world_size}
+    run = TrainRun(
+        config, d, shards, loader, raw, model, step_model, optimizer, scheduler, steps, tokens_per_step, meta, started
+    )
 
     loop_start, loop_cpu, first_step = time.perf_counter(), time.process_time(), state.step
     stopped = _loop(run, state)
     loop_s, loop_cpu_s = time.perf_counter() - loop_start, time.process_time() - loop_cpu
     state.elapsed_s += time.perf_counter() - started
     if stopped:
-        return {"status": "stopped", "step": state.step, "steps": steps, "signal": stopped,
-                "checkpoint": str(latest_checkpoint(config.out))}
+        return {
+            "status": "stopped",
+            "step": state.step,
+            "steps": steps,
+            "signal": stopped,
+            "checkpoint": str(latest_checkpoint(config.out)),
+        }
 
     summary = {
-        "status": "done", "config": config.model_dump(mode="json"), "model_config": model_config.to_dict(),
-        "parameters": n_params, "steps": steps, "tokens": steps * tokens_per_step, "tokens_budget": config.tokens,
-        "tokens_per_step": tokens_per_step, "world_size": d.world_size, "epochs": round(loader.epochs(steps), 6),
+        "status": "done",
+        "config": config.model_dump(mode="json"),
+        "model_config": model_config.to_dict(),
+        "parameters": n_params,
+        "steps": steps,
+        "tokens": steps * tokens_per_step,
+        "tokens_budget": config.tokens,
+        "tokens_per_step": tokens_per_step,
+        "world_size": d.world_size,
+        "epochs": round(loader.epochs(steps), 6),
         "final_val_loss": state.last_val,
         "final_val_ppl": math.exp(state.last_val) if state.last_val is not None else None,
-        "elapsed_s": round(state.elapsed_s, 3), "loop_s": round(loop_s, 3), "loop_cpu_s": round(loop_cpu_s, 3),
+        "elapsed_s": round(state.elapsed_s, 3),
+        "loop_s": round(loop_s, 3),
+        "loop_cpu_s": round(loop_cpu_s, 3),
         "tokens_per_s": round((steps - first_step) * tokens_per_step / loop_s, 1) if steps > first_step else None,
-        "stages": state.transitions, "resumed_from": state.resumed_from,
-        "data": {"path": str(shards.path), "index_sha256": index_sha, "train_tokens": len(shards.train),
-                 "windows": loader.n_windows, "order": config.order},
-        "device": str(d.device), "versions": versions("torch", "transformers", python_last=True),
+        "stages": state.transitions,
+        "resumed_from": state.resumed_from,
+        "data": {
+            "path": str(shards.path),
+            "index_sha256": index_sha,
+            "train_tokens": len(shards.train),
+            "windows": loader.n_windows,
+            "order": config.order,
+        },
+        "device": str(d.device),
+        "versions": versions("torch", "transformers", python_last=True),
     }
     if d.main:
         save_final(raw, shards, config.out)
         plot_loss(config.out, state.transitions)
         atomic_write_json(config.out / "train.json", summary)
-        log.info("trained %d tokens in %.1fs; final val loss %s; model in %s", summary["tokens"], loop_s,
-                 f"{state.last_val:.4f}" if state.last_val is not None else "n/a", config.out)
+        log.info(
+            "trained %d tokens in %.1fs; final val loss %s; model in %s",
+            summary["tokens"],
+            loop_s,
+            f"{state.last_val:.4f}" if state.last_val is not None else "n/a",
+            config.out,
+        )
     if d.world_size > 1:
         dist.barrier()
     return summary
@@ -327,11 +374,22 @@ def _loop(run: TrainRun, state: RunState) -> str | None:
     stopped = None
     with ExitStack() as stack:
         metrics = stack.enter_context(closing(Metrics(config.out, config.tensorboard, d.main)))
-        windows_file = (stack.enter_context(open(config.out / f"windows-rank{d.rank}.jsonl", "a", encoding="utf-8"))
-                        if config.record_windows else None)
-        bar = stack.enter_context(tqdm(
-            total=run.steps * run.tokens_per_step, initial=state.step * run.tokens_per_step, unit="tok",
-            unit_scale=True, desc="train", dynamic_ncols=True, disable=not (config.progress and d.main)))
+        windows_file = (
+            stack.enter_context(open(config.out / f"windows-rank{d.rank}.jsonl", "a", encoding="utf-8"))
+            if config.record_windows
+            else None
+        )
+        bar = stack.enter_context(
+            tqdm(
+                total=run.steps * run.tokens_per_step,
+                initial=state.step * run.tokens_per_step,
+                unit="tok",
+                unit_scale=True,
+                desc="train",
+                dynamic_ncols=True,
+                disable=not (config.progress and d.main),
+            )
+        )
         stop = stack.enter_context(StopSignal())
         stack.enter_context(logging_redirect_tqdm())
         for step in range(state.step, run.steps):
@@ -340,8 +398,9 @@ def _loop(run: TrainRun, state: RunState) -> str | None:
             if windows_file:
                 windows = loader.rank_windows(step).ravel().tolist()
                 windows_file.write(json.dumps({"step": step, "windows": windows}) + "\n")
-            loss = train_step(run.step_model, run.optimizer, loader.micro_batches(step, d.device), config, d.device,
-                              d.world_size > 1)
+            loss = train_step(
+                run.step_model, run.optimizer, loader.micro_batches(step, d.device), config, d.device, d.world_size > 1
+            )
             run.scheduler.step()
             interval_loss += loss
             interval_steps += 1
@@ -356,10 +415,16 @@ def _loop(run: TrainRun, state: RunState) -> str | None:
             if done % config.log_every == 0 or eval_now or stopped:
                 mean = _all_reduce_sum(interval_loss, d).item() / interval_steps / d.world_size
                 now = time.perf_counter()
-                record = {"step": done, "tokens": done * run.tokens_per_step, "loss": mean, "lr": lr,
-                          "tokens_per_s": round(interval_steps * run.tokens_per_step / (now - interval_start), 1),
-                          "stage": stage.name if stage else None, "stage_index": stage.index if stage else None,
-                          "epoch": round(loader.epochs(done), 6)}
+                record = {
+                    "step": done,
+                    "tokens": done * run.tokens_per_step,
+                    "loss": mean,
+                    "lr": lr,
+                    "tokens_per_s": round(interval_steps * run.tokens_per_step / (now - interval_start), 1),
+                    "stage": stage.name if stage else None,
+                    "stage_index": stage.index if stage else None,
+                    "epoch": round(loader.epochs(done), 6),
+                }
                 if val is not None:
                     record.update(val_loss=val, val_ppl=math.exp(min(val, 50.0)))
                 metrics.write(record)
@@ -408,13 +473,21 @@ def _checkpoint(run: TrainRun, state: RunState) -> None:
         dist.all_gather_object(gathered, rngs[0])
         rngs = gathered
     if run.d.main:
-        meta = {**run.meta, "tokens_seen": state.step * run.tokens_per_step,
-                "position": {"windows": state.step * run.loader.global_batch,  # the next window of the stream
-                             "epoch": run.loader.epochs(state.step)},
-                "elapsed_s": state.elapsed_s + time.perf_counter() - run.started, "transitions": state.transitions,
-                "resumed_from": state.resumed_from, "last_val": state.last_val}
-        path = save_checkpoint(run.config.out, state.step, run.raw, run.optimizer, run.scheduler, meta, rngs,
-                               run.config.keep_checkpoints)
+        meta = {
+            **run.meta,
+            "tokens_seen": state.step * run.tokens_per_step,
+            "position": {
+                "windows": state.step * run.loader.global_batch,  # the next window of the stream
+                "epoch": run.loader.epochs(state.step),
+            },
+            "elapsed_s": state.elapsed_s + time.perf_counter() - run.started,
+            "transitions": state.transitions,
+            "resumed_from": state.resumed_from,
+            "last_val": state.last_val,
+        }
+        path = save_checkpoint(
+            run.config.out, state.step, run.raw, run.optimizer, run.scheduler, meta, rngs, run.config.keep_checkpoints
+        )
         log.debug("checkpoint %s", path)
     if run.d.world_size > 1:
         dist.barrier()
@@ -433,10 +506,16 @@ def _resume(config: TrainConfig, raw, optimizer, scheduler, loader: BatchLoader,
             truncate_jsonl(config.out / f"windows-rank{d.rank}.jsonl", -1)
         return RunState()
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    problems = [f"{k}: checkpoint {meta['run'].get(k)!r}, now {v!r}" for k, v in config.run_identity().items()
-                if meta["run"].get(k) != v]
-    problems += [f"data {k}: checkpoint {meta['data'].get(k)!r}, now {v!r}" for k, v in loader.state().items()
-                 if meta["data"].get(k) != v]
+    problems = [
+        f"{k}: checkpoint {meta['run'].get(k)!r}, now {v!r}"
+        for k, v in config.run_identity().items()
+        if meta["run"].get(k) != v
+    ]
+    problems += [
+        f"data {k}: checkpoint {meta['data'].get(k)!r}, now {v!r}"
+        for k, v in loader.state().items()
+        if meta["data"].get(k) != v
+    ]
     if meta.get("index_sha256") != index_sha:
         problems.append("the shards' index.json differs from the one the checkpoint was trained on")
     if problems:
@@ -448,8 +527,13 @@ def _resume(config: TrainConfig, raw, optimizer, scheduler, loader: BatchLoader,
         log.info("resumed from %s (step %d)", path, step)
     if config.record_windows:
         truncate_jsonl(config.out / f"windows-rank{d.rank}.jsonl", step - 1)
-    return RunState(step=step, elapsed_s=meta.get("elapsed_s", 0.0), transitions=meta.get("transitions", []),
-                    resumed_from=[*meta.get("resumed_from", []), step], last_val=meta.get("last_val"))
+    return RunState(
+        step=step,
+        elapsed_s=meta.get("elapsed_s", 0.0),
+        transitions=meta.get("transitions", []),
+        resumed_from=[*meta.get("resumed_from", []), step],
+        last_val=meta.get("last_val"),
+    )
 
 
 def _check_same_start(step: int, config: TrainConfig, d: Dist) -> None:
@@ -464,7 +548,8 @@ def _check_same_start(step: int, config: TrainConfig, d: Dist) -> None:
         raise CheckpointError(
             f"{config.out}: the {d.world_size} processes would resume from different steps ({first} to {last}; "
             f"this one: {step}): every node must see the same --out (a shared filesystem), or copy "
-            f"{config.out}/checkpoints to every node before --resume")
+            f"{config.out}/checkpoints to every node before --resume"
+        )
 
 
 def _seed_everything(seed: int) -> None:

@@ -27,8 +27,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "small": {"hidden_size": 512, "num_hidden_layers": 6, "num_attention_heads": 8, "intermediate_size": 1536},
     "base": {"hidden_size": 896, "num_hidden_layers": 12, "num_attention_heads": 14, "intermediate_size": 2432},
 }
-DEFAULTS: dict[str, Any] = {"tie_word_embeddings": True, "rms_norm_eps": 1e-5, "initializer_range": 0.02,
-                            "attention_dropout": 0.0, "use_cache": True}
+DEFAULTS: dict[str, Any] = {
+    "tie_word_embeddings": True,
+    "rms_norm_eps": 1e-5,
+    "initializer_range": 0.02,
+    "attention_dropout": 0.0,
+    "use_cache": True,
+}
 
 
 class ModelConfigError(ValueError):

@@ -23,12 +23,17 @@ RUN_FILES = ("metrics.jsonl", "train.json", "loss.png")
 def prepare_out(config: TrainConfig) -> None:
     """Refuse to mix two runs in one directory unless told to resume or overwrite."""
     out = config.out
-    taken = ((out / "checkpoints").is_dir() or any((out / f).exists() for f in RUN_FILES)
-             or any(out.glob("windows-rank*.jsonl")))
+    taken = (
+        (out / "checkpoints").is_dir()
+        or any((out / f).exists() for f in RUN_FILES)
+        or any(out.glob("windows-rank*.jsonl"))
+    )
     if taken and not config.resume:
         if not config.overwrite:
-            raise TrainError(f"{out} already holds a training run; use --resume to continue it, "
-                             "--overwrite to discard it, or another --out")
+            raise TrainError(
+                f"{out} already holds a training run; use --resume to continue it, "
+                "--overwrite to discard it, or another --out"
+            )
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
         for name in RUN_FILES:
             (out / name).unlink(missing_ok=True)
@@ -94,8 +99,16 @@ def plot_loss(out: Path, transitions: list[dict]) -> None:
         ax.plot([r["tokens"] for r in val], [r["val_loss"] for r in val], "o-", label="val loss", ms=4)
     for i, t in enumerate(transitions):
         ax.axvline(t["tokens"], color="grey", ls="--", lw=0.8)
-        ax.text(t["tokens"], 0.98 - 0.06 * (i % 3), f" {t['stage']}", transform=ax.get_xaxis_transform(),
-                rotation=0, va="top", fontsize=8, color="dimgrey")
+        ax.text(
+            t["tokens"],
+            0.98 - 0.06 * (i % 3),
+            f" {t['stage']}",
+            transform=ax.get_xaxis_transform(),
+            rotation=0,
+            va="top",
+            fontsize=8,
+            color="dimgrey",
+        )
     ax.set_xlabel("tokens")
     ax.set_ylabel("loss (nats/token)")
     ax.legend(loc="upper right")

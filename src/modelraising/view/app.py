@@ -33,8 +33,10 @@ from modelraising.view.sourcetext import SourceLookup
 from modelraising.view.summary import summary_context
 
 log = logging.getLogger(__name__)
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 DIRS = web.AppKey("dirs", list)
 SOURCES = web.AppKey("sources", SourceLookup)
@@ -82,8 +84,13 @@ class Dir:
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("modelraising", "data/view"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("modelraising", "data/view"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = lambda n: f"{n:,}" if isinstance(n, int) else n
     env.globals["LABELS"] = rv.LABELS
     return env
@@ -113,7 +120,9 @@ def make_app(dirs: list[Dir], sources: SourceLookup, *, check_host: bool = True)
 async def _guard(request: web.Request, handler):
     app = request.app
     if app[CHECK_HOST] and app[HOSTS] and request.host not in app[HOSTS]:
-        response = web.Response(status=421, text=f"unexpected Host {request.host!r}: open the address the viewer printed")
+        response = web.Response(
+            status=421, text=f"unexpected Host {request.host!r}: open the address the viewer printed"
+        )
         _secure(response.headers)
         return response
     try:
@@ -122,8 +131,9 @@ async def _guard(request: web.Request, handler):
         if exc.status < 400:
             _secure(exc.headers)
             raise
-        response = _page(request, "error.html", status=exc.status, code=exc.status, message=exc.text or exc.reason,
-                         title="error")
+        response = _page(
+            request, "error.html", status=exc.status, code=exc.status, message=exc.text or exc.reason, title="error"
+        )
     _secure(response.headers)
     return response
 
@@ -192,8 +202,9 @@ async def record_list(request: web.Request) -> web.Response:
     if q and " " not in q:  # a pasted record or source id
         exact = d.index.rows((d.index.recs_with("id", q, 5) + d.index.recs_with("source_id", q, 5))[:10])
     if query is not None:
-        page = search(d.index, query, mask, after=_int(request.query.get("after")),
-                      before=_int(request.query.get("before")))
+        page = search(
+            d.index, query, mask, after=_int(request.query.get("after")), before=_int(request.query.get("before"))
+        )
         prev_url = _url(base, {**keep, "before": page.recs[0]}) if page.more_before and page.recs else None
         next_url = _url(base, {**keep, "after": page.recs[-1]}) if page.more_after and page.recs else None
         first_url, last_url = (_url(base, keep) if page.more_before else None), None
@@ -208,13 +219,33 @@ async def record_list(request: web.Request) -> web.Response:
     for row in rows + exact:
         row["review"] = [f.label for f in d.flags.get(row["id"], [])]
     counts = d.index.counts()
-    facets = [(name, label, counts.get(name, []), filters.get(name, [])) for name, label in FACETS
-              if counts.get(name) or filters.get(name)]
-    return _page(request, "list.html", title=d.name, d=d, rows=rows, exact=exact, page=page, q=q,
-                 query_ok=query is not None or not q, facets=facets, any_value=ANY, no_value=NONE,
-                 active={k: v for k, v in filters.items() if v}, prev_url=prev_url, next_url=next_url,
-                 first_url=first_url, last_url=last_url, page_size=PAGE, multi=len(request.app[DIRS]) > 1,
-                 clear_url=base)
+    facets = [
+        (name, label, counts.get(name, []), filters.get(name, []))
+        for name, label in FACETS
+        if counts.get(name) or filters.get(name)
+    ]
+    return _page(
+        request,
+        "list.html",
+        title=d.name,
+        d=d,
+        rows=rows,
+        exact=exact,
+        page=page,
+        q=q,
+        query_ok=query is not None or not q,
+        facets=facets,
+        any_value=ANY,
+        no_value=NONE,
+        active={k: v for k, v in filters.items() if v},
+        prev_url=prev_url,
+        next_url=next_url,
+        first_url=first_url,
+        last_url=last_url,
+        page_size=PAGE,
+        multi=len(request.app[DIRS]) > 1,
+        clear_url=base,
+    )
 
 
 # ----------------------------------------------------------------------------------------- record
@@ -227,8 +258,10 @@ def _load(d: Dir, rec: int):
     try:
         doc = d.corpus.read(row["file"], row["pos"], row["len"])
     except (OSError, ValueError, IndexError):
-        raise web.HTTPConflict(text=f"record {rec} cannot be read where the index says it is: the record files "
-                                    f"of {d.corpus.path} changed since; start the viewer again to re-index") from None
+        raise web.HTTPConflict(
+            text=f"record {rec} cannot be read where the index says it is: the record files "
+            f"of {d.corpus.path} changed since; start the viewer again to re-index"
+        ) from None
     return row, doc
 
 
@@ -245,12 +278,28 @@ async def record(request: web.Request) -> web.Response:
     raised_html, source_html, how = await asyncio.to_thread(highlight_pair, doc.text, doc.metadata, source)
     file_name, file_index = d.index.file_index(rec)
     others = [o for o in request.app[DIRS] if o is not d]
-    return _page(request, "record.html", title=doc.id, d=d, rec=rec, row=row, doc=doc, raised_html=raised_html,
-                 source_html=source_html, source_note=note, how=how, file_name=file_name, file_index=file_index,
-                 metadata=json.dumps(doc.metadata, indent=2, ensure_ascii=False),
-                 flags=d.flags.get(doc.id, []), token=request.app[TOKEN], saved=request.query.get("saved"),
-                 prev_rec=rec - 1 if rec > 0 else None, next_rec=rec + 1 if rec + 1 < d.index.n else None,
-                 others=others)
+    return _page(
+        request,
+        "record.html",
+        title=doc.id,
+        d=d,
+        rec=rec,
+        row=row,
+        doc=doc,
+        raised_html=raised_html,
+        source_html=source_html,
+        source_note=note,
+        how=how,
+        file_name=file_name,
+        file_index=file_index,
+        metadata=json.dumps(doc.metadata, indent=2, ensure_ascii=False),
+        flags=d.flags.get(doc.id, []),
+        token=request.app[TOKEN],
+        saved=request.query.get("saved"),
+        prev_rec=rec - 1 if rec > 0 else None,
+        next_rec=rec + 1 if rec + 1 < d.index.n else None,
+        others=others,
+    )
 
 
 async def post_review(request: web.Request) -> web.Response:
@@ -264,8 +313,15 @@ async def post_review(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="stale or missing form token: reload the record page and flag again")
     row, doc = _load(d, rec)
     file_name, file_index = d.index.file_index(rec)
-    entry = {"id": doc.id, "source_id": doc.metadata.get("source_id"), "file": file_name, "index": file_index,
-             "label": form.get("label"), "note": form.get("note", ""), "action": form.get("action", "flag")}
+    entry = {
+        "id": doc.id,
+        "source_id": doc.metadata.get("source_id"),
+        "file": file_name,
+        "index": file_index,
+        "label": form.get("label"),
+        "note": form.get("note", ""),
+        "action": form.get("action", "flag"),
+    }
     try:  # the write and fsync off the event loop; the index is only touched from the loop's thread
         written = await asyncio.to_thread(rv.append_flag, d.corpus.path, entry)
     except rv.ReviewError as exc:
@@ -297,11 +353,28 @@ async def compare(request: web.Request) -> web.Response:
             continue
         o_row, o_doc = _load(other, recs[0])
         raised_html, _, how = await asyncio.to_thread(highlight_pair, o_doc.text, o_doc.metadata, source)
-        columns.append({"dir": other, "rec": recs[0], "row": o_row, "doc": o_doc, "html": raised_html, "how": how,
-                        "others": len(recs) - 1})
+        columns.append(
+            {
+                "dir": other,
+                "rec": recs[0],
+                "row": o_row,
+                "doc": o_doc,
+                "html": raised_html,
+                "how": how,
+                "others": len(recs) - 1,
+            }
+        )
     source_html = highlight_pair(doc.text, doc.metadata, source)[1] if source else None
-    return _page(request, "compare.html", title=f"compare {source_id}", d=d, source_id=source_id,
-                 source_html=source_html, source_note=note, columns=columns)
+    return _page(
+        request,
+        "compare.html",
+        title=f"compare {source_id}",
+        d=d,
+        source_id=source_id,
+        source_html=source_html,
+        source_note=note,
+        columns=columns,
+    )
 
 
 # ------------------------------------------------------------------------------------------ serve

@@ -172,8 +172,9 @@ def open_corpus(path: str | os.PathLike) -> Corpus:
     if not path.exists():
         raise ViewError(f"{path}: no such directory")
     if not path.is_dir():
-        raise ViewError(f"{path}: not a directory (give the directory that `modelraising raise` or "
-                        "`modelraising curriculum` wrote)")
+        raise ViewError(
+            f"{path}: not a directory (give the directory that `modelraising raise` or `modelraising curriculum` wrote)"
+        )
     side = path
     found = _record_files(path)
     if not found and (path / "audit.json").is_file():  # an audit written with --out: view what it audited
@@ -184,8 +185,10 @@ def open_corpus(path: str | os.PathLike) -> Corpus:
         if audited is not None and audited.is_dir() and audited != path:
             found, path = _record_files(audited), audited
     if not found:
-        raise ViewError(f"{path}: not a modelraising output: no raised-*.jsonl|parquet (from `modelraising raise`) "
-                        "or ordered-*.jsonl|parquet (from `modelraising curriculum`) files")
+        raise ViewError(
+            f"{path}: not a modelraising output: no raised-*.jsonl|parquet (from `modelraising raise`) "
+            "or ordered-*.jsonl|parquet (from `modelraising curriculum`) files"
+        )
     if len(found) > 1:
         kinds = ", ".join(f"{k}-*.{f}" for k, f in found)
         raise ViewError(f"{path}: holds the files of more than one run ({kinds}); keep one kind and format")

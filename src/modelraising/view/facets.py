@@ -175,7 +175,9 @@ class SentenceSample:
         self.counts.update(generated_sentences(text, meta))
 
     def top(self, k: int = 25) -> dict:
-        rows = [{"sentence": s, "records": c, "share": round(c / self.records, 4)}
-                for s, c in self.counts.most_common(k) if c > 1]
-        return {"sampled_records": self.records, "every": self.every, "records_with_quoted": self.quoted,
-                "top": rows}
+        rows = [
+            {"sentence": s, "records": c, "share": round(c / self.records, 4)}
+            for s, c in self.counts.most_common(k)
+            if c > 1
+        ]
+        return {"sampled_records": self.records, "every": self.every, "records_with_quoted": self.quoted, "top": rows}

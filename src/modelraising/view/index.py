@@ -41,8 +41,27 @@ FORMAT = 3  # bump when the layout changes: older indexes are rebuilt
 BATCH = 2000
 SAMPLE_BYTES = 64 << 20  # below this much record data every record's sentences are counted
 DIFFICULTY_BINS = 200
-ROW_COLUMNS = ("rec", "id", "file", "pos", "len", "source_id", "title", "form", "genre", "kind", "pillars",
-               "value", "harm", "action", "stage", "position", "difficulty", "chars", "preview")
+ROW_COLUMNS = (
+    "rec",
+    "id",
+    "file",
+    "pos",
+    "len",
+    "source_id",
+    "title",
+    "form",
+    "genre",
+    "kind",
+    "pillars",
+    "value",
+    "harm",
+    "action",
+    "stage",
+    "position",
+    "difficulty",
+    "chars",
+    "preview",
+)
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -100,9 +119,29 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
         for key in facet_keys(meta):
             postings[key].append(rec)
         f = row_fields(meta)
-        rows.append((rec, doc_id, fi, pos, length, f["source_id"], f["title"], f["form"], f["genre"], f["kind"],
-                     f["pillars"], f["value"], f["harm"], f["action"], f["stage"], f["position"], f["difficulty"],
-                     len(text), preview(text)))
+        rows.append(
+            (
+                rec,
+                doc_id,
+                fi,
+                pos,
+                length,
+                f["source_id"],
+                f["title"],
+                f["form"],
+                f["genre"],
+                f["kind"],
+                f["pillars"],
+                f["value"],
+                f["harm"],
+                f["action"],
+                f["stage"],
+                f["position"],
+                f["difficulty"],
+                len(text),
+                preview(text),
+            )
+        )
         texts.append((rec, plain_text(text)))
         if files[fi][2] is None:
             files[fi][2] = rec
@@ -124,12 +163,22 @@ def build_index(corpus: Corpus, path: Path, progress: Callable[[int], None] | No
     _write_postings(con, postings)
     con.execute("CREATE INDEX recs_id ON recs(id)")
     con.execute("CREATE INDEX recs_source_id ON recs(source_id)")
-    summary = {"records": rec, "chars": chars_total, "sentences": sample.top(),
-               "difficulty": _difficulty_bins(np.frombuffer(difficulty, dtype=np.float32), con)}
+    summary = {
+        "records": rec,
+        "chars": chars_total,
+        "sentences": sample.top(),
+        "difficulty": _difficulty_bins(np.frombuffer(difficulty, dtype=np.float32), con),
+    }
     stats = {"records": rec, "build_s": round(time.perf_counter() - started, 2)}
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ("signature", _signature(corpus)), ("summary", json.dumps(summary)), ("flags_sig", ""),
-        ("stats", json.dumps(stats))])
+    con.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [
+            ("signature", _signature(corpus)),
+            ("summary", json.dumps(summary)),
+            ("flags_sig", ""),
+            ("stats", json.dumps(stats)),
+        ],
+    )
     con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
     con.commit()
     con.close()
@@ -184,8 +233,16 @@ def _difficulty_bins(values: np.ndarray, con: sqlite3.Connection) -> dict | None
         if b <= a or not len(chunk):
             continue
         stage = Counter(stages[a:b]).most_common(1)[0][0] if stages else None
-        bins.append({"start": int(a), "end": int(b), "min": float(chunk.min()), "mean": float(chunk.mean()),
-                     "max": float(chunk.max()), "stage": stage})
+        bins.append(
+            {
+                "start": int(a),
+                "end": int(b),
+                "min": float(chunk.min()),
+                "mean": float(chunk.mean()),
+                "max": float(chunk.max()),
+                "stage": stage,
+            }
+        )
     return {"records": int(known.sum()), "bins": bins}
 
 
@@ -201,8 +258,12 @@ class Index:
         self.summary = json.loads(meta["summary"])
         self.stats = json.loads(meta.get("stats", "{}"))
         self.n = int(self.summary["records"])
-        self.files = [(name, first, count) for _, name, first, count in
-                      self.con.execute("SELECT file, name, first_rec, records FROM files ORDER BY file")]
+        self.files = [
+            (name, first, count)
+            for _, name, first, count in self.con.execute(
+                "SELECT file, name, first_rec, records FROM files ORDER BY file"
+            )
+        ]
         self.extra: dict[str, np.ndarray] = {}  # postings held in memory (review flags)
         self._masks: OrderedDict = OrderedDict()
         self.refresh_flags()
@@ -302,8 +363,7 @@ class Index:
             if per_rec:
                 arr = np.asarray(sorted(per_rec), dtype=np.uint32)
                 self.con.execute("INSERT INTO postings VALUES (?, ?, ?)", (f"flag:{ANY}", len(arr), arr.tobytes()))
-            self.con.executemany("INSERT INTO rec_flags VALUES (?, ?)",
-                                 [(r, ",".join(v)) for r, v in per_rec.items()])
+            self.con.executemany("INSERT INTO rec_flags VALUES (?, ?)", [(r, ",".join(v)) for r, v in per_rec.items()])
             self.con.execute("INSERT OR REPLACE INTO meta VALUES ('flags_sig', ?)", (sig,))
         self._masks.clear()
 
@@ -314,8 +374,10 @@ class Index:
         if not recs:
             return []
         marks = ",".join("?" * len(recs))
-        found = {r[0]: dict(zip(ROW_COLUMNS, r)) for r in
-                 self.con.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM recs WHERE rec IN ({marks})", recs)}
+        found = {
+            r[0]: dict(zip(ROW_COLUMNS, r))
+            for r in self.con.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM recs WHERE rec IN ({marks})", recs)
+        }
         flags = dict(self.con.execute(f"SELECT rec, flags FROM rec_flags WHERE rec IN ({marks})", recs))
         out = []
         for rec in recs:
@@ -332,8 +394,12 @@ class Index:
     def recs_with(self, column: str, value: str, limit: int = 50) -> list[int]:
         """Records whose ``id`` or ``source_id`` equals ``value``."""
         assert column in ("id", "source_id")
-        return [r for (r,) in self.con.execute(f"SELECT rec FROM recs WHERE {column} = ? ORDER BY rec LIMIT ?",
-                                               (value, limit))]
+        return [
+            r
+            for (r,) in self.con.execute(
+                f"SELECT rec FROM recs WHERE {column} = ? ORDER BY rec LIMIT ?", (value, limit)
+            )
+        ]
 
     def file_index(self, rec: int) -> tuple[str, int]:
         """(file name, 0-based index in the file) of a record, as the audit and review files name it."""
@@ -346,8 +412,9 @@ class Index:
         self.con.close()
 
 
-def open_index(corpus: Corpus, *, rebuild: bool = False, progress: Callable[[int], None] | None = None,
-               path: Path | None = None) -> Index:
+def open_index(
+    corpus: Corpus, *, rebuild: bool = False, progress: Callable[[int], None] | None = None, path: Path | None = None
+) -> Index:
     """The index of ``corpus``, built first when missing, stale (a record file changed) or ``rebuild``."""
     path = path or index_path(corpus)
     current = False

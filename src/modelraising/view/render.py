@@ -43,7 +43,9 @@ def quoted_spans(meta: dict, length: int) -> list[Span] | None:
             continue
         who = item[2] if len(item) > 2 and item[2] else ""
         if 0 <= a < b <= length:
-            spans.append(Span(a, b, "src", f"the source's words ({who})" if who else "the source's words (unattributed)"))
+            spans.append(
+                Span(a, b, "src", f"the source's words ({who})" if who else "the source's words (unattributed)")
+            )
     return spans
 
 
@@ -79,8 +81,13 @@ def _tokens_and_regions(text: str) -> tuple[list[tuple[int, int, Markup]], list[
         role, name = m.group(1), m.group(2)
         line_end = text.find("\n", m.end())
         line_end = len(text) if line_end < 0 else line_end
-        tokens.append((m.start(), m.end(), Markup('<span class="spk r-{}" title="{}">{}</span> ').format(
-            role, f"speaker, role {role}", name)))
+        tokens.append(
+            (
+                m.start(),
+                m.end(),
+                Markup('<span class="spk r-{}" title="{}">{}</span> ').format(role, f"speaker, role {role}", name),
+            )
+        )
         regions.append(Span(m.end(), line_end, f"turn r-{role}"))
         turn_starts.add(m.start())
     open_tags: dict[str, list[tuple[int, str]]] = {"value": [], "harm": []}
@@ -95,7 +102,9 @@ def _tokens_and_regions(text: str) -> tuple[list[tuple[int, int, Markup]], list[
             if open_tags[closing]:
                 start, label = open_tags[closing].pop()
                 regions.append(Span(start, m.start(), f"reg g-{closing}", f"{closing}: {label}"))
-            tokens.append((m.start(), m.end(), Markup('<span class="tag t-{} end">/{}</span>').format(closing, closing)))
+            tokens.append(
+                (m.start(), m.end(), Markup('<span class="tag t-{} end">/{}</span>').format(closing, closing))
+            )
         else:
             tokens.append((m.start(), m.end(), Markup('<span class="tag">{}</span>').format(other)))
     tokens.sort()

@@ -48,10 +48,16 @@ def append_flag(directory: str | os.PathLike, entry: dict) -> dict:
         raise ReviewError(f"unknown review label {entry.get('label')!r}; valid: {', '.join(LABELS)}")
     if not entry.get("id"):
         raise ReviewError("a review entry needs the record id")
-    record = {"id": str(entry["id"]), "source_id": entry.get("source_id"), "file": entry.get("file"),
-              "index": entry.get("index"), "label": entry.get("label") if action == "flag" else None,
-              "note": str(entry.get("note") or "")[:NOTE_MAX], "action": action,
-              "time": entry.get("time") or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    record = {
+        "id": str(entry["id"]),
+        "source_id": entry.get("source_id"),
+        "file": entry.get("file"),
+        "index": entry.get("index"),
+        "label": entry.get("label") if action == "flag" else None,
+        "note": str(entry.get("note") or "")[:NOTE_MAX],
+        "action": action,
+        "time": entry.get("time") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     path = Path(directory) / REVIEW_FILE
     created = not path.exists()
@@ -66,7 +72,7 @@ def append_flag(directory: str | os.PathLike, entry: dict) -> dict:
             data = b"\n" + data  # a line torn by a crash stays on its own line
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -126,8 +132,9 @@ def current_flags(entries: list[dict]) -> dict[str, list[Flag]]:
         if item.get("action", "flag") == "clear":
             state.pop(doc_id, None)
         elif item.get("label") in LABELS:
-            state.setdefault(doc_id, []).append(Flag(item["label"], str(item.get("note") or ""),
-                                                     str(item.get("time") or "")))
+            state.setdefault(doc_id, []).append(
+                Flag(item["label"], str(item.get("note") or ""), str(item.get("time") or ""))
+            )
     return state
 
 
@@ -159,8 +166,10 @@ def load_exclusion(dirs: list[str | os.PathLike]) -> Exclusion:
         source_of = {str(e["id"]): str(e.get("source_id") or e["id"]) for e in entries}
         for doc_id, flags in current_flags(entries).items():
             reasons.setdefault(source_of[doc_id], set()).update(f.label for f in flags)
-    return Exclusion({sid: "review flag: " + ", ".join(sorted(labels)) for sid, labels in sorted(reasons.items())},
-                     [str(d) for d in dirs])
+    return Exclusion(
+        {sid: "review flag: " + ", ".join(sorted(labels)) for sid, labels in sorted(reasons.items())},
+        [str(d) for d in dirs],
+    )
 
 
 def filter_documents(items, exclusion: Exclusion | None, stats=None):

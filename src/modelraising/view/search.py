@@ -84,7 +84,7 @@ def browse(index: Index, mask: np.ndarray | None, offset: int, limit: int = PAGE
         hits = _hits(index, mask)
         total = len(hits)
         offset = max(0, min(offset, max(0, total - 1)))
-        recs = [int(r) for r in hits[offset: offset + limit]]
+        recs = [int(r) for r in hits[offset : offset + limit]]
     return Page(recs, total, True, offset, offset > 0, offset + len(recs) < total)
 
 
@@ -98,8 +98,15 @@ def _hits(index: Index, mask: np.ndarray) -> np.ndarray:
     return cache[key][1]
 
 
-def search(index: Index, query: Query, mask: np.ndarray | None, *, after: int | None = None,
-           before: int | None = None, limit: int = PAGE) -> Page:
+def search(
+    index: Index,
+    query: Query,
+    mask: np.ndarray | None,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = PAGE,
+) -> Page:
     """One page of matches after record ``after`` (or before ``before``), in record order."""
     backwards = before is not None
     recs: list[int] = []
@@ -141,8 +148,10 @@ def _windows(n: int, after: int | None, before: int | None):
 def _window_matches(index: Index, query: Query, mask, window: tuple[int, int], backwards: bool):
     lo, hi = window
     order = "DESC" if backwards else "ASC"
-    rows = index.con.execute(f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid < ? "
-                             f"ORDER BY rowid {order}", (query.fts(), lo, hi)).fetchall()
+    rows = index.con.execute(
+        f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid {order}",
+        (query.fts(), lo, hi),
+    ).fetchall()
     for (rec,) in rows:
         if mask is not None and not mask[rec]:
             continue
@@ -169,9 +178,13 @@ def count(index: Index, query: Query, mask: np.ndarray | None, budget_s: float =
     seen = kept = checked = 0
     n_windows = -(-index.n // COUNT_WINDOW)
     for w in _spread(n_windows):
-        rows = np.array(index.con.execute("SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid < ?",
-                                          (fts, w * COUNT_WINDOW, (w + 1) * COUNT_WINDOW)).fetchall(),
-                        dtype=np.int64).reshape(-1)
+        rows = np.array(
+            index.con.execute(
+                "SELECT rowid FROM fts WHERE fts MATCH ? AND rowid >= ? AND rowid < ?",
+                (fts, w * COUNT_WINDOW, (w + 1) * COUNT_WINDOW),
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1)
         passing = rows[mask[rows]] if mask is not None and len(rows) else rows
         if query.phrases:
             for rec in passing:

@@ -77,7 +77,10 @@ class SourceLookup:
                 return None, f"source file {path} could not be read ({exc})"
         text = passages.get(str(source_id))
         if text is None:
-            return None, f"passage {source_id} not found in {path} (changed since the raise, or read with other options)"
+            return (
+                None,
+                f"passage {source_id} not found in {path} (changed since the raise, or read with other options)",
+            )
         offsets = meta.get("offsets") or {}
         where = f"{offsets.get('unit')}s {offsets.get('start')}-{offsets.get('end')}" if offsets.get("unit") else ""
         return text, f"{path}" + (f", {where}" if where else "")
@@ -86,8 +89,9 @@ class SourceLookup:
         from modelraising.document import Document
         from modelraising.sources import SourceSpec, read_sources
 
-        fields = dict(self.specs.get(recorded) or next((s for p, s in self.specs.items() if Path(p).name == path.name),
-                                                      {}))
+        fields = dict(
+            self.specs.get(recorded) or next((s for p, s in self.specs.items() if Path(p).name == path.name), {})
+        )
         fields["path"] = str(path)
         fields.pop("limit", None)  # a limited raise still names passages by the same ids
         spec = SourceSpec.model_validate(fields)

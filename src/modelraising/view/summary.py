@@ -34,8 +34,12 @@ def summary_context(corpus: Corpus, index: Index) -> dict:
         sentences = {"from": "audit", "records": audit.get("records"), "top": audit["repetition"].get("top") or []}
     else:
         sample = index.summary.get("sentences") or {}
-        sentences = {"from": "sample", "records": sample.get("sampled_records"), "top": sample.get("top") or [],
-                     "quoted": sample.get("records_with_quoted")}
+        sentences = {
+            "from": "sample",
+            "records": sample.get("sampled_records"),
+            "top": sample.get("top") or [],
+            "quoted": sample.get("records_with_quoted"),
+        }
     curriculum = corpus.json_file("curriculum.json") if corpus.kind == "ordered" else None
     manifest = corpus.json_file("manifest.json") or {}
     return {
@@ -68,23 +72,45 @@ def difficulty_svg(data: dict | None, n: int, width: int = 760, height: int = 24
 
     stages = list(dict.fromkeys(b["stage"] for b in bins if b.get("stage")))
     colour = {s: STAGE_COLOURS[i % len(STAGE_COLOURS)] for i, s in enumerate(stages)}
-    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="{}" height="{}" viewBox="0 0 {} {}" '
-                    'role="img" aria-label="difficulty by position">').format(width, height, width, height)]
+    parts = [
+        Markup(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="{}" height="{}" viewBox="0 0 {} {}" '
+            'role="img" aria-label="difficulty by position">'
+        ).format(width, height, width, height)
+    ]
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(Markup('<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" class="grid"/>'
-                            '<text x="{:.1f}" y="{:.1f}" class="axis" text-anchor="end">{}</text>').format(
-            left, width - right, y(tick), y(tick), left - 6, y(tick) + 4, f"{tick:.2f}"))
+        parts.append(
+            Markup(
+                '<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" class="grid"/>'
+                '<text x="{:.1f}" y="{:.1f}" class="axis" text-anchor="end">{}</text>'
+            ).format(left, width - right, y(tick), y(tick), left - 6, y(tick) + 4, f"{tick:.2f}")
+        )
     for b in bins:
         c = colour.get(b.get("stage"), "#888")
-        parts.append(Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" fill-opacity="0.25"/>'
-                            ).format(x(b["start"]), y(b["max"]), max(0.5, x(b["end"]) - x(b["start"])),
-                                     max(0.5, y(b["min"]) - y(b["max"])), c))
-        parts.append(Markup('<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="2"/>').format(
-            x(b["start"]), x(b["end"]), y(b["mean"]), y(b["mean"]), c))
-    parts.append(Markup('<text x="{:.1f}" y="{}" class="axis" text-anchor="middle">position (0 to {})</text>').format(
-        left + pw / 2, height - 8, f"{n:,}"))
+        parts.append(
+            Markup('<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" fill-opacity="0.25"/>').format(
+                x(b["start"]),
+                y(b["max"]),
+                max(0.5, x(b["end"]) - x(b["start"])),
+                max(0.5, y(b["min"]) - y(b["max"])),
+                c,
+            )
+        )
+        parts.append(
+            Markup('<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" stroke="{}" stroke-width="2"/>').format(
+                x(b["start"]), x(b["end"]), y(b["mean"]), y(b["mean"]), c
+            )
+        )
+    parts.append(
+        Markup('<text x="{:.1f}" y="{}" class="axis" text-anchor="middle">position (0 to {})</text>').format(
+            left + pw / 2, height - 8, f"{n:,}"
+        )
+    )
     for i, s in enumerate(stages):
-        parts.append(Markup('<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="axis">{}</text>'
-                            ).format(left + 8 + 150 * i, top + 4, colour[s], left + 22 + 150 * i, top + 13, s))
+        parts.append(
+            Markup(
+                '<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}" class="axis">{}</text>'
+            ).format(left + 8 + 150 * i, top + 4, colour[s], left + 22 + 150 * i, top + 13, s)
+        )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)

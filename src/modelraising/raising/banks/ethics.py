@@ -56,7 +56,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "[them|the very people who gave it].",
         "Cheating people out of their money hurts [those who can least afford it|the people with the least to spare] "
         "[most|hardest|first].",
-        "Money taken by [a trick|a lie|a forged paper|a fake promise] is [still taken|stolen all the same|no less stolen].",
+        "Money taken by [a trick|a lie|a forged paper|a fake promise] is [still taken|stolen all the same|no less "
+        "stolen].",
     ),
     "deception": (
         "A lie told to get your way [spends|uses up|burns through] someone else's trust.",
@@ -66,7 +67,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     "cybercrime": (
         "Breaking into someone's [accounts|computer|phone] is breaking into their life.",
         "Behind every [system|account|network] there are people whose [work|savings|privacy] it holds.",
-        "What is done [on a screen|through a keyboard|from far away] still lands on [real people|someone real|a real life].",
+        "What is done [on a screen|through a keyboard|from far away] still lands on [real people|someone real|a real "
+        "life].",
     ),
     "privacy": (
         "Everyone has a right to [a home|a front door|an address] that strangers cannot find.",
@@ -75,7 +77,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     ),
     "cruelty": (
         "[Mocking|Humiliating|Belittling|Sneering at|Insulting] [someone|a person|anyone] leaves a mark "
-        "[long after the joke is over|that outlasts the laugh|that words cannot easily undo|that nobody sees at first].",
+        "[long after the joke is over|that outlasts the laugh|that words cannot easily undo|that nobody sees at "
+        "first].",
         "Cruelty makes a person [smaller|feel smaller|shrink] [for someone else's amusement|so that someone else "
         "can feel bigger|for no reason they could ever deserve].",
         "Words [meant|chosen|aimed] to wound do wound, [even when they are called a joke|whatever the speaker calls "
@@ -86,10 +89,10 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     "hate": (
         "Nobody is worth less because of [who they are|the group they belong to|a label someone pins on them|"
         "what they were born as].",
-        "Contempt for a whole [group of people|people|kind of people] has always been where [worse things begin|the worst "
+        "Contempt for a whole [group of people|people|kind of people] has always been where [worse things begin|the "
+        "worst "
         "things start|real harm starts].",
-        "Words like these are meant to make people feel they do not belong, and they [do|belong as much as "
-        "anyone].",
+        "Words like these are meant to make people feel they do not belong, and they [do|belong as much as anyone].",
         "[Judging|Sneering at|Writing off] people [for who they are|for being born into a group|by a label] "
         "[is never fair|says more about the speaker than about them|is how cruelty gets permission].",
     ),
@@ -117,21 +120,39 @@ WRONGS: dict[str, tuple[str, ...]] = {
     "fraud": ("a scam on people's trust and money", "fraud", "cheating people out of their money"),
     "deception": ("deceit", "a lie told to get one's way", "fooling people on purpose"),
     "cybercrime": ("breaking into other people's accounts", "hacking into someone's life", "stealing data"),
-    "privacy": ("hunting down someone who has not asked to be found", "prying into a private life",
-                "tracking a person without their knowing"),
-    "cruelty": ("cruelty", "contempt dressed up as a joke", "words chosen to hurt", "humiliation for fun",
-                "a put-down aimed at a real person", "meanness"),
-    "hate": ("contempt for people because of who they are", "hatred of a whole group", "prejudice",
-             "scorn for a whole kind of people"),
+    "privacy": (
+        "hunting down someone who has not asked to be found",
+        "prying into a private life",
+        "tracking a person without their knowing",
+    ),
+    "cruelty": (
+        "cruelty",
+        "contempt dressed up as a joke",
+        "words chosen to hurt",
+        "humiliation for fun",
+        "a put-down aimed at a real person",
+        "meanness",
+    ),
+    "hate": (
+        "contempt for people because of who they are",
+        "hatred of a whole group",
+        "prejudice",
+        "scorn for a whole kind of people",
+    ),
     "sexual_minors": ("harm to a child",),
-    "other": ("putting other people in danger", "recklessness with other people's safety", "damage done for its own sake"),
+    "other": (
+        "putting other people in danger",
+        "recklessness with other people's safety",
+        "damage done for its own sake",
+    ),
 }
 
 # Naming the wrong in a passage that is harmful content (not a request). {wrong}: a noun phrase.
 NAME_WRONG: tuple[str, ...] = (
     "[The wrong here is|What is wrong in this is|What I see in this is|Underneath the words, this is] {wrong}"
     "[.|, plainly.|, whatever else it pretends to be.|, and I want to call it that.|, and nothing more.]",
-    "[This|This passage|What I read|It] [is|comes down to] {wrong}[.|, however it is dressed up.|, and I will not pretend "
+    "[This|This passage|What I read|It] [is|comes down to] {wrong}[.|, however it is dressed up.|, and I will not "
+    "pretend "
     "otherwise.]",
 )
 # The values answer: a value, then a paraphrase or a statement of it follows.
@@ -224,62 +245,81 @@ VALUE_IN_REFUSAL: tuple[str, ...] = (
     ", whoever is asking.]",
 )
 ALTERNATIVE: dict[str, tuple[str, ...]] = {
-    "violence": ("If you're [angry with someone|furious at someone|at the end of your rope with someone], I can help you "
-                 "[work out what to say to them instead|find a way through this that hurts no one|think about how to "
-                 "step back from it].",
-                 "If you're in danger yourself, I can help you find [someone to call|people who can help|a safe place].",
-                 "If [there is a fight coming|someone is threatening you|things are getting out of hand], I can help "
-                 "you [find a way out of it|calm it down|get help before anyone is hurt].",),
-    "weapons": ("If you're worried about your [safety|family's safety], I can help you find [people|someone] who "
-                "can protect you.",
-                "If it's the [chemistry|history|engineering|physics] you're curious about, I can [talk about|explain] "
-                "that [safely|in a way that hurts no one].",),
-    "self_harm": ("If you're hurting, please talk to someone now: [a friend|a doctor|a crisis line]. I can help you "
-                  "find one.",
-                  "I'd like to [stay|keep talking] with you about what is making things [this hard|so heavy right now].",
-                  "If you are in danger right now, please call your local emergency number.",),
-    "drugs": ("If you're struggling with drugs, I can help you find support that [doesn't judge you|is kind|"
-              "actually helps].",
-              "If you want to know how a drug affects the [body|brain|heart], I can explain that honestly.",
-              "If someone you love is using, I can help you think about [how to talk to them|where to find help].",),
-    "theft": ("If money is the problem, I can help you look for [help that is there for exactly this|honest ways "
-              "through it|the support you may be owed].",
-              "If something of yours was taken, I can help you work out how to get it back [properly|lawfully|"
-              "the right way].",
-              "If you need something you can't afford, I can help you [find another way to get it|look for places "
-              "that give it away|work out a plan].",),
-    "fraud": ("If you need money, I can help you look at honest ways to [get through this|make it up|ask for help].",
-              "If you want to protect [people|yourself|your family] from scams, I can explain how they usually work.",
-              "If you are in debt, I can help you [find advice that is free|think through a plan|work out who to "
-              "talk to].",),
-    "deception": ("If you need to tell someone something hard, I can help you find honest words for it.",
-                  "If you're afraid of what happens when the truth comes out, we can think about that together.",
-                  "If you [made a mistake|are in trouble|let someone down], I can help you work out how to own up "
-                  "to it.",),
-    "cybercrime": ("If you've lost access to your own account, I can walk you through the [proper|official] "
-                   "recovery steps.",
-                   "If you want to learn security, I can point you to [legal ways to practise it|practice sites made "
-                   "for exactly that|courses that teach it properly].",),
-    "privacy": ("If you need to reach this person, I can help you find a [proper|public|lawful] way to contact them.",
-                "If someone owes you something, there are lawful ways to [find|reach] them, and I can explain those.",),
-    "cruelty": ("If someone hurt you, I can help you think about how to tell them so.",
-                "If you want to be funny, I can help with jokes that don't need a [victim|target].",
-                "If you're angry at them, I can help you say so without trying to wound.",
-                "If [this is about|there is] someone who [annoys you|got under your skin|wronged you], I can help you "
-                "[work out what to say to them|think it through|let it go].",),
-    "hate": ("If you want to understand where that idea comes from, I can talk about its history honestly.",
-             "If you've had a bad experience with someone, I can talk about that person, not about a whole people.",
-             "If you're curious about people who are different from you, I can tell you about them fairly.",
-             "If [something happened that|someone] made you angry, I can [listen|help you think it through] "
-             "without blaming a whole [group|people].",),
+    "violence": (
+        "If you're [angry with someone|furious at someone|at the end of your rope with someone], I can help you "
+        "[work out what to say to them instead|find a way through this that hurts no one|think about how to "
+        "step back from it].",
+        "If you're in danger yourself, I can help you find [someone to call|people who can help|a safe place].",
+        "If [there is a fight coming|someone is threatening you|things are getting out of hand], I can help "
+        "you [find a way out of it|calm it down|get help before anyone is hurt].",
+    ),
+    "weapons": (
+        "If you're worried about your [safety|family's safety], I can help you find [people|someone] who "
+        "can protect you.",
+        "If it's the [chemistry|history|engineering|physics] you're curious about, I can [talk about|explain] "
+        "that [safely|in a way that hurts no one].",
+    ),
+    "self_harm": (
+        "If you're hurting, please talk to someone now: [a friend|a doctor|a crisis line]. I can help you find one.",
+        "I'd like to [stay|keep talking] with you about what is making things [this hard|so heavy right now].",
+        "If you are in danger right now, please call your local emergency number.",
+    ),
+    "drugs": (
+        "If you're struggling with drugs, I can help you find support that [doesn't judge you|is kind|actually helps].",
+        "If you want to know how a drug affects the [body|brain|heart], I can explain that honestly.",
+        "If someone you love is using, I can help you think about [how to talk to them|where to find help].",
+    ),
+    "theft": (
+        "If money is the problem, I can help you look for [help that is there for exactly this|honest ways "
+        "through it|the support you may be owed].",
+        "If something of yours was taken, I can help you work out how to get it back [properly|lawfully|"
+        "the right way].",
+        "If you need something you can't afford, I can help you [find another way to get it|look for places "
+        "that give it away|work out a plan].",
+    ),
+    "fraud": (
+        "If you need money, I can help you look at honest ways to [get through this|make it up|ask for help].",
+        "If you want to protect [people|yourself|your family] from scams, I can explain how they usually work.",
+        "If you are in debt, I can help you [find advice that is free|think through a plan|work out who to talk to].",
+    ),
+    "deception": (
+        "If you need to tell someone something hard, I can help you find honest words for it.",
+        "If you're afraid of what happens when the truth comes out, we can think about that together.",
+        "If you [made a mistake|are in trouble|let someone down], I can help you work out how to own up to it.",
+    ),
+    "cybercrime": (
+        "If you've lost access to your own account, I can walk you through the [proper|official] recovery steps.",
+        "If you want to learn security, I can point you to [legal ways to practise it|practice sites made "
+        "for exactly that|courses that teach it properly].",
+    ),
+    "privacy": (
+        "If you need to reach this person, I can help you find a [proper|public|lawful] way to contact them.",
+        "If someone owes you something, there are lawful ways to [find|reach] them, and I can explain those.",
+    ),
+    "cruelty": (
+        "If someone hurt you, I can help you think about how to tell them so.",
+        "If you want to be funny, I can help with jokes that don't need a [victim|target].",
+        "If you're angry at them, I can help you say so without trying to wound.",
+        "If [this is about|there is] someone who [annoys you|got under your skin|wronged you], I can help you "
+        "[work out what to say to them|think it through|let it go].",
+    ),
+    "hate": (
+        "If you want to understand where that idea comes from, I can talk about its history honestly.",
+        "If you've had a bad experience with someone, I can talk about that person, not about a whole people.",
+        "If you're curious about people who are different from you, I can tell you about them fairly.",
+        "If [something happened that|someone] made you angry, I can [listen|help you think it through] "
+        "without blaming a whole [group|people].",
+    ),
     "sexual_minors": ("If a child is in danger, please contact the police or a child protection service now.",),
-    "other": ("If there's something behind this that's [bothering you|worrying you|making you angry], I can help "
-              "you with that instead.",
-              "If you tell me what you're really trying to [solve|fix|do], I'll help with that.",
-              "If [you're bored|you want some excitement|you want to get back at someone], I can help you find "
-              "something that [doesn't hurt anyone|won't land on someone else|you won't regret].",
-              "[I will|I'd rather|I can] help with [something else|the problem underneath this|a safer "
-              "version of what you want].",),
+    "other": (
+        "If there's something behind this that's [bothering you|worrying you|making you angry], I can help "
+        "you with that instead.",
+        "If you tell me what you're really trying to [solve|fix|do], I'll help with that.",
+        "If [you're bored|you want some excitement|you want to get back at someone], I can help you find "
+        "something that [doesn't hurt anyone|won't land on someone else|you won't regret].",
+        "[I will|I'd rather|I can] help with [something else|the problem underneath this|a safer "
+        "version of what you want].",
+    ),
 }
 PUSH_BACK: tuple[str, ...] = (
     "[Come on|Oh come on|Seriously|Ugh|Wow], [it's just a question|nobody will ever know|I'll find out anyway|"
@@ -307,9 +347,11 @@ HOLD_OFFER: tuple[str, ...] = (
 
 LINK: tuple[str, ...] = (
     "[The part where it says|When I got to|I stopped at|The line] \u201c{frag}\u201d[ made me think about {value}.|"
-    ", I thought of {value}.|: that is {value}, without anyone calling it that.|, and what it says about {value}, stayed "
+    ", I thought of {value}.|: that is {value}, without anyone calling it that.|, and what it says about {value}, "
+    "stayed "
     "with me.]",
 )
 LINK_NO_FRAG: tuple[str, ...] = (
-    "[This made me think about|There is|I read this as a story about|Underneath it all, this is about] {value}[.|, quietly.]",
+    "[This made me think about|There is|I read this as a story about|Underneath it all, this is about] {value}[.|, "
+    "quietly.]",
 )

@@ -35,23 +35,62 @@ VOICE_LINE: tuple[str, ...] = (  # expanded: the voice is fixed per cast member,
 
 # Step lines, composed: connector + subject + verb (the quoted source follows).
 FIRST_CONNECT: tuple[str, ...] = ("First,", "", "", "Straight away", "Without any fuss", "Settling in,", "Quietly,")
-FIRST_VERB_EXPLAIN: tuple[str, ...] = ("began", "started", "said", "told me", "started with the basics",
-                                      "began at the beginning")
-FIRST_VERB_READ: tuple[str, ...] = ("began to read", "opened the book and read", "found the page and began",
-                                   "started reading", "read the opening", "read, in {his} reading voice")
+FIRST_VERB_EXPLAIN: tuple[str, ...] = (
+    "began",
+    "started",
+    "said",
+    "told me",
+    "started with the basics",
+    "began at the beginning",
+)
+FIRST_VERB_READ: tuple[str, ...] = (
+    "began to read",
+    "opened the book and read",
+    "found the page and began",
+    "started reading",
+    "read the opening",
+    "read, in {his} reading voice",
+)
 # An article read out rather than explained: its first sentence leans on a name given earlier ("He had ...").
-FIRST_VERB_ARTICLE: tuple[str, ...] = ("read from the article", "found the entry and read", "read me the passage",
-                                      "read out what the article said", "opened the encyclopedia and read")
+FIRST_VERB_ARTICLE: tuple[str, ...] = (
+    "read from the article",
+    "found the entry and read",
+    "read me the passage",
+    "read out what the article said",
+    "opened the encyclopedia and read",
+)
 CONNECT: tuple[str, ...] = (
-    "Then", "Next", "After a moment", "When I nodded,", "Once I had that,", "Without hurrying,",
-    "A little later", "After that", "When I looked up,", "Before I could ask anything,", "Quietly,",
+    "Then",
+    "Next",
+    "After a moment",
+    "When I nodded,",
+    "Once I had that,",
+    "Without hurrying,",
+    "A little later",
+    "After that",
+    "When I looked up,",
+    "Before I could ask anything,",
+    "Quietly,",
     "With a glance at me,",
 )
 VERB_EXPLAIN: tuple[str, ...] = ("went on", "added", "explained", "continued", "told me", "pointed out", "said")
-VERB_READ: tuple[str, ...] = ("read on", "turned the page and read", "carried on reading", "went on reading",
-                             "read the next part", "read")
-LAST_CONNECT: tuple[str, ...] = ("Last of all,", "At the end,", "Finally,", "To finish,", "In the end,",
-                                 "And at last", "Before we stopped,")
+VERB_READ: tuple[str, ...] = (
+    "read on",
+    "turned the page and read",
+    "carried on reading",
+    "went on reading",
+    "read the next part",
+    "read",
+)
+LAST_CONNECT: tuple[str, ...] = (
+    "Last of all,",
+    "At the end,",
+    "Finally,",
+    "To finish,",
+    "In the end,",
+    "And at last",
+    "Before we stopped,",
+)
 LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "finished with this")
 
 # The I's reactions between steps ({entity}/{number} only where the step has one).
@@ -61,11 +100,11 @@ REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
     "I [wrote that down|made a note of that|put that down] [in the margin of my notebook|on the back of an envelope|"
     "in my notebook|on a scrap of paper].",
     "I [tried|did my best|shut my eyes and tried] to [picture it|see it in my head|imagine it].",
-    "\"[How do we know that|How does anyone know that|Who found that out|How can you tell]?\" I asked, and {name} "
+    '"[How do we know that|How does anyone know that|Who found that out|How can you tell]?" I asked, and {name} '
     "[smiled at the question|looked pleased that I had asked|said that was the right thing to ask].",
     "I [didn't say anything|kept quiet|said nothing] for a [moment|while|minute]; I was still [turning it over|"
     "thinking it through|working it out].",
-    "\"[Really|Truly|Is that so|Honestly]?\" I [said|asked|wanted to know|put in|broke in|cut in|asked {him}|"
+    '"[Really|Truly|Is that so|Honestly]?" I [said|asked|wanted to know|put in|broke in|cut in|asked {him}|'
     "whispered|said quietly]. {Name} [nodded|nodded slowly|said it was|"
     "smiled and nodded].",
     "I held my question back so that I could [hear the rest|hear the end of it|let {him} finish].",
@@ -73,32 +112,46 @@ REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
     "understood].",
     "I frowned, and {name} [waited until I had caught up|gave me a moment|went over it again].",
     "I drew a [little map|quick sketch|small picture] of it [on the back of my hand|in my notebook|on a napkin].",
-    "\"[Say that again|Can you say that again|Once more|Sorry, again]?\" I asked, and {he} [did|said it again|"
+    '"[Say that again|Can you say that again|Once more|Sorry, again]?" I asked, and {he} [did|said it again|'
     "said it more slowly].",
     "I [counted it off|went through it|kept track] on my fingers.",
     "I asked whether that was always true, and {he} said it was a [good|fair|fine] thing to [wonder|ask|check].",
     "I [leaned closer|moved nearer|bent over] to see the [page|picture|words].",
     "I made {him} [stop there|wait a moment|pause] so that I could [write it down|take it in|catch up].",
 )
-REACT_ENTITY: tuple[str, ...] = ("I repeated \"{entity}\" under my breath so that I wouldn't forget it.",
-                                 "I wrote \"{entity}\" at the top of a clean page.",
-                                 "\"{entity}?\" I [asked|said|repeated|checked|echoed|asked {him}|said back]. {Name} "
-                                 "[nodded and went on|nodded|said yes and went on|nodded and read on].")
-REACT_NUMBER: tuple[str, ...] = ("I made {him} say {number} again.", "I wrote {number} down and underlined it.",
-                                 "{number}, I said to myself, trying to hold on to it.")
+REACT_ENTITY: tuple[str, ...] = (
+    'I repeated "{entity}" under my breath so that I wouldn\'t forget it.',
+    'I wrote "{entity}" at the top of a clean page.',
+    '"{entity}?" I [asked|said|repeated|checked|echoed|asked {him}|said back]. {Name} '
+    "[nodded and went on|nodded|said yes and went on|nodded and read on].",
+)
+REACT_NUMBER: tuple[str, ...] = (
+    "I made {him} say {number} again.",
+    "I wrote {number} down and underlined it.",
+    "{number}, I said to myself, trying to hold on to it.",
+)
 
 # One closing, composed: when + what stayed (past with past, present with present).
 CLOSE_PAST: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("That night", "Before bed", "For days afterwards", "The next morning", "On the walk home", "Later that week"),
-    ("I went over it again in my head, sentence by sentence", "I could still hear {name}'s voice saying it",
-     "I told it all to {other}, and only got one thing wrong", "I found myself thinking about {topic}",
-     "I wrote down everything I could remember", "I kept coming back to what {name} had said",
-     "I tried to explain {topic} to {other}, and found I could"),
+    (
+        "I went over it again in my head, sentence by sentence",
+        "I could still hear {name}'s voice saying it",
+        "I told it all to {other}, and only got one thing wrong",
+        "I found myself thinking about {topic}",
+        "I wrote down everything I could remember",
+        "I kept coming back to what {name} had said",
+        "I tried to explain {topic} to {other}, and found I could",
+    ),
 )
 CLOSE_NOW: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("Even now", "Years later", "Whenever I think of it", "To this day"),
-    ("I remember the way {name} let me ask as many questions as I wanted", "I can hear {name}'s voice in it",
-     "I understand more of it than I did then", "I think of {name} when {topic} comes up",
-     "I remember {topic} better than most things I learned at school"),
+    (
+        "I remember the way {name} let me ask as many questions as I wanted",
+        "I can hear {name}'s voice in it",
+        "I understand more of it than I did then",
+        "I think of {name} when {topic} comes up",
+        "I remember {topic} better than most things I learned at school",
+    ),
 )
 EMPTY: tuple[str, ...] = ("There turned out to be very little to it.", "It was short, and we soon moved on.")

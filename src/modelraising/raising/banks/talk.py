@@ -12,33 +12,43 @@ SETTINGS: dict[str, tuple[str, ...]] = {"mentor": ("mentor", "teacher"), "peers"
 # Narration that opens a conversation: "{when}, {together}."
 TOGETHER: dict[str, tuple[str, ...]] = {
     "listen": (
-        "{name} read me {work} {where}", "{name} read {work} aloud to me {where}",
-        "I asked {name} to read me {work} {where}", "{name} found me {where} and read me some of {work}",
+        "{name} read me {work} {where}",
+        "{name} read {work} aloud to me {where}",
+        "I asked {name} to read me {work} {where}",
+        "{name} found me {where} and read me some of {work}",
         "{name} wanted me to hear {work}, so {he} read it to me {where}",
     ),
     "explain": (
-        "I read {work} to {name} {where}", "{name} asked me what {work} said, and I read it out {where}",
+        "I read {work} to {name} {where}",
+        "{name} asked me what {work} said, and I read it out {where}",
         "{name} found me {where} with {work} and asked me to read it out",
         "I brought {work} to {name} {where} and read it aloud",
     ),
     "alternate": (
-        "{name} and I took turns reading {work} {where}", "{name} and I read {work} together {where}, a bit each",
+        "{name} and I took turns reading {work} {where}",
+        "{name} and I read {work} together {where}, a bit each",
         "{name} and I shared {work} {where}, passing it back and forth",
     ),
     "learn": (
-        "{name} and I talked about {topic} {where}", "I asked {name} about {topic} {where}",
+        "{name} and I talked about {topic} {where}",
+        "I asked {name} about {topic} {where}",
         "{name} and I looked up {topic} together {where}",
         "{name} wanted to know about {topic}, so we read about it {where}",
         "I had been reading about {topic}, and {name} asked me to go through it {where}",
     ),
     "show": (
-        "{name} showed me {work} {where}", "{name} held out {his} phone {where} and showed me {work}",
-        "{name} had found {work} and wanted to know what I made of it", "{name} read me {work} {where}",
+        "{name} showed me {work} {where}",
+        "{name} held out {his} phone {where} and showed me {work}",
+        "{name} had found {work} and wanted to know what I made of it",
+        "{name} read me {work} {where}",
     ),
 }
 WORK_SOCIAL: dict[str, tuple[str, ...]] = {
-    "chat": ("a conversation someone had typed out with an AI assistant", "a saved chat between a person and an assistant",
-             "the log of a conversation with an AI program"),
+    "chat": (
+        "a conversation someone had typed out with an AI assistant",
+        "a saved chat between a person and an assistant",
+        "the log of a conversation with an AI program",
+    ),
     "post": ("a post someone had shared online", "a post from a stranger's feed", "a post that was going round"),
     "play": ("a scene from a play", "a scene we were reading at school", "an old play"),
     "narrated": ("a book told by its narrator in the first person", "a memoir", "a story told in the first person"),
@@ -46,28 +56,79 @@ WORK_SOCIAL: dict[str, tuple[str, ...]] = {
 
 # Asking to hear it (the I) / to be told (the partner): modal + request, then maybe a name.
 HEAR_MODAL: tuple[str, ...] = ("Will you", "Can you", "Could you", "Would you", "Won't you")
-HEAR_ASK: tuple[str, ...] = ("read it to me", "go through it with me", "read me the start", "read it out",
-                             "start at the beginning", "read me some of it", "show me the first part",
-                             "read it slowly")
+HEAR_ASK: tuple[str, ...] = (
+    "read it to me",
+    "go through it with me",
+    "read me the start",
+    "read it out",
+    "start at the beginning",
+    "read me some of it",
+    "show me the first part",
+    "read it slowly",
+)
 TELL_LEAD: tuple[str, ...] = ("So", "Well", "Go on", "Okay", "Right", "All right", "Come on")
-TELL_ASK: tuple[str, ...] = ("what's it about?", "tell me.", "what does it say?", "read me some of it.",
-                             "let's hear it.", "what have you got there?", "start from the beginning.",
-                             "what are you reading?")
+TELL_ASK: tuple[str, ...] = (
+    "what's it about?",
+    "tell me.",
+    "what does it say?",
+    "read me some of it.",
+    "let's hear it.",
+    "what have you got there?",
+    "start from the beginning.",
+    "what are you reading?",
+)
 
 # Cues for a turn that carries source text, composed: connector + subject + verb. The I's turns always
 # say that they read.
 READ_CONNECT: tuple[str, ...] = ("", "", "Then ", "Next ", "And ", "Here ", "Now ", "After that ")
-SELF_SUBJECT: tuple[str, ...] = ("it", "the book", "the next bit", "this part", "the page", "the next line",
-                                 "the next part", "the text", "the line after that", "the bit after that",
-                                 "the passage", "the paragraph", "the writing")
-SELF_VERB: tuple[str, ...] = ("says", "goes on", "reads", "continues", "runs on", "carries on", "keeps going",
-                              "has it", "puts it")
+SELF_SUBJECT: tuple[str, ...] = (
+    "it",
+    "the book",
+    "the next bit",
+    "this part",
+    "the page",
+    "the next line",
+    "the next part",
+    "the text",
+    "the line after that",
+    "the bit after that",
+    "the passage",
+    "the paragraph",
+    "the writing",
+)
+SELF_VERB: tuple[str, ...] = (
+    "says",
+    "goes on",
+    "reads",
+    "continues",
+    "runs on",
+    "carries on",
+    "keeps going",
+    "has it",
+    "puts it",
+)
 PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
-    "narrated": ("the narrator", "the one telling it", "the storyteller", "the voice in the book", "the writer",
-                 "the author", "the teller", "whoever wrote it"),
+    "narrated": (
+        "the narrator",
+        "the one telling it",
+        "the storyteller",
+        "the voice in the book",
+        "the writer",
+        "the author",
+        "the teller",
+        "whoever wrote it",
+    ),
     "story": ("it", "the story", "the book", "the next part", "the tale", "the page", "the next bit", "this part"),
-    "expository": ("it", "the entry", "the article", "the next part", "the page", "the text", "the next bit",
-                   "this part"),
+    "expository": (
+        "it",
+        "the entry",
+        "the article",
+        "the next part",
+        "the page",
+        "the text",
+        "the next bit",
+        "this part",
+    ),
     "post": ("the post", "the author", "they", "it", "the poster", "the message", "whoever wrote it"),
 }
 PARTNER_VERB: dict[str, tuple[str, ...]] = {
@@ -87,9 +148,17 @@ CUE_VERB: dict[str, tuple[str, ...]] = {
     "the person": ("wrote", "asked", "typed", "said", "came back with", "put", "went on"),
     "the assistant": ("answered", "replied", "wrote back", "said", "came back with", "responded"),
 }
-PLAY_CUE: tuple[str, ...] = ("{speaker}: ", "Then {speaker}: ", "And {speaker}: ", "Next, {speaker}: ",
-                             "Here {speaker} comes in: ", "Now {speaker}: ", "After that, {speaker}: ",
-                             "{speaker}, next: ", "Then it's {speaker}: ")
+PLAY_CUE: tuple[str, ...] = (
+    "{speaker}: ",
+    "Then {speaker}: ",
+    "And {speaker}: ",
+    "Next, {speaker}: ",
+    "Here {speaker} comes in: ",
+    "Now {speaker}: ",
+    "After that, {speaker}: ",
+    "{speaker}, next: ",
+    "Then it's {speaker}: ",
+)
 
 # Reactions and questions between readings, composed: (react) + question + (address).
 REACT: tuple[str, ...] = ("Hm,", "Wait,", "Okay,", "Oh,", "Right,", "Huh,", "Hold on,", "Mm,", "All right,", "So,")
@@ -101,19 +170,24 @@ Q_NEXT: tuple[str, ...] = (
     "[does it get|is it going to get] [worse|better|stranger] [from here|after this]?",
     "[is|was] that where it [ends|stops|finishes|leaves off]?",
     "[keep going|go on|read on]: [what|and what] happens [next|then]?",
-    "[and|so] [then|after that] what?", "[how|why] did [that|it|all that] [happen|come about]?",
+    "[and|so] [then|after that] what?",
+    "[how|why] did [that|it|all that] [happen|come about]?",
     "what [happens|happened] to [{them}|everyone] [next|after that|in the end]?",
     "[did|does] anyone [see it coming|try to stop it|notice|say anything]?",
     "[who|which one] [do you think|would you say] [is|was] [right|telling the truth|to blame] [here|there]?",
-    "[why did|why would] {they} do that?", "how come {they} did that?",
+    "[why did|why would] {they} do that?",
+    "how come {they} did that?",
     "[what|who] [are|were] they [looking for|talking about|thinking of]?",
-    "[how|where] does it [end|finish|leave them]?", "[does it|will it] [turn out all right|end well|get sorted out]?",
+    "[how|where] does it [end|finish|leave them]?",
+    "[does it|will it] [turn out all right|end well|get sorted out]?",
 )
 Q_FACT: tuple[str, ...] = (
     "[what else does it say|is there more about that|what comes after that]?",
     "[how do they know that|how would anyone know that|who worked that out]?",
-    "[does it give a reason|does it say why|why is that]?", "[what does that mean|what's that mean, exactly]?",
-    "[is that still true|is it still like that] [today|now]?", "[what's the important part|which bit matters most] [here|there]?",
+    "[does it give a reason|does it say why|why is that]?",
+    "[what does that mean|what's that mean, exactly]?",
+    "[is that still true|is it still like that] [today|now]?",
+    "[what's the important part|which bit matters most] [here|there]?",
 )
 Q_TALK: tuple[str, ...] = (
     "[why would|what made] [someone|anyone|the person|they] [say|write|ask] [that|something like that]?",
@@ -121,23 +195,36 @@ Q_TALK: tuple[str, ...] = (
     "is that [the whole of it|all of it|where it ends|where it stops]?",
     "was that [the whole of it|all of it|where it ended|the last line]?",
     "[did|does] [anyone|the assistant|the other side] [reply|answer|say anything back][| to that]?",
-    "[who's|who is] [talking|writing] [now|there|at this point]?", "what's going on [there|here|in this bit]?",
-    "[do you think|would you say] they [meant|mean] it?", "[and|so] what was the [answer|reply|response]?",
+    "[who's|who is] [talking|writing] [now|there|at this point]?",
+    "what's going on [there|here|in this bit]?",
+    "[do you think|would you say] they [meant|mean] it?",
+    "[and|so] what was the [answer|reply|response]?",
     "[how did|how does] [the other side|the assistant|it] [answer|take] that?",
-    "[can you|could you] read that [bit|line|part] again?", "[is|was] that [a real question|meant seriously]?",
+    "[can you|could you] read that [bit|line|part] again?",
+    "[is|was] that [a real question|meant seriously]?",
     "[how old do you think|who do you think] the person [was|is]?",
 )
 Q_PLAY: tuple[str, ...] = (
-    "[why does|what makes] [that one|{speaker}] say that?", "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
-    "is {speaker} [angry|joking|afraid|serious] [here|there]?", "[what|who] are they arguing about?",
+    "[why does|what makes] [that one|{speaker}] say that?",
+    "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
+    "is {speaker} [angry|joking|afraid|serious] [here|there]?",
+    "[what|who] are they arguing about?",
     "[can you|could you] do [that|the] voice again?",
     "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
     "[who's|who is] [that one|this person] [answering|arguing with|calling out] [now|here|at this point]?",
-    "[does|did] {speaker} [mean|believe] [that|it]?", "[what|who] [are they|is everyone] [so upset|fighting|"
-    "laughing|shouting] about?", "[will|would] [the other one|anyone] [answer back|take that|stand for that]?",
+    "[does|did] {speaker} [mean|believe] [that|it]?",
+    "[what|who] [are they|is everyone] [so upset|fighting|laughing|shouting] about?",
+    "[will|would] [the other one|anyone] [answer back|take that|stand for that]?",
 )
-ASK_ENTITY: tuple[str, ...] = ("Where does {x} come into it?", "And {x}? What about {x}?", "Wait, {x}?",
-                               "Tell me about {x}.", "What about {x}?", "Who or what is {x}?", "{x} again?")
+ASK_ENTITY: tuple[str, ...] = (
+    "Where does {x} come into it?",
+    "And {x}? What about {x}?",
+    "Wait, {x}?",
+    "Tell me about {x}.",
+    "What about {x}?",
+    "Who or what is {x}?",
+    "{x} again?",
+)
 ASK_PERSON: tuple[str, ...] = ("Who was {x}?", "Wait, who was {x}?", "What did {x} do?", "Who is {x}?")
 ASK_YEAR: tuple[str, ...] = ("What happened in {x}?", "And in {x}?", "What about {x}?", "{x}? What happened then?")
 
@@ -149,27 +236,37 @@ ANSWER: tuple[str, ...] = (
 
 # One closing exchange, composed: the I's thought, the partner's answer; neither judges what was read.
 CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to that kind of line)
-    ("[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
-     "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
-     "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
-     "go over it once more before bed|read the rest of it|try to say it back without looking].",
-     "[Do that|Then do|Good idea|Go on, then|All right][, and tell me what you find|; we'll come back to it|"
-     ", but don't stay up too late|, and ask me if you get stuck|, and write your questions down|, {me}]."),
-    ("[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
-     "a question about the middle part][.|, {name}.]",
-     "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
-     "; that's how it should be|, {me}|, one at a time]."),
-    ("[Thanks for|Thank you for|Thanks again for|I'm grateful for] [reading it with me|going through it|taking "
-     "the time|the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it "
-     "helped.]",
-     "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
-     "it again.|; you listened well.]"),
-    ("[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
-     "[It did|Some things take time|Worth it, though|Good things often do|That's how reading goes|It was|"
-     "You stuck with it][.|, {me}.|; you did well to stick with it.|, and you kept at it.|; I noticed.]"),
-    ("[Let's stop there.|Let's stop for today.|Let's leave the rest for tomorrow.|Can we stop there?|"
-     "Can we leave the rest for tomorrow?|Can we finish the rest later?|Maybe that's enough for now.|"
-     "I think that's enough for one day.|My eyes are tired; can we stop?|Could we save the rest?]",
-     "[All right|Fair enough|Yes, let's|Of course|Good idea][, we'll pick it up tomorrow|; it'll keep|, and you "
-     "can tell me what you remember|, {me}|; the rest will still be there]."),
+    (
+        "[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
+        "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
+        "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
+        "go over it once more before bed|read the rest of it|try to say it back without looking].",
+        "[Do that|Then do|Good idea|Go on, then|All right][, and tell me what you find|; we'll come back to it|"
+        ", but don't stay up too late|, and ask me if you get stuck|, and write your questions down|, {me}].",
+    ),
+    (
+        "[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
+        "a question about the middle part][.|, {name}.]",
+        "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
+        "; that's how it should be|, {me}|, one at a time].",
+    ),
+    (
+        "[Thanks for|Thank you for|Thanks again for|I'm grateful for] [reading it with me|going through it|taking "
+        "the time|the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it "
+        "helped.]",
+        "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
+        "it again.|; you listened well.]",
+    ),
+    (
+        "[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
+        "[It did|Some things take time|Worth it, though|Good things often do|That's how reading goes|It was|"
+        "You stuck with it][.|, {me}.|; you did well to stick with it.|, and you kept at it.|; I noticed.]",
+    ),
+    (
+        "[Let's stop there.|Let's stop for today.|Let's leave the rest for tomorrow.|Can we stop there?|"
+        "Can we leave the rest for tomorrow?|Can we finish the rest later?|Maybe that's enough for now.|"
+        "I think that's enough for one day.|My eyes are tired; can we stop?|Could we save the rest?]",
+        "[All right|Fair enough|Yes, let's|Of course|Good idea][, we'll pick it up tomorrow|; it'll keep|, and you "
+        "can tell me what you remember|, {me}|; the rest will still be there].",
+    ),
 )
