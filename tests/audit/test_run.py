@@ -59,3 +59,14 @@ def test_sentences_over_the_cap(counts, n, over):
     failures = [f for f in check(report, AuditThresholds()) if f.startswith("repetition")]
     assert len(failures) == over
     assert report["repetition"]["max_sentence_share"] > report["repetition"]["max_sentence_share_lower_bound"]
+
+
+def test_ties_among_repeated_sentences_come_in_a_fixed_order():
+    """Counter.most_common keeps insertion order, which iterating a set of strings changed with the hash
+    seed: the same corpus got its audit's sentence table in another order from run to run."""
+    from collections import Counter
+
+    from modelraising.audit.run import most_common
+
+    assert most_common(Counter({"b": 2, "c": 3, "a": 2, "d": 1}), 3) == [("c", 3), ("a", 2), ("b", 2)]
+    assert most_common(Counter({"a": 2, "b": 2}), 5) == most_common(Counter({"b": 2, "a": 2}), 5)

@@ -74,6 +74,12 @@ class AuditThresholds(BaseModel):
 # Reading
 
 
+def most_common(counts: Counter, n: int) -> list[tuple[str, int]]:
+    """The ``n`` largest counts, ties in key order (``Counter.most_common`` keeps insertion order, which
+    a set's iteration made differ from run to run)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
 def record_files(directory: Path) -> list[Path]:
     files = []
     for prefix in ("raised", "ordered"):
@@ -241,7 +247,7 @@ def audit_dir(
             i_present += 1
         if me in prose:
             named_in_prose += 1
-        for s in set(seg.generated_sentences()):
+        for s in dict.fromkeys(seg.generated_sentences()):  # once per record, in a fixed order
             sentence_records[s[:300]] += 1
 
         harmful = is_harmful(meta)
@@ -368,7 +374,7 @@ def _report(
     thresholds: AuditThresholds,
     duplicates: int,
 ) -> dict:
-    top = sentence_records.most_common(TOP_SENTENCES)
+    top = most_common(sentence_records, TOP_SENTENCES)
     sentences_over = sum(
         1 for c in sentence_records.values() if share_lower_bound(c, n) > thresholds.max_sentence_share
     )
@@ -378,7 +384,7 @@ def _report(
     for value, count in sorted(fired.items()):
         hits = Counter(charter_hits.get(value, Counter()))
         any_pasted = hits.pop(_ANY, 0)
-        worst = hits.most_common(1)
+        worst = most_common(hits, 1)
         charter_rows.append(
             {
                 "value": value,
