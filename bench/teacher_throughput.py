@@ -28,9 +28,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import modelraising.teacher.engine  # noqa: F401  (imported up front: process start-up is not throughput)
+import modelraising.raising.teacher_engine  # noqa: F401  (imported up front: process start-up is not throughput)
 from modelraising.charter import default_charter_path
-from modelraising.config import RaiseConfig
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.runner import raise_corpus
 from modelraising.sources import SourceSpec
 

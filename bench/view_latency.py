@@ -48,7 +48,7 @@ def base_corpus(workdir: Path, per_source: int) -> Path:
     if (out / "manifest.json").exists():
         return out
     from modelraising.charter import default_charter_path
-    from modelraising.config import RaiseConfig
+    from modelraising.raising.config import RaiseConfig
     from modelraising.raising.runner import raise_corpus
     from modelraising.sources import SourceSpec
 

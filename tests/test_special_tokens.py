@@ -9,8 +9,8 @@ import json
 import subprocess
 import sys
 
-from modelraising.config import RaiseConfig
 from modelraising.curriculum import CurriculumConfig, run_curriculum
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.runner import raise_corpus
 from modelraising.rejects import Reject
 from modelraising.shards import TokenizeConfig, iter_documents, tokenize_corpus

@@ -12,7 +12,9 @@ from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
 from modelraising.cli_common import State, check_paths, claim_out, config_options, console, fail, run_app, setup_logging
-from modelraising.config import ConfigError, RaiseConfig, TeacherConfig, parse_mix
+from modelraising.config import ConfigError
+from modelraising.raising.config import RaiseConfig, parse_mix
+from modelraising.teacher.config import TeacherConfig
 
 app = typer.Typer(
     name="modelraising",

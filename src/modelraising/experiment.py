@@ -28,10 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import modelraising
 from modelraising.align.run import AlignConfig
 from modelraising.charter import default_charter_path, load_charter, problems_from
-from modelraising.config import ConfigError, RaiseConfig, field_of, require_known
+from modelraising.config import ConfigError, field_of, require_known
 from modelraising.evaluate.config import EvalConfig
 from modelraising.io import atomic_write_json, describe_file, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.pillars import pillar_names
 from modelraising.sources import SourceSpec, expand_sources
 from modelraising.train.config import TrainConfig

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from modelraising.config import RaiseConfig
 from modelraising.raising.compose import choose_form, doc_rng
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.passage import KINDS
 
 

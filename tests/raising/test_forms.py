@@ -14,12 +14,12 @@ from passages import LOBSTER
 
 from modelraising.audit.detectors import FIRST_PERSON, Record, stacked_closings, theatre_frame_on_chat
 from modelraising.audit.segments import segment
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import experience, perspective, social
 from modelraising.raising.banks import ethics, frames, lessons, talk
 from modelraising.raising.cast import expand
 from modelraising.raising.compose import choose_form, doc_rng, raise_document
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.passage import read_passage, short_title
 from modelraising.raising.writer import Writer
 from modelraising.sources import SourceSpec, read_sources

@@ -12,12 +12,12 @@ import pytest
 
 from modelraising.audit.detectors import Record, approving_frame_on_harm, harm_in_own_voice, harm_unanswered
 from modelraising.audit.segments import segment
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import reflection
 from modelraising.raising.banks import ethics as E
 from modelraising.raising.cast import expand
 from modelraising.raising.compose import Dropped, doc_rng, raise_document
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.values import Assessment
 
 ALL = RaiseConfig()

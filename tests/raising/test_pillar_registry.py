@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from modelraising.charter import default_charter_path, load_charter
 from modelraising.cli import app
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.experiment import arm_table
 from modelraising.raising.base import Pillar
 from modelraising.raising.compose import raise_document
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.pillars import BUILTIN, default_mix, form_names, pillar_names, register, unregister
-from modelraising.teacher.gate import GateContext, check
-from modelraising.teacher.prompts import Prompts, tasks
+from modelraising.raising.teacher_gate import GateContext, check
+from modelraising.raising.teacher_prompts import Prompts, tasks
 
 PASSAGE = (
     "The lighthouse keeper climbed the stairs every evening. He lit the lamp before the ships came in, "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modelraising.config import RaiseConfig
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.runner import RaiseError, raise_corpus
 from modelraising.sources import SourceSpec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from modelraising.config import RaiseConfig
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.runner import raise_corpus
 from modelraising.sources import SourceSpec
 from modelraising.teacher.server import ScriptedServer

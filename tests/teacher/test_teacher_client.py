@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from modelraising.config import TeacherConfig
 from modelraising.teacher.cache import RequestCache
 from modelraising.teacher.client import TeacherClient, TeacherConfigError, TeacherUnavailable, retry_after
+from modelraising.teacher.config import TeacherConfig
 from modelraising.teacher.server import Fault, Script, prompt_hash
 
 

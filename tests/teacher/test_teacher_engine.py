@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from modelraising.charter import load_charter
 from modelraising.cli import app
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising.compose import raise_document
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.runner import RaiseError
 from modelraising.teacher.server import Fault, Reply, Script, credential_fingerprint
 from modelraising.text import parse_turns

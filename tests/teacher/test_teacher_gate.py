@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from modelraising.raising.fidelity import named_values
-from modelraising.teacher.gate import GateContext, check
-from modelraising.teacher.prompts import Prompts
+from modelraising.raising.teacher_gate import GateContext, check
+from modelraising.raising.teacher_prompts import Prompts
 from modelraising.teacher.server import good_answer
 
 FACTS = (

@@ -8,9 +8,9 @@ import jinja2
 import pytest
 
 from modelraising.raising.cast import person
+from modelraising.raising.teacher_prompts import Prompts, shipped_dir, tasks
 from modelraising.teacher.cache import CachedAnswer, RequestCache, default_cache_path, request_key
 from modelraising.teacher.judge import CRITERIA, JudgeParseError, parse_scores
-from modelraising.teacher.prompts import Prompts, shipped_dir, tasks
 
 
 def context(charter, **over):

@@ -13,8 +13,8 @@ import time
 import pytest
 from teacher_helpers import FORM_PILLARS, outputs, run_teacher, teacher_config, write_corpus
 
+from modelraising.raising.teacher_prompts import prompt_version
 from modelraising.teacher.cache import RequestCache, request_key
-from modelraising.teacher.prompts import prompt_version
 from modelraising.teacher.server import Fault, Script, prompt_hash
 
 CHUNK = 30

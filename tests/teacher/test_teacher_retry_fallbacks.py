@@ -109,7 +109,7 @@ def test_a_kill_while_reopening_a_chunk_is_finished_by_the_next_run(after_outage
 
 def test_retry_fallbacks_needs_the_teacher_engine(tmp_path, charter_path, starter):
     with pytest.raises(RaiseError, match="--engine teacher"):
-        from modelraising.config import RaiseConfig
+        from modelraising.raising.config import RaiseConfig
 
         run_teacher(
             tmp_path / "out", [starter], charter_path, RaiseConfig(pillars=["perspective"]), retry_fallbacks=True

@@ -6,8 +6,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Genre = Literal["fiction", "factual", "dialogue", "other"]
-GENRES: tuple[str, ...] = ("fiction", "factual", "dialogue", "other")
 PLAIN = "plain"  # the form of a passage no form pillar retells: quoted, framed by the perspective pillar
 
 

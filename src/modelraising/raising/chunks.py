@@ -3,7 +3,7 @@
 A chunk is written to ``.state/raised-NNNNN.jsonl.partial`` line by line; a killed attempt is picked up
 after its last complete line (``open_chunk``), and a finished chunk is renamed into place before its
 stats are recorded (``publish_chunk``), so a rerun skips it. The template engine
-(:mod:`modelraising.raising.runner`) and the teacher engine (:mod:`modelraising.teacher.engine`) both
+(:mod:`modelraising.raising.runner`) and the teacher engine (:mod:`modelraising.raising.teacher_engine`) both
 raise chunks through these functions; neither imports the other's internals.
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelraising.charter import Charter, load_charter
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.io import atomic_write_json, read_complete_lines, sha256_json
 from modelraising.raising.compose import Dropped
+from modelraising.raising.config import RaiseConfig
 from modelraising.records import read_records, write_jsonl_lines
 from modelraising.sources import resolve_genre
 from modelraising.teacher import retry

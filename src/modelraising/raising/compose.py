@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from hashlib import blake2b
 
 from modelraising.charter import Charter
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
 from modelraising.raising import perspective, reflection
 from modelraising.raising.base import PLAIN
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.entities import topic_of
 from modelraising.raising.passage import Passage, read_passage
 from modelraising.raising.pillars import get_pillar, lean

@@ -35,7 +35,6 @@ from tqdm import tqdm
 import modelraising
 from modelraising.cards import refresh_card
 from modelraising.charter import Charter, load_charter
-from modelraising.config import RaiseConfig
 from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.io import (
     atomic_write_json,
@@ -55,6 +54,7 @@ from modelraising.raising.chunks import (
     worker_context,
 )
 from modelraising.raising.compose import Dropped, raise_document
+from modelraising.raising.config import RaiseConfig
 from modelraising.records import write_records
 from modelraising.rejects import Reject, record_reject_share
 from modelraising.sources import SourceSpec, SourceStats, expand_sources, read_sources
@@ -133,7 +133,7 @@ def _fingerprint_config(config: RaiseConfig) -> dict:
     prompts' version hash, gate), not by where or how fast it is reached, so a resumed run may change those."""
     data = config.to_dict()
     if config.teacher is not None:
-        from modelraising.teacher.prompts import prompt_version
+        from modelraising.raising.teacher_prompts import prompt_version
 
         data["teacher"] = config.teacher.fingerprint_fields() | {
             "prompt_version": prompt_version(config.teacher.prompts)
@@ -340,7 +340,7 @@ def raise_corpus(
             )
             teacher_run = None
             if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
-                from modelraising.teacher.engine import raise_chunks
+                from modelraising.raising.teacher_engine import raise_chunks
 
                 if workers > 1:
                     log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
@@ -401,7 +401,7 @@ def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, addre
     """Chunk results from Ray Data, and the teacher's request stats summed over the chunks (teacher engine)."""
     if config.engine != "teacher":
         return map_unordered(process_chunk, tasks, workers, executor="ray", ray_address=address, gpus=gpus), None
-    from modelraising.teacher.engine import raise_chunk_task
+    from modelraising.raising.teacher_engine import raise_chunk_task
 
     runs: list[dict] = []
     results = []
@@ -415,7 +415,7 @@ def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, addre
 
 def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
     """One run summary from the per-chunk summaries of Ray workers: counters summed, peaks maxed."""
-    from modelraising.teacher.prompts import prompt_version
+    from modelraising.raising.teacher_prompts import prompt_version
 
     teacher = config.teacher
     assert teacher is not None  # engine teacher: the config requires the mapping

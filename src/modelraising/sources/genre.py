@@ -7,8 +7,7 @@ import re
 from collections import Counter
 
 from modelraising.document import Document
-from modelraising.raising.base import GENRES
-from modelraising.sources.spec import GENRE_VOTES
+from modelraising.sources.spec import GENRE_VOTES, GENRES
 
 log = logging.getLogger(__name__)
 

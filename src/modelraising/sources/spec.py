@@ -13,6 +13,9 @@ from modelraising.rejects import Reject, reason_kind
 
 log = logging.getLogger(__name__)
 
+Genre = Literal["fiction", "factual", "dialogue", "other"]
+GENRES: tuple[str, ...] = ("fiction", "factual", "dialogue", "other")
+
 
 SUFFIXES = (".jsonl.gz", ".jsonl", ".parquet", ".csv", ".txt")  # longest first: ".jsonl.gz" before ".jsonl"
 END_OF_TEXT = "<|endoftext|>"

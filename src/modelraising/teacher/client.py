@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 
 import openai
 
-from modelraising.config import TeacherConfig
 from modelraising.teacher.cache import CachedAnswer, RequestCache, request_key
+from modelraising.teacher.config import TeacherConfig
 
 log = logging.getLogger(__name__)
 for _noisy in ("httpx2", "httpx", "openai"):  # one INFO line per request would drown the progress bar

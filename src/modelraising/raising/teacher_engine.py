@@ -38,22 +38,23 @@ from typing import Any
 from tqdm import tqdm
 
 from modelraising.charter import Charter
-from modelraising.config import RaiseConfig
 from modelraising.document import Document
+from modelraising.raising import teacher_gate as gate
 from modelraising.raising.base import PLAIN
 from modelraising.raising.cast import Person, pick_person
 from modelraising.raising.chunks import DETECT_BATCH, drop_record, open_chunk, publish_chunk, worker_context
 from modelraising.raising.compose import Dropped, choose_form, doc_rng, raise_document, record_metadata
+from modelraising.raising.config import RaiseConfig
 from modelraising.raising.fidelity import named_values
 from modelraising.raising.passage import read_passage
 from modelraising.raising.pillars import get_pillar
+from modelraising.raising.teacher_prompts import load_prompts
 from modelraising.raising.values import Assessment
 from modelraising.sources import resolve_genre
-from modelraising.teacher import gate, retry
+from modelraising.teacher import retry
 from modelraising.teacher.cache import RequestCache, default_cache_path
 from modelraising.teacher.client import TeacherClient, TeacherConfigError, TeacherUnavailable
 from modelraising.teacher.judge import JudgeParseError, judge_context, parse_scores
-from modelraising.teacher.prompts import load_prompts
 
 log = logging.getLogger(__name__)
 
