@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# torch first, pinned: the CPU build on disk; anything looser pulls a multi-GB CUDA build.
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[test,ray]'
+	$(PIP) install -q -e '.[test,ray,eval]'
 	touch $(STAMP)
 
 # The main job: raised vs. trained-then-aligned on the starter corpus (+ ../shared/data when present).
