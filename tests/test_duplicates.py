@@ -85,3 +85,9 @@ def test_the_checker_finds_a_copied_block():
         "b.py": f"import os\n\n\ndef g(x, y=1):\n    total = 0\n{body}\n    return total + y\n",
     }
     assert [sorted(f for f, _ in places) for places in repeated_blocks(files)] == [["a.py", "b.py"]]
+
+
+def test_no_module_is_over_600_lines():
+    """A module that long holds more than one concern (sources, shards, report and experiment were split)."""
+    sizes = {str(p.relative_to(SRC)): len(p.read_text(encoding="utf-8").splitlines()) for p in SRC.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 600} == {}
