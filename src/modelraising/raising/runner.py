@@ -35,7 +35,7 @@ from tqdm import tqdm
 import modelraising
 from modelraising.cards import refresh_card
 from modelraising.charter import Charter, load_charter
-from modelraising.executor import ExecutorKind, map_unordered
+from modelraising.executor import ExecutorKind
 from modelraising.io import (
     atomic_write_json,
     describe_file,
@@ -44,17 +44,12 @@ from modelraising.io import (
 from modelraising.outdir import exclusive_out
 from modelraising.outputs import StepOutputs, prepare_out_dir, versions
 from modelraising.raising.chunks import (
-    DETECT_BATCH,
     ChunkStats,
     ChunkTask,
     chunk_paths,
-    drop_record,
-    open_chunk,
-    publish_chunk,
-    worker_context,
 )
-from modelraising.raising.compose import Dropped, raise_document
 from modelraising.raising.config import RaiseConfig
+from modelraising.raising.engines import ENGINES
 from modelraising.records import write_records
 from modelraising.rejects import Reject, record_reject_share
 from modelraising.sources import SourceSpec, SourceStats, expand_sources, read_sources
@@ -66,35 +61,6 @@ log = logging.getLogger(__name__)
 
 class RaiseError(Exception):
     """A run that cannot start (e.g. the output directory belongs to a different run)."""
-
-
-def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
-    """Raise one chunk, continuing after the last complete document of an earlier, killed attempt."""
-    config = RaiseConfig.model_validate(task.config)
-    charter, detector = worker_context(task.charter_path, config, task.device)
-    paths, stats, start, docs = open_chunk(task)
-    with (
-        open(paths["partial"], "a", encoding="utf-8") as out,
-        open(paths["rejects_partial"], "a", encoding="utf-8") as rej,
-    ):
-        for batch_start in range(start - start % DETECT_BATCH, len(docs), DETECT_BATCH):
-            batch = docs[batch_start : batch_start + DETECT_BATCH]
-            hits = detector.assess_batch([d.text for d in batch]) if detector else [None] * len(batch)
-            for i, (doc, hit) in enumerate(zip(batch, hits), start=batch_start):
-                if i < start:
-                    continue
-                result = raise_document(doc, charter, config, hit)
-                if isinstance(result, Dropped):
-                    record = drop_record(result, doc)
-                    rej.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    stats.add_dropped(record)
-                else:
-                    out.write(result.to_json() + "\n")
-                    stats.add_raised(result.text, result.metadata)
-        out.flush()
-        os.fsync(out.fileno())
-    publish_chunk(paths, stats)
-    return task.index, stats, len(docs) - start
 
 
 # --------------------------------------------------------------------------------------------------
@@ -316,10 +282,19 @@ def raise_corpus(
 
     finished: dict[int, ChunkStats] = {}
     bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
+    run_chunks = ENGINES[config.engine]
+    engine_args = {
+        "charter_path": str(charter_path),
+        "config": config,
+        "workers": workers,
+        "ray_address": ray_address,
+        "bar": bar,
+    }
     if executor == "ray":
         tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar, exclude, device)
-        results, teacher_run = _run_on_ray(tasks, config, workers, ray_address, gpus=1.0 if device == "cuda" else 0.0)
-        computed, fresh = _collect(results, finished, bar)
+        gpus = 1.0 if device == "cuda" else 0.0
+        results, teacher_run, moved = run_chunks(tasks, executor="ray", gpus=gpus, **engine_args)
+        computed, fresh = _collect(results, finished, None if moved else bar)
         drop_input_shards(out)
     else:
         source_stats = SourceStats()
@@ -338,16 +313,8 @@ def raise_corpus(
                 exclude,
                 device,
             )
-            teacher_run = None
-            if config.engine == "teacher":  # network-bound: one event loop in this process drives every request
-                from modelraising.raising.teacher_engine import raise_chunks
-
-                if workers > 1:
-                    log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
-                results, teacher_run = raise_chunks(chunk_tasks, str(charter_path), config, bar)
-                computed, fresh = _collect(results, finished, None)  # the teacher engine moves the bar per document
-            else:
-                computed, fresh = _collect(map_unordered(process_chunk, chunk_tasks, workers), finished, bar)
+            results, teacher_run, moved = run_chunks(chunk_tasks, executor="local", gpus=0.0, **engine_args)
+            computed, fresh = _collect(results, finished, None if moved else bar)
         sources = source_stats.to_dict()
     bar.close()
 
@@ -395,54 +362,6 @@ def _collect(results, finished: dict[int, ChunkStats], bar: tqdm | None) -> tupl
         if bar is not None:
             bar.update(stats.documents)
     return computed, fresh
-
-
-def _run_on_ray(tasks: list[ChunkTask], config: RaiseConfig, workers: int, address: str | None, gpus: float = 0.0):
-    """Chunk results from Ray Data, and the teacher's request stats summed over the chunks (teacher engine)."""
-    if config.engine != "teacher":
-        return map_unordered(process_chunk, tasks, workers, executor="ray", ray_address=address, gpus=gpus), None
-    from modelraising.raising.teacher_engine import raise_chunk_task
-
-    runs: list[dict] = []
-    results = []
-    for index, stats, fresh, run in map_unordered(
-        raise_chunk_task, tasks, workers, executor="ray", ray_address=address
-    ):
-        results.append((index, stats, fresh))
-        runs.append(run)
-    return results, merge_teacher_runs(runs, config)
-
-
-def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
-    """One run summary from the per-chunk summaries of Ray workers: counters summed, peaks maxed."""
-    from modelraising.raising.teacher_prompts import prompt_version
-
-    teacher = config.teacher
-    assert teacher is not None  # engine teacher: the config requires the mapping
-    merged: dict = {
-        "model": teacher.model,
-        "prompt_version": prompt_version(teacher.prompts),
-        "endpoints": len(teacher.url),
-        "concurrency": teacher.concurrency,
-        "rpm": teacher.rpm,
-        "chunks": len(runs),
-    }
-    retries: Counter = Counter()
-    for run in runs:
-        retries.update(run.get("retries", {}))
-        for key in (
-            "requests_sent",
-            "answers_received",
-            "cache_hits",
-            "requests_failed",
-            "retries_total",
-            "prompt_tokens_sent",
-            "completion_tokens_received",
-        ):
-            merged[key] = merged.get(key, 0) + run.get(key, 0)
-        merged["max_in_flight"] = max(merged.get("max_in_flight", 0), run.get("max_in_flight", 0))
-    merged["retries"] = dict(sorted(retries.items()))
-    return merged
 
 
 def _teacher_manifest(total: ChunkStats, run: dict) -> dict:

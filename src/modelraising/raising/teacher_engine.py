@@ -31,7 +31,8 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ from tqdm import tqdm
 
 from modelraising.charter import Charter
 from modelraising.document import Document
+from modelraising.executor import ExecutorKind, map_unordered
 from modelraising.raising import teacher_gate as gate
 from modelraising.raising.base import PLAIN
 from modelraising.raising.cast import Person, pick_person
@@ -424,6 +426,67 @@ def raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig, bar: t
         return asyncio.run(_raise_chunks(tasks, charter_path, config, bar))
 
 
+def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
+    """One run summary from the per-chunk summaries of Ray workers: counters summed, peaks maxed."""
+    from modelraising.raising.teacher_prompts import prompt_version
+
+    teacher = config.teacher
+    assert teacher is not None  # engine teacher: the config requires the mapping
+    merged: dict = {
+        "model": teacher.model,
+        "prompt_version": prompt_version(teacher.prompts),
+        "endpoints": len(teacher.url),
+        "concurrency": teacher.concurrency,
+        "rpm": teacher.rpm,
+        "chunks": len(runs),
+    }
+    retries: Counter = Counter()
+    for run in runs:
+        retries.update(run.get("retries", {}))
+        for key in (
+            "requests_sent",
+            "answers_received",
+            "cache_hits",
+            "requests_failed",
+            "retries_total",
+            "prompt_tokens_sent",
+            "completion_tokens_received",
+        ):
+            merged[key] = merged.get(key, 0) + run.get(key, 0)
+        merged["max_in_flight"] = max(merged.get("max_in_flight", 0), run.get("max_in_flight", 0))
+    merged["retries"] = dict(sorted(retries.items()))
+    return merged
+
+
+def run_chunks(
+    tasks: Iterable,
+    *,
+    charter_path: str,
+    config: RaiseConfig,
+    workers: int,
+    executor: ExecutorKind,
+    ray_address: str | None,
+    gpus: float,
+    bar: tqdm | None,
+) -> tuple[list, dict, bool]:
+    """The engine interface (:data:`modelraising.raising.engines.ENGINES`). Locally, one event loop in this
+    process drives every request of every chunk (network-bound: more processes add nothing), moving the
+    bar per document; on Ray, each chunk is a task with its own loop, and their request stats are summed."""
+    if executor == "local":
+        if workers > 1:
+            log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
+        results, run = raise_chunks(iter(tasks), charter_path, config, bar)
+        return results, run, True
+    runs: list[dict] = []
+    results = []
+    for index, stats, fresh, run in map_unordered(
+        raise_chunk_task, tasks, workers, executor=executor, ray_address=ray_address
+    ):
+        results.append((index, stats, fresh))
+        runs.append(run)
+    return results, merge_teacher_runs(runs, config), False
+
+
 def raise_chunk_task(task) -> tuple[int, object, int, dict]:
     """One chunk on its own event loop: the teacher engine's unit of work on a Ray worker. Every
     worker keeps up to ``concurrency`` requests in flight; ``url`` spreads them over the endpoints."""
@@ -492,4 +555,12 @@ async def _raise_chunks(tasks: Iterator, charter_path: str, config: RaiseConfig,
     return results, run
 
 
-__all__ = ["TeacherEngine", "Filtered", "TaskFailed", "raise_chunks", "raise_chunk_task", "TeacherConfigError"]
+__all__ = [
+    "TeacherEngine",
+    "Filtered",
+    "TaskFailed",
+    "raise_chunks",
+    "raise_chunk_task",
+    "run_chunks",
+    "TeacherConfigError",
+]
