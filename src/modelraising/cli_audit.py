@@ -8,14 +8,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from modelraising.cli_common import State, console, fail
+from modelraising.audit.run import AuditThresholds
+from modelraising.cli_common import State, config_options, console, fail
 
 
 def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
 
 
+@config_options(AuditThresholds, list(AuditThresholds.model_fields), into="caps")
 def audit(
+    caps: dict,
     directory: Annotated[
         Path, typer.Argument(help="A raised or ordered directory (raised-*/ordered-* .jsonl|.parquet).")
     ],
@@ -29,27 +32,15 @@ def audit(
         Optional[list[str]], typer.Option(help="Source files, for records that do not record their source spans.")
     ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 when a cap is exceeded.")] = False,
-    max_sentence_share: Annotated[
-        Optional[float], typer.Option(help="Cap: records holding any one generated sentence (default: 0.01).")
-    ] = None,
-    max_artifact_rate: Annotated[
-        Optional[float], typer.Option(help="Cap: records flagged by each artifact detector (default: 0.01).")
-    ] = None,
 ) -> None:
     """Audit a raised corpus: repetition, whose "I", artifacts, harm coverage; caps checked."""
     from pydantic import ValidationError
 
-    from modelraising.audit import AuditError, AuditThresholds, audit_dir
+    from modelraising.audit import AuditError, audit_dir
     from modelraising.charter import CharterError, load_charter, problems_from
 
     try:
-        thresholds = AuditThresholds.model_validate(
-            {
-                k: v
-                for k, v in {"max_sentence_share": max_sentence_share, "max_artifact_rate": max_artifact_rate}.items()
-                if v is not None
-            }
-        )
+        thresholds = AuditThresholds.model_validate(caps)
     except ValidationError as exc:
         fail("invalid option", problems_from(exc))
     loaded = None
