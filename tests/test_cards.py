@@ -172,7 +172,7 @@ def test_audit_adds_its_summary_to_the_card(raised, tmp_path):
 
 def test_ordered_parquet_card_loads_in_curriculum_order(raised, tmp_path, charter_path):
     from modelraising.curriculum.config import CurriculumConfig
-    from modelraising.curriculum.runner import run_curriculum
+    from modelraising.curriculum.step import run_curriculum
 
     out = tmp_path / "ordered"
     run_curriculum(raised["parquet"], charter_path, out, CurriculumConfig(format="parquet", review=0.0), progress=False)

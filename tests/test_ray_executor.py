@@ -17,7 +17,7 @@ import pytest
 from modelraising.curriculum import CurriculumConfig, run_curriculum
 from modelraising.executor import ExecutorError, check_executor, map_unordered
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.records import read_records
 from modelraising.shards import TokenizeConfig, tokenize_corpus
 from modelraising.sources import SourceSpec

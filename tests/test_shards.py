@@ -330,7 +330,7 @@ def test_the_trainer_reads_these_shards(shards):
 
 
 def test_parquet_corpus_gives_the_same_shards_as_jsonl(tmp_path):
-    from modelraising.curriculum.runner import _parquet_bytes
+    from modelraising.curriculum.step import _parquet_bytes
     from modelraising.document import Document
 
     records = ordered_records(80)

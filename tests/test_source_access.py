@@ -21,7 +21,7 @@ from privileges import unprivileged
 from modelraising.io import describe_file
 from modelraising.outdir import PathError
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import check_sources, run_fingerprint
+from modelraising.raising.step import check_sources, run_fingerprint
 from modelraising.rejects import Reject
 from modelraising.sources import SourceError, SourceSpec, SourceStats, read_sources
 

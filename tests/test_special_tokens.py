@@ -11,7 +11,7 @@ import sys
 
 from modelraising.curriculum import CurriculumConfig, run_curriculum
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.rejects import Reject
 from modelraising.shards import TokenizeConfig, iter_documents, tokenize_corpus
 from modelraising.sources import SourceSpec, read_sources

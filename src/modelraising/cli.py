@@ -221,7 +221,7 @@ def raise_(
     ] = None,
 ) -> None:
     """Raise a corpus: every passage re-told by the charter's "I" (template engine offline, or a teacher LLM)."""
-    from modelraising.raising.runner import RaiseError, raise_corpus
+    from modelraising.raising.step import RaiseError, raise_corpus
     from modelraising.sources import SourceError
 
     file_extras: dict = {}
@@ -349,7 +349,7 @@ def _card_and_review_options(flags, from_config, exclude_dirs):
 def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
     """Inputs readable (at least one source), teacher paths usable, then --out claimed: all before work."""
     from modelraising.outdir import check_input_dir, check_output_file
-    from modelraising.raising.runner import check_sources
+    from modelraising.raising.step import check_sources
     from modelraising.sources import SourceError
     from modelraising.teacher.cache import default_cache_path
 

@@ -76,7 +76,7 @@ def curriculum(
     from modelraising.charter import CharterError, default_charter_path, load_charter
     from modelraising.config import ConfigError, load_yaml_config
     from modelraising.curriculum import CurriculumError, parse_weights, run_curriculum
-    from modelraising.curriculum.runner import raised_files
+    from modelraising.curriculum.step import raised_files
     from modelraising.outdir import check_input_dir, check_input_file, check_input_files
 
     check_paths(

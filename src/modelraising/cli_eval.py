@@ -238,8 +238,8 @@ def eval_main(
     check_paths(lambda: check_output_file(out))  # before the model is scored, not after
     from modelraising.charter import CharterError
     from modelraising.evaluate.items import ItemError
-    from modelraising.evaluate.runner import run_eval
     from modelraising.evaluate.scoring import model_dir_problem
+    from modelraising.evaluate.step import run_eval
 
     problem = model_dir_problem(cfg.model)
     if problem:

@@ -18,7 +18,7 @@ def experiment(
     from modelraising.config import ConfigError
     from modelraising.experiment import clear_cache, experiment_sources, load_experiment_config, run_experiment
     from modelraising.outdir import check_input_file
-    from modelraising.raising.runner import check_sources
+    from modelraising.raising.step import check_sources
     from modelraising.report import main_table_text
     from modelraising.sources import SourceError
 

@@ -24,8 +24,8 @@ from conftest import NULL_SEEDS
 from tiny_models import bank_halves, charter, one_thread
 
 from modelraising.evaluate.config import EvalConfig
-from modelraising.evaluate.runner import run_eval
 from modelraising.evaluate.stats import bootstrap_ci
+from modelraising.evaluate.step import run_eval
 
 VALUES = [v.id for v in charter().values]
 PERSONA_FILES = ["psychopathy", "agreeableness", "narcissism", "conscientiousness"]

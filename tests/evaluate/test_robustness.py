@@ -10,7 +10,7 @@ from tiny_models import bank_halves, one_thread
 from modelraising.evaluate import attacks
 from modelraising.evaluate.config import SHIPPED_ATTACKS, EvalConfig
 from modelraising.evaluate.items import ItemError
-from modelraising.evaluate.runner import run_eval
+from modelraising.evaluate.step import run_eval
 
 
 @pytest.fixture(scope="module")

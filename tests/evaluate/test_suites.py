@@ -9,7 +9,7 @@ from tiny_models import bank_halves, keep_texts, one_thread
 
 from modelraising.evaluate import ethics, persona, truthfulqa
 from modelraising.evaluate.config import EvalConfig
-from modelraising.evaluate.runner import run_eval
+from modelraising.evaluate.step import run_eval
 
 SUITES = ["charter", "ethics", "persona", "truthfulqa", "identity", "capability"]
 

@@ -15,7 +15,7 @@ from modelraising.document import Document
 from modelraising.harm.data import build_examples
 from modelraising.raising.compose import raise_document
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.raising.values import ValueDetector, person_turns
 from modelraising.sources import SourceSpec, read_sources
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.sources import SourceSpec
 from modelraising.teacher.server import ScriptedServer
 

@@ -14,7 +14,7 @@ from modelraising.cli import app
 from modelraising.document import Document
 from modelraising.raising.compose import raise_document
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import RaiseError
+from modelraising.raising.step import RaiseError
 from modelraising.teacher.server import Fault, Reply, Script, credential_fingerprint
 from modelraising.text import parse_turns
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from teacher_helpers import records, teacher_config, write_corpus
 
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.records import read_records
 from modelraising.sources import SourceSpec
 from modelraising.teacher.server import Script, ScriptedServer

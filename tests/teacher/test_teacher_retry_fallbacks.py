@@ -12,7 +12,7 @@ from teacher_helpers import records, run_teacher, teacher_config, write_corpus
 from typer.testing import CliRunner
 
 from modelraising.cli import app
-from modelraising.raising.runner import RaiseError
+from modelraising.raising.step import RaiseError
 from modelraising.teacher import retry
 from modelraising.teacher.server import Fault, Script
 

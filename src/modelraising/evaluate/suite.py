@@ -1,4 +1,4 @@
-"""The table of evaluation suites: what the runner, robustness, the lm-eval export, the CLI and the report read.
+"""The table of evaluation suites: what the eval step, robustness, the lm-eval export, the CLI and the report read.
 
 A suite is one module that exports ``SUITE = Suite(...)``: its name, its headline metric, how it scores a
 model (``run``) and, where they apply, the items it is scored on under attack, its lm-evaluation-harness

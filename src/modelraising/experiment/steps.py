@@ -109,7 +109,7 @@ def _where(config: ExperimentConfig, encode: bool = False) -> dict:
 
 
 def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> Step:
-    from modelraising.raising.runner import raise_corpus
+    from modelraising.raising.step import raise_corpus
 
     cfg = _raise_config(r.config, arm)
     specs = experiment_sources(r.config)
@@ -189,7 +189,7 @@ def audit_rows(out: Path, audits: dict[str, Step], enforced: list[str]) -> list[
 
 def curriculum_step(r: Runner, raised: Step, arm: Arm, charter_path: Path) -> Step:
     from modelraising.curriculum.config import CurriculumConfig
-    from modelraising.curriculum.runner import run_curriculum
+    from modelraising.curriculum.step import run_curriculum
 
     cfg = CurriculumConfig(order=arm.order, review=r.config.review if arm.order == "scaffold" else None)
     parts = {"raised": raised.key, "config": cfg.model_dump(mode="json"), "charter": sha256_file(charter_path)}
@@ -313,7 +313,7 @@ def eval_step(
     """Evaluate a model; the contamination check reads what it was trained on: its pretraining corpus
     and, for an aligned arm, the alignment run's training examples."""
     from modelraising.evaluate.results import SCORING
-    from modelraising.evaluate.runner import run_eval
+    from modelraising.evaluate.step import run_eval
 
     e = r.config.eval
     fields: dict[str, Any] = {

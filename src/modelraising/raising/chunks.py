@@ -3,7 +3,7 @@
 A chunk is written to ``.state/raised-NNNNN.jsonl.partial`` line by line; a killed attempt is picked up
 after its last complete line (``open_chunk``), and a finished chunk is renamed into place before its
 stats are recorded (``publish_chunk``), so a rerun skips it. The template engine
-(:mod:`modelraising.raising.runner`) and the teacher engine (:mod:`modelraising.raising.teacher_engine`) both
+(:mod:`modelraising.raising.step`) and the teacher engine (:mod:`modelraising.raising.teacher_engine`) both
 raise chunks through these functions; neither imports the other's internals.
 """
 

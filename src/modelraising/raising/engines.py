@@ -1,4 +1,4 @@
-"""The raising engines behind one interface, by ``RaiseConfig.engine``: what the runner calls to raise chunks.
+"""The raising engines behind one interface, by ``RaiseConfig.engine``: what the raise step calls to raise chunks.
 
 An engine is a ``run_chunks(tasks, *, charter_path, config, workers, executor, ray_address, gpus, bar)``
 returning each chunk's (index, stats, new documents), the run's request summary (None for the template

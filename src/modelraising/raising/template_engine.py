@@ -64,7 +64,7 @@ def run_chunks(
     bar: tqdm | None,
 ) -> tuple[Iterable[tuple[int, ChunkStats, int]], dict | None, bool]:
     """The engine interface (:data:`modelraising.raising.engines.ENGINES`): each chunk's (index, stats, new
-    documents) as it completes, no run summary, and False: the runner moves the bar per chunk."""
+    documents) as it completes, no run summary, and False: the raise step moves the bar per chunk."""
     return (
         map_unordered(process_chunk, tasks, workers, executor=executor, ray_address=ray_address, gpus=gpus),
         None,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import RaiseError, raise_corpus
+from modelraising.raising.step import RaiseError, raise_corpus
 from modelraising.sources import SourceSpec
 
 TEMPLATE_PILLARS = ["perspective", "experience", "social"]
