@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 from modelraising.charter import default_charter_path  # noqa: E402
 from modelraising.document import Document  # noqa: E402
 from modelraising.raising.config import RaiseConfig  # noqa: E402
-from modelraising.raising.runner import raise_corpus  # noqa: E402
+from modelraising.raising.step import raise_corpus  # noqa: E402
 from modelraising.sources import SourceSpec, read_sources  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "corpus"

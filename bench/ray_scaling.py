@@ -40,7 +40,7 @@ from raise_throughput import build_corpus  # noqa: E402
 from modelraising.charter import default_charter_path  # noqa: E402
 from modelraising.curriculum import CurriculumConfig, run_curriculum  # noqa: E402
 from modelraising.raising.config import RaiseConfig  # noqa: E402
-from modelraising.raising.runner import raise_corpus  # noqa: E402
+from modelraising.raising.step import raise_corpus  # noqa: E402
 from modelraising.records import read_raised  # noqa: E402
 from modelraising.shards import TokenizeConfig, tokenize_corpus, train_tokenizer  # noqa: E402
 from modelraising.sources import SourceSpec  # noqa: E402

@@ -31,7 +31,7 @@ from pathlib import Path
 import modelraising.raising.teacher_engine  # noqa: F401  (imported up front: process start-up is not throughput)
 from modelraising.charter import default_charter_path
 from modelraising.raising.config import RaiseConfig
-from modelraising.raising.runner import raise_corpus
+from modelraising.raising.step import raise_corpus
 from modelraising.sources import SourceSpec
 
 PLACES = ["Ashford", "Brightwater", "Calder Vale", "Dunmore", "Eastbrook", "Fairhaven", "Glenrock", "Harrow Bay"]

@@ -49,7 +49,7 @@ def base_corpus(workdir: Path, per_source: int) -> Path:
         return out
     from modelraising.charter import default_charter_path
     from modelraising.raising.config import RaiseConfig
-    from modelraising.raising.runner import raise_corpus
+    from modelraising.raising.step import raise_corpus
     from modelraising.sources import SourceSpec
 
     specs = [
