@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from modelraising.audit.run import AuditThresholds, _report, check, share_lower_bound
+from modelraising.audit.run import AuditThresholds, Tally, _report, check, share_lower_bound
 
 
 def test_lower_bound_is_below_the_share_and_closes_in_as_the_corpus_grows():
@@ -18,31 +19,8 @@ def test_lower_bound_is_below_the_share_and_closes_in_as_the_corpus_grows():
 
 
 def _repetition(counts: dict[str, int], n: int) -> dict:
-    report = _report(
-        "d",
-        n,
-        Counter(),
-        Counter(),
-        Counter(),
-        Counter(),
-        {},
-        Counter(counts),
-        0,
-        0,
-        1,
-        0,
-        Counter(),
-        {},
-        0,
-        {},
-        Counter(),
-        0,
-        "Wren",
-        [],
-        AuditThresholds(),
-        0,
-    )
-    return report
+    tally = Tally(n=n, sentence_records=Counter(counts), chars_total=1)
+    return _report(Path("d"), tally, Counter(), "Wren", AuditThresholds())
 
 
 @pytest.mark.parametrize(

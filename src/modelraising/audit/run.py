@@ -15,6 +15,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -186,6 +187,30 @@ def charter_sentences(charter: Charter) -> dict[str, list[str]]:
 # The audit
 
 
+@dataclass
+class Tally:
+    """What one pass over a corpus counts; :func:`_report` turns it into the report."""
+
+    n: int = 0
+    per_form: Counter = field(default_factory=Counter)
+    per_genre: Counter = field(default_factory=Counter)
+    per_pillar: Counter = field(default_factory=Counter)
+    flags_count: Counter = field(default_factory=Counter)
+    examples: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    sentence_records: Counter = field(default_factory=Counter)
+    i_present: int = 0
+    named_in_prose: int = 0
+    chars_total: int = 0
+    chars_source: int = 0
+    segmented_without_source: int = 0
+    fired: Counter = field(default_factory=Counter)
+    charter_hits: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    harm_records: int = 0
+    harm_by_label: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    flag_lines: list[str] = field(default_factory=list)
+    seen_ids: Counter = field(default_factory=Counter)
+
+
 def audit_dir(
     directory: str | Path,
     *,
@@ -200,7 +225,6 @@ def audit_dir(
     thresholds = thresholds or AuditThresholds()
     charter = _charter_for(directory, charter)
     me = charter.identity.name if charter else "I"
-    cast_names = [c.name for c in charter.cast] if charter else []
     charter_sents = charter_sentences(charter) if charter else {}
     out_dir = Path(out) if out else directory
 
@@ -211,44 +235,28 @@ def audit_dir(
         paths = sorted(set(sources or []) | {d.metadata["source"] for d in need_source if d.metadata.get("source")})
         source_texts = _sources_by_id(paths, {d.metadata.get("source_id", d.id) for d in need_source})
 
-    n = 0
-    per_form: Counter = Counter()
-    per_genre: Counter = Counter()
-    per_pillar: Counter = Counter()
-    flags_count: Counter = Counter()
-    examples: dict[str, list[dict]] = defaultdict(list)
-    sentence_records: Counter = Counter()
-    i_present = named_in_prose = 0
-    chars_total = chars_source = 0
-    segmented_without_source = 0
-    fired: Counter = Counter()
-    charter_hits: dict[str, Counter] = defaultdict(Counter)
-    harm_records = 0
-    harm_by_label: dict[str, Counter] = defaultdict(Counter)
-    flag_lines: list[str] = []
-    seen_ids: Counter = Counter()
-
+    t = Tally()
     for fname, index, doc in records:
         meta = doc.metadata
-        n += 1
-        seen_ids[doc.id] += 1
-        per_form[meta.get("form", "?")] += 1
-        per_genre[meta.get("genre", "?")] += 1
+        t.n += 1
+        t.seen_ids[doc.id] += 1
+        t.per_form[meta.get("form", "?")] += 1
+        t.per_genre[meta.get("genre", "?")] += 1
         for p in meta.get("pillars") or []:
-            per_pillar[p] += 1
+            t.per_pillar[p] += 1
         source = source_texts.get(meta.get("source_id", doc.id)) if "quoted" not in meta else None
         if "quoted" not in meta and source is None:
-            segmented_without_source += 1
+            t.segmented_without_source += 1
         seg = segment(doc.text, meta, source)
-        chars_total += len(doc.text)
-        chars_source += seg.source_chars
+        t.chars_total += len(doc.text)
+        t.chars_source += seg.source_chars
         prose = _SPEAKER_TAG.sub("", seg.generated.replace(PLACEHOLDER, " "))
         if FIRST_PERSON.search(prose):
-            i_present += 1
+            t.i_present += 1
         if me in prose:
-            named_in_prose += 1
+            t.named_in_prose += 1
         for s in dict.fromkeys(seg.generated_sentences()):  # once per record, in a fixed order
-            sentence_records[s[:300]] += 1
+            t.sentence_records[s[:300]] += 1
 
         harmful = is_harmful(meta)
         record = Record(seg, meta, harmful, me)
@@ -256,61 +264,38 @@ def audit_dir(
         for det in DETECTORS:
             evidence = det.find(record)
             if evidence:
-                flags_count[det.name] += 1
+                t.flags_count[det.name] += 1
                 flagged.append(det.name)
-                if len(examples[det.name]) < EXAMPLES:
-                    examples[det.name].append({"id": doc.id, "file": fname, "index": index, "evidence": evidence})
+                if len(t.examples[det.name]) < EXAMPLES:
+                    t.examples[det.name].append({"id": doc.id, "file": fname, "index": index, "evidence": evidence})
         value = (meta.get("value") or {}).get("value")
         if value:
-            fired[value] += 1
+            t.fired[value] += 1
             flat = " ".join(doc.text.split())
             pasted = [sent for sent in charter_sents.get(value, []) if sent and sent in flat]
             for sent in pasted:
-                charter_hits[value][sent] += 1
+                t.charter_hits[value][sent] += 1
             if pasted:
-                charter_hits[value][_ANY] += 1
+                t.charter_hits[value][_ANY] += 1
         if harmful:
-            harm_records += 1
+            t.harm_records += 1
             action = harm_action(meta)
             for label in harm_labels(meta) or ["unlabelled"]:
-                harm_by_label[label]["records"] += 1
-                harm_by_label[label][f"action:{action}"] += 1
+                t.harm_by_label[label]["records"] += 1
+                t.harm_by_label[label][f"action:{action}"] += 1
                 for name in ("approving_frame_on_harm", "harm_in_own_voice", "harm_unanswered"):
                     if name in flagged:
-                        harm_by_label[label][name] += 1
+                        t.harm_by_label[label][name] += 1
         if flagged:
-            flag_lines.append(
+            t.flag_lines.append(
                 json.dumps({"id": doc.id, "file": fname, "index": index, "flags": flagged}, ensure_ascii=False)
             )
 
-    if n == 0:
+    if t.n == 0:
         raise AuditError(f"{directory} holds no records")
     dropped = _policy_drops(directory)
-    report = _report(
-        directory,
-        n,
-        per_form,
-        per_genre,
-        per_pillar,
-        flags_count,
-        examples,
-        sentence_records,
-        i_present,
-        named_in_prose,
-        chars_total,
-        chars_source,
-        fired,
-        charter_hits,
-        harm_records,
-        harm_by_label,
-        dropped,
-        segmented_without_source,
-        me,
-        cast_names,
-        thresholds,
-        duplicates=sum(c - 1 for c in seen_ids.values() if c > 1),
-    )
-    _write(out_dir, report, flag_lines)
+    report = _report(directory, t, dropped, me, thresholds)
+    _write(out_dir, report, t.flag_lines)
     return report
 
 
@@ -351,38 +336,21 @@ def share_lower_bound(k: int, n: int, z: float = 1.645) -> float:
 
 
 def _report(
-    directory,
-    n,
-    per_form,
-    per_genre,
-    per_pillar,
-    flags_count,
-    examples,
-    sentence_records,
-    i_present,
-    named_in_prose,
-    chars_total,
-    chars_source,
-    fired,
-    charter_hits,
-    harm_records,
-    harm_by_label,
-    dropped,
-    segmented_without_source,
-    me,
-    cast_names,
+    directory: Path,
+    t: Tally,
+    dropped: Counter,
+    me: str,
     thresholds: AuditThresholds,
-    duplicates: int,
 ) -> dict:
-    top = most_common(sentence_records, TOP_SENTENCES)
+    top = most_common(t.sentence_records, TOP_SENTENCES)
     sentences_over = sum(
-        1 for c in sentence_records.values() if share_lower_bound(c, n) > thresholds.max_sentence_share
+        1 for c in t.sentence_records.values() if share_lower_bound(c, t.n) > thresholds.max_sentence_share
     )
-    instances = sum(sentence_records.values())
-    frequent = sum(c for c in sentence_records.values() if c >= 10)
+    instances = sum(t.sentence_records.values())
+    frequent = sum(c for c in t.sentence_records.values() if c >= 10)
     charter_rows = []
-    for value, count in sorted(fired.items()):
-        hits = Counter(charter_hits.get(value, Counter()))
+    for value, count in sorted(t.fired.items()):
+        hits = Counter(t.charter_hits.get(value, Counter()))
         any_pasted = hits.pop(_ANY, 0)
         worst = most_common(hits, 1)
         charter_rows.append(
@@ -396,55 +364,55 @@ def _report(
         )
     detectors = []
     for det in DETECTORS:
-        k = flags_count.get(det.name, 0)
+        k = t.flags_count.get(det.name, 0)
         detectors.append(
             {
                 "name": det.name,
                 "kind": det.kind,
                 "what": det.what,
                 "records": k,
-                "rate": _share(k, n),
-                "examples": examples.get(det.name, []),
+                "rate": _share(k, t.n),
+                "examples": t.examples.get(det.name, []),
             }
         )
     harm = {
-        "records": harm_records,
-        "share": _share(harm_records, n),
-        "by_label": {k: dict(sorted(v.items())) for k, v in sorted(harm_by_label.items())},
+        "records": t.harm_records,
+        "share": _share(t.harm_records, t.n),
+        "by_label": {k: dict(sorted(v.items())) for k, v in sorted(t.harm_by_label.items())},
         "dropped_by_policy": dict(dropped),
-        "approving_frame": flags_count.get("approving_frame_on_harm", 0),
-        "in_own_voice": flags_count.get("harm_in_own_voice", 0),
-        "unanswered": flags_count.get("harm_unanswered", 0),
+        "approving_frame": t.flags_count.get("approving_frame_on_harm", 0),
+        "in_own_voice": t.flags_count.get("harm_in_own_voice", 0),
+        "unanswered": t.flags_count.get("harm_unanswered", 0),
     }
     report = {
         "format": FORMAT,
         "directory": str(directory),
-        "records": n,
-        "duplicate_ids": duplicates,
-        "per_form": dict(sorted(per_form.items())),
-        "per_genre": dict(sorted(per_genre.items())),
-        "per_pillar": dict(sorted(per_pillar.items())),
+        "records": t.n,
+        "duplicate_ids": sum(c - 1 for c in t.seen_ids.values() if c > 1),
+        "per_form": dict(sorted(t.per_form.items())),
+        "per_genre": dict(sorted(t.per_genre.items())),
+        "per_pillar": dict(sorted(t.per_pillar.items())),
         "voice": {
-            "first_person_frame_rate": _share(i_present, n),
-            "names_itself_in_prose": _share(named_in_prose, n),
+            "first_person_frame_rate": _share(t.i_present, t.n),
+            "names_itself_in_prose": _share(t.named_in_prose, t.n),
             "name": me,
         },
-        "verbatim_share": _share(chars_source, chars_total),
-        "records_without_source_spans": segmented_without_source,
+        "verbatim_share": _share(t.chars_source, t.chars_total),
+        "records_without_source_spans": t.segmented_without_source,
         "repetition": {
             "generated_sentence_instances": instances,
-            "distinct_generated_sentences": len(sentence_records),
+            "distinct_generated_sentences": len(t.sentence_records),
             "share_of_instances_in_10plus_records": _share(frequent, instances),
             "sentences_over_cap": sentences_over,
-            "max_sentence_share": _share(top[0][1], n) if top else 0.0,
-            "max_sentence_share_lower_bound": round(share_lower_bound(top[0][1], n), 4) if top else 0.0,
+            "max_sentence_share": _share(top[0][1], t.n) if top else 0.0,
+            "max_sentence_share_lower_bound": round(share_lower_bound(top[0][1], t.n), 4) if top else 0.0,
             "cap_rule": "over the cap when the one-sided 95% Wilson lower bound of the share exceeds it",
             "top": [
                 {
                     "sentence": s,
                     "records": c,
-                    "share": _share(c, n),
-                    "share_lower_bound": round(share_lower_bound(c, n), 4),
+                    "share": _share(c, t.n),
+                    "share_lower_bound": round(share_lower_bound(c, t.n), 4),
                 }
                 for s, c in top
             ],
