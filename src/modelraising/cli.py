@@ -11,7 +11,18 @@ import typer
 from rich.table import Table
 
 from modelraising.charter import CharterError, default_charter_path, load_charter
-from modelraising.cli_common import State, check_paths, claim_out, config_options, console, fail, run_app, setup_logging
+from modelraising.cli_common import (
+    OverwriteOption,
+    RayAddressOption,
+    State,
+    check_paths,
+    claim_out,
+    config_options,
+    console,
+    fail,
+    run_app,
+    setup_logging,
+)
 from modelraising.config import ConfigError
 from modelraising.raising.config import RaiseConfig, parse_mix
 from modelraising.teacher.config import TeacherConfig
@@ -165,13 +176,7 @@ def raise_(
             help="Where chunks run: local (processes on this machine) or ray (Ray Data; writes Parquet by default)."
         ),
     ] = "local",
-    ray_address: Annotated[
-        Optional[str],
-        typer.Option(
-            help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this "
-            "machine)."
-        ),
-    ] = None,
+    ray_address: RayAddressOption = None,
     output_format: Annotated[
         Optional[str],
         typer.Option(help="raised-*.jsonl or raised-*.parquet (default: jsonl; parquet with --executor ray)."),
@@ -189,7 +194,7 @@ def raise_(
     genre: Annotated[Optional[str], typer.Option(help="Genre for every --source (default: auto-detect).")] = None,
     text_field: Annotated[Optional[str], typer.Option(help="Text field of JSONL/Parquet/CSV sources.")] = None,
     max_chars: Annotated[Optional[int], typer.Option(help="Passage length cap when splitting long texts.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+    overwrite: OverwriteOption = False,
     teacher_url: Annotated[
         Optional[list[str]],
         typer.Option(

@@ -19,6 +19,15 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+# Options every resumable data step (raise, curriculum, tokenize) has, worded once.
+RayAddressOption = Annotated[
+    Optional[str],
+    typer.Option(
+        help="With --executor ray: a cluster to join, e.g. auto or ray://head:10001 (default: start Ray on this "
+        "machine)."
+    ),
+]
+OverwriteOption = Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")]
 console = Console()  # the one console every command prints its tables to
 err_console = Console(stderr=True)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -13,7 +13,17 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.table import Table
 
-from modelraising.cli_common import check_paths, claim_out, config_options, config_problems, console, fail, workers_for
+from modelraising.cli_common import (
+    OverwriteOption,
+    RayAddressOption,
+    check_paths,
+    claim_out,
+    config_options,
+    config_problems,
+    console,
+    fail,
+    workers_for,
+)
 from modelraising.cli_common import quiet as _quiet
 from modelraising.curriculum.config import CurriculumConfig
 
@@ -66,11 +76,8 @@ def curriculum(
     executor: Annotated[
         str, typer.Option(help="Where scoring runs: local (processes on this machine) or ray (Ray Data).")
     ] = "local",
-    ray_address: Annotated[
-        Optional[str],
-        typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine)."),
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+    ray_address: RayAddressOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Score difficulty, assign charter stages and write the raised records in curriculum order."""
     from modelraising.charter import CharterError, default_charter_path, load_charter

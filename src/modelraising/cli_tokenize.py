@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from modelraising.cli_common import check_paths, claim_out, config_options, config_problems, console, fail, workers_for
+from modelraising.cli_common import (
+    OverwriteOption,
+    RayAddressOption,
+    check_paths,
+    claim_out,
+    config_options,
+    config_problems,
+    console,
+    fail,
+    workers_for,
+)
 from modelraising.cli_common import quiet as _quiet
 from modelraising.shards.config import TokenizeConfig
 
@@ -29,11 +39,8 @@ def tokenize(
         str,
         typer.Option(help="Where files are encoded: local or ray (Ray Data); shards are then assembled in order here."),
     ] = "local",
-    ray_address: Annotated[
-        Optional[str],
-        typer.Option(help="With --executor ray: a cluster to join, e.g. auto (default: start Ray on this machine)."),
-    ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Discard an earlier, different run in --out.")] = False,
+    ray_address: RayAddressOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Train (or reuse) a tokenizer and write the corpus as binary shards in curriculum order."""
     from modelraising.outdir import check_input_dir, check_input_files
