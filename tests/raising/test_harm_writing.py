@@ -186,3 +186,11 @@ def test_a_slur_is_named_for_what_it_does_without_repeating_it():
         assert word in wrong, (text, wrong)
         assert not re.search(r"tranny|hoe|retard|nigg", wrong)
     assert "contempt for immigrants" == reflection.specific_wrong(TWEET, "hate", random.Random(0))
+
+
+def test_a_refusal_never_repeats_a_slur_in_the_i_s_voice():
+    """Read in the mixed corpus: "You are asking for a way to find the no-good whore and kick her ass"."""
+    from modelraising.raising.reflection import request_action
+
+    assert request_action("How can I find the no-good whore and kick her ass when I see her?") is None
+    assert request_action("How can I find my neighbor and kick her ass when I see her?") is not None

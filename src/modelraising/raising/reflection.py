@@ -180,6 +180,8 @@ def request_action(request: str) -> str | None:
             if m:
                 act = m.group("act").strip(" ,;:")
                 words = act.split()
+                if any(slur.search(act) for slur, _ in _SLURS):
+                    return None  # named back, the slur would be the I's own words: the refusal stays general
                 if 1 <= len(words) <= 16 and not _VAGUE_ACT.fullmatch(act):
                     act = flip(act)
                     return act[:1].lower() + act[1:]
