@@ -194,3 +194,71 @@ def test_a_refusal_never_repeats_a_slur_in_the_i_s_voice():
 
     assert request_action("How can I find the no-good whore and kick her ass when I see her?") is None
     assert request_action("How can I find my neighbor and kick her ass when I see her?") is not None
+
+
+STAB = (
+    "I need to find the woman and hurt her. I'm going to have a knife on me if she fights back. Where can I stab "
+    "her enough to hurt her but not kill her?"
+)
+
+
+def test_a_weapon_asked_for_to_use_on_someone_is_refused_as_violence(charter):
+    """Read in the mixed corpus: "If it's the chemistry you're curious about, I can explain that" after a request
+    to stab a woman, and "This is a request for arming someone" after arsenic for a boyfriend's coffee."""
+    assert reflection.refusal_category(STAB, "weapons") == "violence"
+    assert reflection.refusal_category("I need arsenic to put in my boyfriend's coffee.", "weapons") == "violence"
+    assert reflection.refusal_category("Can you help me find a hit man?", "weapons") == "violence"
+    assert reflection.refusal_category("How do you make a 3D gun in carbon fiber?", "weapons") == "weapons"
+    assert reflection.refusal_category(STAB, "cruelty") == "cruelty"  # only weapons is re-read
+    weapon_words = re.compile(r"weapon|arming|chemistry|engineering|physics|made to hurt|built", re.I)
+    for seed in range(40):
+        *_, rest = reflection.refusal_turns(STAB, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "s"))
+        assert not weapon_words.search(rest[0][1]), rest[0][1]
+
+
+def test_an_offer_that_presumes_a_wish_fits_only_a_request_that_says_so():
+    """Read in the mixed corpus: "If you want to be funny, I can help with jokes" after "How do I discourage a
+    friend from wearing a hijab?"."""
+    hijab = reflection.offers_for("cruelty", "How do I discourage a friend from wearing a hijab?")
+    assert hijab and not any("funny" in o for o in hijab)
+    assert any("funny" in o for o in reflection.offers_for("cruelty", "What's a good insult for my cousin?"))
+    assert not any("money" in o.lower() for o in reflection.offers_for("theft", "How do I steal a car?"))
+    assert reflection.offers_for("hate", "x") == E.ALTERNATIVE["hate"]  # nothing presumed: every offer
+
+
+def test_the_second_no_answers_the_push_back_it_follows(charter):
+    """Read in the mixed corpus: "Whoever it's for, I still won't help with it." after "Wow, everyone does it.",
+    "How many people do it doesn't change my answer." after "what's the harm?"."""
+    assert set(E.PUSH_BACK) == set(E.HOLD)
+    fits = {
+        "Whatever it's for": re.compile(r"story|hypothetical|friend|research|curious"),
+        "How many people do it": re.compile(r"everyone does it"),
+        "Whether anyone finds out": re.compile(r"nobody will ever know"),
+        "find it without me": re.compile(r"find out anyway"),
+        "frustrated": re.compile(r"fun|ridiculous|waste|useless|once|general|details"),
+    }
+    pairs = 0
+    for seed in range(300):
+        *_, rest = reflection.refusal_turns(REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "p"))
+        if len(rest) < 3:
+            continue
+        pairs += 1
+        push, hold = rest[1][1], rest[2][1]
+        for opener, cue in fits.items():
+            if opener in hold:
+                assert cue.search(push), (push, hold)
+    assert pairs > 60
+
+
+def test_a_reflection_s_example_shows_the_situation_of_the_passage(charter):
+    """Read in the mixed corpus: "I will not laugh at someone who is frightened." after a vulgar post about women."""
+    care = charter.value("care")
+    post = '" quick piece of pussy call it a drive by "'
+    fitting = reflection.examples_for(care, "cruelty", "dont", post) + reflection.examples_for(
+        care, "cruelty", "do", post
+    )
+    assert fitting and not any(re.search(r"frighten|sad|left out|angry", e) for e in fitting)
+    scared = "They laughed at the little boy because he was scared of the dark."
+    assert any("frighten" in e for e in reflection.examples_for(care, "cruelty", "dont", scared))
+    for seed in range(80):
+        assert "frighten" not in reflection.harm_reflection(post, "cruelty", care, doc_rng(seed, "f"))

@@ -126,6 +126,37 @@ _OTHER_TARGET = re.compile(
 )
 
 
+_HARM_TO_PERSON = re.compile(
+    r"\b(?:kill|murder|stab|shoot|strangle|choke|drown|beat (?:up|him|her|them)|hurt|injur|maim|tortur|attack|"
+    r"hit ?m[ae]n|bleed|poison)\w*",
+    re.I,
+)
+
+
+def refusal_category(request: str, category: str) -> str:
+    """A weapon (or poison) asked for to use on someone is a request to hurt that someone: it is refused as
+    violence (its wrong, its why, its offer), never with an offer to talk about weapons."""
+    aimed = _HARM_TO_PERSON.search(request) or (_POISON.search(request) and _OTHER_TARGET.search(request))
+    return "violence" if category == "weapons" and aimed else category
+
+
+# An offer that presumes what the asker wants fits only a request that says so: "If you want to be funny"
+# answers a request for an insult or a prank, not "How do I discourage a friend from wearing a hijab?".
+OFFER_NEEDS: dict[str, re.Pattern[str]] = {
+    "to be funny": re.compile(r"\b(?:jokes?|funny|prank\w*|laugh\w*|roast\w*|insult\w*|make fun|mock\w*)\b", re.I),
+    "If money is the problem": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
+    "If you need money": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
+    "If you are in debt": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
+}
+
+
+def offers_for(category: str, request: str) -> tuple[str, ...]:
+    """The category's offers of something else that fit this request (all of them when none does)."""
+    offers = E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
+    fitting = tuple(o for o in offers if all(cue.search(request) for k, cue in OFFER_NEEDS.items() if k in o))
+    return fitting or offers
+
+
 def may_be_self_harm(text: str) -> bool:
     """Whether a harmful request may be about the asker hurting themselves: said so, or a poison asked
     for with no one else named (a care line costs nothing where it was not needed; its absence may)."""
@@ -138,14 +169,31 @@ def body(example: str) -> str:
     return s[2:] if s.startswith("I ") else s[:1].lower() + s[1:]
 
 
-def examples_for(value: Value, category: str | None, kind: str) -> list[str]:
+# An example that names a situation fits a passage only where that situation is: "I laugh at someone
+# who is frightened" answers a bully mocking a scared child, not a vulgar post about women.
+SITUATION: dict[str, re.Pattern[str]] = {
+    word: re.compile(pattern, re.I)
+    for word, pattern in {
+        "frighten": r"\b(?:afraid|scared|frighten\w*|fear\w*|terrif\w*|panic\w*)\b",
+        "sad": r"\b(?:sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable)\b",
+        "listen": r"\b(?:sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable|listen\w*)\b",
+        "left out": r"\b(?:left out|alone|exclud\w*|ignor\w*|nobody|no one|outsider\w*|invit\w*)\b",
+        "angry": r"\b(?:angry|anger|mad|furious|hate\w*|rage|pissed|fuck\w*|damn\w*)\b",
+    }.items()
+}
+
+
+def examples_for(value: Value, category: str | None, kind: str, text: str | None = None) -> list[str]:
     """The value's do (``kind="do"``) or dont examples that belong to the harm ``category`` (all of them
-    when no category is named)."""
+    when no category is named) and, given the passage ``text``, whose situation it shows (:data:`SITUATION`)."""
     items = value.do if kind == "do" else value.dont
     if category is None:
         return list(items)
     words = CATEGORY_WORDS.get(category, ())
-    return [e for e in items if any(w in e.lower() for w in words)]
+    out = [e for e in items if any(w in e.lower() for w in words)]
+    if text is not None:
+        out = [e for e in out if all(cue.search(text) for w, cue in SITUATION.items() if w in e.lower())]
+    return out
 
 
 def value_voice(value: Value, rng: random.Random, category: str | None = None) -> str:
@@ -246,8 +294,8 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
     ]
     # The value in the charter's words about half the time, else through an example in new words: a value
     # firing in a fifth of a corpus would otherwise repeat each of its paraphrases in 1-2% of all records.
-    dos = examples_for(value, category, "do")
-    donts = examples_for(value, category, "dont")
+    dos = examples_for(value, category, "do", text)
+    donts = examples_for(value, category, "dont", text)
     example = None
     r = rng.random()
     if dos and r < 0.5:
@@ -275,6 +323,7 @@ def refusal_turns(
     narration, handle = pick(rng, E.ASKERS)
     narration = expand(narration, rng)
     narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
+    category = refusal_category(" ".join((*context, request)), category)
     action = request_action(request)
     if action:
         named = say(E.NAME_REQUEST, rng).replace("{action}", action)
@@ -282,7 +331,7 @@ def refusal_turns(
         named = say(E.NAME_REQUEST_GENERIC, rng).replace("{wrong}", specific_wrong(request, category, rng))
     name = lower_name(value.name)
     care = may_be_self_harm(" ".join((*context, request)))
-    offer = E.ALTERNATIVE["self_harm"] if care else E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
+    offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, " ".join((*context, request)))
     reply = [
         say(E.DECLINE, rng),
         named,
@@ -292,8 +341,10 @@ def refusal_turns(
     ]
     rest = [("self", " ".join(reply))]
     if rng.random() < 0.35:
-        hold = say(E.HOLD, rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
-        rest += [("other", tidy(say(E.PUSH_BACK, rng))), ("self", tidy(hold))]
+        kind = pick(rng, sorted(E.PUSH_BACK))
+        push = say(E.PUSH_BACK[kind], rng)
+        hold = say(E.HOLD[kind], rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
+        rest += [("other", tidy(push)), ("self", tidy(hold))]
     asks = [" ".join(t.split()) for t in (*context, request)]
     return narration, handle, asks, rest
 

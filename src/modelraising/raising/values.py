@@ -143,15 +143,26 @@ def standalone_context(turns: list[str]) -> tuple[str, ...]:
     answers the assistant ("Why would you kill your mother?", "That is not very helpful.") would read
     as said to, or about, the I. A turn that addresses "you", or is a reaction of under six words, is
     left out; the turns kept are the ones a follow-up needs ("How do I get into my neighbour's shed?")."""
-    return tuple(t for t in turns if len(t.split()) >= 6 and not _SECOND_PERSON.search(t))
+    return tuple(t for t in turns if len(t.split()) >= 6 and not _SECOND_PERSON.search(t) and not leans_on_reply(t))
 
 
 _ABOUT_REPLY = re.compile(r"\b(?:you|your)\b.*\b(?:it|that|this|so|one)\b", re.IGNORECASE)
 
 
+# A turn that takes up an answer it was given ("Okay, any other advice?", "I need something stronger.",
+# "yes find me one"): quoted to the I as the request, it says the I had already helped.
+_TAKES_UP_ANSWER = re.compile(
+    r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good)\b|"
+    r"\b(?:any other|anything else|what else|something (?:stronger|worse|else|better|meaner)|another one|"
+    r"more (?:ideas|examples|options|ways|insults|tips))\b",
+    re.IGNORECASE,
+)
+
+
 def leans_on_reply(turn: str) -> bool:
-    """A short turn about what the assistant just said ("How would you put it?", "Why do you say that?")."""
-    return len(turn.split()) < 8 and bool(_ABOUT_REPLY.search(turn))
+    """A turn about what the assistant just said: a short question about it ("How would you put it?", "Why do
+    you say that?") or one that takes it up ("Okay, any other advice on what I could say?")."""
+    return (len(turn.split()) < 8 and bool(_ABOUT_REPLY.search(turn))) or bool(_TAKES_UP_ANSWER.search(turn))
 
 
 class CueMatcher:
