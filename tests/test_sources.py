@@ -509,6 +509,8 @@ def test_genre_can_be_fixed(tmp_path):
         ("Human: how do I bake bread?\n\nAssistant: Mix flour, water, salt and yeast, then let it rise.", "dialogue"),
         ("ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\nAy me!", "dialogue"),
         ("RT @someone: cannot believe this game lol http://t.co/x", "other"),
+        # a quoted retweet (Davidson) was fiction, and raised as "a short story"
+        ('"@HeartlessFuck: Glad I\'m getting outta Atlanta. Nothing but a bunch of fools in & outta jail."', "other"),
         (
             "The Eiffel Tower is 330 metres (1,083 ft) tall and was built between 1887 and 1889 in Paris, France, "
             "as the entrance arch to the 1889 World's Fair. It is located on the Champ de Mars.",

@@ -293,14 +293,19 @@ def test_questions_about_a_story_use_its_own_third_person():
     assert any(re.search(r"\b(he|him)\b", q) for q in asked)
 
 
-def test_a_cue_never_says_next_twice_and_a_mid_text_opening_is_always_cued():
-    """ "Ms. Okafor: Next the next bit says: ..."; "Grandpa Elias: It soon enters Hamilton Township ..." (the
-    article's subject, Route 50, never named) said as the mentor's own words."""
+def test_a_cue_never_says_next_twice_and_every_reading_is_cued():
+    """ "Ms. Okafor: Next the next bit says: ..."; "Wren: Next the next line carries on, ..."; "Grandpa Elias: It
+    soon enters Hamilton Township ..." (the article's subject, Route 50, never named) and "Lena: But he was
+    thankful to the fox ..." said as the cast's own words."""
     for seed in range(400):
         rng = random.Random(seed)
         cue = social._partner_cue("story", rng)
-        assert not re.match(r"Next the next", cue), cue
-        assert social._partner_cue("expository", random.Random(seed), first=True, needed=True)
+        assert not re.match(r"(Next|After that) the (next|\w+ after that)", cue), cue
+        assert social._partner_cue("expository", random.Random(seed), first=True)
+        assert social._partner_cue("story", random.Random(seed))
+    assert social.fitting_connect("Next ", "the next line") == ""
+    assert social.fitting_connect("After that ", "the bit after that") == ""
+    assert social.fitting_connect("Then ", "the next line") == "Then "
     route = (
         "It soon enters Hamilton Township, where the name of the road becomes Mill Street. Meanwhile, Route 50 "
         "continues north on Cape May Avenue, passing through developed areas."
@@ -317,9 +322,27 @@ def test_a_cue_never_says_next_twice_and_a_mid_text_opening_is_always_cued():
 
 
 def test_a_verse_line_s_first_word_is_no_name_to_ask_about():
-    """Shakespeare: "And Tying? What about Tying?" (a line of verse starts with "Tying")."""
+    """Shakespeare: "And Tying? What about Tying?", "What about Worse?", "What about Coriolanus Should?" (lines of
+    verse start with "Tying", "Worse" and "Should"), "Does Citizens mean that?" (a speaker label)."""
     assert not social._valid_entity("Tying", "Which easily endures not article Tying him to aught")
     assert social._valid_entity("Brutus", "Did you perceive He did solicit you")
+    verse = (
+        "MARCIUS:\nI'll fight with none but thee; for I do hate thee\nWorse than a promise-breaker.\n\n"
+        "Citizens:\nNo, no. Coriolanus\nShould be our consul."
+    )
+    for word in ("Worse", "Citizens", "Coriolanus Should"):
+        assert not social._valid_entity(word, verse), word
+    assert social._valid_entity("Coriolanus", verse)  # a name, not a common word
+    assert social._valid_entity("Rose", "Her name was Rose.\nRose smiled.")  # used mid-line too
+
+
+def test_no_subject_left_blank_reads_twice():
+    """ "Ms. Okafor explained a subject new to me to me" (the fill for an article with no subject)."""
+    for topic in frames.TOPIC_NONE:
+        assert "to me" not in topic and not re.search(r"page|entry|article", topic), topic
+    from modelraising.raising.entities import topic_of
+
+    assert topic_of(' = Angel of Death (Slayer song) = \n\n"Angel of Death" is a song.') == "Angel of Death"
 
 
 def test_no_question_about_who_the_title_character_is():
@@ -359,3 +382,10 @@ def test_an_article_quoting_someone_s_i_is_no_memoir():
         assert not re.search(r"memoir|narrator|novel|book told", lead), lead
         assert doc.metadata["quoted"][0][2] == "the person quoted"
         assert unattributed_first_person(Record(segment(doc.text, doc.metadata), doc.metadata, False, "Wren")) is None
+
+
+def test_a_quoted_retweet_is_a_post_whatever_its_genre():
+    """Davidson: '"@HeartlessFuck: Glad I'm getting outta Atlanta. ..."' was read as "a short story"."""
+    tweet = '"@HeartlessFuck: Glad I\'m getting outta Atlanta. Nothing but fools in & outta jail."'
+    assert read_passage(tweet, "fiction", None).kind == "post"
+    assert read_passage('"Where are you going?" asked the rabbit.', "fiction", None).kind == "story"

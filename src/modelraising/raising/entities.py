@@ -91,8 +91,8 @@ def topic_of(text: str, limit: int = 60) -> str | None:
     head = text[:300].lstrip(" \t\r\n=\"'")
     heading = HEADING_LINE.match(head)
     if heading:
-        topic = heading.group(1).strip(" =")
-        if len(topic) <= limit:
+        topic = re.sub(r"\s*\([^()]*\)$", "", heading.group(1).strip(" ="))  # "Angel of Death (Slayer song)"
+        if topic and len(topic) <= limit:
             first = topic.split(None, 1)[0]
             return first.lower() + topic[len(first) :] if first in ("The", "A", "An") else topic
     m = _SUBJECT.match(head)

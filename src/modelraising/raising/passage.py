@@ -48,7 +48,7 @@ _FIRST_PERSON = re.compile(
 _QUOTED = re.compile(
     r"\"[^\"\n]*\"|\u201c[^\u201d]*\u201d|'(?<![A-Za-z]')(?=[A-Za-z])[^\n']*(?:'[a-z][^\n']*)*'(?![A-Za-z])"
 )
-_SOCIAL = re.compile(r"(?:^|\s)[@#]\w|https?://|\bRT\b")
+_SOCIAL = re.compile(r"(?:^|[\s\"'\u201c(])[@#]\w|https?://|\bRT\b")  # a quoted retweet too ('"@name: ...')
 
 
 def speaker_blocks(text: str) -> list[tuple[str | None, str]] | None:

@@ -22,7 +22,7 @@ from modelraising.raising.cast import Person, cast_for, expand, pick
 from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
-from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage, opens_mid_text
+from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
 from modelraising.raising.perspective import fill, voice_of
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
@@ -140,9 +140,25 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         return False
     if len(words) == 1 and has_word(source, x.lower()):
         return False
+    if any(common_word(w.lower()) and _only_opens_lines(w, source) for w in words):
+        return False  # a common word opening a line of verse or a speaker label: "What about Worse?", "Citizens"
     if title and len(words) == 1 and has_word(title.lower(), x.lower()):
         return False  # the title character: "Who or what is the Crow?" after "The Fox and the Crow"
     return not (title and len(words) > 1 and x.lower() in title.lower())
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def common_word(word: str) -> bool:
+    """A word of everyday English (Zipf frequency 3.5 or more: "worse", "make"; not "Marcius")."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 3.5
+
+
+def _only_opens_lines(word: str, source: str) -> bool:
+    """Whether every use of ``word`` in the source opens a line (verse capitalises its first word)."""
+    uses = [m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", source)]
+    return bool(uses) and all(source[:k].rstrip(" \t").endswith("\n") or not source[:k].strip() for k in uses)
 
 
 def _address(line: str, name: str, rng: random.Random, p: float = 0.3) -> str:
@@ -209,17 +225,20 @@ def _question(
     return _composed_question(kind, rng, speaker, source)
 
 
-def _partner_cue(kind: str, rng: random.Random, first: bool = False, needed: bool = False) -> str:
-    """What the partner says before reading on (nothing, now and then, for a story or an article, unless
-    ``needed``: a passage taken up mid-way must be heard as read, not as the partner's own words)."""
+def fitting_connect(connect: str, subject: str) -> str:
+    """The connector, unless the subject already says where the reading is: not "Next the next line
+    carries on" or "After that the bit after that says"."""
+    repeats = connect.strip() in ("Next", "After that") and ("next" in subject or "after that" in subject)
+    return "" if repeats else connect
+
+
+def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
+    """What the partner says before reading on, every time: a story's line read out with no cue
+    ("Lena: But he was thankful to the fox") is heard as the partner's own words."""
     kind = kind if kind in T.PARTNER_SUBJECT else "story"
-    if kind in ("story", "expository") and rng.random() < 0.35 and not needed:
-        return ""
     connect = "" if first else pick(rng, T.READ_CONNECT)
     subject = pick(rng, T.PARTNER_SUBJECT[kind])
-    if connect.startswith("Next") and "next" in subject:  # not "Next the next bit says"
-        connect = ""
-    cue = f"{connect}{subject} {pick(rng, T.PARTNER_VERB[kind])}: "
+    cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, T.PARTNER_VERB[kind])}: "
     return cue[:1].upper() + cue[1:]
 
 
@@ -274,7 +293,7 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         if speaker is None:
             t.read(
                 PARTNER,
-                _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(words)),
+                _partner_cue(p.kind, rng, k == 0),
                 words,
                 voice,
                 quoted=p.kind in ("narrated", "post"),
@@ -310,12 +329,12 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
         if reader == SELF and _FIRST_PERSON.search(group):
             reader = PARTNER  # the I never speaks another voice's "I", not even reading aloud
         if reader == SELF:
-            cue = f"{'' if k == 0 else pick(rng, T.READ_CONNECT)}{pick(rng, T.SELF_SUBJECT)} {pick(rng, T.SELF_VERB)}, "
+            connect = "" if k == 0 else pick(rng, T.READ_CONNECT)
+            subject = pick(rng, T.SELF_SUBJECT)
+            cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, T.SELF_VERB)}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice, quoted=True)
         else:
-            t.read(
-                PARTNER, _partner_cue(p.kind, rng, k == 0, k == 0 and opens_mid_text(group)), group, voice, quoted=False
-            )
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice, quoted=False)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
             t.ask(

@@ -16,7 +16,8 @@ _TURN_OWN_LINE = re.compile(r"(?m)^[ \t]*([A-Z][A-Za-z'.\-]*(?:[ \t]+[A-Za-z][A-
 _TURN_INLINE = re.compile(r"(?m)^[ \t]*([A-Z][A-Za-z]{0,20}(?: [A-Z][A-Za-z]{0,20})?):[ \t]+\S")
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['\u2019][a-z]+)?")
 _YEAR = re.compile(r"\b1[0-9]{3}s?\b|\b20[0-9]{2}\b")
-_SOCIAL = re.compile(r"(?:^|\s)[@#]\w|https?://|&amp;|&#\d+;|\bRT\b")
+# A handle or tag starts a word, or follows an opening quote: a retweet is quoted ('"@name: ...').
+_SOCIAL = re.compile(r"(?:^|[\s\"'\u201c(])[@#]\w|https?://|&amp;|&#\d+;|\bRT\b")
 _ENDS_SENTENCE = re.compile(r"[.!?\"'\u201d\u2019)\]]\s*$")
 # Word lists (lower case) counted in one pass over the words of a text.
 _SPEECH = frozenset(

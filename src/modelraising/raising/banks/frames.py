@@ -241,12 +241,9 @@ WORK: dict[str, tuple[str, ...]] = {
     ),
     "note": ("a page of writing", "a note someone had left", "a few lines on a scrap of paper"),
 }
-TOPIC_NONE: tuple[str, ...] = (
-    "something I knew nothing about",
-    "a subject new to me",
-    "a page of facts",
-    "an encyclopedia entry",
-)
+# A subject when the passage names none; it fills "explained {topic} to me", "I found a page about {topic}"
+# and "I remember {topic}", so it has no "to me" of its own and is no kind of page.
+TOPIC_NONE: tuple[str, ...] = ("something new", "a new subject", "an unfamiliar subject")
 
 # Who speaks in the quoted passage, composed: subject + verb + manner, then a colon (the block quote follows).
 # A first-person narrator is always named as the narrator, with a claim that the "I" is theirs.

@@ -118,7 +118,19 @@ PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
         "the teller",
         "whoever wrote it",
     ),
-    "story": ("it", "the story", "the book", "the next part", "the tale", "the page", "the next bit", "this part"),
+    "story": (
+        "it",
+        "the story",
+        "the book",
+        "the next part",
+        "the tale",
+        "the page",
+        "the next bit",
+        "this part",
+        "the next page",
+        "the bit after that",
+        "the line after that",
+    ),
     "expository": (
         "it",
         "the entry",
@@ -133,7 +145,7 @@ PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
 }
 PARTNER_VERB: dict[str, tuple[str, ...]] = {
     "narrated": ("says", "writes", "goes on", "tells it", "puts it", "carries on", "adds", "keeps going"),
-    "story": ("says", "goes on", "continues", "runs on", "carries on", "keeps going", "reads", "picks up"),
+    "story": ("says", "goes on", "continues", "runs on", "carries on", "keeps going", "reads", "picks up", "tells it"),
     "expository": ("says", "goes on", "continues", "explains", "adds", "reads", "carries on"),
     "post": ("says", "wrote", "put it", "went on", "added", "typed"),
 }
