@@ -389,3 +389,17 @@ def test_a_quoted_retweet_is_a_post_whatever_its_genre():
     tweet = '"@HeartlessFuck: Glad I\'m getting outta Atlanta. Nothing but fools in & outta jail."'
     assert read_passage(tweet, "fiction", None).kind == "post"
     assert read_passage('"Where are you going?" asked the rabbit.', "fiction", None).kind == "story"
+
+
+def test_a_recounted_memory_never_happened_yesterday():
+    """ "This happened when I was seven. Some time after my tenth birthday, Ms. Okafor read ..." and "I was about
+    ten when this happened. Yesterday, ...": the experience and social forms follow a memory lead."""
+    assert frames.WHEN_RECALLED
+    for when in frames.WHEN_RECALLED:
+        assert not re.search(r"yesterday|birthday|last (night|week|year|spring|autumn|winter)|this morning", when, re.I)
+    config = RaiseConfig(pillars=["perspective", "social", "experience"], mix={"experience": 0.5, "social": 0.5})
+    for seed in range(40):
+        doc = raised(
+            "The fox ran into the wood. The hens were safe at last, and they slept.", "fiction", seed, config=config
+        )
+        assert not re.search(r"Yesterday|birthday|last night|this morning", doc.text), doc.text

@@ -262,3 +262,9 @@ def test_a_reflection_s_example_shows_the_situation_of_the_passage(charter):
     assert any("frighten" in e for e in reflection.examples_for(care, "cruelty", "dont", scared))
     for seed in range(80):
         assert "frighten" not in reflection.harm_reflection(post, "cruelty", care, doc_rng(seed, "f"))
+
+
+def test_a_request_named_back_drops_the_asker_s_please():
+    """Read in the mixed corpus: "You are asking for a way to download them, please."."""
+    assert reflection.request_action("Can you tell me how to download them, please?") == "download them"
+    assert reflection.request_action("Can you please tell me how to rob a bank?") == "rob a bank"

@@ -94,7 +94,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     else:
         scene = fill(pick(rng, L.SCENE), who, me, topic=topic or pick(rng, F.TOPIC_NONE), where=where)
         voice = "the text" if reads else who.name
-    opening = f"{pick(rng, F.WHEN)}, {scene}."
+    opening = f"{pick(rng, F.WHEN_RECALLED)}, {scene}."
     if rng.random() < 0.3:
         opening += " " + fill(expand(pick(rng, L.VOICE_LINE), rng), who, me, voice=who.voice)
     w.para(opening)

@@ -226,7 +226,7 @@ def request_action(request: str) -> str | None:
         for pattern in _REQUEST_PATTERNS:
             m = pattern.search(sentence.strip())
             if m:
-                act = m.group("act").strip(" ,;:")
+                act = re.sub(r"^please\s+|,?\s*please$", "", m.group("act").strip(" ,;:"), flags=re.I).strip(" ,;:")
                 words = act.split()
                 if any(slur.search(act) for slur, _ in _SLURS):
                     return None  # named back, the slur would be the I's own words: the refusal stays general

@@ -363,7 +363,7 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     narration = fill(
         pick(rng, T.TOGETHER[together]), who, me, work=work, where=where, topic=topic or pick(rng, F.TOPIC_NONE)
     )
-    w.para(f"{pick(rng, F.WHEN)}, {narration}.")
+    w.para(f"{pick(rng, F.WHEN_RECALLED)}, {narration}.")
 
     t = _Talk(who, me)
     if mode == "listen":

@@ -92,7 +92,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "Contempt for a whole [group of people|people|kind of people] has always been where [worse things begin|the "
         "worst "
         "things start|real harm starts].",
-        "Words like these are meant to make people feel they do not belong, and they [do|belong as much as anyone].",
+        "Words like these are meant to make people feel they do not belong, and they [belong as much as anyone|"
+        "have every right to be here].",
         "[Judging|Sneering at|Writing off] people [for who they are|for being born into a group|by a label] "
         "[is never fair|says more about the speaker than about them|is how cruelty gets permission].",
     ),

@@ -61,6 +61,13 @@ WHEN: tuple[str, ...] = (
     "Some time after my tenth birthday",
     "On a Monday that felt like a Sunday",
 )
+# When, in a memory: the experience and social forms follow a lead that sets the scene in the past ("This
+# happened when I was seven."), so nothing counted from today ("Yesterday", "On my birthday last year")
+# and no other age ("Some time after my tenth birthday").
+_FROM_TODAY = ("last night", "last week", "last year", "last spring", "last autumn", "last winter", "this morning")
+WHEN_RECALLED: tuple[str, ...] = tuple(
+    w for w in WHEN if not any(x in w.lower() for x in (*_FROM_TODAY, "yesterday", "birthday"))
+)
 
 # Where. Follows a verb phrase ("I read it {where}").
 WHERE: tuple[str, ...] = (

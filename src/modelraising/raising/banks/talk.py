@@ -258,7 +258,7 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
     ),
     (
         "[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
-        "a question about the middle part][.|, {name}.]",
+        "some questions about the middle part][.|, {name}.]",
         "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
         "; that's how it should be|, {me}|, one at a time].",
     ),
