@@ -332,8 +332,8 @@ def test_a_verse_line_s_first_word_is_no_name_to_ask_about():
     )
     for word in ("Worse", "Citizens", "Coriolanus Should"):
         assert not social._valid_entity(word, verse), word
-    assert social._valid_entity("Coriolanus", verse)  # a name, not a common word
-    assert social._valid_entity("Rose", "Her name was Rose.\nRose smiled.")  # used mid-line too
+    assert social._valid_entity("Coriolanus", verse)  # also used mid-line
+    assert social._valid_entity("Alice", "Alice sat by the river, tired of having nothing to do.")  # prose
 
 
 def test_no_subject_left_blank_reads_twice():

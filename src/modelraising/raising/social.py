@@ -140,23 +140,19 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         return False
     if len(words) == 1 and has_word(source, x.lower()):
         return False
-    if any(common_word(w.lower()) and _only_opens_lines(w, source) for w in words):
-        return False  # a common word opening a line of verse or a speaker label: "What about Worse?", "Citizens"
+    if any(_only_opens_lines(w, source) for w in words):
+        return False  # a word that only opens lines of verse, or a speaker label: "What about Worse?", "Citizens"
     if title and len(words) == 1 and has_word(title.lower(), x.lower()):
         return False  # the title character: "Who or what is the Crow?" after "The Fox and the Crow"
     return not (title and len(words) > 1 and x.lower() in title.lower())
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def common_word(word: str) -> bool:
-    """A word of everyday English (Zipf frequency 3.5 or more: "worse", "make"; not "Marcius")."""
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en") >= 3.5
-
-
 def _only_opens_lines(word: str, source: str) -> bool:
-    """Whether every use of ``word`` in the source opens a line (verse capitalises its first word)."""
+    """Whether ``source`` is verse or a script (short lines) and every use of ``word`` in it opens a line:
+    verse capitalises a line's first word, whatever it is."""
+    lines = source.count("\n") + 1
+    if lines < 3 or len(source) / lines > 70:
+        return False
     uses = [m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", source)]
     return bool(uses) and all(source[:k].rstrip(" \t").endswith("\n") or not source[:k].strip() for k in uses)
 
