@@ -14,17 +14,17 @@ its own seeded generator, so ``--workers N`` and a resumed run give the same byt
 uninterrupted single-process run. A chunk in progress is appended to document by document; after a
 kill, its complete lines are kept and the rest is redone.
 
-With ``executor="ray"`` the driver first cuts the sources into input shards (Parquet, one per chunk,
-under ``.state/input``; a restarted job that finds them all skips reading the sources), then Ray Data
-maps the same chunk function over the shards' paths (:mod:`modelraising.ray_executor`).
+The lifecycle is the runtime's (:mod:`modelraising.pipeline`): the step declares its outputs, its
+fingerprint, how the sources are cut into chunks and the engine that raises one chunk. With a
+distributed executor (Ray) the runtime first cuts the sources into input shards (Parquet, one per chunk,
+under ``.state/input``; a restarted job that finds them all skips reading the sources), and the tasks
+name the shards instead of carrying the documents; the step does not know which executor it runs on.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -37,12 +37,12 @@ from modelraising.cards import refresh_card
 from modelraising.charter import Charter, load_charter
 from modelraising.executor import ExecutorKind
 from modelraising.io import (
-    atomic_write_json,
     describe_file,
     sha256_json,
 )
 from modelraising.outdir import exclusive_out
-from modelraising.outputs import StepOutputs, prepare_out_dir, versions
+from modelraising.outputs import StepOutputs, versions
+from modelraising.pipeline import ChunkInputs, Runtime, StepRun
 from modelraising.raising.chunks import (
     ChunkStats,
     ChunkTask,
@@ -50,8 +50,7 @@ from modelraising.raising.chunks import (
 )
 from modelraising.raising.config import RaiseConfig
 from modelraising.raising.engines import ENGINES
-from modelraising.records import write_records
-from modelraising.rejects import Reject, record_reject_share
+from modelraising.rejects import Reject
 from modelraising.sources import SourceSpec, SourceStats, expand_sources, read_sources
 from modelraising.teacher import retry
 from modelraising.view.review import Exclusion, filter_documents
@@ -119,25 +118,27 @@ OUTPUTS = StepOutputs(
 
 
 def _cut_chunks(
-    specs: list[SourceSpec], config: RaiseConfig, source_stats: SourceStats, source_rejects, exclude=None
+    specs: list[SourceSpec], config: RaiseConfig, source_stats: SourceStats, rejects_path: Path, exclude=None
 ) -> Iterator[tuple[int, list[dict]]]:
-    """The source stream cut into fixed chunks of ``chunk_size`` documents, numbered in input order.
-    Genres of tabular records are decided in the workers: the reading process stays light."""
+    """The source stream cut into fixed chunks of ``chunk_size`` documents, numbered in input order; what
+    cannot be read goes to ``rejects_path``. Genres of tabular records are decided in the workers: the
+    reading process stays light."""
     docs: list[dict] = []
     index, taken = 0, 0
-    for item in filter_documents(read_sources(specs, source_stats, defer_genre=True), exclude, source_stats):
-        if isinstance(item, Reject):
-            source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-            continue
-        docs.append({"id": item.id, "text": item.text, "metadata": item.metadata})
-        taken += 1
-        if len(docs) == config.chunk_size:
+    with open(rejects_path, "w", encoding="utf-8") as source_rejects:
+        for item in filter_documents(read_sources(specs, source_stats, defer_genre=True), exclude, source_stats):
+            if isinstance(item, Reject):
+                source_rejects.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+                continue
+            docs.append({"id": item.id, "text": item.text, "metadata": item.metadata})
+            taken += 1
+            if len(docs) == config.chunk_size:
+                yield index, docs
+                docs, index = [], index + 1
+            if config.limit and taken >= config.limit:
+                break
+        if docs:
             yield index, docs
-            docs, index = [], index + 1
-        if config.limit and taken >= config.limit:
-            break
-    if docs:
-        yield index, docs
 
 
 def _finished(out: Path, index: int) -> ChunkStats | None:
@@ -145,101 +146,31 @@ def _finished(out: Path, index: int) -> ChunkStats | None:
     return ChunkStats(**json.loads(stats_path.read_text())) if stats_path.exists() else None
 
 
-def _chunks(
-    specs: list[SourceSpec],
-    config: RaiseConfig,
+def _tasks(
+    inputs: ChunkInputs,
     out: Path,
     charter_path: str,
-    source_stats: SourceStats,
-    source_rejects,
+    config: RaiseConfig,
     finished: dict[int, ChunkStats],
     bar: tqdm,
-    reopened: dict[int, int] | None = None,
-    exclude=None,
-    device: str = "cpu",
+    reopened: dict[int, int] | None,
+    device: str,
 ) -> Iterator[ChunkTask]:
-    """Chunks to raise, streamed as the sources are read; finished chunks are counted, not re-sent.
-    With ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the
-    teacher was unreachable is raised again for those documents (their number is recorded there)."""
-    for index, docs in _cut_chunks(specs, config, source_stats, source_rejects, exclude):
-        stats = _finished(out, index)
+    """Chunks to raise, streamed as the input is cut; finished chunks are counted, not re-sent. With
+    ``reopened`` (--retry-fallbacks), a finished chunk with documents that fell back because the teacher
+    was unreachable is raised again for those documents (their number is recorded there)."""
+    for chunk in inputs:
+        stats = _finished(out, chunk.index) if chunk.published else None
         if stats is not None and reopened is not None and retry.has_unavailable(stats.fallback_reasons):
-            if n := retry.reopen(chunk_paths(out, index, config.output_format), [d["id"] for d in docs]):
-                reopened[index], stats = n, None
+            if n := retry.reopen(chunk_paths(out, chunk.index, config.output_format), [d["id"] for d in chunk.rows]):
+                reopened[chunk.index], stats = n, None
         if stats is not None:
-            finished[index] = stats
-            bar.update(len(docs))
+            finished[chunk.index] = stats
+            bar.update(chunk.size)
         else:
-            yield ChunkTask(index, docs, str(out), charter_path, config.to_dict(), device=device)
-
-
-def stage_inputs(
-    specs: list[SourceSpec],
-    config: RaiseConfig,
-    out: Path,
-    charter_path: str,
-    finished: dict[int, ChunkStats],
-    bar: tqdm,
-    exclude=None,
-    device: str = "cpu",
-) -> tuple[list[ChunkTask], dict]:
-    """Cut the sources into input shards (Parquet, one per unfinished chunk) for the Ray executor and
-    return the tasks that name them, plus the source stats. The cut is recorded once complete, so a
-    restarted job reads no source again and skips every chunk already published (unless a chunk to
-    redo has lost its shard: then the sources are cut again)."""
-    input_dir = out / ".state" / "input"
-    complete = input_dir / "complete.json"
-    staged = json.loads(complete.read_text()) if complete.exists() else None
-    if staged and any(_finished(out, i) is None and not _input_shard(out, i).exists() for i, _ in staged["chunks"]):
-        staged = None
-    if staged is None:
-        input_dir.mkdir(parents=True, exist_ok=True)
-        source_stats = SourceStats()
-        chunks = []
-        with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            for index, docs in tqdm(
-                _cut_chunks(specs, config, source_stats, source_rejects, exclude),
-                desc="shard input",
-                unit="chunk",
-                disable=bar.disable,
-                dynamic_ncols=True,
-                leave=False,
-            ):
-                shard = _input_shard(out, index)
-                if _finished(out, index) is None and not shard.exists():
-                    write_records(shard, docs)
-                chunks.append([index, len(docs)])
-        staged = {"chunks": chunks, "sources": source_stats.to_dict()}
-        atomic_write_json(complete, staged)
-    tasks = []
-    for index, n_docs in staged["chunks"]:
-        if (stats := _finished(out, index)) is not None:
-            finished[index] = stats
-            bar.update(n_docs)
-        else:
-            tasks.append(
-                ChunkTask(
-                    index,
-                    [],
-                    str(out),
-                    charter_path,
-                    config.to_dict(),
-                    device=device,
-                    input_path=str(_input_shard(out, index)),
-                )
+            yield ChunkTask(
+                chunk.index, chunk.rows, str(out), charter_path, config.to_dict(), input_path=chunk.path, device=device
             )
-    return tasks, staged["sources"]
-
-
-def _input_shard(out: Path, index: int) -> Path:
-    return out / ".state" / "input" / f"input-{index:05d}.parquet"
-
-
-def drop_input_shards(out: Path) -> None:
-    """Once every chunk is published its input shard is a second copy of the corpus: remove it (the
-    record of the cut stays, so a rerun still reads no source)."""
-    for shard in (out / ".state" / "input").glob("input-*.parquet"):
-        shard.unlink()
 
 
 @exclusive_out("out_dir")
@@ -271,82 +202,69 @@ def raise_corpus(
     """
     if retry_fallbacks and (config.engine != "teacher" or executor != "local"):
         raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
-    started = time.perf_counter()
+    runtime = Runtime(executor, workers, ray_address, gpus=1.0 if device == "cuda" else 0.0, progress=progress)
+    run = StepRun("raise", Path(out_dir), OUTPUTS, runtime)
     charter = load_charter(charter_path)
-    out = Path(out_dir)
+    out = run.out
     fingerprint, inputs = run_fingerprint(charter, specs, config)
     exclude = exclude if exclude is not None and exclude.reasons else None
     if exclude is not None:
         fingerprint = sha256_json([fingerprint, exclude.digest()])
-    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
+    run.claim(fingerprint, overwrite)
 
     finished: dict[int, ChunkStats] = {}
-    bar = tqdm(desc="raise", unit="doc", disable=not progress, dynamic_ncols=True)
+    bar = runtime.bar("raise")
+    source_stats = SourceStats()
+    source_rejects = run.state / "source-rejects.jsonl"
+    chunks = ChunkInputs(
+        runtime,
+        run.state / "input",
+        cut=lambda: _cut_chunks(specs, config, source_stats, source_rejects, exclude),
+        summary=source_stats.to_dict,
+        published=lambda index: chunk_paths(out, index)["stats"].exists(),
+    )
+    reopened: dict[int, int] | None = {} if retry_fallbacks else None
+    tasks = _tasks(chunks, out, str(charter_path), config, finished, bar, reopened, device)
     run_chunks = ENGINES[config.engine]
-    engine_args = {
-        "charter_path": str(charter_path),
-        "config": config,
-        "workers": workers,
-        "ray_address": ray_address,
-        "bar": bar,
-    }
-    if executor == "ray":
-        tasks, sources = stage_inputs(specs, config, out, str(charter_path), finished, bar, exclude, device)
-        gpus = 1.0 if device == "cuda" else 0.0
-        results, teacher_run, moved = run_chunks(tasks, executor="ray", gpus=gpus, **engine_args)
-        computed, fresh = _collect(results, finished, None if moved else bar)
-        drop_input_shards(out)
-    else:
-        source_stats = SourceStats()
-        reopened: dict[int, int] | None = {} if retry_fallbacks else None
-        with open(out / ".state" / "source-rejects.jsonl", "w", encoding="utf-8") as source_rejects:
-            chunk_tasks = _chunks(
-                specs,
-                config,
-                out,
-                str(charter_path),
-                source_stats,
-                source_rejects,
-                finished,
-                bar,
-                reopened,
-                exclude,
-                device,
-            )
-            results, teacher_run, moved = run_chunks(chunk_tasks, executor="local", gpus=0.0, **engine_args)
-            computed, fresh = _collect(results, finished, None if moved else bar)
-        sources = source_stats.to_dict()
+    results, teacher_run, moved = run_chunks(
+        tasks, charter_path=str(charter_path), config=config, runtime=runtime, bar=bar
+    )
+    computed, fresh = _collect(results, finished, None if moved else bar)
+    chunks.drop_shards()  # once every chunk is published, its input shard is a second copy of the corpus
+    sources = chunks.source_summary()
     bar.close()
 
     total = ChunkStats()
     for index in sorted(finished):
         total.merge(finished[index])
-    n_rejects = _write_rejects(out, out / ".state" / "source-rejects.jsonl", sorted(finished))
-    elapsed = time.perf_counter() - started
+    n_rejects = run.gather_rejects([source_rejects, *(chunk_paths(out, i)["rejects"] for i in sorted(finished))])
+    elapsed = run.elapsed()
     manifest = _manifest(charter, charter_path, config, inputs, sources, total, n_rejects, sorted(finished))
-    manifest["run"] = {
-        "executor": executor,
-        "workers": workers,
-        "device": device,
-        "elapsed_s": round(elapsed, 3),
-        "chunks_computed": computed,
-        "chunks_reused": len(finished) - computed,
-        "documents_computed": fresh,
-        "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None,
-    }
+    after_run: dict = {}
     if teacher_run is not None:
-        manifest["teacher"] = _teacher_manifest(total, teacher_run)
+        after_run["teacher"] = _teacher_manifest(total, teacher_run)
         if retry_fallbacks:
             assert reopened is not None  # retry_fallbacks: the local executor, which sets it
             asked = sum(reopened.values())
             still = sum(finished[i].fallback_causes.get(retry.UNAVAILABLE, 0) for i in reopened)
-            manifest["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
+            after_run["teacher"]["run"] |= {"fallbacks_retried": asked, "fallbacks_recovered": asked - still}
     if exclude is not None:
-        manifest["review_exclusion"] = exclude.describe()
-    record_reject_share(
-        manifest, "raise", n_rejects, total.documents + sources.get("rejects", 0), out / "rejects.jsonl"
+        after_run["review_exclusion"] = exclude.describe()
+    run.finish(
+        manifest,
+        versions=versions("pydantic"),
+        run={
+            "device": device,
+            "elapsed_s": round(elapsed, 3),
+            "chunks_computed": computed,
+            "chunks_reused": len(finished) - computed,
+            "documents_computed": fresh,
+            "docs_per_s": round(total.documents / elapsed, 2) if elapsed else None,
+        },
+        rejected=n_rejects,
+        total=total.documents + sources.get("rejects", 0),
+        after_run=after_run,
     )
-    atomic_write_json(out / "manifest.json", manifest)
     refresh_card(out)  # the dataset card (README.md) describes what is now in out
     log.info("raised %d documents into %s (%d rejects) in %.1fs", total.raised, out, n_rejects, elapsed)
     return manifest
@@ -385,20 +303,6 @@ def _teacher_manifest(total: ChunkStats, run: dict) -> dict:
     }
 
 
-def _write_rejects(out: Path, source_rejects: Path, chunk_indices: list[int]) -> int:
-    tmp = out / ".state" / "rejects.jsonl.tmp"
-    count = 0
-    with open(tmp, "w", encoding="utf-8") as dst:
-        for path in [source_rejects, *(chunk_paths(out, i)["rejects"] for i in chunk_indices)]:
-            if path.exists():
-                with open(path, encoding="utf-8") as src:
-                    for line in src:
-                        dst.write(line)
-                        count += 1
-    os.replace(tmp, out / "rejects.jsonl")
-    return count
-
-
 def _manifest(
     charter: Charter,
     charter_path,
@@ -435,5 +339,4 @@ def _manifest(
         },
         "rejects_by_reason": dict(sorted(rejects_by_reason.items())),
         "outputs": [f"raised-{i:05d}.{config.output_format}" for i in chunk_indices],
-        "versions": versions("pydantic"),
     }

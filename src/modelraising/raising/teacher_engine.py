@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from modelraising.charter import Charter
 from modelraising.document import Document
-from modelraising.executor import ExecutorKind, map_unordered
+from modelraising.pipeline import Runtime
 from modelraising.raising import teacher_gate as gate
 from modelraising.raising.base import PLAIN
 from modelraising.raising.cast import Person, pick_person
@@ -459,29 +459,20 @@ def merge_teacher_runs(runs: list[dict], config: RaiseConfig) -> dict:
 
 
 def run_chunks(
-    tasks: Iterable,
-    *,
-    charter_path: str,
-    config: RaiseConfig,
-    workers: int,
-    executor: ExecutorKind,
-    ray_address: str | None,
-    gpus: float,
-    bar: tqdm | None,
+    tasks: Iterable, *, charter_path: str, config: RaiseConfig, runtime: Runtime, bar: tqdm | None
 ) -> tuple[list, dict, bool]:
-    """The engine interface (:data:`modelraising.raising.engines.ENGINES`). Locally, one event loop in this
-    process drives every request of every chunk (network-bound: more processes add nothing), moving the
-    bar per document; on Ray, each chunk is a task with its own loop, and their request stats are summed."""
-    if executor == "local":
-        if workers > 1:
+    """The engine interface (:data:`modelraising.raising.engines.ENGINES`). On one machine, one event loop in
+    this process drives every request of every chunk (network-bound: more processes add nothing), moving
+    the bar per document; distributed, each chunk is a task with its own loop, and their request stats
+    are summed."""
+    if not runtime.distributed:
+        if runtime.workers > 1:
             log.warning("--workers is ignored by the teacher engine: one process keeps all requests in flight")
         results, run = raise_chunks(iter(tasks), charter_path, config, bar)
         return results, run, True
     runs: list[dict] = []
     results = []
-    for index, stats, fresh, run in map_unordered(
-        raise_chunk_task, tasks, workers, executor=executor, ray_address=ray_address
-    ):
+    for index, stats, fresh, run in runtime.map(raise_chunk_task, tasks):
         results.append((index, stats, fresh))
         runs.append(run)
     return results, merge_teacher_runs(runs, config), False

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from tqdm import tqdm
 
-from modelraising.executor import ExecutorKind, map_unordered
+from modelraising.pipeline import Runtime
 from modelraising.raising.chunks import (
     DETECT_BATCH,
     ChunkStats,
@@ -53,20 +53,8 @@ def process_chunk(task: ChunkTask) -> tuple[int, ChunkStats, int]:
 
 
 def run_chunks(
-    tasks: Iterable[ChunkTask],
-    *,
-    charter_path: str,
-    config: RaiseConfig,
-    workers: int,
-    executor: ExecutorKind,
-    ray_address: str | None,
-    gpus: float,
-    bar: tqdm | None,
+    tasks: Iterable[ChunkTask], *, charter_path: str, config: RaiseConfig, runtime: Runtime, bar: tqdm | None
 ) -> tuple[Iterable[tuple[int, ChunkStats, int]], dict | None, bool]:
     """The engine interface (:data:`modelraising.raising.engines.ENGINES`): each chunk's (index, stats, new
     documents) as it completes, no run summary, and False: the raise step moves the bar per chunk."""
-    return (
-        map_unordered(process_chunk, tasks, workers, executor=executor, ray_address=ray_address, gpus=gpus),
-        None,
-        False,
-    )
+    return runtime.map(process_chunk, tasks), None, False
