@@ -40,12 +40,12 @@ from modelraising.curriculum.features import REFERENCE_FEATURE, document_feature
 from modelraising.curriculum.order import Sequence, order_documents
 from modelraising.curriculum.plot import plot_difficulty
 from modelraising.document import Document
-from modelraising.executor import ExecutorKind, map_unordered
+from modelraising.executor import ExecutorKind
 from modelraising.io import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
-from modelraising.outputs import StepOutputs, prepare_out_dir, versions
+from modelraising.outputs import StepOutputs, versions
+from modelraising.pipeline import Runtime, StepRun
 from modelraising.records import read_records
-from modelraising.rejects import record_reject_share
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,7 @@ def spool_task(task: tuple[str, str]) -> str:
     return dst
 
 
-def spool_parquet(
-    files: list[Path], state: Path, workers: int, executor: ExecutorKind, ray_address: str | None
-) -> list[Path]:
+def spool_parquet(files: list[Path], state: Path, runtime: Runtime) -> list[Path]:
     """JSON-lines copies of Parquet inputs under ``.state/spool`` (made once; JSONL inputs pass through)."""
     if not files or files[0].suffix != ".parquet":
         return files
@@ -98,7 +96,7 @@ def spool_parquet(
     spool.mkdir(parents=True, exist_ok=True)
     targets = [spool / f"{p.name}.jsonl" for p in files]
     todo = [(str(p), str(t)) for p, t in zip(files, targets) if not t.exists()]
-    for _ in map_unordered(spool_task, todo, workers, executor=executor, ray_address=ray_address):
+    for _ in runtime.map(spool_task, todo):
         pass
     return targets
 
@@ -246,24 +244,20 @@ def _tasks(files: list[Path], line_index: list[np.ndarray], state: Path, config:
             )
 
 
-def score_corpus(
-    files: list[Path],
-    out: Path,
-    config: CurriculumConfig,
-    workers: int,
-    progress: bool,
-    executor: ExecutorKind = "local",
-    ray_address: str | None = None,
-) -> tuple[Table, list[Path]]:
+def score_corpus(files: list[Path], run: StepRun, config: CurriculumConfig) -> tuple[Table, list[Path]]:
     """Score every chunk not already scored; return the table and the reject files in input order."""
-    state = out / ".state"
+    state = run.state
     line_index = [line_starts(p) for p in files]
     total = sum(len(s) - 1 for s in line_index)
     tasks = list(_tasks(files, line_index, state, config))
-    todo = [t for t in tasks if not _chunk_state(state, t.file_index, t.chunk_index)[0].exists()]
-    bar = tqdm(total=total, desc="score", unit="doc", disable=not progress, dynamic_ncols=True)
-    bar.update(total - sum(len(t.line_offsets) - 1 for t in todo))  # chunks scored by an earlier attempt
-    for _, _, n in map_unordered(score_chunk, todo, workers, executor=executor, ray_address=ray_address):
+    bar = run.runtime.bar("score", total=total)
+    todo = run.pending(  # chunks scored by an earlier attempt are counted at once
+        tasks,
+        done=lambda t: _chunk_state(state, t.file_index, t.chunk_index)[0].exists(),
+        bar=bar,
+        size=lambda t: len(t.line_offsets) - 1,
+    )
+    for _, _, n in run.runtime.map(score_chunk, todo):
         bar.update(n)
     bar.close()
 
@@ -454,12 +448,6 @@ OUTPUTS = StepOutputs(
 )
 
 
-def _write_rejects(out: Path, reject_files: list[Path]) -> int:
-    lines = [line for p in reject_files for line in p.read_text(encoding="utf-8").splitlines(keepends=True)]
-    atomic_write_text(out / "rejects.jsonl", "".join(lines))
-    return len(lines)
-
-
 @exclusive_out("out_dir")
 def run_curriculum(
     raised_dir: str | Path,
@@ -477,8 +465,9 @@ def run_curriculum(
 
     ``executor="ray"`` scores the chunks with Ray Data (``workers`` at once, 0: every CPU of the
     cluster); the output is the same. Parquet input is spooled to JSON lines first (``.state/spool``)."""
-    started = time.perf_counter()
-    raised_dir, out = Path(raised_dir), Path(out_dir)
+    run = StepRun("curriculum", Path(out_dir), OUTPUTS, Runtime(executor, workers, ray_address, progress=progress))
+    started = run.started
+    raised_dir, out = Path(raised_dir), run.out
     files = raised_files(raised_dir)
     charter = load_charter(charter_path)
     if config.reference_model:
@@ -494,10 +483,10 @@ def run_curriculum(
             "syllables": syllable_source(),
         }
     )
-    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
+    run.claim(fingerprint, overwrite)
 
-    files = spool_parquet(files, out / ".state", workers, executor, ray_address)
-    table, reject_files = score_corpus(files, out, config, workers, progress, executor, ray_address)
+    files = spool_parquet(files, run.state, run.runtime)
+    table, reject_files = score_corpus(files, run, config)
     scored = time.perf_counter()
     if not len(table.offset):
         raise CurriculumError(f"--raised {raised_dir}: no usable documents (see {out / '.state'} rejects)")
@@ -509,7 +498,7 @@ def run_curriculum(
     outputs = write_ordered(out, files, table, seq, config, charter, progress)
     shutil.rmtree(out / ".state" / "spool", ignore_errors=True)  # a second copy of the corpus; remade on demand
     written = time.perf_counter()
-    n_rejects = _write_rejects(out, reject_files)
+    n_rejects = run.gather_rejects(reject_files)
     stages = stage_summary(table, seq, charter, config.feature_names())
     counts: dict[str, Any] = {
         "documents": int(len(table.offset)),
@@ -539,7 +528,7 @@ def run_curriculum(
         [s.ceiling for s in charter.stages],
         f"{config.order} curriculum: {counts['positions']:,} positions",
     )
-    elapsed = time.perf_counter() - started
+    elapsed = run.elapsed()
     raised_manifest = raised_dir / "manifest.json"
     manifest = {
         "step": "curriculum",
@@ -550,18 +539,19 @@ def run_curriculum(
         "counts": counts,
         "stages": stages,
         "outputs": outputs,
-        "versions": _versions(),
-        "run": {
-            "executor": executor,
-            "workers": workers,
+    }
+    run.finish(
+        manifest,
+        versions=_versions(),
+        run={
             "elapsed_s": round(elapsed, 3),
             "score_s": round(scored - started, 3),
             "write_s": round(written - scored, 3),
             "docs_per_s": round(counts["documents"] / elapsed, 2) if elapsed else None,
         },
-    }
-    record_reject_share(manifest, "curriculum", n_rejects, counts["documents"] + n_rejects, out / "rejects.jsonl")
-    atomic_write_json(out / "manifest.json", manifest)
+        rejected=n_rejects,
+        total=counts["documents"] + n_rejects,
+    )
     refresh_card(out)  # the dataset card (README.md) describes what is now in out
     log.info(
         "ordered %d documents (+%d review) into %s (%d rejects) in %.1fs",

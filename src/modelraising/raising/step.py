@@ -200,9 +200,9 @@ def raise_corpus(
     asks for one); outputs may differ from the CPU's only where a probability sits within rounding of a
     threshold.
     """
-    if retry_fallbacks and (config.engine != "teacher" or executor != "local"):
-        raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
     runtime = Runtime(executor, workers, ray_address, gpus=1.0 if device == "cuda" else 0.0, progress=progress)
+    if retry_fallbacks and (config.engine != "teacher" or runtime.distributed):
+        raise RaiseError("--retry-fallbacks re-asks the teacher: it needs --engine teacher and the local executor")
     run = StepRun("raise", Path(out_dir), OUTPUTS, runtime)
     charter = load_charter(charter_path)
     out = run.out

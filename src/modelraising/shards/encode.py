@@ -13,11 +13,10 @@ from queue import Full, Queue
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from modelraising.document import Document
-from modelraising.executor import ExecutorKind
 from modelraising.io import atomic_write_bytes, atomic_write_json, sha256_file
+from modelraising.pipeline import StepRun
 from modelraising.shards.config import CHARTER_TAG, TokenizeConfig
 from modelraising.shards.corpus import Entry, count_documents, iter_corpus, jsonl_entries, parquet_entries
 from modelraising.shards.tokenizer import load_tokenizer, token_dtype
@@ -165,19 +164,10 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def encode_files(
-    files: list[Path],
-    out: Path,
-    config: TokenizeConfig,
-    workers: int,
-    executor: ExecutorKind,
-    ray_address: str | None,
-    progress: bool,
-) -> list[Path]:
+def encode_files(files: list[Path], run: StepRun, config: TokenizeConfig) -> list[Path]:
     """Encode every input file not already encoded with this tokenizer; returns the targets in order."""
-    from modelraising.executor import map_unordered
-
-    state = out / ".state" / "encoded"
+    out = run.out
+    state = run.state / "encoded"
     state.mkdir(parents=True, exist_ok=True)
     sha = sha256_file(out / "tokenizer.json")
     tasks, start = [], 0
@@ -188,16 +178,9 @@ def encode_files(
             )
         )
         start += count_documents(path)
-    todo = [t for t in tasks if not _encoded_ok(Path(t.target), sha)]
-    bar = tqdm(
-        total=len(tasks),
-        initial=len(tasks) - len(todo),
-        desc="encode files",
-        unit="file",
-        disable=not progress,
-        dynamic_ncols=True,
-    )
-    for _ in map_unordered(encode_file, todo, workers, executor=executor, ray_address=ray_address):
+    bar = run.runtime.bar("encode files", total=len(tasks), unit="file")
+    todo = run.pending(tasks, done=lambda t: _encoded_ok(Path(t.target), sha), bar=bar, size=lambda t: 1)
+    for _ in run.runtime.map(encode_file, todo):
         bar.update(1)
     bar.close()
     return [Path(t.target) for t in tasks]

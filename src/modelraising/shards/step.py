@@ -15,8 +15,8 @@ import modelraising
 from modelraising.executor import ExecutorKind
 from modelraising.io import atomic_write_json, atomic_write_text, sha256_file, sha256_json
 from modelraising.outdir import exclusive_out
-from modelraising.outputs import StepOutputs, prepare_out_dir, versions
-from modelraising.rejects import record_reject_share
+from modelraising.outputs import StepOutputs, versions
+from modelraising.pipeline import Runtime, StepRun
 from modelraising.shards.config import INDEX_FORMAT, TokenizeConfig, TokenizeError
 from modelraising.shards.corpus import corpus_files, count_documents
 from modelraising.shards.encode import encode_files
@@ -175,8 +175,8 @@ def tokenize_corpus(
 
     ``workers > 1`` or ``executor="ray"``: every input file is encoded in parallel first (local processes
     or Ray Data tasks), then the shards are assembled in order; the output is the same bytes."""
-    started = time.perf_counter()
-    corpus, out = Path(corpus_dir), Path(out_dir)
+    run = StepRun("tokenize", Path(out_dir), OUTPUTS, Runtime(executor, workers, ray_address, progress=progress))
+    corpus, out = Path(corpus_dir), run.out
     reuse = Path(tokenizer) if tokenizer else None
     files = corpus_files(corpus)
     if reuse is not None:
@@ -191,20 +191,20 @@ def tokenize_corpus(
             "tokenizer": sha256_file(reuse / "tokenizer.json" if reuse.is_dir() else reuse) if reuse else None,
         }
     )
-    prepare_out_dir(out, fingerprint, overwrite, OUTPUTS)
+    run.claim(fingerprint, overwrite)
 
     tok, trained, plan = prepare_tokenizer(files, out, config, reuse, progress)
     encode_started = time.perf_counter()
     encoded = None
-    if (workers > 1 or executor == "ray") and resume_point(out).record < sum(count_documents(p) for p in files):
-        encoded = encode_files(files, out, config, workers, executor, ray_address, progress)
+    if run.runtime.parallel and resume_point(out).record < sum(count_documents(p) for p in files):
+        encoded = encode_files(files, run, config)
     resume, tags = write_shards(files, plan, tok, out, config, progress, encoded)
     shutil.rmtree(out / ".state" / "encoded", ignore_errors=True)  # the shards hold the same tokens now
     encode_s = time.perf_counter() - encode_started
     dtype, eot = token_dtype(tok.get_vocab_size()), tok.token_to_id(END_OF_TEXT)
     index, n_rejects = finish(out, dtype, eot, tok.get_vocab_size(), config, corpus, corpus_manifest, trained, reuse)
     _warn_missing_specials(tok, reuse, tags)
-    elapsed = time.perf_counter() - started
+    elapsed = run.elapsed()
     counts = {
         "records": len(index["documents"]["ids"]) + index["val"]["documents"] + n_rejects,
         "train_documents": len(index["documents"]["ids"]),
@@ -227,18 +227,19 @@ def tokenize_corpus(
             "sha256": index["tokenizer"]["sha256"],
         },
         "counts": counts,
-        "versions": versions("numpy", "tokenizers", "transformers"),
-        "run": {
-            "executor": executor,
-            "workers": workers,
+    }
+    run.finish(
+        manifest,
+        versions=versions("numpy", "tokenizers", "transformers"),
+        run={
             "elapsed_s": round(elapsed, 3),
             "encode_s": round(encode_s, 3),
             "resumed_from_shard": resume.shard,
             "tokens_per_s": (round((counts["train_tokens"] + counts["val_tokens"]) / encode_s) if encode_s else None),
         },
-    }
-    record_reject_share(manifest, "tokenize", n_rejects, counts["records"], out / "rejects.jsonl")
-    atomic_write_json(out / "manifest.json", manifest)
+        rejected=n_rejects,
+        total=counts["records"],
+    )
     log.info(
         "tokenized %d documents into %d shards (%d train + %d val tokens) in %.1fs",
         counts["train_documents"],
