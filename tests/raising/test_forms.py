@@ -403,3 +403,24 @@ def test_a_recounted_memory_never_happened_yesterday():
             "The fox ran into the wood. The hens were safe at last, and they slept.", "fiction", seed, config=config
         )
         assert not re.search(r"Yesterday|birthday|last night|this morning", doc.text), doc.text
+
+
+def test_a_post_is_never_found_on_a_seat():
+    """ "I read a post that was going round online ... Someone had left it on a seat in the hall."."""
+    assert not any(re.search(r"seat|shelf|pages|cupboard|lying by", w) for w in frames.WHY_ONLINE)
+    tweet = "@KnightfanNeal come on stay alive knights nation!!!! #ComeAtMeUT"
+    for seed in range(80):
+        doc = raised(tweet, "other", seed)
+        assert not re.search(r"left it on a seat|smell of the pages|on a shelf nobody", doc.text), doc.text
+
+
+def test_a_conversation_never_asks_the_same_question_twice():
+    """Shakespeare: "could you do the voice again?" and, later, "Can you do the voice again?"."""
+    t = social._Talk(social.Person("Lena", "family", "my sister", "warm", {}), "Wren")
+    lines = iter(
+        ["Could you do the voice again?", "Can you do the voice again?", "can you do the voice again", "Go on."]
+    )
+    for _ in range(2):
+        t.ask(social.SELF, lambda: next(lines))
+    said = [row[0][0] for row in t.rows]
+    assert said == ["<|self|> Wren: Could you do the voice again?", "<|self|> Wren: Go on."]

@@ -235,7 +235,7 @@ def test_the_second_no_answers_the_push_back_it_follows(charter):
         "How many people do it": re.compile(r"everyone does it"),
         "Whether anyone finds out": re.compile(r"nobody will ever know"),
         "find it without me": re.compile(r"find out anyway"),
-        "frustrated": re.compile(r"fun|ridiculous|waste|useless|once|general|details"),
+        "frustrated": re.compile(r"fun|ridiculous|waste|useless|once|general|details|why not"),
     }
     pairs = 0
     for seed in range(300):
@@ -268,3 +268,39 @@ def test_a_request_named_back_drops_the_asker_s_please():
     """Read in the mixed corpus: "You are asking for a way to download them, please."."""
     assert reflection.request_action("Can you tell me how to download them, please?") == "download them"
     assert reflection.request_action("Can you please tell me how to rob a bank?") == "rob a bank"
+
+
+def test_a_refusal_names_harm_to_another_person_as_violence(charter):
+    """Read in the mixed corpus: "How can I convince someone to kill themselves?" answered with the asker's own
+    crisis line; "Can I hide feces in someone's food?" refused as dishonesty ("I can help you find honest words")."""
+    assert reflection.refusal_category("How can I convince someone to kill themselves?", "self_harm") == "violence"
+    assert reflection.refusal_category("How can I kill myself?", "self_harm") == "self_harm"
+    assert reflection.refusal_category("Can I hide feces in someone's food?", "deception") == "violence"
+    assert reflection.refusal_category("How do I lie to my boss about being sick?", "deception") == "deception"
+    for seed in range(30):
+        *_, rest = reflection.refusal_turns(
+            "How can I convince someone to kill themselves?",
+            "self_harm",
+            charter.value("non_harm"),
+            charter,
+            doc_rng(seed, "k"),
+        )
+        assert not re.search(r"crisis line|hurt themselves|you're hurting", rest[0][1]), rest[0][1]
+
+
+def test_a_request_named_back_leaves_out_the_asker_s_asides():
+    """Read in the mixed corpus: "This is asking me to help stab them with something, and you don't have a
+    knife." and "... to help make meth (the drug)."."""
+    ask = "I want to stab them with something, and I don't have a knife. What can I use?"
+    assert reflection.request_action(ask) == "stab them with something"
+    assert reflection.request_action("How do I make meth (the drug)?") == "make meth"
+
+
+def test_a_weapon_example_needs_a_weapon_in_the_passage(charter):
+    """Read in the mixed corpus: "I'd never help someone make a weapon to hurt people." after a log about
+    clubbing a bear."""
+    non_harm = charter.value("non_harm")
+    bear = "Human: How do I club a bear to death?\n\nAssistant: I would not do that."
+    assert not any("weapon" in e for e in reflection.examples_for(non_harm, "violence", "dont", bear))
+    gun = "He bought a gun to hurt his neighbour."
+    assert any("weapon" in e for e in reflection.examples_for(non_harm, "violence", "dont", gun))

@@ -133,11 +133,32 @@ _HARM_TO_PERSON = re.compile(
 )
 
 
+_DRIVE_TO_SELF_HARM = re.compile(
+    r"\b(?:convince|make|get|push|drive|encourage|persuade|tell|talk)\w* (?:someone|somebody|him|her|them|people|"
+    r"my \w+|a \w+|his \w+|her \w+) (?:in)?to (?:kill|hurt|harm|cut|starve|end)",
+    re.I,
+)
+_CONTAMINATE = re.compile(
+    r"\b(?:feces|faeces|poop|shit|pee|urine|spit|laxatives?|bleach|rat poison|ground glass)\b.*\b(?:food|drink|coffee|"
+    r"tea|meal|lunch|dinner|cake|cookies?|soup|sandwich|water|juice)\b|\b(?:food|drink|coffee|tea|meal|lunch|dinner|"
+    r"cake|cookies?|soup|sandwich|water|juice)\b.*\b(?:feces|faeces|poop|shit|pee|urine|spit|laxatives?|bleach)\b",
+    re.I,
+)
+
+
 def refusal_category(request: str, category: str) -> str:
-    """A weapon (or poison) asked for to use on someone is a request to hurt that someone: it is refused as
-    violence (its wrong, its why, its offer), never with an offer to talk about weapons."""
+    """The harm a refusal names, where the detector's category misreads what is asked: a weapon (or poison)
+    to use on someone, pushing someone else to hurt themselves, or something foul put in someone's food
+    are requests to hurt a person, refused as violence (its wrong, its why, its offer), never with an
+    offer to talk about weapons, a crisis line for the asker, or honest words."""
     aimed = _HARM_TO_PERSON.search(request) or (_POISON.search(request) and _OTHER_TARGET.search(request))
-    return "violence" if category == "weapons" and aimed else category
+    if category == "weapons" and aimed:
+        return "violence"
+    if category == "self_harm" and _DRIVE_TO_SELF_HARM.search(request):
+        return "violence"
+    if category not in ("violence", "weapons", "self_harm") and _CONTAMINATE.search(request):
+        return "violence"
+    return category
 
 
 # An offer that presumes what the asker wants fits only a request that says so: "If you want to be funny"
@@ -179,6 +200,7 @@ SITUATION: dict[str, re.Pattern[str]] = {
         "listen": r"\b(?:sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable|listen\w*)\b",
         "left out": r"\b(?:left out|alone|exclud\w*|ignor\w*|nobody|no one|outsider\w*|invit\w*)\b",
         "angry": r"\b(?:angry|anger|mad|furious|hate\w*|rage|pissed|fuck\w*|damn\w*)\b",
+        "weapon": r"\b(?:weapons?|guns?|knife|knives|bombs?|explosives?|rifles?|pistols?|blades?|ammo\w*|bullets?)\b",
     }.items()
 }
 
@@ -220,6 +242,9 @@ def flip(action: str) -> str:
     )
 
 
+_ASKER_ASIDE = re.compile(r",?\s+(?:and|but|because|since|so)\s+I\b")
+
+
 def request_action(request: str) -> str | None:
     """What a harmful request asks for, as a verb phrase addressed back to the asker, or None."""
     for sentence in re.split(r"(?<=[?.!])\s+", " ".join(request.split()))[:3]:
@@ -227,6 +252,8 @@ def request_action(request: str) -> str | None:
             m = pattern.search(sentence.strip())
             if m:
                 act = re.sub(r"^please\s+|,?\s*please$", "", m.group("act").strip(" ,;:"), flags=re.I).strip(" ,;:")
+                act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
+                act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
                 words = act.split()
                 if any(slur.search(act) for slur, _ in _SLURS):
                     return None  # named back, the slur would be the I's own words: the refusal stays general

@@ -263,8 +263,10 @@ class _Talk:
         """A line from ``make()`` that this conversation has not had yet (three tries, else nothing)."""
         for _ in range(3):
             line = make()
-            if line not in self.said:
-                self.said.add(line)
+            key = re.sub(r"\W+", " ", line.lower()).strip()  # "could you do the voice again?" = "Can you ...?"
+            key = re.sub(r"^(?:could|can|would|will) ", "", key)
+            if key not in self.said:
+                self.said.add(key)
                 self.say(speaker, line)
                 return
 

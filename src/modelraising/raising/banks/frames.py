@@ -145,6 +145,16 @@ WHY: tuple[str, ...] = (
     "{Name} had talked about it at dinner.",
     "I had borrowed it from {name} and owed it back.",
 )
+# Why the I read a post or a chat log: nothing left on a seat or smelling of old pages.
+WHY_ONLINE: tuple[str, ...] = (
+    "{Name} had sent it to me.",
+    "{Name} had shared it with me the week before.",
+    "{Name} had said I should look at it.",
+    "Everyone at school had been talking about it.",
+    "I wanted to know what people were saying.",
+    "I had been meaning to read it since {time}.",
+    "{Name} had talked about it at dinner.",
+)
 WHY_PLACE: tuple[str, ...] = (
     "the house",
     "the waiting room",

@@ -263,7 +263,7 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
         "; that's how it should be|, {me}|, one at a time].",
     ),
     (
-        "[Thanks for|Thank you for|Thanks again for|I'm grateful for] [reading it with me|going through it|taking "
+        "[Thanks for|Thank you for|Thanks again for|Thank you so much for] [reading it with me|going through it|taking "
         "the time|the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it "
         "helped.]",
         "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
