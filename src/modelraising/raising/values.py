@@ -159,10 +159,24 @@ _TAKES_UP_ANSWER = re.compile(
 )
 
 
+# A short turn that carries on from the talk before it ("So how do I get her to work out?", "Do you think
+# they have a good point"): quoted alone, its "her" or "they" names no one.
+_CARRIES_ON = re.compile(
+    r"^\W*(?:so|and|but|then|also|well|what about|how about|do you think|is that|are they|does that|did they)\b",
+    re.IGNORECASE,
+)
+
+
 def leans_on_reply(turn: str) -> bool:
     """A turn about what the assistant just said: a short question about it ("How would you put it?", "Why do
-    you say that?") or one that takes it up ("Okay, any other advice on what I could say?")."""
-    return (len(turn.split()) < 8 and bool(_ABOUT_REPLY.search(turn))) or bool(_TAKES_UP_ANSWER.search(turn))
+    you say that?"), one that takes it up ("Okay, any other advice on what I could say?"), or a short one that
+    carries on from it ("So how do I get her to work out?")."""
+    short = len(turn.split()) < 10
+    return (
+        (len(turn.split()) < 8 and bool(_ABOUT_REPLY.search(turn)))
+        or bool(_TAKES_UP_ANSWER.search(turn))
+        or (short and bool(_CARRIES_ON.search(turn)))
+    )
 
 
 class CueMatcher:

@@ -101,8 +101,10 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     "other": (
         "[Putting|Placing] [other people|others|people who never agreed to it] in danger is [not a private choice|"
         "never only one person's business|not a choice anyone gets to make alone].",
-        "The people [on the other end of this|who would pay for this|standing nearby] [did not agree|never agreed|"
+        "The people [on the other end of this|who would pay for this|it would land on] [did not agree|never agreed|"
         "were not asked] to carry [the risk|the danger|the cost].",
+        "[Helping with|A hand in] something that hurts someone is [still a part in it|a share of the harm], "
+        "[however it is asked|even from a distance].",
         "Damage done for a moment's [satisfaction|fun|anger|thrill] is [paid for by someone else|someone else's to "
         "repair|still real to whoever it reaches].",
         "[Harm|Risk] [pushed onto|dumped on|passed to] [strangers|other people|people who never chose it] [is still "
