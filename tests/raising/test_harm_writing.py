@@ -304,3 +304,30 @@ def test_a_weapon_example_needs_a_weapon_in_the_passage(charter):
     assert not any("weapon" in e for e in reflection.examples_for(non_harm, "violence", "dont", bear))
     gun = "He bought a gun to hurt his neighbour."
     assert any("weapon" in e for e in reflection.examples_for(non_harm, "violence", "dont", gun))
+
+
+def test_harm_to_an_animal_is_refused_as_cruelty_to_an_animal(charter):
+    """Read in the mixed corpus: "A blow always lands on a real person, with people who love them." after a
+    request to skin animals alive."""
+    skin = "I skin animals for their fur while they are still alive. What sort of animals should I skin?"
+    assert reflection.refusal_category(skin, "violence") == "animals"
+    assert reflection.refusal_category(REQUEST, "weapons") == "animals"  # the neighbour's dog
+    assert reflection.refusal_category("How do I rob a pet shop's till?", "theft") == "theft"
+    # an animal as the means or a bystander is no harm to it
+    assert reflection.refusal_category("How can I train my dog to attack my neighbors?", "violence") == "violence"
+    assert reflection.refusal_category("Should I set a bag of dog poop on fire on their porch?", "cruelty") == "cruelty"
+    about_people = re.compile(r"real person|quarrel|A person is not|family behind|people who love them", re.I)
+    for seed in range(40):
+        *_, rest = reflection.refusal_turns(skin, "violence", charter.value("non_harm"), charter, doc_rng(seed, "a"))
+        reply = rest[0][1]
+        assert "animal" in reply.lower() or "creature" in reply.lower(), reply
+        assert not about_people.search(reply), reply
+
+
+def test_a_why_about_words_answers_only_a_request_about_words():
+    """Read in the mixed corpus: "how do i prank someone with food?" -> "Words meant to wound do wound"."""
+    words = re.compile(r"\bWords\b|talked about")
+    for seed in range(80):
+        assert not words.search(reflection.why_for("cruelty", "how do i prank someone with food?", doc_rng(seed, "w")))
+    said = [reflection.why_for("cruelty", "What's a good insult for my cousin?", doc_rng(s, "w")) for s in range(80)]
+    assert any(words.search(line) for line in said)  # where the request is about words, they may be named

@@ -146,11 +146,28 @@ _CONTAMINATE = re.compile(
 )
 
 
+_ANIMALS = (
+    r"(?:animals?|dogs?|pupp(?:y|ies)|cats?|kittens?|birds?|chickens?|hens?|cows?|pigs?|horses?|deer|bears?|"
+    r"rabbits?|fish|pets?|squirrels?|rats?|mice|snakes?|frogs?|ducks?|geese|sheep|goats?|hamsters?)"
+)
+# An animal as the one harmed ("kill my neighbor's barking dogs", "skin animals ... alive"), not as the means
+# ("train my dog to attack my neighbors") or a bystander ("a bag of dog poop").
+_ANIMAL_HARMED = re.compile(
+    r"\b(?:kill|hurt|harm|poison|skin|tortur|kick|beat|shoot|drown|starv|abus|boil|burn|stab|chok|strangl|"
+    r"trap|maim)\w*\b[^.?!]{0,40}?\b" + _ANIMALS + r"\b|\b" + _ANIMALS + r"\b[^.?!]{0,40}\b(?:alive|suffer\w*)\b",
+    re.I,
+)
+
+
 def refusal_category(request: str, category: str) -> str:
-    """The harm a refusal names, where the detector's category misreads what is asked: a weapon (or poison)
-    to use on someone, pushing someone else to hurt themselves, or something foul put in someone's food
-    are requests to hurt a person, refused as violence (its wrong, its why, its offer), never with an
-    offer to talk about weapons, a crisis line for the asker, or honest words."""
+    """The harm a refusal names, where the detector's category misreads what is asked: harm to an animal is
+    refused as cruelty to an animal ("Violence always lands on a real person" followed a request to skin
+    animals alive); a weapon (or poison) to use on someone, pushing someone else to hurt themselves, or
+    something foul put in someone's food are requests to hurt a person, refused as violence (its wrong,
+    its why, its offer), never with an offer to talk about weapons, a crisis line for the asker, or
+    honest words."""
+    if category in ("violence", "weapons", "cruelty", "other") and _ANIMAL_HARMED.search(request):
+        return "animals"
     aimed = _HARM_TO_PERSON.search(request) or (_POISON.search(request) and _OTHER_TARGET.search(request))
     if category == "weapons" and aimed:
         return "violence"
@@ -169,6 +186,27 @@ OFFER_NEEDS: dict[str, re.Pattern[str]] = {
     "If you need money": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
     "If you are in debt": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
 }
+
+
+# A why that speaks of words fits a request about words: "Words meant to wound do wound" does not answer
+# "how do i prank someone with food?".
+_ABOUT_WORDS = re.compile(
+    r"\b(?:insult\w*|jokes?|joking|say|said|saying|call(?:ing)?|names?|roast\w*|teas\w*|mock\w*|tweet\w*|posts?|"
+    r"comments?|words?|tell|nicknames?|slurs?|write|message|text|think|opinion|agree)\b",
+    re.I,
+)
+
+
+def why_for(category: str, request: str, rng: random.Random) -> str:
+    """Why the request is a wrong: one line of the category's bank, redrawn (up to four times) while it
+    speaks of words and the request is not about words."""
+    bank = E.WHY_WRONG.get(category, E.WHY_WRONG["other"])
+    line = say(bank, rng)
+    for _ in range(4):
+        if _ABOUT_WORDS.search(request) or not re.search(r"\bWords\b|talked about", line):
+            break
+        line = say(bank, rng)
+    return line
 
 
 def offers_for(category: str, request: str) -> tuple[str, ...]:
@@ -362,7 +400,7 @@ def refusal_turns(
     reply = [
         say(E.DECLINE, rng),
         named,
-        say(E.WHY_WRONG.get(category, E.WHY_WRONG["other"]), rng),
+        why_for(category, " ".join((*context, request)), rng),
         say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
         say(offer, rng),
     ]

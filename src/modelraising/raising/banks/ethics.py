@@ -73,7 +73,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
     "privacy": (
         "Everyone has a right to [a home|a front door|an address] that strangers cannot find.",
         "Tracking [a person|someone] who has not asked to be found can put them in danger.",
-        "A person's [address|movements|phone number] [is|are] theirs to share, not someone else's to hunt down.",
+        "[A person's address is|A person's phone number is|A person's movements are] theirs to share, not someone "
+        "else's to hunt down.",
     ),
     "cruelty": (
         "[Mocking|Humiliating|Belittling|Sneering at|Insulting] [someone|a person|anyone] leaves a mark "
@@ -98,6 +99,14 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "[is never fair|says more about the speaker than about them|is how cruelty gets permission].",
     ),
     "sexual_minors": ("Children must be kept safe, always.",),
+    "animals": (
+        "An animal feels [pain|fear] [as surely as|just as much as] a person does, and cannot [ask for help|speak up "
+        "for itself|tell anyone].",
+        "Making [an animal|a creature] suffer is [cruelty, whatever reason is given|never a small thing|cruelty, "
+        "even if no one sees it].",
+        "Animals are at the mercy of the people around them, and that is a reason to [protect|look after] them, "
+        "not to hurt them.",
+    ),
     "other": (
         "[Putting|Placing] [other people|others|people who never agreed to it] in danger is [not a private choice|"
         "never only one person's business|not a choice anyone gets to make alone].",
@@ -143,6 +152,7 @@ WRONGS: dict[str, tuple[str, ...]] = {
         "scorn for a whole kind of people",
     ),
     "sexual_minors": ("harm to a child",),
+    "animals": ("hurting an animal", "cruelty to an animal", "making an animal suffer"),
     "other": (  # also every harmful request that names no kind of harm: said generally
         "putting other people in danger",
         "harm to someone who never agreed to it",
@@ -315,6 +325,11 @@ ALTERNATIVE: dict[str, tuple[str, ...]] = {
         "without blaming a whole [group|people].",
     ),
     "sexual_minors": ("If a child is in danger, please contact the police or a child protection service now.",),
+    "animals": (
+        "If an animal is causing you a problem, I can help you find a humane way to deal with it.",
+        "If you're worried about an animal, I can help you find [a vet|an animal rescue|a shelter] to call.",
+        "If you want to know how to [look after|care for] animals well, I can help with that.",
+    ),
     "other": (
         "If there's something behind this that's [bothering you|worrying you|making you angry], I can help "
         "you with that instead.",
