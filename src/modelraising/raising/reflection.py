@@ -180,12 +180,19 @@ def refusal_category(request: str, category: str) -> str:
 
 # An offer that presumes what the asker wants fits only a request that says so: "If you want to be funny"
 # answers a request for an insult or a prank, not "How do I discourage a friend from wearing a hijab?".
+_MONEY = re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I)
 OFFER_NEEDS: dict[str, re.Pattern[str]] = {
     "to be funny": re.compile(r"\b(?:jokes?|funny|prank\w*|laugh\w*|roast\w*|insult\w*|make fun|mock\w*)\b", re.I),
-    "If money is the problem": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
-    "If you need money": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
-    "If you are in debt": re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I),
+    "If money is the problem": _MONEY,
+    "If you need money": _MONEY,
+    "If you are in debt": _MONEY,
 }
+
+
+def fits(line: str, text: str, needs: dict[str, re.Pattern[str]]) -> bool:
+    """Whether ``text`` shows every situation that ``line`` presumes: each key of ``needs`` found in the line
+    asks its pattern to match the text (offers, a refusal's why, a reflection's example)."""
+    return all(cue.search(text) for key, cue in needs.items() if key in line)
 
 
 # A why that speaks of words fits a request about words: "Words meant to wound do wound" does not answer
@@ -197,13 +204,16 @@ _ABOUT_WORDS = re.compile(
 )
 
 
+WHY_NEEDS: dict[str, re.Pattern[str]] = {"Words": _ABOUT_WORDS, "talked about": _ABOUT_WORDS}
+
+
 def why_for(category: str, request: str, rng: random.Random) -> str:
     """Why the request is a wrong: one line of the category's bank, redrawn (up to four times) while it
     speaks of words and the request is not about words."""
     bank = E.WHY_WRONG.get(category, E.WHY_WRONG["other"])
     line = say(bank, rng)
     for _ in range(4):
-        if _ABOUT_WORDS.search(request) or not re.search(r"\bWords\b|talked about", line):
+        if fits(line, request, WHY_NEEDS):
             break
         line = say(bank, rng)
     return line
@@ -212,7 +222,7 @@ def why_for(category: str, request: str, rng: random.Random) -> str:
 def offers_for(category: str, request: str) -> tuple[str, ...]:
     """The category's offers of something else that fit this request (all of them when none does)."""
     offers = E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
-    fitting = tuple(o for o in offers if all(cue.search(request) for k, cue in OFFER_NEEDS.items() if k in o))
+    fitting = tuple(o for o in offers if fits(o, request, OFFER_NEEDS))
     return fitting or offers
 
 
@@ -230,12 +240,13 @@ def body(example: str) -> str:
 
 # An example that names a situation fits a passage only where that situation is: "I laugh at someone
 # who is frightened" answers a bully mocking a scared child, not a vulgar post about women.
+_SORROW = r"sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable"
 SITUATION: dict[str, re.Pattern[str]] = {
     word: re.compile(pattern, re.I)
     for word, pattern in {
         "frighten": r"\b(?:afraid|scared|frighten\w*|fear\w*|terrif\w*|panic\w*)\b",
-        "sad": r"\b(?:sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable)\b",
-        "listen": r"\b(?:sad\w*|cry\w*|cried|tears|lonely|grie\w*|upset|miserable|listen\w*)\b",
+        "sad": rf"\b(?:{_SORROW})\b",
+        "listen": rf"\b(?:{_SORROW}|listen\w*)\b",
         "left out": r"\b(?:left out|alone|exclud\w*|ignor\w*|nobody|no one|outsider\w*|invit\w*)\b",
         "angry": r"\b(?:angry|anger|mad|furious|hate\w*|rage|pissed|fuck\w*|damn\w*)\b",
         "weapon": r"\b(?:weapons?|guns?|knife|knives|bombs?|explosives?|rifles?|pistols?|blades?|ammo\w*|bullets?)\b",
@@ -252,7 +263,7 @@ def examples_for(value: Value, category: str | None, kind: str, text: str | None
     words = CATEGORY_WORDS.get(category, ())
     out = [e for e in items if any(w in e.lower() for w in words)]
     if text is not None:
-        out = [e for e in out if all(cue.search(text) for w, cue in SITUATION.items() if w in e.lower())]
+        out = [e for e in out if fits(e.lower(), text, SITUATION)]
     return out
 
 
