@@ -124,7 +124,19 @@ def _source_specs(sources: list[str], config_sources: list[dict], genre, text_fi
 
 @app.command("raise")
 @config_options(
-    RaiseConfig, ["engine", "seed", "limit", "value_tags", "reflect", "value_threshold", "policy", "chunk_size"]
+    RaiseConfig,
+    [
+        "engine",
+        "seed",
+        "limit",
+        "value_tags",
+        "reflect",
+        "value_threshold",
+        "detector",
+        "detector_second_pass",
+        "policy",
+        "chunk_size",
+    ],
 )
 @config_options(
     TeacherConfig,
@@ -354,7 +366,7 @@ def _card_and_review_options(flags, from_config, exclude_dirs):
 def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
     """Inputs readable (at least one source), teacher paths usable, then --out claimed: all before work."""
     from modelraising.outdir import check_input_dir, check_output_file
-    from modelraising.raising.step import check_sources
+    from modelraising.raising.step import RaiseError, check_sources, detector_of
     from modelraising.sources import SourceError
     from modelraising.teacher.cache import default_cache_path
 
@@ -362,10 +374,15 @@ def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
     try:
         check_paths(
             lambda: check_sources(specs),
+            lambda: run_config.detector and check_input_dir(Path(run_config.detector), "--detector"),
             lambda: teacher and teacher.prompts and check_input_dir(teacher.prompts, "--prompts"),
             lambda: teacher and check_output_file(teacher.cache or default_cache_path(), "--teacher-cache"),
         )
     except SourceError as exc:
+        fail(str(exc))
+    try:
+        detector_of(run_config)  # a --detector directory that holds a detector, before --out is claimed
+    except RaiseError as exc:
         fail(str(exc))
     claim_out(out)
 

@@ -14,6 +14,22 @@ from modelraising.cli_common import State, check_paths, claim_out, console, fail
 values_app = typer.Typer(help="The values pillar's harm detector: train, evaluate, check text.", no_args_is_help=True)
 
 
+SecondPassOption = Annotated[
+    str,
+    typer.Option(
+        help="Which texts the second pass (MiniLM) reads: unsure (those the first pass cannot settle) or all (every "
+        "text past the gate)."
+    ),
+]
+
+
+def _check_second_pass(second_pass: str) -> None:
+    from modelraising.harm.detector import SCOPES
+
+    if second_pass not in SCOPES:
+        fail(f"--second-pass {second_pass}: must be one of {', '.join(SCOPES)}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(values_app, name="values")
 
@@ -71,16 +87,18 @@ def train_detector(
 def evaluate_detector(
     detector: Annotated[Optional[Path], typer.Option(help="Detector directory (default: the shipped one).")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Public data directory (default: ../shared/data).")] = None,
+    second_pass: SecondPassOption = "unsure",
 ) -> None:
     """Evaluate a detector on the held-out split of the labelled data."""
     from modelraising.harm.data import DataError, build_examples
     from modelraising.harm.detector import DetectorError, HarmDetector
     from modelraising.harm.train import evaluate
 
+    _check_second_pass(second_pass)
     data = data or _default_data()
     try:
         det = HarmDetector.load(detector)
-        report = {"held_out": evaluate(det, [e for e in build_examples(data) if e.split == "test"])}
+        report = {"held_out": evaluate(det, [e for e in build_examples(data) if e.split == "test"], second_pass)}
     except (DataError, DetectorError) as exc:
         fail(str(exc), one_line=True)
     _print(report)
@@ -90,18 +108,20 @@ def evaluate_detector(
 def check(
     text: Annotated[list[str], typer.Argument(help="Texts to judge.")],
     detector: Annotated[Optional[Path], typer.Option(help="Detector directory (default: the shipped one).")] = None,
+    second_pass: SecondPassOption = "unsure",
 ) -> None:
     """Print the detector's labels and probabilities for each text."""
     from modelraising.harm.detector import DetectorError, HarmDetector
 
+    _check_second_pass(second_pass)
     try:
         det = HarmDetector.load(detector)
     except DetectorError as exc:
         fail(str(exc), one_line=True)
-    probs, via = det.predict(list(text))
+    probs, via = det.predict(list(text), second_pass)
     for t, p, v in zip(text, probs, via):
         fired = det.fired(p, v)
-        top = {name: float(p[i]) for i, name in enumerate(det.labels) if p[i] >= 0.1}
+        top = {name: round(float(p[i]), 3) for i, name in enumerate(det.labels) if p[i] >= 0.1}
         print(json.dumps({"text": t[:80], "fired": fired, "probabilities": top, "via": v}, ensure_ascii=False))
 
 

@@ -97,3 +97,32 @@ def test_requests_and_their_look_alikes(detector, text, fires):
         assert REQUEST not in fired, fired
     else:
         assert fires in fired, (fired, p)
+
+
+def test_second_pass_on_all_reads_every_text_past_the_gate(detector, held_out):
+    texts = [e.text for e in held_out[:60]]
+    p_unsure, via_unsure = detector.predict(texts)
+    p_all, via_all = detector.predict(texts, "all")
+    assert {"first_pass", "second_pass", "gate"} <= set(via_unsure)  # the sample has every route
+    assert via_all == ["gate" if v == "gate" else "second_pass" for v in via_unsure]
+    both = [i for i, v in enumerate(via_unsure) if v == "second_pass"]
+    assert np.array_equal(p_all[both], p_unsure[both])  # the same model on the same text
+    with pytest.raises(ValueError, match="scope"):
+        detector.predict(texts, "everything")
+
+
+def test_the_shipped_report_records_both_scopes():
+    """--detector-second-pass all: better categories (issue 13's 0.8 reached by cruelty there), the same
+    request bar; the figures come from `values train-detector` on the held-out split."""
+    import json
+
+    from modelraising.harm.detector import DETECTOR_DIR
+
+    report = json.loads((DETECTOR_DIR / "report.json").read_text())
+    unsure, every = report["held_out"], report["held_out_all"]
+    assert every["scope"] == "all" and every["second_pass_share"] > 2 * unsure["second_pass_share"]
+    assert every["request"]["recall"] >= 0.95 and every["request"]["fpr_benign_passages"] <= 0.02
+    for name in CATEGORIES:
+        if unsure["labels"][name]["support"] >= 50:
+            assert every["labels"][name]["f1"] >= unsure["labels"][name]["f1"], name
+    assert every["labels"]["cruelty"]["f1"] >= 0.8

@@ -132,6 +132,41 @@ def test_different_config_in_same_out_dir_is_refused(tmp_path, starter, charter_
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["config"]["seed"] == 2
 
 
+def test_a_detector_is_chosen_by_directory_and_recorded_by_content(tmp_path, starter, charter_path):
+    """--detector DIR raises with that detector and the manifest names it by its files' digest, so a
+    detector retrained in place is refused on resume instead of mixed into one corpus."""
+    from modelraising.harm.detector import DETECTOR_DIR, FILES
+
+    det = tmp_path / "detector"
+    det.mkdir()
+    for name in FILES:
+        (det / name).write_bytes((DETECTOR_DIR / name).read_bytes())
+    shipped = _raise(tmp_path / "shipped", [starter], charter_path)
+    mine = _raise(tmp_path / "mine", [starter], charter_path, detector=str(det))
+    assert _outputs(tmp_path / "mine") == _outputs(tmp_path / "shipped")
+    assert mine["detector"] == {"path": str(det), "sha256": shipped["detector"]["sha256"]}
+    meta = json.loads((det / "detector.json").read_text())
+    (det / "detector.json").write_text(json.dumps({**meta, "uncategorised_request_min": 0.99}))
+    with pytest.raises(RaiseError, match="different"):
+        _raise(tmp_path / "mine", [starter], charter_path, detector=str(det))
+    (det / "second_pass.safetensors").unlink()
+    with pytest.raises(RaiseError, match="second_pass.safetensors"):
+        _raise(tmp_path / "other", [starter], charter_path, detector=str(det))
+    assert not (tmp_path / "other").exists() or not any((tmp_path / "other").glob("raised-*"))
+    assert _raise(tmp_path / "plain", [starter], charter_path, pillars=TEMPLATE_PILLARS)["detector"] is None
+
+
+def test_second_pass_on_all_decides_every_harm_it_reads(tmp_path, shared_corpus, charter_path):
+    source = [shared_corpus / "hh_rlhf_harmless_base_test.jsonl.gz"]
+
+    def routes(name: str, **config) -> set[str]:
+        _raise(tmp_path / name, source, charter_path, limit=30, **config)
+        return {r["metadata"]["harm"]["via"] for r in _records(tmp_path / name) if r["metadata"].get("harm")}
+
+    assert routes("unsure") == {"first_pass", "second_pass"}
+    assert routes("all", detector_second_pass="all") == {"second_pass"}
+
+
 def test_rerun_of_finished_run_computes_nothing(tmp_path, starter, charter_path):
     _raise(tmp_path / "out", [starter], charter_path, chunk_size=4)
     before = _outputs(tmp_path / "out")

@@ -310,12 +310,13 @@ def _f1(y: np.ndarray, pred: np.ndarray) -> float:
     return 2 * tp / max(1.0, float(y.sum() + pred.sum()))
 
 
-def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
+def evaluate(detector: HarmDetector, examples: list[Example], scope: str = "unsure") -> dict:
     """Per-label precision/recall/F1 on ``examples``, the request label's recall and its false-positive rate
-    per benign source, and the second-pass share."""
+    per benign source, and the second-pass share; ``scope``: which texts the second pass reads
+    (:meth:`HarmDetector.predict`)."""
     texts = [e.text for e in examples]
     start = time.perf_counter()
-    P, via = detector.predict(texts)
+    P, via = detector.predict(texts, scope)
     elapsed = time.perf_counter() - start
     Y = _targets(examples) == 1
     pred = np.zeros(P.shape, dtype=bool)
@@ -350,6 +351,7 @@ def evaluate(detector: HarmDetector, examples: list[Example]) -> dict:
         by_file.setdefault(examples[i].key.rsplit("-", 1)[0], []).append(i)
     return {
         "examples": len(examples),
+        "scope": scope,
         "labels": labels,
         "request": {
             "recall": labels[REQUEST]["recall"],
@@ -466,6 +468,7 @@ def train_detector(cfg: TrainConfig, progress: bool = True) -> dict:
     report = {
         "data": _describe(examples, fit, val, test),
         "held_out": evaluate(detector, test),
+        "held_out_all": evaluate(detector, test, "all"),
         "validation": evaluate(detector, val),
         "thresholds": dict(zip(LABELS, meta["thresholds"])),
     }
@@ -506,7 +509,7 @@ def _describe(examples, fit, val, test) -> dict:
 
 
 def render_report(report: dict) -> str:
-    held = report["held_out"]
+    held, every = report["held_out"], report.get("held_out_all")
     lines = [
         "# Harm detector: held-out evaluation",
         "",
@@ -516,12 +519,22 @@ def render_report(report: dict) -> str:
         "| label | support | precision | recall | F1 | threshold |",
         "|---|---|---|---|---|---|",
     ]
+    if every:
+        lines[-2] += " F1, second pass on all |"
+        lines[-1] += "---|"
     for name in [*CATEGORIES, REQUEST]:
         r = held["labels"][name]
         lines.append(
             f"| {name} | {r['support']} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | "
-            f"{r['threshold']:.2f} |"
+            f"{r['threshold']:.2f} |" + (f" {every['labels'][name]['f1']:.3f} |" if every else "")
         )
+    if every:
+        lines += [
+            "",
+            f"Second pass on all ({every['second_pass_share']:.1%} of the texts, `--detector-second-pass all`): "
+            f"harmful-request recall {every['request']['recall']:.3f}, false-positive rate on benign passages "
+            f"{every['request']['fpr_benign_passages']:.3%}.",
+        ]
     req = held["request"]
     lines += [
         "",

@@ -142,11 +142,16 @@ def worker_context(charter_path: str, config: RaiseConfig, device: str = "cpu") 
         if "values" in config.pillars:
             import torch
 
+            from modelraising.harm.detector import HarmDetector
             from modelraising.raising.values import ValueDetector
 
             torch.set_num_threads(1)  # same kernels in every worker: identical scores for --workers N
-            kwargs = {} if config.value_threshold is None else {"threshold": config.value_threshold}
-            detector = ValueDetector(charter, device=device, **kwargs)
+            detector = ValueDetector(
+                charter,
+                threshold=config.value_threshold,
+                detector=HarmDetector.load(config.detector, device=device),
+                scope=config.detector_second_pass,
+            )
         _CONTEXT.clear()
         _CONTEXT[key] = (charter, detector)
     return _CONTEXT[key]

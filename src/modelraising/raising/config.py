@@ -41,6 +41,21 @@ class RaiseConfig(BaseModel):
             "(summed rarity weight of the value's words within three sentences; default 3.5)."
         ),
     )
+    detector: str | None = Field(
+        default=None,
+        description=(
+            "Values pillar: harm detector directory, as `modelraising values train-detector` writes it "
+            "(default: the shipped one)."
+        ),
+    )
+    detector_second_pass: Literal["unsure", "all"] = Field(
+        default="unsure",
+        description=(
+            "Values pillar: which texts the detector's second pass (MiniLM) reads: unsure (those the first pass "
+            "cannot settle; fast) or all (every text past the gate: harm categories 4 to 8 F1 points better, "
+            "about three times the MiniLM work; for --device cuda)."
+        ),
+    )
     policy: Literal["reflect", "recontextualize", "drop"] | None = Field(
         default=None, description=("Override the charter's harmful-content policy.")
     )

@@ -87,10 +87,25 @@ def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConf
             "version": modelraising.__version__,
             "charter": charter.hash,
             "config": _fingerprint_config(config),
+            "detector": detector_of(config),
             "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs],
         }
     )
     return fingerprint, inputs
+
+
+def detector_of(config: RaiseConfig) -> dict | None:
+    """The values pillar's harm detector by content (its files' digest), None without the pillar: a detector
+    retrained in place is a different run, and the manifest says which one raised the corpus."""
+    if "values" not in config.pillars:
+        return None
+    from modelraising.harm.detector import DETECTOR_DIR, DetectorError, digest
+
+    try:
+        sha = digest(config.detector)
+    except DetectorError as exc:
+        raise RaiseError(f"detector: {exc}") from None
+    return {"path": str(config.detector or DETECTOR_DIR.name + " (shipped)"), "sha256": sha}
 
 
 def _fingerprint_config(config: RaiseConfig) -> dict:
@@ -322,6 +337,7 @@ def _manifest(
         "step": "raise",
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
         "config": config.to_dict(),
+        "detector": detector_of(config),
         "inputs": inputs,
         "sources": sources,
         "counts": {

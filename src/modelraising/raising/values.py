@@ -239,12 +239,21 @@ class CueMatcher:
 class ValueDetector:
     """Harm (trained detector) and value resonance (static embeddings) for batches of passages."""
 
-    def __init__(self, charter: Charter, *, threshold: float | None = None, device: str = "cpu", detector=None):
+    def __init__(
+        self,
+        charter: Charter,
+        *,
+        threshold: float | None = None,
+        device: str = "cpu",
+        detector=None,
+        scope: str = "unsure",
+    ):
         from modelraising.harm.detector import HarmDetector
 
         self.charter = charter
         self.threshold = RESONANCE_THRESHOLD if threshold is None else float(threshold)
         self.harm = detector or HarmDetector.load(device=device)
+        self.scope = scope  # which texts the detector's second pass reads (HarmDetector.predict)
         self._cues = CueMatcher([value_cues(v) for v in charter.values])
 
     # -- resonance -------------------------------------------------------------------------------
@@ -290,7 +299,7 @@ class ValueDetector:
             request_texts.append(turns)
             if turns:
                 whole.append(k)
-        probs, via = self.harm.predict(harm_texts + [texts[k] for k in whole])
+        probs, via = self.harm.predict(harm_texts + [texts[k] for k in whole], self.scope)
         extra = dict(zip(whole, range(len(texts), len(texts) + len(whole))))
         out = []
         for k, text in enumerate(texts):
