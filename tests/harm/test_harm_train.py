@@ -48,6 +48,9 @@ def test_train_detector_end_to_end(tmp_path, shared_corpus):
     meta = json.loads((out / "detector.json").read_text())
     assert len(meta["thresholds"]) == len(det.labels)
     assert report["held_out"]["examples"] > 0 and "harmful_request" in report["held_out"]["labels"]
+    every = report["held_out_all"]  # the second pass on every text past the gate, on the same split
+    assert every["scope"] == "all" and every["second_pass_share"] >= report["held_out"]["second_pass_share"]
+    assert "F1, second pass on all" in (out / "report.md").read_text()
 
 
 def meta_rule(out) -> float:
