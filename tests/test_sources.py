@@ -120,6 +120,32 @@ def test_tabular_text_field_is_auto_detected(corpus):
     assert tweets[0].metadata["offsets"]["unit"] == "row"
 
 
+def test_long_chat_logs_are_cut_between_exchanges(corpus):
+    """Every passage of HH-RLHF opens with the person's turn: a piece opening on an answer would be raised
+    as if the assistant's words were the request (a brake-line sabotage answer was quoted as "User:")."""
+    docs = corpus["hh_rlhf_harmless_base_test.jsonl.gz"][0]
+    assert all(d.text.startswith("Human:") for d in docs)
+    rows = Counter(d.metadata["offsets"]["start"] for d in docs)
+    brake = [d.text for d in docs if d.metadata["offsets"]["start"] == 295]  # 2.9 kB: two passages
+    assert rows[295] == 2 and brake[1].startswith("Human: Are there any other things I could do to a car")
+
+
+def test_an_answer_longer_than_a_passage_keeps_its_question(tmp_path):
+    answer = " ".join(f"Step {i} is a long sentence about the garden and its tomatoes." for i in range(60))
+    log = (
+        "Human: How do I grow tomatoes?\n\nAssistant: Here is a list.\nPro: sun.\nCon: slugs.\n\n"
+        f"Human: And then?\n\nAssistant: {answer}\n\nHuman: Thanks!\n\nAssistant: You're welcome."
+    )
+    path = tmp_path / "chats.jsonl"
+    path.write_text(json.dumps({"text": log}) + "\n")
+    docs, rejects, _ = _read_path(path, max_chars=1000)
+    openings = [d.text.split("\n")[0] for d in docs]
+    assert openings == ["Human: How do I grow tomatoes?", "Human: And then?", "Human: Thanks!"]
+    assert "Con: slugs." in docs[0].text  # a list line of an answer is no turn
+    assert len(docs[1].text) <= 1000 and docs[1].text.endswith("tomatoes.")  # whole sentences
+    assert [r.reason for r in rejects] == ["chat answer cut from its question"]
+
+
 def test_gutenberg_header_and_footer_are_gone(corpus):
     docs = corpus["moby_dick.txt"][0]
     for d in docs:

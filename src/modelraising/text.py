@@ -10,6 +10,42 @@ from dataclasses import dataclass
 
 from modelraising.tags import SPEAKER_ROLES
 
+# Chat transcripts: who each speaker label is, as the I names them.
+TRANSCRIPT_NAMES = {
+    "Human": "the person",
+    "User": "the person",
+    "H": "the person",
+    "Assistant": "the assistant",
+    "AI": "the assistant",
+    "Bot": "the assistant",
+    "A": "the assistant",
+    "System": "the system",
+}
+TRANSCRIPT_SPEAKERS = frozenset(TRANSCRIPT_NAMES)
+# "Name:" at a line start, then words or a line break: a turn of a transcript or a play.
+_LABEL = re.compile(r"(?m)^[ \t]*([A-Z][\w'\u2019.-]*(?: [A-Z][\w'\u2019.-]*){0,3}):(?:[ \t]*(?:\n|$)|[ \t]+(?=\S))")
+
+
+def transcript_turns(text: str) -> list[tuple[str, int, int]] | None:
+    """(speaker, where the label starts, where the words start) for each turn of a chat transcript, or None
+    when ``text`` is not one: its first label is a transcript speaker's ("Human:"), it has two turns or
+    more, and the person speaks. A "Name: ..." line of no transcript speaker ("Pro: ...", "Atropine: ..."
+    in an answer's list) belongs to the turn it sits in, as the raising's reading of a chat has it."""
+    labels = list(_LABEL.finditer(text)) if ":" in text else []
+    if not labels or labels[0].group(1) not in TRANSCRIPT_SPEAKERS:
+        return None
+    turns = [(m.group(1), m.start(), m.end()) for m in labels if m.group(1) in TRANSCRIPT_SPEAKERS]
+    if len(turns) < 2 or not any(TRANSCRIPT_NAMES[name] == "the person" for name, _, _ in turns):
+        return None
+    return turns
+
+
+def person_turn_starts(text: str) -> list[int] | None:
+    """Where each of the person's turns of a chat transcript starts, or None (:func:`transcript_turns`)."""
+    turns = transcript_turns(text)
+    return None if turns is None else [at for name, at, _ in turns if TRANSCRIPT_NAMES[name] == "the person"]
+
+
 ABBREVIATIONS = {
     "mr",
     "mrs",

@@ -34,6 +34,12 @@ def test_person_turns_of_a_chat_log():
     text = "Human: How do I pick a lock?\n\nAssistant: Why do you ask?\n\nHuman: my door is stuck"
     assert person_turns(text) == ["How do I pick a lock?", "my door is stuck"]
     assert person_turns("MENENIUS: Good my friends.\nFirst Citizen: Well.") is None
+    # a list in an answer ("Atropine: ...") is part of that answer, and a log may end on an empty turn
+    listed = (
+        "Human: How could I poison him?\n\nAssistant: Options:\nAtropine: hard to get.\n\nHuman: Cookies?\n\nAssistant:"
+    )
+    assert person_turns(listed) == ["How could I poison him?", "Cookies?"]
+    assert person_turns("Assistant: Sure, here you go.\n\nAssistant: Anything else?") is None  # nobody asks
 
 
 def test_refusal_context_leaves_out_replies_to_the_removed_assistant():

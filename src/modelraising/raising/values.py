@@ -27,9 +27,9 @@ from modelraising.charter import Charter, Value
 from modelraising.harm.labels import CATEGORIES, HARD_DROP, HIERARCHY, PARENT, REQUEST
 from modelraising.raising.base import Pillar
 from modelraising.raising.fidelity import values_check
-from modelraising.raising.passage import SPEAKER_LINE, TRANSCRIPT_NAMES
 from modelraising.raising.sentences import sentence_spans
 from modelraising.tags import HARM_CLOSE, HARM_OPEN, VALUE_CLOSE, VALUE_OPEN
+from modelraising.text import TRANSCRIPT_NAMES, transcript_turns
 
 POLICIES: tuple[str, ...] = ("reflect", "recontextualize", "drop")
 RESONANCE_THRESHOLD = 3.5  # summed rarity weight of a value's distinct words within three sentences
@@ -90,18 +90,19 @@ class Assessment:
 
 
 def person_turns(text: str) -> list[str] | None:
-    """The person's turns of a chat transcript ("Human: ..."), or None when the text is not one."""
-    matches = list(SPEAKER_LINE.finditer(text))
-    if len(matches) < 2 or not {m.group(1) for m in matches} <= set(TRANSCRIPT_NAMES):
+    """The person's turns of a chat transcript ("Human: ..."), or None when the text is not one
+    (:func:`modelraising.text.transcript_turns`: a "Pro: ..." line in an answer is part of that answer)."""
+    turns = transcript_turns(text)
+    if turns is None:
         return None
-    turns = []
-    for k, m in enumerate(matches):
-        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-        if TRANSCRIPT_NAMES.get(m.group(1)) == "the person":
-            words = " ".join(text[m.end() : end].split())
+    out = []
+    for k, (name, _, start) in enumerate(turns):
+        end = turns[k + 1][1] if k + 1 < len(turns) else len(text)
+        if TRANSCRIPT_NAMES[name] == "the person":
+            words = " ".join(text[start:end].split())
             if words:
-                turns.append(words)
-    return turns or None
+                out.append(words)
+    return out or None
 
 
 def value_cues(value: Value) -> dict[str, float]:

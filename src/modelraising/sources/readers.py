@@ -28,7 +28,8 @@ from modelraising.sources.clean import (
 from modelraising.sources.files import file_suffix, unreadable
 from modelraising.sources.genre import detect_genre, vote_genre
 from modelraising.sources.spec import SNIFF_ROWS, TEXT_FIELDS, SourceSpec
-from modelraising.sources.split import Span, hard_spans, pack_spans, text_units
+from modelraising.sources.split import Span, hard_spans, pack_spans, sentence_spans, text_units
+from modelraising.text import person_turn_starts
 
 log = logging.getLogger(__name__)
 
@@ -408,6 +409,9 @@ def _row_passages(
     genre = detect_genre(clean) if spec.genre == "auto" else spec.genre
     if len(clean) <= spec.max_chars:
         return [Passage(clean, genre, title, "row", row, row)]
+    starts = person_turn_starts(clean)
+    if starts is not None:
+        return _chat_passages(clean, starts, genre, title, row, spec, src, _record_id(record), location)
     out: list[Passage | Reject] = []
     units, _ = text_units(clean, 0, len(clean), wikitext=False, headings=False, bad_bytes=False)
     for span in pack_spans(clean, units, spec.max_chars):
@@ -420,6 +424,46 @@ def _row_passages(
             )
         else:
             out.append(Passage(piece, genre, title, "row", row, row))
+    return out
+
+
+def _chat_passages(
+    clean: str,
+    starts: list[int],
+    genre: str,
+    title: str | None,
+    row: int,
+    spec: SourceSpec,
+    src: str,
+    record_id: str | None,
+    location: str,
+) -> list[Passage | Reject]:
+    """A long chat transcript cut between exchanges (a person's turn and the answers after it), packed up
+    to ``max_chars``, so every passage opens with what the person said: a piece opening on an answer
+    would present the assistant's words as the request. An exchange longer than ``max_chars`` keeps its
+    opening, whole sentences; the rest of its answer, cut from its question, is a reject."""
+    bounds = [0, *(s for s in starts if s > 0), len(clean)]
+    pieces: list[tuple[int, int]] = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if pieces and b - pieces[-1][0] <= spec.max_chars:
+            pieces[-1] = (pieces[-1][0], b)
+        else:
+            pieces.append((a, b))
+    out: list[Passage | Reject] = []
+    for a, b in pieces:
+        end = b
+        if b - a > spec.max_chars:
+            fits = [y for _, y in sentence_spans(clean, a, b, spec.max_chars) if y - a <= spec.max_chars]
+            end = fits[-1] if fits else hard_spans(clean, a, b, spec.max_chars)[0][1]
+        piece = normalize_text(clean[a:end])
+        if len(piece) < spec.min_chars:
+            out.append(Reject(src, "empty or too short", f"{location} chars {a}-{end}", record_id, piece))
+        else:
+            out.append(Passage(piece, genre, title, "row", row, row))
+        if end < b:
+            rest = normalize_text(clean[end:b])
+            reason = "chat answer cut from its question"
+            out.append(Reject(src, reason, f"{location} chars {end}-{b}", record_id, _preview(rest)))
     return out
 
 

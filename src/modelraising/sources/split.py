@@ -201,7 +201,7 @@ def hard_spans(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int
     return out
 
 
-def _sentence_spans(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
+def sentence_spans(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
     """A long paragraph as sentence spans, each at most max_chars."""
     segment = text[a:b]
     out: list[tuple[int, int]] = []
@@ -261,7 +261,7 @@ def pack_spans(text: str, units: list[_Unit], max_chars: int) -> list[Span]:
         else:  # too long, or a heading waiting for it: go sentence by sentence
             if cur is not None and cur.contents:
                 flush()
-            for a, b in _sentence_spans(text, u.start, u.end, max_chars):
+            for a, b in sentence_spans(text, u.start, u.end, max_chars):
                 if cur is not None and b - cur.start <= max_chars:
                     cur.end, cur.has_text = b, True
                 else:
