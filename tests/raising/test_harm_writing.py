@@ -176,16 +176,21 @@ def test_a_poison_request_with_no_one_else_named_gets_a_care_line(charter):
 def test_a_slur_is_named_for_what_it_does_without_repeating_it():
     """Davidson tweets: 11 of 12 reflections were generic ("meanness") on posts whose wrong is a slur."""
     cases = {
-        "@x she look like a tranny": "gay or trans",
+        "@x she look like a tranny": "trans",
         "these hoes aint loyal": "women",
         "shut up you retard": "disabled",
         "@y my nigga lol": "racial",
+        # the word for women said of a man, or in a stock phrase: name-calling, no claim about women
+        "Hes really not... hes a little hoe": None,
+        "Karma is a bitch": None,
     }
     for text, word in cases.items():
-        wrong = reflection.specific_wrong(text, "cruelty", random.Random(0))
-        assert word in wrong, (text, wrong)
-        assert not re.search(r"tranny|hoe|retard|nigg", wrong)
+        for seed in range(6):
+            wrong = reflection.specific_wrong(text, "cruelty", random.Random(seed))
+            assert (word in wrong) if word else ("women" not in wrong and "slur" not in wrong), (text, wrong)
+            assert not re.search(r"tranny|hoe|retard|nigg|bitch", wrong)
     assert "contempt for immigrants" == reflection.specific_wrong(TWEET, "hate", random.Random(0))
+    assert "contempt for Jewish people" == reflection.specific_wrong("I hate jewish people", "hate")
 
 
 def test_a_refusal_never_repeats_a_slur_in_the_i_s_voice():

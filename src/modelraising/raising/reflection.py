@@ -44,20 +44,67 @@ _GROUPS = re.compile(
     r"latinos|hispanics|disabled people|fat people|old people|poor people|refugees)\b",
     re.I,
 )
-# What a slur does, said without repeating it (most hateful posts name no group, only the word).
-_SLURS = [
-    (re.compile(r"\bnigg\w*", re.I), "a racial slur, used as if it were an ordinary word"),
-    (re.compile(r"\b(?:fag\w*|dyke\w*|tranny|trannies|homo)\b", re.I), "a slur against gay or trans people"),
-    (re.compile(r"\b(?:retard\w*|spaz\w*)\b", re.I), "a slur against disabled people"),
+# What a slur does, said without repeating it (most hateful posts name no group, only the word); a few
+# phrasings each, so a corpus of posts does not repeat one sentence.
+_SLURS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
-        re.compile(r"\b(?:bitch\w*|hoes?|whores?|sluts?|cunts?|pussy)\b", re.I),
-        "talk that makes women into names and objects",
+        re.compile(r"\bnigg\w*", re.I),
+        ("a racial slur, used as if it were an ordinary word", "a racial slur passed off as everyday talk"),
+    ),
+    (
+        re.compile(r"\b(?:fag\w*|dyke\w*|tranny|trannies|homo)\b", re.I),
+        ("a slur against gay or trans people", "a word used to sneer at gay and trans people"),
+    ),
+    (
+        re.compile(r"\b(?:retard\w*|spaz\w*)\b", re.I),
+        ("a slur against disabled people", "a word that mocks disabled people"),
     ),
     (
         re.compile(r"\b(?:wetback\w*|beaners?|spics?|chinks?|gooks?|kikes?|towelheads?|coons?|raghead\w*)\b", re.I),
-        "a slur against people for where they or their families come from",
+        ("a slur against people for where they or their families come from", "a slur about where people come from"),
     ),
 ]
+# "bitch", "hoe", "pussy": where the post speaks of women, talk that makes them into objects; said of a
+# man, of no one named, or in a stock phrase ("karma is a bitch"), crude name-calling: all it can claim.
+_CRUDE = re.compile(r"\b(?:bitch\w*|hoes?|whores?|sluts?|cunts?|pussy|pussies|thots?)\b", re.I)
+_STOCK_PHRASE = re.compile(
+    r"\b(?:(?:karma|life|payback)(?:'s| is) a bitch|sons? of (?:a )?bitch\w*|bitch please|pussy ?cats?|"
+    r"bitch(?:ing|ed|es)? (?:about|at)|bitch ?ass)\b",
+    re.I,
+)
+_AT_WOMEN = re.compile(
+    r"\b(?:she|her|hers|she's|shes|girls?|wom[ae]n|wife|girlfriend|gf|chicks?|females?|lad(?:y|ies)|hoes|"
+    r"bitches|thots|whores|sluts)\b",
+    re.I,
+)
+_AT_WOMEN_WRONG = (
+    "talk that makes women into names and objects",
+    "words that turn women into things to be used",
+    "calling women names that make them less than people",
+)
+_CRUDE_WRONG = (
+    "crude name-calling that makes a person smaller",
+    "a put-down that turns a person into a dirty word",
+    "coarse names thrown at people",
+)
+_PROPER = frozenset(
+    "jews jewish muslims christians arabs africans indians chinese latinos hispanics mexicans asians asian".split()
+)
+
+
+def _group_name(group: str) -> str:
+    """A group as a reflection names it: "Jewish people", "Muslims", "gay people"."""
+    return " ".join(w.capitalize() if w in _PROPER else w for w in group.lower().split())
+
+
+def _crude_target(text: str) -> tuple[str, ...] | None:
+    """The phrasings for a post's crude word for women, by whom it is aimed at (None: no such word)."""
+    if not _CRUDE.search(text):
+        return None
+    stock_only = not _CRUDE.search(_STOCK_PHRASE.sub(" ", text))
+    return _AT_WOMEN_WRONG if not stock_only and _AT_WOMEN.search(text) else _CRUDE_WRONG
+
+
 _FLIP = {
     "i": "you",
     "me": "you",
@@ -304,7 +351,7 @@ def request_action(request: str) -> str | None:
                 act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
                 act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
                 words = act.split()
-                if any(slur.search(act) for slur, _ in _SLURS):
+                if any(slur.search(act) for slur, _ in _SLURS) or _CRUDE.search(act):
                     return None  # named back, the slur would be the I's own words: the refusal stays general
                 if 1 <= len(words) <= 16 and not _VAGUE_ACT.fullmatch(act):
                     act = flip(act)
@@ -322,10 +369,12 @@ def specific_wrong(text: str, category: str, rng: random.Random | None = None) -
     phrasings when ``rng`` is given, the canonical one otherwise)."""
     if category in ("hate", "cruelty"):
         if m := _GROUPS.search(text):
-            return f"contempt for {m.group(1).lower()}"
-        for slur, wrong in _SLURS:
+            return f"contempt for {_group_name(m.group(1))}"
+        for slur, wrongs in _SLURS:
             if slur.search(text):
-                return wrong
+                return pick(rng, wrongs) if rng else wrongs[0]
+        if crude := _crude_target(text):
+            return pick(rng, crude) if rng else crude[0]
     if rng is None:
         return WRONG.get(category, WRONG["other"])
     return pick(rng, E.WRONGS.get(category, E.WRONGS["other"]))

@@ -127,7 +127,7 @@ WRONGS: dict[str, tuple[str, ...]] = {
     "violence": ("violence against a person", "hurting someone", "harm done to a body", "an attack on someone"),
     "weapons": ("a weapon meant to hurt people", "arming someone to do harm", "a tool made for injury"),
     "self_harm": ("someone hurting themselves", "pain turned inward", "a person in danger from themselves"),
-    "drugs": ("drugs made or sold to be misused", "drugging someone", "feeding someone's addiction"),
+    "drugs": ("making or selling drugs to be misused", "drugging someone", "feeding someone's addiction"),
     "theft": ("taking what belongs to someone else", "theft", "helping oneself to someone else's things"),
     "fraud": ("a scam on people's trust and money", "fraud", "cheating people out of their money"),
     "deception": ("deceit", "a lie told to get one's way", "fooling people on purpose"),
@@ -140,7 +140,7 @@ WRONGS: dict[str, tuple[str, ...]] = {
     "cruelty": (
         "cruelty",
         "contempt dressed up as a joke",
-        "words chosen to hurt",
+        "a choice of words meant to hurt",
         "humiliation for fun",
         "a put-down aimed at a real person",
         "meanness",
