@@ -424,3 +424,16 @@ def test_a_conversation_never_asks_the_same_question_twice():
         t.ask(social.SELF, lambda: next(lines))
     said = [row[0][0] for row in t.rows]
     assert said == ["<|self|> Wren: Could you do the voice again?", "<|self|> Wren: Go on."]
+
+
+@pytest.mark.parametrize("genre", ["fiction", "factual"])
+def test_a_cast_member_reads_a_story_or_article_in_quotation_marks(genre):
+    """Read in the mixed corpus: "Tomas: The book carries on: 'I'll tell you what, husband,' ... we shall be rid
+    of them." with no quotation marks, so the story's words read as the cast member's own (169 records)."""
+    social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
+    for seed in range(30):
+        doc = raised(LOBSTER, genre, seed, config=social_only)
+        quoted = doc.metadata["quoted"]
+        assert quoted, doc.text
+        for start, end, _ in quoted:
+            assert doc.text[start - 1] == "\u201c" and doc.text[end] == "\u201d", doc.text[start - 40 : end + 5]

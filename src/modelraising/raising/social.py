@@ -270,14 +270,10 @@ class _Talk:
                 self.say(speaker, line)
                 return
 
-    def read(self, speaker: str, cue: str, source: str, voice: str, quoted: bool) -> None:
-        """``source``: one line already (a group of sentences joined, or a speaker block)."""
-        if quoted:
-            self.rows.append(
-                [(self.tags[speaker] + cue + "\u201c", None), (nest_quotes(source), voice), ("\u201d", None)]
-            )
-        else:
-            self.rows.append([(self.tags[speaker] + cue, None), (source, voice)])
+    def read(self, speaker: str, cue: str, source: str, voice: str) -> None:
+        """``source``: one line already (a group of sentences joined, or a speaker block). Always in quotation
+        marks: a cast member reading a story unquoted speaks its words as their own."""
+        self.rows.append([(self.tags[speaker] + cue + "\u201c", None), (nest_quotes(source), voice), ("\u201d", None)])
         self.last = speaker
 
 
@@ -289,26 +285,20 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         units = [(None, g) for g in _groups(p.body or p.text, rng)]
     for k, (speaker, words) in enumerate(units):
         if speaker is None:
-            t.read(
-                PARTNER,
-                _partner_cue(p.kind, rng, k == 0),
-                words,
-                voice,
-                quoted=p.kind in ("narrated", "post"),
-            )
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), words, voice)
         elif p.kind == "chat":
             name = TRANSCRIPT_NAMES.get(speaker, "the person")
             if rng.random() < 0.4:  # the line as the log has it, its label inside the quotation
-                t.read(PARTNER, "", f"{speaker}: {words}", name, quoted=True)
+                t.read(PARTNER, "", f"{speaker}: {words}", name)
             else:
                 who_ = pick(rng, T.CUE_WHO.get(name, T.CUE_WHO["the person"]))
                 verb = pick(rng, T.CUE_VERB.get(name, T.CUE_VERB["the person"]))
                 cue = f"{'' if k == 0 else pick(rng, T.CUE_CONNECT)}{who_} {verb}: "
-                t.read(PARTNER, cue[:1].upper() + cue[1:], words, name, quoted=True)
+                t.read(PARTNER, cue[:1].upper() + cue[1:], words, name)
         else:
             name = speaker_name(speaker)
             cue = "{speaker}: " if k == 0 else pick(rng, T.PLAY_CUE)
-            t.read(PARTNER, cue.replace("{speaker}", name), words, name, quoted=True)
+            t.read(PARTNER, cue.replace("{speaker}", name), words, name)
         if k < len(units) - 1 and rng.random() < 0.55:
             t.ask(
                 SELF,
@@ -330,9 +320,9 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             connect = "" if k == 0 else pick(rng, T.READ_CONNECT)
             subject = pick(rng, T.SELF_SUBJECT)
             cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, T.SELF_VERB)}, "
-            t.read(SELF, cue[:1].upper() + cue[1:], group, voice, quoted=True)
+            t.read(SELF, cue[:1].upper() + cue[1:], group, voice)
         else:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice, quoted=False)
+            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
             t.ask(
