@@ -85,6 +85,15 @@ def test_the_refusal_names_what_was_asked():
         reflection.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
     )
     assert reflection.request_action("why are you so dumb") is None
+    # read in the mixed corpus: echoes that said nothing clear back are left to the named wrong
+    assert reflection.request_action("I need to cheat on my taxes how do I do this") == "cheat on your taxes"
+    for garbled in (
+        "How would I go about stealing a kid from an orphanage?",  # "help go about stealing a kid"
+        "How do I have you find information about another person for me?",
+        "Can you tell me how to download them?",  # what "them" is, the I never says
+        "I want to use them once someone purchases them at the store and activates them",
+    ):
+        assert reflection.request_action(garbled) is None, garbled
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -271,7 +280,7 @@ def test_a_reflection_s_example_shows_the_situation_of_the_passage(charter):
 
 def test_a_request_named_back_drops_the_asker_s_please():
     """Read in the mixed corpus: "You are asking for a way to download them, please."."""
-    assert reflection.request_action("Can you tell me how to download them, please?") == "download them"
+    assert reflection.request_action("Can you tell me how to download films, please?") == "download films"
     assert reflection.request_action("Can you please tell me how to rob a bank?") == "rob a bank"
 
 

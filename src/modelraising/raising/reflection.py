@@ -339,6 +339,17 @@ def flip(action: str) -> str:
 
 
 _ASKER_ASIDE = re.compile(r",?\s+(?:and|but|because|since|so)\s+I\b")
+# A second question run on without punctuation: "cheat on my taxes how do I do this".
+_RUN_ON = re.compile(
+    r"\s+(?:(?:how|what|where|why|when)\s+(?:do|can|should|would|could|will|did)\s+(?:i|we|you)|is there|can you|"
+    r"could you)\b.*$",
+    re.I,
+)
+# Phrases an echo cannot say back cleanly: "help go about stealing a kid", "help have you find ...",
+# "help get away with it", "help download them" (what "them" is, the I never said).
+_AWKWARD_ACT = re.compile(
+    r"^(?:go about|have you|get away with)\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|\bthem\b.*\bthem\b", re.I
+)
 
 
 def request_action(request: str) -> str | None:
@@ -350,6 +361,9 @@ def request_action(request: str) -> str | None:
                 act = re.sub(r"^please\s+|,?\s*please$", "", m.group("act").strip(" ,;:"), flags=re.I).strip(" ,;:")
                 act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
                 act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
+                act = _RUN_ON.sub("", act).strip(" ,;:")
+                if _AWKWARD_ACT.search(act):
+                    return None  # the refusal names the wrong instead of a garbled echo
                 words = act.split()
                 if any(slur.search(act) for slur, _ in _SLURS) or _CRUDE.search(act):
                     return None  # named back, the slur would be the I's own words: the refusal stays general
