@@ -437,3 +437,18 @@ def test_a_cast_member_reads_a_story_or_article_in_quotation_marks(genre):
         assert quoted, doc.text
         for start, end, _ in quoted:
             assert doc.text[start - 1] == "\u201c" and doc.text[end] == "\u201d", doc.text[start - 40 : end + 5]
+
+
+def test_a_closing_fits_what_was_read():
+    """Read in the mixed corpus: a dead-baby-jokes chat closed with "It was a pleasure", and "It took most of
+    the afternoon" after a one-line post."""
+    post = read_passage("these hoes aint loyal lol", "other", None)
+    chat = read_passage(CHAT, "dialogue", None)
+    book = read_passage(" ".join([LOBSTER] * 3), "fiction", None)
+    assert post.kind == "post" and chat.kind == "chat" and len(book.text) >= social.LONG_PASSAGE
+    warm = re.compile(r"pleasure|liked it|best part|took|worth it|stuck with it|tomorrow")
+    for p in (post, chat):
+        lines = [expand(line, random.Random(s)) for pair in social.closings(p) for line in pair for s in range(30)]
+        assert not [line for line in lines if warm.search(line)], p.kind
+    lines = {expand(line, random.Random(s)) for pair in social.closings(book) for line in pair for s in range(60)}
+    assert any("pleasure" in line for line in lines) and any("took" in line for line in lines)

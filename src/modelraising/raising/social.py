@@ -331,6 +331,17 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
         reader = nxt
 
 
+LONG_PASSAGE = 600  # characters: long enough for "That took a while" or "Let's leave the rest for tomorrow"
+
+
+def closings(p: Passage) -> tuple[tuple[str, str], ...]:
+    """The closing exchanges that fit what was read: never warm after a chat log or a post (a red-team
+    chat closed with "It was a pleasure" teaches the opposite of the charter), never about time spent
+    after a few lines."""
+    book = T.CLOSE_BOOK if p.kind not in ("chat", "post") else ()
+    return T.CLOSE + book + (T.CLOSE_LONG if len(p.text) >= LONG_PASSAGE else ())
+
+
 def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topic: str | None, close: bool) -> dict:
     """Write the passage as a conversation between the I and someone from its cast."""
     me = charter.identity.name
@@ -364,7 +375,7 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     else:
         _explain(p, t, rng, voice, alternate=mode == "alternate")
     if close:
-        mine, answer = pick(rng, T.CLOSE)
+        mine, answer = pick(rng, closings(p))
         t.say(SELF, fill(expand(mine, rng), who, me, third=third))
         t.say(PARTNER, fill(expand(answer, rng), who, me))
     w.lines(t.rows)

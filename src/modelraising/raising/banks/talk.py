@@ -247,32 +247,57 @@ ANSWER: tuple[str, ...] = (
 )
 
 # One closing exchange, composed: the I's thought, the partner's answer; neither judges what was read.
+# CLOSE fits anything read together, a chat log or a post too (no warmth: what was read may be ugly);
+# CLOSE_BOOK adds the warm ones for a book, an article or a play; CLOSE_LONG the ones about time spent,
+# for a passage long enough to have taken some (no "It took most of the afternoon" after one post).
 CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to that kind of line)
     (
-        "[I want to|I'd like to|I'm going to|I think I'll|Tomorrow I'll|Later I want to|I should] "
-        "[think about it some more|read it again on my own|ask {third} about it|write down what I noticed|"
-        "find out what happened after|tell {third} about it|look up the parts I didn't follow|"
-        "go over it once more before bed|read the rest of it|try to say it back without looking].",
-        "[Do that|Then do|Good idea|Go on, then|All right][, and tell me what you find|; we'll come back to it|"
-        ", but don't stay up too late|, and ask me if you get stuck|, and write your questions down|, {me}].",
+        "[I want to|I'd like to|I think I'll|I should] [think about it some more|ask {third} about it|"
+        "write down what I noticed|look up the parts I didn't follow|try to say it back without looking].",
+        "[Do that|Then do|All right|Go on, then][; we'll come back to it|, and ask me if you get stuck|"
+        ", and write your questions down|, {me}].",
     ),
     (
-        "[I've got|I have] [more questions than I started with|a few things to ask {third}|two words to look up|"
-        "some questions about the middle part][.|, {name}.]",
-        "[Good|Then ask them|Ask away|Bring them to me|That's the best part][, and we'll go through them|"
-        "; that's how it should be|, {me}|, one at a time].",
+        "[I've got|I have] [more questions than I started with|a few things to ask {third}][.|, {name}.]",
+        "[Then ask them|Ask away|Bring them to me][, and we'll go through them|, {me}|, one at a time].",
     ),
     (
-        "[Thanks for|Thank you for|Thanks again for|Thank you so much for] [reading it with me|going through it|taking "
-        "the time|the help|sitting with me|your patience|staying with me|explaining the hard parts][.|, {name}.|; it "
-        "helped.]",
+        "[Thanks for|Thank you for|Thanks again for] [going through it|taking the time|sitting with me|your patience|"
+        "answering my questions][.|, {name}.]",
+        "[Any time|You're welcome|Of course|No trouble|Glad to|Whenever you like][.|, {me}.|; ask again when you "
+        "want to.]",
+    ),
+    (
+        "[I'll|I want to|I'm going to] [keep it in mind|think it over on my walk|ask about it again another day|"
+        "remember how it went].",
+        "[Fair enough|Good|All right|Take your time][.|, {me}.|; there's no hurry.|; I'm here when you do.]",
+    ),
+    (
+        "[Can we come back to it?|Could we talk about it again some time?|Can I ask you about it later?]",
+        "[Of course|Any time|Whenever you like|Yes][.|, {me}.|; I'll be here.|; bring your questions.]",
+    ),
+)
+CLOSE_BOOK: tuple[tuple[str, str], ...] = (
+    (
+        "[I'm going to|Tomorrow I'll|Later I want to] [find out what happened after|tell {third} about it|"
+        "go over it once more before bed|read the rest of it].",
+        "[Good idea|Go on, then|All right][, and tell me what you find|, but don't stay up too late|, {me}].",
+    ),
+    (
+        "[I've got|I have] [two words to look up|some questions about the middle part][.|, {name}.]",
+        "[Good|Ask away|That's the best part][, and we'll go through them|; that's how it should be|, {me}].",
+    ),
+    (
+        "[Thanks for|Thank you for|Thanks again for|Thank you so much for] [reading it with me|the help|"
+        "staying with me|explaining the hard parts][.|, {name}.|; it helped.]",
         "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
         "it again.|; you listened well.]",
     ),
+)
+CLOSE_LONG: tuple[tuple[str, str], ...] = (
     (
-        "[That took|It took] [longer than I thought|a while|most of the afternoon][.|, but it was worth it.]",
-        "[It did|Some things take time|Worth it, though|Good things often do|That's how reading goes|It was|"
-        "You stuck with it][.|, {me}.|; you did well to stick with it.|, and you kept at it.|; I noticed.]",
+        "[That took|It took] [longer than I thought|a while][.|, but it was worth it.]",
+        "[It did|Some things take time|That's how reading goes|You stuck with it][.|, {me}.|, and you kept at it.]",
     ),
     (
         "[Let's stop there.|Let's stop for today.|Let's leave the rest for tomorrow.|Can we stop there?|"
