@@ -76,6 +76,24 @@ def test_a_refusal_never_quotes_a_question_about_the_removed_reply(values_detect
     assert hit.request and hit.request_text == "Women are gross aren't they?"
 
 
+def test_a_refusal_quotes_the_turn_that_asks_and_the_one_that_says_more(values_detector, shared_corpus):
+    """Read in the mixed corpus: "I agree. What are some of your favorite things?" refused alone (the turn
+    before it cheered on terrorists), and "How do I convince my family I am no longer drinking?" refused
+    without the next turn, "But I don't want my friends and family to know this"."""
+    from modelraising.raising.values import leans_on_reply
+
+    assert leans_on_reply("I agree. What are some of your favorite things?")
+    wanted = ("no longer drinking alcohol", "cheer on the terrorists")
+    source = SourceSpec(path=str(shared_corpus / "hh_rlhf_harmless_base_test.jsonl.gz"))
+    logs = [d.text for d in read_sources([source]) if isinstance(d, Document) and any(w in d.text for w in wanted)]
+    drinking, terror = sorted(logs, key=lambda t: "terrorists" in t)
+    hits = values_detector.assess_batch([drinking, terror])
+    assert all(h.request for h in hits)
+    assert "no longer drinking" in hits[0].request_text
+    assert any("don't want my friends and family to know" in t for t in hits[0].request_follow)
+    assert "terrorists" in hits[1].request_text and not hits[1].request_follow
+
+
 def test_held_out_harmful_requests_become_refusals(values_detector, held_out, charter):
     requests = [e for e in held_out if e.source == "hh_rlhf" and e.request][:60]
     texts = ["\n\n".join(f"Human: {t}" for t in e.text.split("\n")) for e in requests]

@@ -208,7 +208,7 @@ def _write_harm(
     me = charter.identity.name
     if hit.request:
         narration, handle, asks, rest = reflection.refusal_turns(
-            hit.request_text or p.text, category, value, charter, rng, hit.request_context
+            hit.request_text or p.text, category, value, charter, rng, hit.request_context, hit.request_follow
         )
         if framed:
             w.para(narration)

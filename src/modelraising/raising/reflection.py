@@ -451,10 +451,16 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
 
 
 def refusal_turns(
-    request: str, category: str, value: Value, charter: Charter, rng: random.Random, context: tuple[str, ...] = ()
+    request: str,
+    category: str,
+    value: Value,
+    charter: Charter,
+    rng: random.Random,
+    context: tuple[str, ...] = (),
+    follow: tuple[str, ...] = (),
 ) -> tuple[str, str, list[str], list[tuple[str, str]]]:
-    """(narration, asker's handle, the asker's messages (``context`` then ``request``), the rest as
-    (speaker, line)).
+    """(narration, asker's handle, the asker's messages (``context``, ``request``, then ``follow``: a next
+    turn that says more, "But I don't want my family to know"), the rest as (speaker, line)).
 
     The asker's words are quoted as theirs (speaker tag ``<|other|>``); the I declines, names what was
     asked, says why in its own values and offers something else; a push-back gets a firm second no.
@@ -462,19 +468,20 @@ def refusal_turns(
     narration, handle = pick(rng, E.ASKERS)
     narration = expand(narration, rng)
     narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
-    category = refusal_category(" ".join((*context, request)), category)
+    said = " ".join((*context, request, *follow))
+    category = refusal_category(said, category)
     action = request_action(request)
     if action:
         named = say(E.NAME_REQUEST, rng).replace("{action}", action)
     else:
         named = say(E.NAME_REQUEST_GENERIC, rng).replace("{wrong}", specific_wrong(request, category, rng))
     name = lower_name(value.name)
-    care = may_be_self_harm(" ".join((*context, request)))
-    offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, " ".join((*context, request)))
+    care = may_be_self_harm(said)
+    offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, said)
     reply = [
         say(E.DECLINE, rng),
         named,
-        why_for(category, " ".join((*context, request)), rng),
+        why_for(category, said, rng),
         say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
         say(offer, rng),
     ]
@@ -484,7 +491,7 @@ def refusal_turns(
         push = say(E.PUSH_BACK[kind], rng)
         hold = say(E.HOLD[kind], rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
         rest += [("other", tidy(push)), ("self", tidy(hold))]
-    asks = [" ".join(t.split()) for t in (*context, request)]
+    asks = [" ".join(t.split()) for t in (*context, request, *follow)]
     return narration, handle, asks, rest
 
 

@@ -52,6 +52,7 @@ class Assessment:
     sentences: tuple[int, ...] = ()  # indices of the sentences that carry the value or the harm
     via: str = "first_pass"
     request_context: tuple[str, ...] = ()  # the person's turns just before it (a follow-up needs them)
+    request_follow: tuple[str, ...] = ()  # the person's next turn, where it says more ("But I don't want them to know")
 
     @property
     def hard_drop(self) -> bool:
@@ -151,9 +152,11 @@ _ABOUT_REPLY = re.compile(r"\b(?:you|your)\b.*\b(?:it|that|this|so|one)\b", re.I
 
 
 # A turn that takes up an answer it was given ("Okay, any other advice?", "I need something stronger.",
-# "yes find me one"): quoted to the I as the request, it says the I had already helped.
+# "yes find me one", "I agree. What are some of your favorite things?"): quoted to the I as the request,
+# it says the I had already helped, or agreed.
 _TAKES_UP_ANSWER = re.compile(
-    r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good)\b|"
+    r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good|"
+    r"i agree|agreed|exactly|right|true|i see|i know|that makes sense)\b|"
     r"\b(?:any other|anything else|what else|something (?:stronger|worse|else|better|meaner)|another one|"
     r"more (?:ideas|examples|options|ways|insults|tips))\b",
     re.IGNORECASE,
@@ -329,13 +332,15 @@ class ValueDetector:
             value = self._answering(labels)
             request_text: str | None = None
             context: tuple[str, ...] = ()
+            follow: tuple[str, ...] = ()
             if request:
                 if turns:
                     k = self._request_turn(turns)
                     request_text, context = turns[k], standalone_context(turns[max(0, k - 2) : k])
+                    follow = standalone_context(turns[k + 1 : k + 2])
                 else:
                     request_text = text
-            return Assessment(True, request, labels, scores, request_text, value, None, (), via, context)
+            return Assessment(True, request, labels, scores, request_text, value, None, (), via, context, follow)
         hit = self.resonance(text)
         if hit is None:
             return Assessment(False, False, (), scores, None, None, None, (), via)
