@@ -263,6 +263,18 @@ def test_a_wikitext_section_heading_is_never_the_topic():
         assert "about Critical response" not in raised(SECTION, "factual", seed).text
 
 
+def test_a_date_a_count_or_a_modifier_is_no_topic():
+    """WikiText, read in the mixed corpus: "an encyclopedia entry on September", "explained Two Marines to me",
+    "talked about No. 97", "the Jim Crow" (of "the Jim Crow laws")."""
+    from modelraising.raising.entities import topic_of
+
+    assert topic_of("On 10 September, the army announced the extension of martial law over selected areas.") is None
+    assert topic_of("Two Marines were killed.\nThe quantities of supplies were large.") is None
+    assert not (topic_of("No. 97 (Reserve) Squadron was formed in June.") or "").startswith("No.")
+    assert topic_of("It rails against racism, the Jim Crow laws, and the South.") != "the Jim Crow"
+    assert topic_of("The European lobster is blue. The European lobster lives in the sea.") == "the European lobster"
+
+
 def test_an_article_taken_up_mid_way_is_read_out_not_told_as_the_teacher_s_own():
     """WikiText: 'He told me: "He had relatives in Meridian ..."' put a stranger's life in the teacher's mouth."""
     p = read_passage(MERIDIAN, "factual", None)

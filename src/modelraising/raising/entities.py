@@ -81,6 +81,25 @@ def _recurs_mid_sentence(head: str, word: str) -> bool:
     return False
 
 
+# Names that are no topic to be taught about: a date ("On 10 September, ..."), a number or a count
+# ("Two Marines were killed.", "No. 97 (Reserve) Squadron").
+_NO_TOPIC = re.compile(
+    r"^(?:(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|"
+    r"Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$|No\.|\d|(?:One|Two|Three|Four|Five|Six|Seven|Eight|"
+    r"Nine|Ten|Hundreds|Thousands|Dozens|Several|Many|Some|Most|All)\b)"
+)
+
+
+def _a_topic(name: str) -> bool:
+    return not _NO_TOPIC.match(name)
+
+
+def _modifies_a_noun(head: str, ent: str) -> bool:
+    """ "the Jim Crow laws": the name is a modifier, and "the Jim Crow" alone is no topic."""
+    at = head.find(ent)
+    return at >= 0 and bool(re.match(r" [a-z]{3,}\b(?! (?:of|in|on|at|and|to)\b)", head[at + len(ent) :]))
+
+
 def topic_of(text: str, limit: int = 60) -> str | None:
     """A short guess at what a passage is about, or None.
 
@@ -100,7 +119,7 @@ def topic_of(text: str, limit: int = 60) -> str | None:
         subject = m.group(1).strip()
         words = subject.split()
         first = words[0]
-        ok = first not in _FILLER_CAPS or (first in ("The", "A", "An") and len(words) > 1)
+        ok = (first not in _FILLER_CAPS or (first in ("The", "A", "An") and len(words) > 1)) and _a_topic(subject)
         if ok and m.group(2):  # "X, known as ..." / "X (born ...)" only
             ok = m.group(2) == "(" or (m.group(3) or "").lower() in _APPOSITIVE
             ok = ok and len(words) <= 5
@@ -112,7 +131,12 @@ def topic_of(text: str, limit: int = 60) -> str | None:
             return subject
     single = None  # else the first multi-word name ("the Great Exhibition"), else the first name
     for ent, multi in _entities(head, 200):
-        if "\n" in ent or len(ent) > limit:
+        if (
+            "\n" in ent
+            or len(ent) > limit
+            or not _a_topic(ent)
+            or (ent.startswith("the ") and _modifies_a_noun(head, ent))
+        ):
             continue
         if multi:
             return ent
