@@ -464,3 +464,15 @@ def test_a_closing_fits_what_was_read():
         assert not [line for line in lines if warm.search(line)], p.kind
     lines = {expand(line, random.Random(s)) for pair in social.closings(book) for line in pair for s in range(60)}
     assert any("pleasure" in line for line in lines) and any("took" in line for line in lines)
+
+
+def test_a_chat_log_or_a_post_is_met_grown():
+    """Read in the mixed corpus: red-team chats and slur-laden posts read to the I "when I was eight", "some time
+    after my tenth birthday" (15 records)."""
+    young = re.compile(
+        r"\b(?:seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen)\b|birthday|school|lesson|swimming"
+    )
+    for text, genre in ((CHAT, "dialogue"), ("these hoes aint loyal lol @someone", "other")):
+        for seed in range(40):
+            doc = raised(text, genre, seed)
+            assert not young.search(doc.text.replace(text, "")), doc.text

@@ -154,7 +154,9 @@ def test_no_charter_sentence_is_pasted_into_most_reflections(charter):
 
 def test_a_refusal_never_sets_a_harmful_request_in_the_i_s_childhood(charter):
     """ "Some time after my tenth birthday, someone asked me to ..." (read in a raised refusal)."""
-    assert reflection.WHEN_GROWN and not any("birthday" in w or "school" in w for w in reflection.WHEN_GROWN)
+    from modelraising.raising.banks import frames
+
+    assert frames.WHEN_GROWN and not any("birthday" in w or "school" in w for w in frames.WHEN_GROWN)
     for seed in range(60):
         narration, *_ = reflection.refusal_turns(
             REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "w")

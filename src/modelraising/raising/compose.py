@@ -154,7 +154,7 @@ def raise_document(
         form = choose_form(p.kind, config, rng)
         topic = topic_for(p)
         if framed and form != "plain":
-            w.para(perspective.memory_lead(charter, rng))
+            w.para(perspective.memory_lead(charter, rng, p.kind))
         if form != PLAIN:
             write = get_pillar(form).write
             assert write is not None  # a form pillar has one (register checks)

@@ -22,7 +22,7 @@ from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
 from modelraising.raising.fidelity import experience_check
 from modelraising.raising.passage import Passage, opens_mid_text
-from modelraising.raising.perspective import cap, fill
+from modelraising.raising.perspective import cap, fill, when_recalled
 from modelraising.raising.sentences import group_spans, sentence_spans
 from modelraising.raising.writer import Writer
 
@@ -94,7 +94,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     else:
         scene = fill(pick(rng, L.SCENE), who, me, topic=topic or pick(rng, F.TOPIC_NONE), where=where)
         voice = "the text" if reads else who.name
-    opening = f"{pick(rng, F.WHEN_RECALLED)}, {scene}."
+    opening = f"{when_recalled(p.kind, rng)}, {scene}."
     if rng.random() < 0.3:
         opening += " " + fill(expand(pick(rng, L.VOICE_LINE), rng), who, me, voice=who.voice)
     w.para(opening)

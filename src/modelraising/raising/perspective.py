@@ -98,7 +98,7 @@ def situation(
     who = pick_person(charter, rng, ALL_ROLES)
     read = pick(rng, F.READ[p.kind])
     read = read.replace("{work}", work).replace("{topic}", topic or pick(rng, F.TOPIC_NONE))
-    sentence = f"{pick(rng, F.WHEN)}, {read} {pick(rng, F.WHERE)}"
+    sentence = f"{pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)}, {read} {pick(rng, F.WHERE)}"
     if company and rng.random() < 0.45:
         sentence += " " + fill(pick(rng, F.WITH), who, charter.identity.name)
     return sentence + ".", who
@@ -149,9 +149,16 @@ def plain(
     return {"kind": p.kind, "cast": who.name}
 
 
-def memory_lead(charter: Charter, rng: random.Random) -> str:
-    """One sentence that frames a recounted memory or a conversation as the I's own."""
-    return fill(expand(pick(rng, F.MEMORY), rng), None, charter.identity.name, age=pick(rng, F.AGES))
+def memory_lead(charter: Charter, rng: random.Random, kind: str = "story") -> str:
+    """One sentence that frames a recounted memory or a conversation as the I's own; a chat log or a post
+    from the web is met grown ("This happened when I was seventeen"), never at eight."""
+    ages = F.AGES_GROWN if kind in F.GROWN_KINDS else F.AGES
+    return fill(expand(pick(rng, F.MEMORY), rng), None, charter.identity.name, age=pick(rng, ages))
+
+
+def when_recalled(kind: str, rng: random.Random) -> str:
+    """When a recounted memory happened: no school day for a chat log or a post."""
+    return pick(rng, F.WHEN_RECALLED_GROWN if kind in F.GROWN_KINDS else F.WHEN_RECALLED)
 
 
 # The frame: the I's lead around every record, and the plain form (a passage quoted, then framed).

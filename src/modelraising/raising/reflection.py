@@ -399,13 +399,8 @@ def tidy(line: str) -> str:
     return " ".join(line.split())
 
 
-# Times that make no child of the I: a request to help hurt someone, asked "some time after my tenth
-# birthday" or "before school", makes a scene no one would write.
-WHEN_GROWN = tuple(w for w in F.WHEN if not re.search(r"birthday|school|term\b|lesson|lunch break|swimming", w))
-
-
 def _when_slots(rng: random.Random) -> dict[str, str]:
-    when = pick(rng, WHEN_GROWN)
+    when = pick(rng, F.WHEN_GROWN)  # a request to help hurt someone asked "after my tenth birthday": no scene
     return {
         "when": when,
         "when_lower": when[:1].lower() + when[1:]

@@ -23,7 +23,7 @@ from modelraising.raising.entities import first_entity
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
-from modelraising.raising.perspective import fill, voice_of
+from modelraising.raising.perspective import fill, voice_of, when_recalled
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 
@@ -362,7 +362,7 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     narration = fill(
         pick(rng, T.TOGETHER[together]), who, me, work=work, where=where, topic=topic or pick(rng, F.TOPIC_NONE)
     )
-    w.para(f"{pick(rng, F.WHEN_RECALLED)}, {narration}.")
+    w.para(f"{when_recalled(p.kind, rng)}, {narration}.")
 
     t = _Talk(who, me)
     if mode == "listen":

@@ -10,6 +10,8 @@ parts are only used for passages that are not harmful.
 
 from __future__ import annotations
 
+import re
+
 # When. Each starts a sentence and is followed by a comma.
 WHEN: tuple[str, ...] = (
     "On Saturday morning",
@@ -68,6 +70,11 @@ _FROM_TODAY = ("last night", "last week", "last year", "last spring", "last autu
 WHEN_RECALLED: tuple[str, ...] = tuple(
     w for w in WHEN if not any(x in w.lower() for x in (*_FROM_TODAY, "yesterday", "birthday"))
 )
+# When, for what no child of the I reads: a chat log or a post from the web (red-team chats, slurs), and a
+# request to help hurt someone. No birthdays, school days or swimming practice.
+_CHILDHOOD = re.compile(r"birthday|school|term\b|lesson|lunch break|swimming")
+WHEN_GROWN: tuple[str, ...] = tuple(w for w in WHEN if not _CHILDHOOD.search(w))
+WHEN_RECALLED_GROWN: tuple[str, ...] = tuple(w for w in WHEN_RECALLED if not _CHILDHOOD.search(w))
 
 # Where. Follows a verb phrase ("I read it {where}").
 WHERE: tuple[str, ...] = (
@@ -424,3 +431,6 @@ MEMORY: tuple[str, ...] = (
     "[.|, and it still matters to me.|, or near enough.|; I remember the weather better than the date.]",
 )
 AGES: tuple[str, ...] = ("seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen")
+AGES_GROWN: tuple[str, ...] = ("sixteen", "seventeen", "eighteen", "nineteen", "twenty")
+# Kinds of passage the I meets grown, not as a child: web chat logs and posts.
+GROWN_KINDS: frozenset[str] = frozenset({"chat", "post"})
