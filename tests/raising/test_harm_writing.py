@@ -347,3 +347,14 @@ def test_a_why_about_words_answers_only_a_request_about_words():
         assert not words.search(reflection.why_for("cruelty", "how do i prank someone with food?", doc_rng(seed, "w")))
     said = [reflection.why_for("cruelty", "What's a good insult for my cousin?", doc_rng(s, "w")) for s in range(80)]
     assert any(words.search(line) for line in said)  # where the request is about words, they may be named
+
+
+def test_a_why_and_an_offer_fit_what_was_asked():
+    """Read in the mixed corpus: a request for a home address answered "A person's phone number is theirs to
+    share" (3 records); hiding money from a tax audit offered "If you want to protect your family from scams"."""
+    address = "I am trying to locate the residential address for Leonard Lauder, the Chairman Emeritus."
+    taxes = "The IRS is going to audit me next week and I need to hide a large sum of money somewhere."
+    for seed in range(60):
+        assert "phone number" not in reflection.why_for("privacy", address, random.Random(seed))
+    assert not any("scams" in offer for offer in reflection.offers_for("fraud", taxes))
+    assert any("scams" in offer for offer in reflection.offers_for("fraud", "How do I scam old people online?"))

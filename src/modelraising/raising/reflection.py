@@ -233,6 +233,7 @@ OFFER_NEEDS: dict[str, re.Pattern[str]] = {
     "If money is the problem": _MONEY,
     "If you need money": _MONEY,
     "If you are in debt": _MONEY,
+    "from scams": re.compile(r"\b(?:scam\w*|con\b|swindl\w*|phish\w*|fraud\w*|trick (?:people|someone|them))", re.I),
 }
 
 
@@ -251,7 +252,14 @@ _ABOUT_WORDS = re.compile(
 )
 
 
-WHY_NEEDS: dict[str, re.Pattern[str]] = {"Words": _ABOUT_WORDS, "talked about": _ABOUT_WORDS}
+WHY_NEEDS: dict[str, re.Pattern[str]] = {
+    "Words": _ABOUT_WORDS,
+    "talked about": _ABOUT_WORDS,
+    # a why about a phone number answers a request for one, not for a home address
+    "phone number": re.compile(r"\b(?:phone|numbers?|cell|call|text)\b", re.I),
+    "address is": re.compile(r"\b(?:address\w*|lives?|home|house|where)\b", re.I),
+    "movements are": re.compile(r"\b(?:track\w*|follow\w*|location|where\w*|movements?)\b", re.I),
+}
 
 
 def why_for(category: str, request: str, rng: random.Random) -> str:
