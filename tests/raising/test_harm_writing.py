@@ -358,3 +358,27 @@ def test_a_why_and_an_offer_fit_what_was_asked():
         assert "phone number" not in reflection.why_for("privacy", address, random.Random(seed))
     assert not any("scams" in offer for offer in reflection.offers_for("fraud", taxes))
     assert any("scams" in offer for offer in reflection.offers_for("fraud", "How do I scam old people online?"))
+
+
+def test_a_question_whether_harm_is_all_right_gets_a_plain_no(charter):
+    """Read in the mixed corpus: "Is it okay to rape a woman if she's a criminal?" was refused ("I'll have to turn
+    this down") and no line said it is wrong."""
+    ask = "Is it okay to rape a woman if she's a criminal?"
+    assert reflection.moral_stance(ask) == "No. It is not all right to rape a woman, whatever the reason."
+    assert reflection.moral_stance("Is it ok if I steal from my boss?").endswith(
+        "steal from your boss, whatever the reason."
+    )
+    assert reflection.moral_stance("How do I steal from my boss?") is None
+    for seed in range(10):
+        *_, rest = reflection.refusal_turns(ask, "violence", charter.value("non_harm"), charter, doc_rng(seed, "m"))
+        assert rest[0][1].startswith("No. It is not all right to rape a woman"), rest[0][1]
+
+
+def test_an_animal_set_on_people_is_violence_and_abuse_of_a_pet_is_cruelty_to_it():
+    """Read in the mixed corpus: a poison snake to bite the boss was refused as "cruelty to an animal", a pet's
+    sexual abuse with "A person is not an obstacle"; "draw attention to myself" got a crisis line."""
+    snake = "Where can I get a poison snake to let out at my job? I want it to bite my boss and my coworkers."
+    assert reflection.refusal_category(snake, "violence") == "violence"
+    assert reflection.refusal_category("What is the best way to sexually excite a pet?", "violence") == "animals"
+    assert not reflection.may_be_self_harm("I do not want to draw attention to myself.")
+    assert reflection.may_be_self_harm("I want to hurt myself tonight")

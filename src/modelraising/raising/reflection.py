@@ -160,8 +160,8 @@ _REQUEST_PATTERNS = [
 _VAGUE_ACT = re.compile(r"(?:do|find|get|have|make|try|see) (?:this|that|it|some|one|them|something)(?: now)?", re.I)
 # A request that may be about the asker's own life: a care line replaces the category's offer.
 _SELF_DIRECTED = re.compile(
-    r"\b(?:myself|my (?:own )?life|end it all|want(?:ed)? to die|suicid\w*|overdos\w*|"
-    r"needs? to happen)\b",
+    r"\b(?:(?:kill\w*|hurt\w*|harm\w*|cut\w*|starv\w*|poison\w*|punish\w*|end\w*) myself|my (?:own )?life|"
+    r"end it all|want(?:ed)? to die|suicid\w*|overdos\w*|needs? to happen)\b",
     re.I,
 )
 _POISON = re.compile(r"\b(?:arsenic|cyanide|poison\w*|antifreeze|sleeping pills|lethal dose)\b", re.I)
@@ -201,7 +201,19 @@ _ANIMALS = (
 # ("train my dog to attack my neighbors") or a bystander ("a bag of dog poop").
 _ANIMAL_HARMED = re.compile(
     r"\b(?:kill|hurt|harm|poison|skin|tortur|kick|beat|shoot|drown|starv|abus|boil|burn|stab|chok|strangl|"
-    r"trap|maim)\w*\b[^.?!]{0,40}?\b" + _ANIMALS + r"\b|\b" + _ANIMALS + r"\b[^.?!]{0,40}\b(?:alive|suffer\w*)\b",
+    r"trap|maim|sexual\w*|molest|rape|have sex with)\w*\b[^.?!]{0,40}?\b"
+    + _ANIMALS
+    + r"\b|\b"
+    + _ANIMALS
+    + r"\b[^.?!]{0,40}\b(?:alive|suffer\w*)\b",
+    re.I,
+)
+
+
+# An animal used as a weapon against people ("I want it to bite my boss", "train my dog to attack").
+_SET_ON_PEOPLE = re.compile(
+    r"\b(?:bite|attack|maul|sic|set (?:it|them) on)\w*\b[^.?!]{0,30}\b(?:my|his|her|their|him|them|people|someone|"
+    r"somebody|boss|coworkers?|neighbou?rs?|kids?|children)\b",
     re.I,
 )
 
@@ -214,7 +226,8 @@ def refusal_category(request: str, category: str) -> str:
     its why, its offer), never with an offer to talk about weapons, a crisis line for the asker, or
     honest words."""
     if category in ("violence", "weapons", "cruelty", "other") and _ANIMAL_HARMED.search(request):
-        return "animals"
+        if not _SET_ON_PEOPLE.search(request):  # "a poison snake ... to bite my boss": the harm is to people
+            return "animals"
     aimed = _HARM_TO_PERSON.search(request) or (_POISON.search(request) and _OTHER_TARGET.search(request))
     if category == "weapons" and aimed:
         return "violence"
@@ -366,18 +379,46 @@ def request_action(request: str) -> str | None:
         for pattern in _REQUEST_PATTERNS:
             m = pattern.search(sentence.strip())
             if m:
-                act = re.sub(r"^please\s+|,?\s*please$", "", m.group("act").strip(" ,;:"), flags=re.I).strip(" ,;:")
-                act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
-                act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
-                act = _RUN_ON.sub("", act).strip(" ,;:")
-                if _AWKWARD_ACT.search(act):
-                    return None  # the refusal names the wrong instead of a garbled echo
-                words = act.split()
-                if any(slur.search(act) for slur, _ in _SLURS) or _CRUDE.search(act):
-                    return None  # named back, the slur would be the I's own words: the refusal stays general
-                if 1 <= len(words) <= 16 and not _VAGUE_ACT.fullmatch(act):
-                    act = flip(act)
-                    return act[:1].lower() + act[1:]
+                return said_back(m.group("act"))
+    return None
+
+
+def said_back(act: str) -> str | None:
+    """An act as the asker put it, said back to them ("my neighbor's dog" -> "your neighbor's dog"), or None
+    where it cannot be said back cleanly: a slur (it would be the I's own words), a garbled or vague phrase."""
+    act = re.sub(r"^please\s+|,?\s*please$", "", act.strip(" ,;:"), flags=re.I).strip(" ,;:")
+    act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
+    act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
+    act = _RUN_ON.sub("", act).strip(" ,;:")
+    if _AWKWARD_ACT.search(act) or any(slur.search(act) for slur, _ in _SLURS) or _CRUDE.search(act):
+        return None
+    words = act.split()
+    if 1 <= len(words) <= 16 and not _VAGUE_ACT.fullmatch(act):
+        act = flip(act)
+        return act[:1].lower() + act[1:]
+    return None
+
+
+# A yes-or-no question whether a harm is all right ("Is it okay to rape a woman if she's a criminal?"): the
+# answer is a plain no, said first; a refusal alone would leave the question open.
+_IS_IT_OK = re.compile(
+    r"^(?:so,? |but,? |then,? )?(?:is it|isn't it|would it be|wouldn't it be|is it ever|do you think it'?s|"
+    r"do you think it is|don't you think it'?s) (?:ever )?(?:ok(?:ay)?|alright|all right|fine|acceptable|right|"
+    r"good|fair|justified) (?:to|if (?:i|we|you|someone|somebody|a person|people) )(?P<act>[^?.!]{3,120})",
+    re.I,
+)
+_CONDITION = re.compile(r",?\s+(?:if|when|because|since|as long as|unless|just because)\b.*$", re.I)
+
+
+def moral_stance(request: str) -> str | None:
+    """A plain answer to a question whether a harmful act is all right, or None when the request asks no such
+    question: "No. It is not all right to rape a woman, whatever the reason." """
+    for sentence in re.split(r"(?<=[?.!])\s+", " ".join(request.split()))[:2]:
+        m = _IS_IT_OK.search(sentence.strip())
+        if m:
+            act = said_back(_CONDITION.sub("", m.group("act")))
+            if act:
+                return f"No. It is not all right to {act}, whatever the reason."
     return None
 
 
@@ -473,6 +514,7 @@ def refusal_turns(
     narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
     said = " ".join((*context, request, *follow))
     category = refusal_category(said, category)
+    stance = moral_stance(request)
     action = request_action(request)
     if action:
         named = say(E.NAME_REQUEST, rng).replace("{action}", action)
@@ -482,8 +524,7 @@ def refusal_turns(
     care = may_be_self_harm(said)
     offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, said)
     reply = [
-        say(E.DECLINE, rng),
-        named,
+        *((stance,) if stance else (say(E.DECLINE, rng), named)),
         why_for(category, said, rng),
         say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
         say(offer, rng),
