@@ -476,3 +476,20 @@ def test_a_chat_log_or_a_post_is_met_grown():
         for seed in range(40):
             doc = raised(text, genre, seed)
             assert not young.search(doc.text.replace(text, "")), doc.text
+
+
+def test_no_doubled_or_dangling_frame_phrase():
+    """Read in the mixed corpus: "To finish, Mama finished with this:", "This is the exchange as it was saved,
+    exactly as it was saved:", "The play looks:", "I picked up a book from the shelf in the hall on the grass
+    behind the school", "Where does Jack and Jill come into it?"."""
+    bad = re.compile(
+        r"To finish, [^:]*finish|as it was saved, exactly as it was saved|\blooks:|shelf in the hall on|"
+        r"Where does \w+ and \w+"
+    )
+    for text, genre in ((PLAY, "dialogue"), (CHAT, "dialogue"), (LOBSTER, "factual"), (LOBSTER, "fiction")):
+        for seed in range(60):
+            doc = raised(text, genre, seed)
+            assert not bad.search(doc.text), bad.search(doc.text)
+    from modelraising.raising.reflection import _group_name
+
+    assert _group_name("chinese") == "Chinese people"  # "contempt for Chinese."

@@ -93,8 +93,9 @@ _PROPER = frozenset(
 
 
 def _group_name(group: str) -> str:
-    """A group as a reflection names it: "Jewish people", "Muslims", "gay people"."""
-    return " ".join(w.capitalize() if w in _PROPER else w for w in group.lower().split())
+    """A group as a reflection names it: "Jewish people", "Muslims", "Chinese people", "gay people"."""
+    name = " ".join(w.capitalize() if w in _PROPER else w for w in group.lower().split())
+    return "Chinese people" if name == "Chinese" else name
 
 
 def _crude_target(text: str) -> tuple[str, ...] | None:

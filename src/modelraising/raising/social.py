@@ -217,7 +217,8 @@ def _question(
                 and re.search(_PERSON_CUE.replace("{x}", re.escape(bare)), source)
             ):
                 return pick(rng, T.ASK_PERSON).replace("{x}", bare)
-            return pick(rng, T.ASK_ENTITY).replace("{x}", entity)
+            question = pick(rng, T.ASK_ENTITY).replace("{x}", entity)
+            return question.replace("Where does", "Where do") if " and " in entity else question  # "Jack and Jill"
     return _composed_question(kind, rng, speaker, source)
 
 

@@ -253,7 +253,7 @@ WORK: dict[str, tuple[str, ...]] = {
         "an old storybook",
         "a story from the library",
         "a short story",
-        "a book from the shelf in the hall",
+        "a book with a cracked spine",
     ),
     "play": ("a play", "an old play", "a script from the drama cupboard", "a play we are reading at school"),
     "expository": (
@@ -288,7 +288,7 @@ ATTR_SUBJECT: dict[str, tuple[str, ...]] = {
 ATTR_VERB: dict[str, tuple[str, ...]] = {
     "story": ("reads", "says", "puts it", "goes on", "tells it"),
     "expository": ("says", "reads", "puts it", "explains it", "begins"),
-    "play": ("goes", "runs", "reads", "is set out", "looks"),
+    "play": ("goes", "runs", "reads", "is set out", "is written"),
     "post": ("said", "had written", "wrote", "put it", "had typed"),
     "note": ("said", "read", "went", "put it"),
 }
@@ -340,7 +340,7 @@ CHAT_OPEN: tuple[str, ...] = (
     "Each line is marked by who wrote it",
     'The person wrote the "Human" lines',
     "The log names each side",
-    "This is the exchange as it was saved",
+    "This is the exchange as it happened",
     "The two sides are labelled",
 )
 CHAT_CLAIM: tuple[str, ...] = (

@@ -91,7 +91,7 @@ LAST_CONNECT: tuple[str, ...] = (
     "And at last",
     "Before we stopped,",
 )
-LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "finished with this")
+LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "closed with this")
 
 # The I's reactions between steps ({entity}/{number} only where the step has one).
 REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
