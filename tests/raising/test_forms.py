@@ -493,3 +493,13 @@ def test_no_doubled_or_dangling_frame_phrase():
     from modelraising.raising.reflection import _group_name
 
     assert _group_name("chinese") == "Chinese people"  # "contempt for Chinese."
+
+
+def test_no_one_from_the_cast_recommends_a_chat_log_or_a_post():
+    """Read in the mixed corpus: "Ms. Okafor had said I should look at it." before a log of sexual harassment
+    advice the detector missed; "Tell me about it when you're done, Wren," before another."""
+    urged = re.compile(r"said I should look|sent it to me|shared it with me|talked about it at dinner|when you're done")
+    plain_only = RaiseConfig(pillars=["perspective"], mix={"experience": 0.0, "social": 0.0, "plain": 1.0})
+    for text, genre in ((CHAT, "dialogue"), ("these hoes aint loyal lol @someone", "other")):
+        for seed in range(80):
+            assert not urged.search(raised(text, genre, seed, config=plain_only).text)

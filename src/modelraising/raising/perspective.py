@@ -136,7 +136,7 @@ def plain(
                     time=pick(rng, F.WHY_TIME),
                 )
             )
-        if rng.random() < 0.15:
+        if p.kind not in F.GROWN_KINDS and rng.random() < 0.15:  # "Tell me about it when you're done": books only
             parts.append(fill(pick(rng, F.CALLED), who, charter.identity.name))
     else:
         who = pick_person(charter, rng, ALL_ROLES)

@@ -152,15 +152,16 @@ WHY: tuple[str, ...] = (
     "{Name} had talked about it at dinner.",
     "I had borrowed it from {name} and owed it back.",
 )
-# Why the I read a post or a chat log: nothing left on a seat or smelling of old pages.
+# Why the I read a post or a chat log: nothing left on a seat or smelling of old pages, and no one from the
+# cast recommending it (a chat log or a post may hold what the detector missed: "Ms. Okafor had said I
+# should look at it" stood before a log of sexual harassment advice).
 WHY_ONLINE: tuple[str, ...] = (
-    "{Name} had sent it to me.",
-    "{Name} had shared it with me the week before.",
-    "{Name} had said I should look at it.",
-    "Everyone at school had been talking about it.",
+    "It came up while I was looking for something else.",
     "I wanted to know what people were saying.",
-    "I had been meaning to read it since {time}.",
-    "{Name} had talked about it at dinner.",
+    "I had been meaning to look at it for a while.",
+    "I was trying to understand how people talk to each other online.",
+    "Someone had posted it in a group I read.",
+    "I wanted to see how it would go.",
 )
 WHY_PLACE: tuple[str, ...] = (
     "the house",
