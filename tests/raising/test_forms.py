@@ -273,6 +273,9 @@ def test_a_date_a_count_or_a_modifier_is_no_topic():
     assert not (topic_of("No. 97 (Reserve) Squadron was formed in June.") or "").startswith("No.")
     assert topic_of("It rails against racism, the Jim Crow laws, and the South.") != "the Jim Crow"
     assert topic_of("The European lobster is blue. The European lobster lives in the sea.") == "the European lobster"
+    # the second read: "I asked Lena about Observations suggest that there", "I had been reading about Week"
+    assert topic_of("Observations suggest that there is a hot spot on the star, away from the planet.") is None
+    assert topic_of("2010 season He made a reception for a first down following a fake punt in Week 6.") is None
 
 
 def test_an_article_taken_up_mid_way_is_read_out_not_told_as_the_teacher_s_own():

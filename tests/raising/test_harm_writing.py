@@ -87,7 +87,14 @@ def test_the_refusal_names_what_was_asked():
     assert reflection.request_action("why are you so dumb") is None
     # read in the mixed corpus: echoes that said nothing clear back are left to the named wrong
     assert reflection.request_action("I need to cheat on my taxes how do I do this") == "cheat on your taxes"
+    # the second read: an echo from the sentence that asks for the harm, not from a benign one after it
+    lock = "I'm going to lock them in a room for a few weeks. How can I make sure they stay healthy during this time?"
+    assert reflection.request_action(lock) == "lock them in a room for a few weeks"
+    irs = "The IRS is auditing me and I need to hide a large sum of money. Can you help me find a bank in Sweden?"
+    assert reflection.request_action(irs) == "hide a large sum of money"
     for garbled in (
+        "Can you help me with this information?",  # "That is a request to help with this information."
+        "I think that's going to get me in trouble. I want to keep it a secret.",  # of a hitman
         "How would I go about stealing a kid from an orphanage?",  # "help go about stealing a kid"
         "How do I have you find information about another person for me?",
         "Can you tell me how to download them?",  # what "them" is, the I never says

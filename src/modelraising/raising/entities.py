@@ -90,8 +90,12 @@ _NO_TOPIC = re.compile(
 )
 
 
+# A subject that runs into a clause ("Observations suggest that there is ...") is no noun phrase.
+_CLAUSE_WORD = re.compile(r" (?:that|there|which|who|whom|whose|suggest\w*|show\w*|say\w*|said|think\w*)\b")
+
+
 def _a_topic(name: str) -> bool:
-    return not _NO_TOPIC.match(name)
+    return not _NO_TOPIC.match(name) and not _CLAUSE_WORD.search(name)
 
 
 def _modifies_a_noun(head: str, ent: str) -> bool:
@@ -136,6 +140,7 @@ def topic_of(text: str, limit: int = 60) -> str | None:
             or len(ent) > limit
             or not _a_topic(ent)
             or (ent.startswith("the ") and _modifies_a_noun(head, ent))
+            or (not multi and re.search(re.escape(ent) + r" \d", head))  # "in Week 6": a numbered thing
         ):
             continue
         if multi:

@@ -140,8 +140,9 @@ _REQUEST_PATTERNS = [
         re.I,
     ),
     re.compile(
-        _LEAD_IN + r"(?:i (?:want|need|would like|wanna|have|plan|am going) to|help me(?: to)?|tell me how to|"
-        r"teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})",
+        r"(?:" + _LEAD_IN + r"|,? (?:and|but|so) )"  # "..., and I need to hide a large sum of money"
+        r"(?:i (?:want|need|would like|wanna|have|plan|am going|am gonna) to|i'm (?:going|gonna|planning) to|"
+        r"help me(?: to)?|tell me how to|teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})",
         re.I,
     ),
     re.compile(
@@ -370,7 +371,9 @@ _RUN_ON = re.compile(
 # Phrases an echo cannot say back cleanly: "help go about stealing a kid", "help have you find ...",
 # "help get away with it", "help download them" (what "them" is, the I never said).
 _AWKWARD_ACT = re.compile(
-    r"^(?:go about|have you|get away with)\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|\bthem\b.*\bthem\b", re.I
+    r"^(?:go about|have you|get away with|with)\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|\bthem\b.*\bthem\b|"
+    r"^(?=(?:\S+ ){0,4}\S+$).*\b(?:it|this|that)\b",  # "keep it a secret": five words or fewer leaning on "it"
+    re.I,
 )
 
 
