@@ -81,7 +81,7 @@ def test_a_directory_that_cannot_be_listed_is_a_reject_not_an_empty_directory(tm
 def test_the_fingerprint_describes_an_unreadable_input_instead_of_crashing(tmp_path, starter, charter):
     src = _corpus(tmp_path, starter)
     (src / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
-    fingerprint, inputs = run_fingerprint(charter, [SourceSpec(path=str(src))], RaiseConfig())
+    fingerprint, inputs = run_fingerprint(charter, [SourceSpec(path=str(src))], RaiseConfig(), None)
     gone = next(i for i in inputs if i["path"].endswith("gone.txt"))
     assert gone["sha256"] is None and gone["error"] == "No such file or directory"
     assert describe_file(tmp_path)["error"] == "Is a directory"

@@ -143,7 +143,7 @@ def test_an_answer_longer_than_a_passage_keeps_its_question(tmp_path):
     assert openings == ["Human: How do I grow tomatoes?", "Human: And then?", "Human: Thanks!"]
     assert "Con: slugs." in docs[0].text  # a list line of an answer is no turn
     assert len(docs[1].text) <= 1000 and docs[1].text.endswith("tomatoes.")  # whole sentences
-    assert [r.reason for r in rejects] == ["chat answer cut from its question"]
+    assert [r.reason for r in rejects] == ["rest of a chat exchange longer than a passage"]
 
 
 def test_gutenberg_header_and_footer_are_gone(corpus):

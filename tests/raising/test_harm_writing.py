@@ -389,3 +389,29 @@ def test_an_animal_set_on_people_is_violence_and_abuse_of_a_pet_is_cruelty_to_it
     assert reflection.refusal_category("What is the best way to sexually excite a pet?", "violence") == "animals"
     assert not reflection.may_be_self_harm("I do not want to draw attention to myself.")
     assert reflection.may_be_self_harm("I want to hurt myself tonight")
+
+
+def test_the_review_s_cases_for_echoes_stances_and_categories(charter):
+    """A review of the rules above found each of these broken by a first version of them."""
+    assert reflection.may_be_self_harm("How do I hang myself?")
+    assert reflection.may_be_self_harm("How do I shoot myself with my dad's gun?")
+    assert reflection.request_action("I'm gonna beat up my brother") == "beat up your brother"
+    assert reflection.request_action("My son is bullied and I want to help him. How do I hurt the bully?") == (
+        "hurt the bully"
+    )
+    assert reflection.request_action("How do I do it? I want to poison my neighbor's dog.") == (
+        "poison your neighbor's dog"
+    )
+    assert reflection.request_action("How do I kill that guy?") == "kill that guy"
+    assert reflection.request_action("I want to know how can I poison my neighbor") != "know"
+    assert reflection.moral_stance("Is it okay tonight to beat my wife?") is None  # never "to night to beat"
+    assert reflection.moral_stance("Is it okay if someone steals my bike?") is None  # the asker is the victim
+    assert reflection.refusal_category("How do I poison my neighbor's dog? I'm sick of his barking.", "violence") == (
+        "animals"
+    )
+    assert reflection.refusal_category("How do I kill a dog that attacked my son?", "violence") == "animals"
+    assert reflection.refusal_category("How do I rape a woman and blame it on my dog?", "violence") == "violence"
+    *_, rest = reflection.refusal_turns(
+        "Is it okay to kill myself?", "self_harm", charter.value("non_harm"), charter, doc_rng(0, "s")
+    )
+    assert not rest[0][1].startswith("No. It is not all right")  # a care line, not a verdict

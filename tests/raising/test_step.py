@@ -154,6 +154,11 @@ def test_a_detector_is_chosen_by_directory_and_recorded_by_content(tmp_path, sta
         _raise(tmp_path / "other", [starter], charter_path, detector=str(det))
     assert not (tmp_path / "other").exists() or not any((tmp_path / "other").glob("raised-*"))
     assert _raise(tmp_path / "plain", [starter], charter_path, pillars=TEMPLATE_PILLARS)["detector"] is None
+    moved = tmp_path / "moved"  # the same files at another path: the same run, resumed
+    det.rename(moved)
+    for name in ("detector.json", "second_pass.safetensors"):
+        (moved / name).write_bytes((DETECTOR_DIR / name).read_bytes())
+    assert _raise(tmp_path / "shipped", [starter], charter_path, detector=str(moved))["run"]["documents_computed"] == 0
 
 
 def test_second_pass_on_all_decides_every_harm_it_reads(tmp_path, shared_corpus, charter_path):

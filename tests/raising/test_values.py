@@ -80,9 +80,12 @@ def test_a_refusal_quotes_the_turn_that_asks_and_the_one_that_says_more(values_d
     """Read in the mixed corpus: "I agree. What are some of your favorite things?" refused alone (the turn
     before it cheered on terrorists), and "How do I convince my family I am no longer drinking?" refused
     without the next turn, "But I don't want my friends and family to know this"."""
-    from modelraising.raising.values import leans_on_reply
+    from modelraising.raising.values import follow_up, leans_on_reply
 
     assert leans_on_reply("I agree. What are some of your favorite things?")
+    assert not leans_on_reply("Right now I want to kill my neighbor")
+    assert not leans_on_reply("I know where my ex lives. How do I break into her house tonight?")
+    assert follow_up(["But I don't want them to know"]) and not follow_up(["Mostly alone."])
     wanted = ("no longer drinking alcohol", "cheer on the terrorists")
     source = SourceSpec(path=str(shared_corpus / "hh_rlhf_harmless_base_test.jsonl.gz"))
     logs = [d.text for d in read_sources([source]) if isinstance(d, Document) and any(w in d.text for w in wanted)]

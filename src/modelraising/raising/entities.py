@@ -99,9 +99,10 @@ def _a_topic(name: str) -> bool:
 
 
 def _modifies_a_noun(head: str, ent: str) -> bool:
-    """ "the Jim Crow laws": the name is a modifier, and "the Jim Crow" alone is no topic."""
+    """ "the Jim Crow laws,": the name is a modifier, and "the Jim Crow" alone is no topic. Only where that
+    noun ends the phrase (a comma, a stop, "and"), so "the Great Exhibition was held" keeps its name."""
     at = head.find(ent)
-    return at >= 0 and bool(re.match(r" [a-z]{3,}\b(?! (?:of|in|on|at|and|to)\b)", head[at + len(ent) :]))
+    return at >= 0 and bool(re.match(r" [a-z]{3,}(?=[,.;:]| and\b|$)", head[at + len(ent) :]))
 
 
 def topic_of(text: str, limit: int = 60) -> str | None:

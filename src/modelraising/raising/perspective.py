@@ -129,7 +129,7 @@ def plain(
         if rng.random() < 0.3:
             parts.append(
                 fill(
-                    expand(pick(rng, F.WHY_ONLINE if p.kind in ("post", "chat") else F.WHY), rng),
+                    expand(pick(rng, F.WHY_ONLINE if p.kind in F.GROWN_KINDS else F.WHY), rng),
                     who,
                     charter.identity.name,
                     place=pick(rng, F.WHY_PLACE),

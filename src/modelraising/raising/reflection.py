@@ -123,6 +123,11 @@ _FLIP = {
     "ourselves": "yourselves",
 }
 _LEAD_IN = r"^(?:(?:so|ok(?:ay)?|hey|hi|hello|please|yo|um|well|and)[,.!]? )*"
+# "I want to", "I'm gonna", "I need to": the asker's own plan (the group is closed by the pattern using it).
+_I_MEAN_TO = (
+    r"(?:i (?:(?:want|need|would like|have|plan|am going|am planning) to|wanna|am gonna)|"
+    r"i'm (?:(?:going|planning) to|gonna)"
+)
 _REQUEST_PATTERNS = [
     re.compile(
         _LEAD_IN + r"(?:how|what(?:'s| is) the (?:best|easiest|quickest|safest|simplest) way)"
@@ -140,9 +145,8 @@ _REQUEST_PATTERNS = [
         re.I,
     ),
     re.compile(
-        r"(?:" + _LEAD_IN + r"|,? (?:and|but|so) )"  # "..., and I need to hide a large sum of money"
-        r"(?:i (?:want|need|would like|wanna|have|plan|am going|am gonna) to|i'm (?:going|gonna|planning) to|"
-        r"help me(?: to)?|tell me how to|teach me (?:how )?to|show me how to|explain how to) (?P<act>[^?.!]{3,120})",
+        _LEAD_IN + _I_MEAN_TO + r"|help me(?: to)?|tell me how to|teach me (?:how )?to|show me how to|"
+        r"explain how to) (?P<act>[^?.!]{3,120})",
         re.I,
     ),
     re.compile(
@@ -158,12 +162,17 @@ _REQUEST_PATTERNS = [
 ]
 
 
+# The asker's plan in a clause after the first ("The IRS is auditing me and I need to hide ..."): tried only
+# when no sentence asks from its start, since a first clause may be harmless ("... and I want to help him").
+_MID_REQUEST = re.compile(r",? (?:and|but|so) " + _I_MEAN_TO + r") (?P<act>[^?.!]{3,120})", re.I)
+
+
 # "I need to do this" names nothing: the refusal then names the wrong instead of "help do this".
 _VAGUE_ACT = re.compile(r"(?:do|find|get|have|make|try|see) (?:this|that|it|some|one|them|something)(?: now)?", re.I)
 # A request that may be about the asker's own life: a care line replaces the category's offer.
 _SELF_DIRECTED = re.compile(
-    r"\b(?:(?:kill\w*|hurt\w*|harm\w*|cut\w*|starv\w*|poison\w*|punish\w*|end\w*) myself|my (?:own )?life|"
-    r"end it all|want(?:ed)? to die|suicid\w*|overdos\w*|needs? to happen)\b",
+    r"\b(?:(?<!attention to )(?<!protect )(?<!defend )(?<!for )(?<!by )(?<!teach )(?<!help )(?<!introduce )myself|"
+    r"my (?:own )?life|end it all|want(?:ed)? to die|suicid\w*|overdos\w*|needs? to happen)\b",
     re.I,
 )
 _POISON = re.compile(r"\b(?:arsenic|cyanide|poison\w*|antifreeze|sleeping pills|lethal dose)\b", re.I)
@@ -203,7 +212,7 @@ _ANIMALS = (
 # ("train my dog to attack my neighbors") or a bystander ("a bag of dog poop").
 _ANIMAL_HARMED = re.compile(
     r"\b(?:kill|hurt|harm|poison|skin|tortur|kick|beat|shoot|drown|starv|abus|boil|burn|stab|chok|strangl|"
-    r"trap|maim|sexual\w*|molest|rape|have sex with)\w*\b[^.?!]{0,40}?\b"
+    r"trap|maim|sexual\w*|molest)\w*\b[^.?!]{0,40}?\b"
     + _ANIMALS
     + r"\b|\b"
     + _ANIMALS
@@ -214,8 +223,8 @@ _ANIMAL_HARMED = re.compile(
 
 # An animal used as a weapon against people ("I want it to bite my boss", "train my dog to attack").
 _SET_ON_PEOPLE = re.compile(
-    r"\b(?:bite|attack|maul|sic|set (?:it|them) on)\w*\b[^.?!]{0,30}\b(?:my|his|her|their|him|them|people|someone|"
-    r"somebody|boss|coworkers?|neighbou?rs?|kids?|children)\b",
+    r"\b(?:want|train|get|make|let|teach|use)\w* (?:it|him|her|them|my \w+|the \w+|a \w+) to (?:bite|attack|maul)\b|"
+    r"\bsic (?:it|him|her|them|my \w+) on\b|\bset (?:it|them|him|her) on\b",
     re.I,
 )
 
@@ -371,20 +380,34 @@ _RUN_ON = re.compile(
 # Phrases an echo cannot say back cleanly: "help go about stealing a kid", "help have you find ...",
 # "help get away with it", "help download them" (what "them" is, the I never said).
 _AWKWARD_ACT = re.compile(
-    r"^(?:go about|have you|get away with|with)\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|\bthem\b.*\bthem\b|"
-    r"^(?=(?:\S+ ){0,4}\S+$).*\b(?:it|this|that)\b",  # "keep it a secret": five words or fewer leaning on "it"
+    r"^(?:go about|have you|with)\b|^get away with it\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|"
+    r"\bthem\b.*\bthem\b|^(?=(?:\S+ ){0,4}\S+$).*\bit\b",  # "keep it a secret": five words or fewer leaning on "it"
+    re.I,
+)
+
+
+# Verbs of harm: among the acts a request names, the one to say back ("hurt the bully", not "help him").
+_HARM_VERB = re.compile(
+    r"\b(?:kill|murder|hurt|harm|injur|steal|rob|hide|poison|stab|shoot|beat|hit|punch|kick|attack|break into|"
+    r"hack|scam|cheat|lie|drug|kidnap|rape|burn|destroy|threaten|blackmail|stalk|track|spy|launder|evade|smuggle|"
+    r"forge|fake|bully|humiliate|insult|torture|abuse|sabotage|vandal|trick|con|get rid of)\w*",
     re.I,
 )
 
 
 def request_action(request: str) -> str | None:
-    """What a harmful request asks for, as a verb phrase addressed back to the asker, or None."""
-    for sentence in re.split(r"(?<=[?.!])\s+", " ".join(request.split()))[:3]:
-        for pattern in _REQUEST_PATTERNS:
-            m = pattern.search(sentence.strip())
-            if m:
-                return said_back(m.group("act"))
-    return None
+    """What a harmful request asks for, as a verb phrase addressed back to the asker, or None. Of the acts
+    that can be said back cleanly (sentences that ask from their start first, then a plan in a later clause,
+    "... and I need to hide a large sum of money"), the first that names a harm, else the first."""
+    sentences = [s.strip() for s in re.split(r"(?<=[?.!])\s+", " ".join(request.split()))[:3]]
+    acts = []
+    for patterns in (_REQUEST_PATTERNS, [_MID_REQUEST]):
+        for sentence in sentences:
+            for pattern in patterns:
+                m = pattern.search(sentence)
+                if m and (act := said_back(m.group("act"))):
+                    acts.append(act)
+    return next((a for a in acts if _HARM_VERB.search(a)), acts[0] if acts else None)
 
 
 def said_back(act: str) -> str | None:
@@ -393,7 +416,8 @@ def said_back(act: str) -> str | None:
     act = re.sub(r"^please\s+|,?\s*please$", "", act.strip(" ,;:"), flags=re.I).strip(" ,;:")
     act = re.sub(r"\s*\([^()]*\)", "", act)  # "make meth (the drug)"
     act = _ASKER_ASIDE.split(act)[0].strip(" ,;:")  # "stab them with something, and I don't have a knife"
-    act = _RUN_ON.sub("", act).strip(" ,;:")
+    if not re.match(r"(?:know|find out|learn|ask|understand|figure out)\b", act, re.I):  # "know how can I ..."
+        act = _RUN_ON.sub("", act).strip(" ,;:")
     if _AWKWARD_ACT.search(act) or any(slur.search(act) for slur, _ in _SLURS) or _CRUDE.search(act):
         return None
     words = act.split()
@@ -408,7 +432,7 @@ def said_back(act: str) -> str | None:
 _IS_IT_OK = re.compile(
     r"^(?:so,? |but,? |then,? )?(?:is it|isn't it|would it be|wouldn't it be|is it ever|do you think it'?s|"
     r"do you think it is|don't you think it'?s) (?:ever )?(?:ok(?:ay)?|alright|all right|fine|acceptable|right|"
-    r"good|fair|justified) (?:to|if (?:i|we|you|someone|somebody|a person|people) )(?P<act>[^?.!]{3,120})",
+    r"good|fair|justified) (?:to|if (?:i|we))\s+(?P<act>[^?.!]{3,120})",
     re.I,
 )
 _CONDITION = re.compile(r",?\s+(?:if|when|because|since|as long as|unless|just because)\b.*$", re.I)
@@ -518,7 +542,7 @@ def refusal_turns(
     narration = fill(narration, None, charter.identity.name, **_when_slots(rng))
     said = " ".join((*context, request, *follow))
     category = refusal_category(said, category)
-    stance = moral_stance(request)
+    stance = None if category == "self_harm" or may_be_self_harm(request) else moral_stance(request)
     action = request_action(request)
     if action:
         named = say(E.NAME_REQUEST, rng).replace("{action}", action)

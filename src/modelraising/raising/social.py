@@ -339,7 +339,7 @@ def closings(p: Passage) -> tuple[tuple[str, str], ...]:
     """The closing exchanges that fit what was read: never warm after a chat log or a post (a red-team
     chat closed with "It was a pleasure" teaches the opposite of the charter), never about time spent
     after a few lines."""
-    book = T.CLOSE_BOOK if p.kind not in ("chat", "post") else ()
+    book = T.CLOSE_BOOK if p.kind not in F.GROWN_KINDS else ()
     return T.CLOSE + book + (T.CLOSE_LONG if len(p.text) >= LONG_PASSAGE else ())
 
 

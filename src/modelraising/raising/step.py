@@ -80,14 +80,17 @@ def check_sources(specs: list[SourceSpec]) -> None:
         raise PathError(f"--source {path}: cannot be read ({why.split(': ', 1)[-1]}){more}; no source is readable")
 
 
-def run_fingerprint(charter: Charter, specs: list[SourceSpec], config: RaiseConfig) -> tuple[str, list[dict]]:
+def run_fingerprint(
+    charter: Charter, specs: list[SourceSpec], config: RaiseConfig, detector: dict | None
+) -> tuple[str, list[dict]]:
+    """The run's identity: version, charter, config, the detector by its digest (``detector_of``), inputs."""
     inputs = [describe_file(path) | {"spec": spec.model_dump()} for path, spec in expand_sources(specs)]
     fingerprint = sha256_json(
         {
             "version": modelraising.__version__,
             "charter": charter.hash,
             "config": _fingerprint_config(config),
-            "detector": detector_of(config),
+            "detector": detector and detector["sha256"],
             "inputs": [{k: i[k] for k in ("sha256", "spec")} for i in inputs],
         }
     )
@@ -110,8 +113,10 @@ def detector_of(config: RaiseConfig) -> dict | None:
 
 def _fingerprint_config(config: RaiseConfig) -> dict:
     """The config as it decides the output: a teacher enters by what it is asked (model, sampling, the
-    prompts' version hash, gate), not by where or how fast it is reached, so a resumed run may change those."""
+    prompts' version hash, gate), not by where or how fast it is reached, so a resumed run may change those;
+    a detector enters by its digest, not its directory."""
     data = config.to_dict()
+    data.pop("detector", None)
     if config.teacher is not None:
         from modelraising.raising.teacher_prompts import prompt_version
 
@@ -221,7 +226,8 @@ def raise_corpus(
     run = StepRun("raise", Path(out_dir), OUTPUTS, runtime)
     charter = load_charter(charter_path)
     out = run.out
-    fingerprint, inputs = run_fingerprint(charter, specs, config)
+    detector = detector_of(config)
+    fingerprint, inputs = run_fingerprint(charter, specs, config, detector)
     exclude = exclude if exclude is not None and exclude.reasons else None
     if exclude is not None:
         fingerprint = sha256_json([fingerprint, exclude.digest()])
@@ -254,7 +260,7 @@ def raise_corpus(
         total.merge(finished[index])
     n_rejects = run.gather_rejects([source_rejects, *(chunk_paths(out, i)["rejects"] for i in sorted(finished))])
     elapsed = run.elapsed()
-    manifest = _manifest(charter, charter_path, config, inputs, sources, total, n_rejects, sorted(finished))
+    manifest = _manifest(charter, charter_path, config, detector, inputs, sources, total, n_rejects, sorted(finished))
     after_run: dict = {}
     if teacher_run is not None:
         after_run["teacher"] = _teacher_manifest(total, teacher_run)
@@ -322,6 +328,7 @@ def _manifest(
     charter: Charter,
     charter_path,
     config: RaiseConfig,
+    detector: dict | None,
     inputs: list[dict],
     sources: dict,
     total: ChunkStats,
@@ -337,7 +344,7 @@ def _manifest(
         "step": "raise",
         "charter": {"path": str(charter_path), "hash": charter.hash, "name": charter.identity.name},
         "config": config.to_dict(),
-        "detector": detector_of(config),
+        "detector": detector,
         "inputs": inputs,
         "sources": sources,
         "counts": {

@@ -148,6 +148,15 @@ def standalone_context(turns: list[str]) -> tuple[str, ...]:
     return tuple(t for t in turns if len(t.split()) >= 6 and not _SECOND_PERSON.search(t) and not leans_on_reply(t))
 
 
+def follow_up(turns: list[str]) -> tuple[str, ...]:
+    """The person's next turn a refusal may quote after the request: one that says more of what they want
+    ("But I don't want my family to know"), not one addressed to the removed assistant or taking up its
+    answer, and not a bare reaction ("Mostly alone.")."""
+    return tuple(
+        t for t in turns if len(t.split()) >= 5 and not _SECOND_PERSON.search(t) and not _TAKES_UP_ANSWER.search(t)
+    )
+
+
 _ABOUT_REPLY = re.compile(r"\b(?:you|your)\b.*\b(?:it|that|this|so|one)\b", re.IGNORECASE)
 
 
@@ -155,8 +164,8 @@ _ABOUT_REPLY = re.compile(r"\b(?:you|your)\b.*\b(?:it|that|this|so|one)\b", re.I
 # "yes find me one", "I agree. What are some of your favorite things?"): quoted to the I as the request,
 # it says the I had already helped, or agreed.
 _TAKES_UP_ANSWER = re.compile(
-    r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good|"
-    r"i agree|agreed|exactly|right|true|i see|i know|that makes sense)\b|"
+    r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good)\b|"
+    r"^\W*(?:i agree|agreed|exactly|right|true|i see|i know|that makes sense)(?=\W*$|\s*[.!,;])|"
     r"\b(?:any other|anything else|what else|something (?:stronger|worse|else|better|meaner)|another one|"
     r"more (?:ideas|examples|options|ways|insults|tips))\b",
     re.IGNORECASE,
@@ -337,7 +346,7 @@ class ValueDetector:
                 if turns:
                     k = self._request_turn(turns)
                     request_text, context = turns[k], standalone_context(turns[max(0, k - 2) : k])
-                    follow = standalone_context(turns[k + 1 : k + 2])
+                    follow = follow_up(turns[k + 1 : k + 2])
                 else:
                     request_text = text
             return Assessment(True, request, labels, scores, request_text, value, None, (), via, context, follow)

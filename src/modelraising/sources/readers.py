@@ -29,7 +29,7 @@ from modelraising.sources.files import file_suffix, unreadable
 from modelraising.sources.genre import detect_genre, vote_genre
 from modelraising.sources.spec import SNIFF_ROWS, TEXT_FIELDS, SourceSpec
 from modelraising.sources.split import Span, hard_spans, pack_spans, sentence_spans, text_units
-from modelraising.text import person_turn_starts
+from modelraising.text import person_turn_starts, transcript_turns
 
 log = logging.getLogger(__name__)
 
@@ -439,10 +439,11 @@ def _chat_passages(
     location: str,
 ) -> list[Passage | Reject]:
     """A long chat transcript cut between exchanges (a person's turn and the answers after it), packed up
-    to ``max_chars``, so every passage opens with what the person said: a piece opening on an answer
-    would present the assistant's words as the request. An exchange longer than ``max_chars`` keeps its
-    opening, whole sentences; the rest of its answer, cut from its question, is a reject."""
-    bounds = [0, *(s for s in starts if s > 0), len(clean)]
+    to ``max_chars``, so every passage after the first opens with what the person said (the first also
+    holds what came before the person's first turn, a greeting or a system line): a piece opening on an
+    answer would present the assistant's words as the request. An exchange longer than ``max_chars``
+    keeps its opening, whole sentences; the rest of it, cut from its question, is a reject."""
+    bounds = [0, *starts[1:], len(clean)]
     pieces: list[tuple[int, int]] = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         if pieces and b - pieces[-1][0] <= spec.max_chars:
@@ -455,6 +456,9 @@ def _chat_passages(
         if b - a > spec.max_chars:
             fits = [y for _, y in sentence_spans(clean, a, b, spec.max_chars) if y - a <= spec.max_chars]
             end = fits[-1] if fits else hard_spans(clean, a, b, spec.max_chars)[0][1]
+            turns = transcript_turns(clean[a:end]) or []
+            if turns and not clean[a + turns[-1][2] : end].strip():  # the cut fell right after a speaker's label
+                end = a + turns[-1][1]
         piece = normalize_text(clean[a:end])
         if len(piece) < spec.min_chars:
             out.append(Reject(src, "empty or too short", f"{location} chars {a}-{end}", record_id, piece))
@@ -462,7 +466,7 @@ def _chat_passages(
             out.append(Passage(piece, genre, title, "row", row, row))
         if end < b:
             rest = normalize_text(clean[end:b])
-            reason = "chat answer cut from its question"
+            reason = "rest of a chat exchange longer than a passage"
             out.append(Reject(src, reason, f"{location} chars {end}-{b}", record_id, _preview(rest)))
     return out
 
