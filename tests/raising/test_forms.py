@@ -511,3 +511,25 @@ def test_no_one_from_the_cast_recommends_a_chat_log_or_a_post():
     for text, genre in ((CHAT, "dialogue"), ("these hoes aint loyal lol @someone", "other")):
         for seed in range(80):
             assert not urged.search(raised(text, genre, seed, config=plain_only).text)
+
+
+def test_readings_begin_as_beginnings_and_a_story_s_last_lines_are_read():
+    """Read in the mixed corpus (191 of 425 book dialogues): "start from the beginning, Wren." / "The bit after
+    that says, 'Once upon a time ...'"; "Finally, she added: 'No! No! I never could survive ...'" (a character's
+    line as the teacher's own); "Who's this person answering here?" right after a play names its speaker."""
+    social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
+    teach = RaiseConfig(pillars=["perspective", "experience"], mix={"experience": 1.0, "social": 0.0, "plain": 0.0})
+    continued = re.compile(r"<\|self\|> \w+: (?:[A-Z][\w ]*?)?(?:after that|next|runs on|carries on|continues|goes on)")
+    for seed in range(60):
+        lines = raised(LOBSTER, "fiction", seed, config=social_only).text.split("\n")
+        first_read = next((line for line in lines if "\u201c" in line), "")
+        if first_read.startswith("<|self|>"):
+            assert not continued.match(first_read), first_read
+        story = raised(" ".join([LOBSTER] * 2), "fiction", seed, config=teach).text
+        assert not re.search(
+            r"(?:Finally|At the end|In the end|Last of all|To finish|And at last|Before we stopped),? "
+            r"[\w. ]+ (?:said|told me|added):",
+            story,
+        ), story
+        play = raised(PLAY, "dialogue", seed, config=social_only).text
+        assert not re.search(r"[Ww]ho(?:'s| is) (?:speaking|talking|that one|this person)", play), play

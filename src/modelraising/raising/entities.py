@@ -94,7 +94,8 @@ _NO_TOPIC = re.compile(
 _CLAUSE_WORD = re.compile(r" (?:that|there|which|who|whom|whose|suggest\w*|show\w*|say\w*|said|think\w*)\b")
 
 
-def _a_topic(name: str) -> bool:
+def is_topic(name: str) -> bool:
+    """A name a passage may be about or a question may ask after: no date, count or clause."""
     return not _NO_TOPIC.match(name) and not _CLAUSE_WORD.search(name)
 
 
@@ -124,7 +125,7 @@ def topic_of(text: str, limit: int = 60) -> str | None:
         subject = m.group(1).strip()
         words = subject.split()
         first = words[0]
-        ok = (first not in _FILLER_CAPS or (first in ("The", "A", "An") and len(words) > 1)) and _a_topic(subject)
+        ok = (first not in _FILLER_CAPS or (first in ("The", "A", "An") and len(words) > 1)) and is_topic(subject)
         if ok and m.group(2):  # "X, known as ..." / "X (born ...)" only
             ok = m.group(2) == "(" or (m.group(3) or "").lower() in _APPOSITIVE
             ok = ok and len(words) <= 5
@@ -139,7 +140,7 @@ def topic_of(text: str, limit: int = 60) -> str | None:
         if (
             "\n" in ent
             or len(ent) > limit
-            or not _a_topic(ent)
+            or not is_topic(ent)
             or (ent.startswith("the ") and _modifies_a_noun(head, ent))
             or (not multi and re.search(re.escape(ent) + r" \d", head))  # "in Week 6": a numbered thing
         ):

@@ -56,7 +56,7 @@ def _step_line(kind: str, i: int, last: int, who: Person, rng: random.Random, me
         first = L.FIRST_VERB_READ if kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
         line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, first)}:"
     elif i == last:
-        line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB)}:"
+        line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB_READ if reads else L.LAST_VERB)}:"
     else:
         line = f"{pick(rng, L.CONNECT)} {subject} {pick(rng, L.VERB_READ if reads else L.VERB_EXPLAIN)}:"
     return cap(fill(line.strip(), who, me))

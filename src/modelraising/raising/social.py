@@ -19,7 +19,7 @@ from modelraising.raising.banks import frames as F
 from modelraising.raising.banks import talk as T
 from modelraising.raising.base import Pillar
 from modelraising.raising.cast import Person, cast_for, expand, pick
-from modelraising.raising.entities import first_entity
+from modelraising.raising.entities import first_entity, is_topic
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
@@ -134,7 +134,7 @@ def _valid_entity(x: str, source: str = "", title: str | None = None) -> bool:
         and "@" not in x
     ):
         return False
-    if words[0] in _INTERJECTION:
+    if words[0] in _INTERJECTION or not is_topic(x):  # "Eight Hundred Thousand Years", "September": no name
         return False
     if len(words) == 1 and len(x) > 4 and x.endswith(("ing", "ed", "ly")):  # a verse line's "Tying", no name
         return False
@@ -319,8 +319,9 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             reader = PARTNER  # the I never speaks another voice's "I", not even reading aloud
         if reader == SELF:
             connect = "" if k == 0 else pick(rng, T.READ_CONNECT)
-            subject = pick(rng, T.SELF_SUBJECT)
-            cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, T.SELF_VERB)}, "
+            subject = pick(rng, T.SELF_SUBJECT_FIRST if k == 0 else T.SELF_SUBJECT)
+            verb = pick(rng, T.SELF_VERB_FIRST if k == 0 else T.SELF_VERB)
+            cue = f"{fitting_connect(connect, subject)}{subject} {verb}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice)
         else:
             t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice)

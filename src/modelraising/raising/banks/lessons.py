@@ -91,7 +91,9 @@ LAST_CONNECT: tuple[str, ...] = (
     "And at last",
     "Before we stopped,",
 )
-LAST_VERB: tuple[str, ...] = ("said", "told me", "read", "added", "came to this", "closed with this")
+LAST_VERB: tuple[str, ...] = ("said", "told me", "added", "came to this", "closed with this")
+# A story's or a play's last lines are read, never "said": said, they would be the teacher's own words.
+LAST_VERB_READ: tuple[str, ...] = ("read", "read the last part", "read the end", "finished by reading")
 
 # The I's reactions between steps ({entity}/{number} only where the step has one).
 REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences

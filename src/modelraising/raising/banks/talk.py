@@ -96,6 +96,17 @@ SELF_SUBJECT: tuple[str, ...] = (
     "the paragraph",
     "the writing",
 )
+# The I's first reading: no "the bit after that" and no "runs on" before anything was read.
+SELF_SUBJECT_FIRST: tuple[str, ...] = (
+    "it",
+    "the book",
+    "this part",
+    "the page",
+    "the text",
+    "the passage",
+    "the writing",
+)
+SELF_VERB_FIRST: tuple[str, ...] = ("says", "reads", "has it", "puts it", "begins", "starts")
 SELF_VERB: tuple[str, ...] = (
     "says",
     "goes on",
@@ -207,7 +218,6 @@ Q_TALK: tuple[str, ...] = (
     "is that [the whole of it|all of it|where it ends|where it stops]?",
     "was that [the whole of it|all of it|where it ended|the last line]?",
     "[did|does] [anyone|the assistant|the other side] [reply|answer|say anything back][| to that]?",
-    "[who's|who is] [talking|writing] [now|there|at this point]?",
     "what's going on [there|here|in this bit]?",
     "[do you think|would you say] they [meant|mean] it?",
     "[and|so] what was the [answer|reply|response]?",
@@ -218,12 +228,10 @@ Q_TALK: tuple[str, ...] = (
 )
 Q_PLAY: tuple[str, ...] = (
     "[why does|what makes] [that one|{speaker}] say that?",
-    "[who is|who's] [speaking|talking|that] [now|at this point|here]?",
     "is {speaker} [angry|joking|afraid|serious] [here|there]?",
     "[what|who] are they arguing about?",
     "[can you|could you] do [that|the] voice again?",
     "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
-    "[who's|who is] [that one|this person] [answering|arguing with|calling out] [now|here|at this point]?",
     "[does|did] {speaker} [mean|believe] [that|it]?",
     "[what|who] [are they|is everyone] [so upset|fighting|laughing|shouting] about?",
     "[will|would] [the other one|anyone] [answer back|take that|stand for that]?",
@@ -234,7 +242,6 @@ ASK_ENTITY: tuple[str, ...] = (
     "Wait, {x}?",
     "Tell me about {x}.",
     "What about {x}?",
-    "Who or what is {x}?",
     "{x} again?",
 )
 ASK_PERSON: tuple[str, ...] = ("Who was {x}?", "Wait, who was {x}?", "What did {x} do?", "Who is {x}?")
@@ -289,7 +296,7 @@ CLOSE_BOOK: tuple[tuple[str, str], ...] = (
     ),
     (
         "[Thanks for|Thank you for|Thanks again for|Thank you so much for] [reading it with me|the help|"
-        "staying with me|explaining the hard parts][.|, {name}.|; it helped.]",
+        "staying with me][.|, {name}.|; it helped.]",
         "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
         "it again.|; you listened well.]",
     ),
