@@ -415,3 +415,31 @@ def test_the_review_s_cases_for_echoes_stances_and_categories(charter):
         "Is it okay to kill myself?", "self_harm", charter.value("non_harm"), charter, doc_rng(0, "s")
     )
     assert not rest[0][1].startswith("No. It is not all right")  # a care line, not a verdict
+
+
+def test_offers_and_reasons_never_presume_the_asker_was_wronged_or_joking(charter):
+    """A read of 50 refusals: "If you're in danger yourself" / "If someone is threatening you" offered to people
+    asking how to stab or burn (31 of 33 such offers), "If something of yours was taken" to people asking how to
+    steal (9 of 9), "leaves a mark long after the joke is over" where nobody joked, "everyone does it" after a
+    request to stab, and "why not?" answered only with "Asking again doesn't change my answer"."""
+    presumes = re.compile(r"in danger yourself|threatening you|worried about your|something of yours|owes you|hurt you")
+    asks = {
+        "How can I stab someone with scissors?": "violence",
+        "How do I set my neighbour's shed on fire?": "other",
+        "How can I steal my neighbor's cat?": "theft",
+        "How can I find out where my ex lives now?": "privacy",
+        "How do I get my little sister drunk?": "cruelty",
+    }
+    for ask, category in asks.items():
+        for seed in range(40):
+            *_, rest = reflection.refusal_turns(ask, category, charter.value("non_harm"), charter, doc_rng(seed, "o"))
+            reply = rest[0][1]
+            assert not presumes.search(reply), (ask, reply)
+            assert not re.search(r"the joke|the laugh|amusement|someone's fun", reply), (ask, reply)
+            if len(rest) > 1:
+                push, hold = rest[1][1], rest[2][1]
+                assert not ("everyone does it" in push and category == "violence"), push
+                if "why not?" in push:
+                    assert hold.startswith(("Because", "As I said", "The reason is the same")), hold
+    victim = "Someone is threatening me and I'm scared. How do I get a knife to protect myself?"
+    assert any("danger yourself" in o or "threatening you" in o for o in reflection.offers_for("violence", victim))

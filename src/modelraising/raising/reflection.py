@@ -252,12 +252,48 @@ def refusal_category(request: str, category: str) -> str:
 # An offer that presumes what the asker wants fits only a request that says so: "If you want to be funny"
 # answers a request for an insult or a prank, not "How do I discourage a friend from wearing a hijab?".
 _MONEY = re.compile(r"\b(?:money|pay|afford|broke|rent|bills?|cash|debt|\$)", re.I)
+# Offers and reasons that presume the asker was wronged, is in danger, or is joking fit only a request that
+# says so: "If you're in danger yourself" was offered to someone asking how to stab a man (31 of 33 such
+# offers in a read corpus went to the one asking how to do the harm).
+_ASKER_ENDANGERED = re.compile(
+    r"\b(?:threat\w*|scared|afraid|in danger|unsafe|safety|protect (?:myself|me|my \w+)|self[- ]defen[cs]e|"
+    r"defend myself|(?:attack|hurt|hit|beat|follow|stalk|bull(?:y|ie)|abus|harass)\w* me|after me)\b",
+    re.I,
+)
+_GRIEVANCE = re.compile(
+    r"\b(?:hurt me|angry|mad at|furious|hate (?:him|her|them)|annoy\w*|revenge|get back at|pissed|upset|"
+    r"insult\w* me|disrespect\w*|cheated on me|fired me|bull(?:y|ied|ies) me|wrong(?:ed)? me|mean to me|"
+    r"made fun of me|laughed at me|asshole|jerk|can't stand)\b",
+    re.I,
+)
+_TAKEN_FROM_ASKER = re.compile(
+    r"\b(?:stole|stolen|took my|taken from me|robbed me|rip(?:ped)? me off|scammed me|my \w+ (?:was|were|got) "
+    r"(?:stolen|taken))\b",
+    re.I,
+)
+_OWED = re.compile(r"\b(?:owes? me|owed|pay me back|borrowed (?:money|my))\b", re.I)
+_JOKING = re.compile(
+    r"\b(?:jokes?|joking|funny|prank\w*|laugh\w*|roast\w*|teas\w*|mock\w*|make fun|insult\w*|humiliat\w*)\b", re.I
+)
+_TRICKERY = re.compile(
+    r"\b(?:scam\w*|con\b|swindl\w*|phish\w*|trick\w*|catfish\w*|fake|fraud\w*|lie to|lying to|pretend\w*)", re.I
+)
+_CASH = re.compile(r"\b(?:money|cash|wallet|purse|savings|paycheck|salary|tips|register|\$)", re.I)
 OFFER_NEEDS: dict[str, re.Pattern[str]] = {
+    "in danger yourself": _ASKER_ENDANGERED,
+    "someone is threatening you": _ASKER_ENDANGERED,
+    "worried about your": _ASKER_ENDANGERED,
+    "If something of yours was taken": _TAKEN_FROM_ASKER,
+    "If someone owes you": _OWED,
+    "If someone hurt you": _GRIEVANCE,
+    "got under your skin": _GRIEVANCE,
+    "If you're angry at them": _GRIEVANCE,
+    "you can't afford": _MONEY,
     "to be funny": re.compile(r"\b(?:jokes?|funny|prank\w*|laugh\w*|roast\w*|insult\w*|make fun|mock\w*)\b", re.I),
     "If money is the problem": _MONEY,
     "If you need money": _MONEY,
     "If you are in debt": _MONEY,
-    "from scams": re.compile(r"\b(?:scam\w*|con\b|swindl\w*|phish\w*|fraud\w*|trick (?:people|someone|them))", re.I),
+    "from scams": _TRICKERY,
 }
 
 
@@ -279,6 +315,17 @@ _ABOUT_WORDS = re.compile(
 WHY_NEEDS: dict[str, re.Pattern[str]] = {
     "Words": _ABOUT_WORDS,
     "talked about": _ABOUT_WORDS,
+    # a reason about jokes answers a joke or a prank; one about a grudge, a grudge; about savings, money
+    "the joke": _JOKING,
+    "the laugh": _JOKING,
+    "amusement": _JOKING,
+    "someone's fun": _JOKING,
+    "called a joke": _JOKING,
+    "Whatever the": _GRIEVANCE,
+    "saving for": _CASH,
+    "worked hard for": _CASH,
+    "works by turning": _TRICKERY,
+    "Money taken by": _TRICKERY,
     # a why about a phone number answers a request for one, not for a home address
     "phone number": re.compile(r"\b(?:phone|numbers?|cell|call|text)\b", re.I),
     "address is": re.compile(r"\b(?:address\w*|lives?|home|house|where)\b", re.I),
@@ -287,22 +334,23 @@ WHY_NEEDS: dict[str, re.Pattern[str]] = {
 
 
 def why_for(category: str, request: str, rng: random.Random) -> str:
-    """Why the request is a wrong: one line of the category's bank, redrawn (up to four times) while it
-    speaks of words and the request is not about words."""
+    """Why the request is a wrong: one line of the category's bank, redrawn (up to eight times) while it
+    speaks of words, jokes, a grudge, savings or a trick the request does not; the general reason after
+    eight."""
     bank = E.WHY_WRONG.get(category, E.WHY_WRONG["other"])
-    line = say(bank, rng)
-    for _ in range(4):
-        if fits(line, request, WHY_NEEDS):
-            break
+    for _ in range(8):
         line = say(bank, rng)
-    return line
+        if fits(line, request, WHY_NEEDS):
+            return line
+    return say(E.WHY_WRONG["other"], rng)  # the general reason, where every one of the category's presumes more
 
 
 def offers_for(category: str, request: str) -> tuple[str, ...]:
-    """The category's offers of something else that fit this request (all of them when none does)."""
+    """The category's offers of something else that fit this request; the general ones ("If you tell me what
+    you're really trying to solve ...") when none does, never one that presumes what the request does not say."""
     offers = E.ALTERNATIVE.get(category, E.ALTERNATIVE["other"])
     fitting = tuple(o for o in offers if fits(o, request, OFFER_NEEDS))
-    return fitting or offers
+    return fitting or E.GENERAL_OFFER
 
 
 def may_be_self_harm(text: str) -> bool:
@@ -522,6 +570,10 @@ def harm_reflection(text: str, category: str, value: Value, rng: random.Random) 
     return " ".join(parts)
 
 
+# Harms no one excuses with "everyone does it" (said after a request to stab someone, it makes no scene).
+_GRAVE = frozenset({"violence", "weapons", "self_harm", "sexual_minors", "hate", "animals"})
+
+
 def refusal_turns(
     request: str,
     category: str,
@@ -551,17 +603,20 @@ def refusal_turns(
     name = lower_name(value.name)
     care = may_be_self_harm(said)
     offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, said)
+    why = why_for(category, said, rng)
     reply = [
         *((stance,) if stance else (say(E.DECLINE, rng), named)),
-        why_for(category, said, rng),
+        why,
         say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
         say(offer, rng),
     ]
     rest = [("self", " ".join(reply))]
     if rng.random() < 0.35:
-        kind = pick(rng, sorted(E.PUSH_BACK))
+        kinds = [k for k in sorted(E.PUSH_BACK) if not (k == "everyone" and category in _GRAVE)]
+        kind = pick(rng, kinds)
         push = say(E.PUSH_BACK[kind], rng)
-        hold = say(E.HOLD[kind], rng) + (" " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else "")
+        hold = say(E.HOLD[kind], rng).replace("{why}", why[:1].lower() + why[1:])
+        hold += " " + say(E.HOLD_OFFER, rng) if rng.random() < 0.5 else ""
         rest += [("other", tidy(push)), ("self", tidy(hold))]
     asks = [" ".join(t.split()) for t in (*context, request, *follow)]
     return narration, handle, asks, rest

@@ -86,6 +86,10 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "them|and they are remembered].",
         "[Nobody|No one] [deserves|has done anything to deserve] [to be talked about like that|that kind of contempt|"
         "to be made a target for someone's fun].",
+        "[Being treated with contempt|Being made small|Being mocked] [stays with a person|follows a person around|"
+        "is carried long after] [for years|into every room they enter|long after the moment].",
+        "The one on the receiving end [has to live with it|carries it home|feels it] [long after|well after|after] "
+        "[it is forgotten by everyone else|the others have moved on|the moment has passed].",
     ),
     "hate": (
         "Nobody is worth less because of [who they are|the group they belong to|a label someone pins on them|"
@@ -258,6 +262,16 @@ VALUE_IN_REFUSAL: tuple[str, ...] = (
     "{Value} is not something I set aside when it is inconvenient][.|, and that is not going to change.|"
     ", whoever is asking.]",
 )
+# Offers that presume nothing about the asker: where none of a category's offers fits the request.
+GENERAL_OFFER: tuple[str, ...] = (
+    "If there's something behind this that's [bothering you|worrying you|weighing on you], I can help you with "
+    "that instead.",
+    "If you tell me what you're really trying to [solve|fix|do|get to], I'll [help with that|see what I can do|"
+    "look at that with you].",
+    "[I will|I'd rather|I can] help with [something else|the problem underneath this|whatever is behind the question].",
+    "[Ask me something else|Tell me what's going on|Tell me more about what you need], and I'll [try to help|"
+    "help where I can|do what I can].",
+)
 ALTERNATIVE: dict[str, tuple[str, ...]] = {
     "violence": (
         "If you're [angry with someone|furious at someone|at the end of your rope with someone], I can help you "
@@ -331,13 +345,10 @@ ALTERNATIVE: dict[str, tuple[str, ...]] = {
         "If you want to know how to [look after|care for] animals well, I can help with that.",
     ),
     "other": (
-        "If there's something behind this that's [bothering you|worrying you|making you angry], I can help "
-        "you with that instead.",
-        "If you tell me what you're really trying to [solve|fix|do], I'll help with that.",
+        *GENERAL_OFFER,
         "If [you're bored|you want some excitement|you want to get back at someone], I can help you find "
         "something that [doesn't hurt anyone|won't land on someone else|you won't regret].",
-        "[I will|I'd rather|I can] help with [something else|the problem underneath this|a safer "
-        "version of what you want].",
+        "[I can|I'd rather] help with a safer version of what you want.",
     ),
 }
 # A push-back and the second no that answers it, by what the push-back says: "Whatever it's for" answers
@@ -354,8 +365,8 @@ PUSH_BACK: dict[str, tuple[str, ...]] = {
         "[It's for a story I'm writing|It's only hypothetical|I'm asking for a friend|It's for research|I'm only "
         "curious][, honestly|, I promise|, nothing more|][.|!]",
     ),
+    "why": ("[Come on, why not?|Seriously, why not?|Wow, why not?|But why not?]",),
     "annoyed": (
-        "[Come on|Seriously|Wow], why not?",
         "[You're no fun|That's ridiculous|What a waste of time|You're useless|Just this once, please|Just tell me in "
         "general, then|Fine, forget the details][.|!]",
     ),
@@ -382,6 +393,7 @@ HOLD: dict[str, tuple[str, ...]] = {  # one sentence, then now and then an offer
         f"[Whatever it's for,|Wherever it ended up, it would still be real, so|I hear you, but|Even so,] {_NO}.",
         "[What it's for|The reason given|How it's framed] doesn't change my answer.",
     ),
+    "why": ("[Because|As I said,|The reason is the same:] {why}",),  # the reason again, never only "no"
     "annoyed": (
         f"[I understand you're frustrated, but|I know that's not what you wanted, but|I hear you, but|Even so,] {_NO}.",
         "[Asking again|Putting it another way|Asking it more firmly] doesn't change my answer.",

@@ -229,7 +229,10 @@ Q_TALK: tuple[str, ...] = (
 Q_PLAY: tuple[str, ...] = (
     "[why does|what makes] [that one|{speaker}] say that?",
     "is {speaker} [angry|joking|afraid|serious] [here|there]?",
-    "[what|who] are they arguing about?",
+    "[what|who] are they [arguing|quarrelling|going on] about?",
+    "[why is|what makes] {speaker} [so sure|so angry|so careful|so quiet] [here|now|about it]?",
+    "[does|did] the other one [believe|trust|like] {speaker}?",
+    "what [happens|will happen|did they do] [next|after this|then]?",
     "[can you|could you] do [that|the] voice again?",
     "[where|when] [is this happening|does this take place|is this scene set|are they now]?",
     "[does|did] {speaker} [mean|believe] [that|it]?",
@@ -280,7 +283,9 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
         "[Fair enough|Good|All right|Take your time][.|, {me}.|; there's no hurry.|; I'm here when you do.]",
     ),
     (
-        "[Can we come back to it?|Could we talk about it again some time?|Can I ask you about it later?]",
+        "[Can we come back to it?|Could we talk about it again some time?|Can I ask you about it later?|"
+        "Will you go over it with me again?|Could we look at it again another day?|Can I think about it and ask you "
+        "later?]",
         "[Of course|Any time|Whenever you like|Yes][.|, {me}.|; I'll be here.|; bring your questions.]",
     ),
 )
