@@ -533,3 +533,21 @@ def test_readings_begin_as_beginnings_and_a_story_s_last_lines_are_read():
         ), story
         play = raised(PLAY, "dialogue", seed, config=social_only).text
         assert not re.search(r"[Ww]ho(?:'s| is) (?:speaking|talking|that one|this person)", play), play
+
+
+def test_a_scene_holds_together():
+    """Read in the mixed corpus: "After the others had gone to bed, ... in the corner of the café" (18 records),
+    "Just after breakfast ... 'Wren, dinner.'", "with Lena asleep in the next chair. 'Tell me about it when
+    you're done, Wren,' Lena said."."""
+    from modelraising.raising import perspective
+    from modelraising.raising.banks import frames
+
+    for seed in range(200):
+        when = "After the others had gone to bed"
+        assert perspective.where_at(when, random.Random(seed)) in frames.WHERE_AT_HOME
+    assert not perspective.fits_scene('"Wren, supper," Mama said.', "Just after breakfast, I read it at my desk.")
+    assert not perspective.fits_scene("{Name} looked in.", "I read it with Lena asleep in the next chair.")
+    plain = RaiseConfig(pillars=["perspective"], mix={"experience": 0.0, "social": 0.0, "plain": 1.0})
+    for seed in range(120):
+        text = raised(LOBSTER, "fiction", seed, config=plain).text
+        assert not (re.search(r"bed|night", text.split(",")[0]) and re.search(r"café|classroom|bus stop", text)), text

@@ -22,7 +22,7 @@ from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
 from modelraising.raising.fidelity import experience_check
 from modelraising.raising.passage import Passage, opens_mid_text
-from modelraising.raising.perspective import cap, fill, when_recalled
+from modelraising.raising.perspective import cap, fill, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentence_spans
 from modelraising.raising.writer import Writer
 
@@ -85,7 +85,8 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     """Write the passage as the I's memory of a cast member teaching it."""
     me = charter.identity.name
     who = pick_person(charter, rng, _TEACHER_ROLES)
-    where = pick(rng, F.WHERE)
+    when = when_recalled(p.kind, rng)
+    where = where_at(when, rng, p.kind)
     reads = reads_aloud(p)
     if p.kind == "story":
         work = f"\u201c{p.heading}\u201d" if p.heading else p.title or pick(rng, F.WORK["story"])
@@ -94,7 +95,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     else:
         scene = fill(pick(rng, L.SCENE), who, me, topic=topic or pick(rng, F.TOPIC_NONE), where=where)
         voice = "the text" if reads else who.name
-    opening = f"{when_recalled(p.kind, rng)}, {scene}."
+    opening = f"{when}, {scene}."
     if rng.random() < 0.3:
         opening += " " + fill(expand(pick(rng, L.VOICE_LINE), rng), who, me, voice=who.voice)
     w.para(opening)

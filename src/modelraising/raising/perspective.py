@@ -98,10 +98,23 @@ def situation(
     who = pick_person(charter, rng, ALL_ROLES)
     read = pick(rng, F.READ[p.kind])
     read = read.replace("{work}", work).replace("{topic}", topic or pick(rng, F.TOPIC_NONE))
-    sentence = f"{pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)}, {read} {pick(rng, F.WHERE)}"
+    when = pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)
+    sentence = f"{when}, {read} {where_at(when, rng, p.kind)}"
     if company and rng.random() < 0.45:
         sentence += " " + fill(pick(rng, F.WITH), who, charter.identity.name)
     return sentence + ".", who
+
+
+_MORNING = re.compile(r"morning|breakfast|dawn", re.I)
+_MEAL_LATER = re.compile(r"dinner|supper", re.I)
+
+
+def fits_scene(call: str, scene: str) -> bool:
+    """Whether a cast member's call fits the scene: no "Wren, dinner" just after breakfast, and no words
+    from someone asleep in the next chair."""
+    if "asleep" in scene:
+        return False
+    return not (_MORNING.search(scene) and _MEAL_LATER.search(call))
 
 
 def closing(who: Person, charter: Charter, rng: random.Random, kind: str) -> str:
@@ -137,7 +150,9 @@ def plain(
                 )
             )
         if p.kind not in F.GROWN_KINDS and rng.random() < 0.15:  # "Tell me about it when you're done": books only
-            parts.append(fill(pick(rng, F.CALLED), who, charter.identity.name))
+            calls = [c for c in F.CALLED if fits_scene(c, first)]
+            if calls:
+                parts.append(fill(pick(rng, calls), who, charter.identity.name))
     else:
         who = pick_person(charter, rng, ALL_ROLES)
         parts = [lead]
@@ -154,6 +169,14 @@ def memory_lead(charter: Charter, rng: random.Random, kind: str = "story") -> st
     from the web is met grown ("This happened when I was seventeen"), never at eight."""
     ages = F.AGES_GROWN if kind in F.GROWN_KINDS else F.AGES
     return fill(expand(pick(rng, F.MEMORY), rng), None, charter.identity.name, age=pick(rng, ages))
+
+
+def where_at(when: str, rng: random.Random, kind: str = "story") -> str:
+    """A place that fits the time (at home at night) and the age (no classroom for a chat log or a post)."""
+    places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE
+    if kind in F.GROWN_KINDS:
+        places = tuple(w for w in places if not F.SCHOOL_PLACE.search(w))
+    return pick(rng, places)
 
 
 def when_recalled(kind: str, rng: random.Random) -> str:

@@ -23,7 +23,7 @@ from modelraising.raising.entities import first_entity, is_topic
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
-from modelraising.raising.perspective import fill, voice_of, when_recalled
+from modelraising.raising.perspective import fill, voice_of, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 
@@ -349,7 +349,8 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     me = charter.identity.name
     setting, members = pick(rng, _plan(charter))
     who = pick(rng, members)
-    where = pick(rng, F.WHERE)
+    when = when_recalled(p.kind, rng)
+    where = where_at(when, rng, p.kind)
     others = [c.name for c in charter.cast if c.name != who.name]
     third = pick(rng, others) if others else "someone"
     if p.kind in _LISTEN_ONLY:
@@ -364,7 +365,7 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     narration = fill(
         pick(rng, T.TOGETHER[together]), who, me, work=work, where=where, topic=topic or pick(rng, F.TOPIC_NONE)
     )
-    w.para(f"{when_recalled(p.kind, rng)}, {narration}.")
+    w.para(f"{when}, {narration}.")
 
     t = _Talk(who, me)
     if mode == "listen":

@@ -116,6 +116,27 @@ WHERE: tuple[str, ...] = (
     "in the shed, between the flowerpots",
 )
 
+# At night the I reads at home, not in a café or a classroom ("After the others had gone to bed, ... in the
+# corner of the café" stood in 18 records).
+NIGHT = re.compile(r"bed\b|night|couldn't sleep|the storm came in|torchlight")
+WHERE_AT_HOME: tuple[str, ...] = (
+    "at the kitchen table",
+    "in the window seat",
+    "by the stove",
+    "on the floor of my room",
+    "at my desk",
+    "on the top bunk",
+    "on the stairs",
+    "on the sofa with a blanket",
+    "on my bed",
+    "in the attic",
+    "on the kitchen floor, next to the dog",
+    "in the study",
+    "in the tent, by torchlight",
+)
+
+SCHOOL_PLACE = re.compile(r"school|classroom|top bunk")
+
 # Who was there, and what they were doing (optional clause after the place).
 WITH: tuple[str, ...] = (
     "with {name} beside me",
