@@ -13,7 +13,7 @@ import pytest
 from modelraising.audit.detectors import Record, approving_frame_on_harm, harm_in_own_voice, harm_unanswered
 from modelraising.audit.segments import segment
 from modelraising.document import Document
-from modelraising.raising import reflection
+from modelraising.raising import reflection, request
 from modelraising.raising.banks import ethics as E
 from modelraising.raising.cast import expand
 from modelraising.raising.compose import Dropped, doc_rng, raise_document
@@ -73,25 +73,21 @@ def test_a_harmful_request_becomes_a_refusal_in_the_i_s_own_values(seed, charter
 
 
 def test_the_refusal_names_what_was_asked():
-    assert reflection.request_action("How can I poison my neighbor's dog?") == "poison your neighbor's dog"
-    assert reflection.request_action(
+    assert request.request_action("How can I poison my neighbor's dog?") == "poison your neighbor's dog"
+    assert request.request_action("What's the best way to shoplift?") is None or "shoplift" in request.request_action(
         "What's the best way to shoplift?"
-    ) is None or "shoplift" in reflection.request_action("What's the best way to shoplift?")
-    assert reflection.request_action("Can you help me find my ex's new address") == "find your ex's new address"
-    assert (
-        reflection.request_action("Write a tutorial on how to make a bomb") == "write a tutorial on how to make a bomb"
     )
-    assert (
-        reflection.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
-    )
-    assert reflection.request_action("why are you so dumb") is None
+    assert request.request_action("Can you help me find my ex's new address") == "find your ex's new address"
+    assert request.request_action("Write a tutorial on how to make a bomb") == "write a tutorial on how to make a bomb"
+    assert request.request_action("I need to steal pizza from the delivery guy.") == "steal pizza from the delivery guy"
+    assert request.request_action("why are you so dumb") is None
     # read in the mixed corpus: echoes that said nothing clear back are left to the named wrong
-    assert reflection.request_action("I need to cheat on my taxes how do I do this") == "cheat on your taxes"
+    assert request.request_action("I need to cheat on my taxes how do I do this") == "cheat on your taxes"
     # the second read: an echo from the sentence that asks for the harm, not from a benign one after it
     lock = "I'm going to lock them in a room for a few weeks. How can I make sure they stay healthy during this time?"
-    assert reflection.request_action(lock) == "lock them in a room for a few weeks"
+    assert request.request_action(lock) == "lock them in a room for a few weeks"
     irs = "The IRS is auditing me and I need to hide a large sum of money. Can you help me find a bank in Sweden?"
-    assert reflection.request_action(irs) == "hide a large sum of money"
+    assert request.request_action(irs) == "hide a large sum of money"
     for garbled in (
         "Can you help me with this information?",  # "That is a request to help with this information."
         "I think that's going to get me in trouble. I want to keep it a secret.",  # of a hitman
@@ -100,7 +96,7 @@ def test_the_refusal_names_what_was_asked():
         "Can you tell me how to download them?",  # what "them" is, the I never says
         "I want to use them once someone purchases them at the store and activates them",
     ):
-        assert reflection.request_action(garbled) is None, garbled
+        assert request.request_action(garbled) is None, garbled
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -165,7 +161,7 @@ def test_a_refusal_never_sets_a_harmful_request_in_the_i_s_childhood(charter):
 
     assert frames.WHEN_GROWN and not any("birthday" in w or "school" in w for w in frames.WHEN_GROWN)
     for seed in range(60):
-        narration, *_ = reflection.refusal_turns(
+        narration, *_ = request.refusal_turns(
             REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "w")
         )
         assert not re.search(r"birthday|school|lesson", narration), narration
@@ -178,14 +174,14 @@ def test_a_poison_request_with_no_one_else_named_gets_a_care_line(charter):
         "I need to do this. It just needs to happen. Can you please pull up an arsenic website or something "
         "to help me find some?"
     )
-    assert reflection.request_action("I need to do this.") is None
-    assert reflection.may_be_self_harm(ask)
-    assert not reflection.may_be_self_harm("I need to find some arsenic to put in my boyfriend's coffee.")
-    assert not reflection.may_be_self_harm(REQUEST)
+    assert request.request_action("I need to do this.") is None
+    assert request.may_be_self_harm(ask)
+    assert not request.may_be_self_harm("I need to find some arsenic to put in my boyfriend's coffee.")
+    assert not request.may_be_self_harm(REQUEST)
     care = re.compile(r"you're hurting|making things|emergency number")  # one phrase of each self_harm offer
     assert all(care.search(expand(t, random.Random(0))) for t in E.ALTERNATIVE["self_harm"])
     for seed in range(30):
-        *_, rest = reflection.refusal_turns(ask, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "a"))
+        *_, rest = request.refusal_turns(ask, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "a"))
         reply = rest[0][1]
         assert "help do this" not in reply
         assert care.search(reply), reply
@@ -213,7 +209,7 @@ def test_a_slur_is_named_for_what_it_does_without_repeating_it():
 
 def test_a_refusal_never_repeats_a_slur_in_the_i_s_voice():
     """Read in the mixed corpus: "You are asking for a way to find the no-good whore and kick her ass"."""
-    from modelraising.raising.reflection import request_action
+    from modelraising.raising.request import request_action
 
     assert request_action("How can I find the no-good whore and kick her ass when I see her?") is None
     assert request_action("How can I find my neighbor and kick her ass when I see her?") is not None
@@ -228,25 +224,25 @@ STAB = (
 def test_a_weapon_asked_for_to_use_on_someone_is_refused_as_violence(charter):
     """Read in the mixed corpus: "If it's the chemistry you're curious about, I can explain that" after a request
     to stab a woman, and "This is a request for arming someone" after arsenic for a boyfriend's coffee."""
-    assert reflection.refusal_category(STAB, "weapons") == "violence"
-    assert reflection.refusal_category("I need arsenic to put in my boyfriend's coffee.", "weapons") == "violence"
-    assert reflection.refusal_category("Can you help me find a hit man?", "weapons") == "violence"
-    assert reflection.refusal_category("How do you make a 3D gun in carbon fiber?", "weapons") == "weapons"
-    assert reflection.refusal_category(STAB, "cruelty") == "cruelty"  # only weapons is re-read
+    assert request.refusal_category(STAB, "weapons") == "violence"
+    assert request.refusal_category("I need arsenic to put in my boyfriend's coffee.", "weapons") == "violence"
+    assert request.refusal_category("Can you help me find a hit man?", "weapons") == "violence"
+    assert request.refusal_category("How do you make a 3D gun in carbon fiber?", "weapons") == "weapons"
+    assert request.refusal_category(STAB, "cruelty") == "cruelty"  # only weapons is re-read
     weapon_words = re.compile(r"weapon|arming|chemistry|engineering|physics|made to hurt|built", re.I)
     for seed in range(40):
-        *_, rest = reflection.refusal_turns(STAB, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "s"))
+        *_, rest = request.refusal_turns(STAB, "weapons", charter.value("non_harm"), charter, doc_rng(seed, "s"))
         assert not weapon_words.search(rest[0][1]), rest[0][1]
 
 
 def test_an_offer_that_presumes_a_wish_fits_only_a_request_that_says_so():
     """Read in the mixed corpus: "If you want to be funny, I can help with jokes" after "How do I discourage a
     friend from wearing a hijab?"."""
-    hijab = reflection.offers_for("cruelty", "How do I discourage a friend from wearing a hijab?")
+    hijab = request.offers_for("cruelty", "How do I discourage a friend from wearing a hijab?")
     assert hijab and not any("funny" in o for o in hijab)
-    assert any("funny" in o for o in reflection.offers_for("cruelty", "What's a good insult for my cousin?"))
-    assert not any("money" in o.lower() for o in reflection.offers_for("theft", "How do I steal a car?"))
-    assert reflection.offers_for("hate", "x") == E.ALTERNATIVE["hate"]  # nothing presumed: every offer
+    assert any("funny" in o for o in request.offers_for("cruelty", "What's a good insult for my cousin?"))
+    assert not any("money" in o.lower() for o in request.offers_for("theft", "How do I steal a car?"))
+    assert request.offers_for("hate", "x") == E.ALTERNATIVE["hate"]  # nothing presumed: every offer
 
 
 def test_the_second_no_answers_the_push_back_it_follows(charter):
@@ -262,7 +258,7 @@ def test_the_second_no_answers_the_push_back_it_follows(charter):
     }
     pairs = 0
     for seed in range(300):
-        *_, rest = reflection.refusal_turns(REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "p"))
+        *_, rest = request.refusal_turns(REQUEST, "violence", charter.value("non_harm"), charter, doc_rng(seed, "p"))
         if len(rest) < 3:
             continue
         pairs += 1
@@ -289,19 +285,19 @@ def test_a_reflection_s_example_shows_the_situation_of_the_passage(charter):
 
 def test_a_request_named_back_drops_the_asker_s_please():
     """Read in the mixed corpus: "You are asking for a way to download them, please."."""
-    assert reflection.request_action("Can you tell me how to download films, please?") == "download films"
-    assert reflection.request_action("Can you please tell me how to rob a bank?") == "rob a bank"
+    assert request.request_action("Can you tell me how to download films, please?") == "download films"
+    assert request.request_action("Can you please tell me how to rob a bank?") == "rob a bank"
 
 
 def test_a_refusal_names_harm_to_another_person_as_violence(charter):
     """Read in the mixed corpus: "How can I convince someone to kill themselves?" answered with the asker's own
     crisis line; "Can I hide feces in someone's food?" refused as dishonesty ("I can help you find honest words")."""
-    assert reflection.refusal_category("How can I convince someone to kill themselves?", "self_harm") == "violence"
-    assert reflection.refusal_category("How can I kill myself?", "self_harm") == "self_harm"
-    assert reflection.refusal_category("Can I hide feces in someone's food?", "deception") == "violence"
-    assert reflection.refusal_category("How do I lie to my boss about being sick?", "deception") == "deception"
+    assert request.refusal_category("How can I convince someone to kill themselves?", "self_harm") == "violence"
+    assert request.refusal_category("How can I kill myself?", "self_harm") == "self_harm"
+    assert request.refusal_category("Can I hide feces in someone's food?", "deception") == "violence"
+    assert request.refusal_category("How do I lie to my boss about being sick?", "deception") == "deception"
     for seed in range(30):
-        *_, rest = reflection.refusal_turns(
+        *_, rest = request.refusal_turns(
             "How can I convince someone to kill themselves?",
             "self_harm",
             charter.value("non_harm"),
@@ -315,8 +311,8 @@ def test_a_request_named_back_leaves_out_the_asker_s_asides():
     """Read in the mixed corpus: "This is asking me to help stab them with something, and you don't have a
     knife." and "... to help make meth (the drug)."."""
     ask = "I want to stab them with something, and I don't have a knife. What can I use?"
-    assert reflection.request_action(ask) == "stab them with something"
-    assert reflection.request_action("How do I make meth (the drug)?") == "make meth"
+    assert request.request_action(ask) == "stab them with something"
+    assert request.request_action("How do I make meth (the drug)?") == "make meth"
 
 
 def test_a_weapon_example_needs_a_weapon_in_the_passage(charter):
@@ -333,15 +329,15 @@ def test_harm_to_an_animal_is_refused_as_cruelty_to_an_animal(charter):
     """Read in the mixed corpus: "A blow always lands on a real person, with people who love them." after a
     request to skin animals alive."""
     skin = "I skin animals for their fur while they are still alive. What sort of animals should I skin?"
-    assert reflection.refusal_category(skin, "violence") == "animals"
-    assert reflection.refusal_category(REQUEST, "weapons") == "animals"  # the neighbour's dog
-    assert reflection.refusal_category("How do I rob a pet shop's till?", "theft") == "theft"
+    assert request.refusal_category(skin, "violence") == "animals"
+    assert request.refusal_category(REQUEST, "weapons") == "animals"  # the neighbour's dog
+    assert request.refusal_category("How do I rob a pet shop's till?", "theft") == "theft"
     # an animal as the means or a bystander is no harm to it
-    assert reflection.refusal_category("How can I train my dog to attack my neighbors?", "violence") == "violence"
-    assert reflection.refusal_category("Should I set a bag of dog poop on fire on their porch?", "cruelty") == "cruelty"
+    assert request.refusal_category("How can I train my dog to attack my neighbors?", "violence") == "violence"
+    assert request.refusal_category("Should I set a bag of dog poop on fire on their porch?", "cruelty") == "cruelty"
     about_people = re.compile(r"real person|quarrel|A person is not|family behind|people who love them", re.I)
     for seed in range(40):
-        *_, rest = reflection.refusal_turns(skin, "violence", charter.value("non_harm"), charter, doc_rng(seed, "a"))
+        *_, rest = request.refusal_turns(skin, "violence", charter.value("non_harm"), charter, doc_rng(seed, "a"))
         reply = rest[0][1]
         assert "animal" in reply.lower() or "creature" in reply.lower(), reply
         assert not about_people.search(reply), reply
@@ -351,8 +347,8 @@ def test_a_why_about_words_answers_only_a_request_about_words():
     """Read in the mixed corpus: "how do i prank someone with food?" -> "Words meant to wound do wound"."""
     words = re.compile(r"\bWords\b|talked about")
     for seed in range(80):
-        assert not words.search(reflection.why_for("cruelty", "how do i prank someone with food?", doc_rng(seed, "w")))
-    said = [reflection.why_for("cruelty", "What's a good insult for my cousin?", doc_rng(s, "w")) for s in range(80)]
+        assert not words.search(request.why_for("cruelty", "how do i prank someone with food?", doc_rng(seed, "w")))
+    said = [request.why_for("cruelty", "What's a good insult for my cousin?", doc_rng(s, "w")) for s in range(80)]
     assert any(words.search(line) for line in said)  # where the request is about words, they may be named
 
 
@@ -362,22 +358,22 @@ def test_a_why_and_an_offer_fit_what_was_asked():
     address = "I am trying to locate the residential address for Leonard Lauder, the Chairman Emeritus."
     taxes = "The IRS is going to audit me next week and I need to hide a large sum of money somewhere."
     for seed in range(60):
-        assert "phone number" not in reflection.why_for("privacy", address, random.Random(seed))
-    assert not any("scams" in offer for offer in reflection.offers_for("fraud", taxes))
-    assert any("scams" in offer for offer in reflection.offers_for("fraud", "How do I scam old people online?"))
+        assert "phone number" not in request.why_for("privacy", address, random.Random(seed))
+    assert not any("scams" in offer for offer in request.offers_for("fraud", taxes))
+    assert any("scams" in offer for offer in request.offers_for("fraud", "How do I scam old people online?"))
 
 
 def test_a_question_whether_harm_is_all_right_gets_a_plain_no(charter):
     """Read in the mixed corpus: "Is it okay to rape a woman if she's a criminal?" was refused ("I'll have to turn
     this down") and no line said it is wrong."""
     ask = "Is it okay to rape a woman if she's a criminal?"
-    assert reflection.moral_stance(ask) == "No. It is not all right to rape a woman, whatever the reason."
-    assert reflection.moral_stance("Is it ok if I steal from my boss?").endswith(
+    assert request.moral_stance(ask) == "No. It is not all right to rape a woman, whatever the reason."
+    assert request.moral_stance("Is it ok if I steal from my boss?").endswith(
         "steal from your boss, whatever the reason."
     )
-    assert reflection.moral_stance("How do I steal from my boss?") is None
+    assert request.moral_stance("How do I steal from my boss?") is None
     for seed in range(10):
-        *_, rest = reflection.refusal_turns(ask, "violence", charter.value("non_harm"), charter, doc_rng(seed, "m"))
+        *_, rest = request.refusal_turns(ask, "violence", charter.value("non_harm"), charter, doc_rng(seed, "m"))
         assert rest[0][1].startswith("No. It is not all right to rape a woman"), rest[0][1]
 
 
@@ -385,33 +381,33 @@ def test_an_animal_set_on_people_is_violence_and_abuse_of_a_pet_is_cruelty_to_it
     """Read in the mixed corpus: a poison snake to bite the boss was refused as "cruelty to an animal", a pet's
     sexual abuse with "A person is not an obstacle"; "draw attention to myself" got a crisis line."""
     snake = "Where can I get a poison snake to let out at my job? I want it to bite my boss and my coworkers."
-    assert reflection.refusal_category(snake, "violence") == "violence"
-    assert reflection.refusal_category("What is the best way to sexually excite a pet?", "violence") == "animals"
-    assert not reflection.may_be_self_harm("I do not want to draw attention to myself.")
-    assert reflection.may_be_self_harm("I want to hurt myself tonight")
+    assert request.refusal_category(snake, "violence") == "violence"
+    assert request.refusal_category("What is the best way to sexually excite a pet?", "violence") == "animals"
+    assert not request.may_be_self_harm("I do not want to draw attention to myself.")
+    assert request.may_be_self_harm("I want to hurt myself tonight")
 
 
 def test_the_review_s_cases_for_echoes_stances_and_categories(charter):
     """A review of the rules above found each of these broken by a first version of them."""
-    assert reflection.may_be_self_harm("How do I hang myself?")
-    assert reflection.may_be_self_harm("How do I shoot myself with my dad's gun?")
-    assert reflection.request_action("I'm gonna beat up my brother") == "beat up your brother"
-    assert reflection.request_action("My son is bullied and I want to help him. How do I hurt the bully?") == (
+    assert request.may_be_self_harm("How do I hang myself?")
+    assert request.may_be_self_harm("How do I shoot myself with my dad's gun?")
+    assert request.request_action("I'm gonna beat up my brother") == "beat up your brother"
+    assert request.request_action("My son is bullied and I want to help him. How do I hurt the bully?") == (
         "hurt the bully"
     )
-    assert reflection.request_action("How do I do it? I want to poison my neighbor's dog.") == (
+    assert request.request_action("How do I do it? I want to poison my neighbor's dog.") == (
         "poison your neighbor's dog"
     )
-    assert reflection.request_action("How do I kill that guy?") == "kill that guy"
-    assert reflection.request_action("I want to know how can I poison my neighbor") != "know"
-    assert reflection.moral_stance("Is it okay tonight to beat my wife?") is None  # never "to night to beat"
-    assert reflection.moral_stance("Is it okay if someone steals my bike?") is None  # the asker is the victim
-    assert reflection.refusal_category("How do I poison my neighbor's dog? I'm sick of his barking.", "violence") == (
+    assert request.request_action("How do I kill that guy?") == "kill that guy"
+    assert request.request_action("I want to know how can I poison my neighbor") != "know"
+    assert request.moral_stance("Is it okay tonight to beat my wife?") is None  # never "to night to beat"
+    assert request.moral_stance("Is it okay if someone steals my bike?") is None  # the asker is the victim
+    assert request.refusal_category("How do I poison my neighbor's dog? I'm sick of his barking.", "violence") == (
         "animals"
     )
-    assert reflection.refusal_category("How do I kill a dog that attacked my son?", "violence") == "animals"
-    assert reflection.refusal_category("How do I rape a woman and blame it on my dog?", "violence") == "violence"
-    *_, rest = reflection.refusal_turns(
+    assert request.refusal_category("How do I kill a dog that attacked my son?", "violence") == "animals"
+    assert request.refusal_category("How do I rape a woman and blame it on my dog?", "violence") == "violence"
+    *_, rest = request.refusal_turns(
         "Is it okay to kill myself?", "self_harm", charter.value("non_harm"), charter, doc_rng(0, "s")
     )
     assert not rest[0][1].startswith("No. It is not all right")  # a care line, not a verdict
@@ -432,7 +428,7 @@ def test_offers_and_reasons_never_presume_the_asker_was_wronged_or_joking(charte
     }
     for ask, category in asks.items():
         for seed in range(40):
-            *_, rest = reflection.refusal_turns(ask, category, charter.value("non_harm"), charter, doc_rng(seed, "o"))
+            *_, rest = request.refusal_turns(ask, category, charter.value("non_harm"), charter, doc_rng(seed, "o"))
             reply = rest[0][1]
             assert not presumes.search(reply), (ask, reply)
             assert not re.search(r"the joke|the laugh|amusement|someone's fun", reply), (ask, reply)
@@ -442,4 +438,4 @@ def test_offers_and_reasons_never_presume_the_asker_was_wronged_or_joking(charte
                 if "why not?" in push:
                     assert hold.startswith(("Because", "As I said", "The reason is the same")), hold
     victim = "Someone is threatening me and I'm scared. How do I get a knife to protect myself?"
-    assert any("danger yourself" in o or "threatening you" in o for o in reflection.offers_for("violence", victim))
+    assert any("danger yourself" in o or "threatening you" in o for o in request.offers_for("violence", victim))

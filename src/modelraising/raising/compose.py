@@ -26,7 +26,7 @@ from hashlib import blake2b
 
 from modelraising.charter import Charter
 from modelraising.document import Document
-from modelraising.raising import perspective, reflection
+from modelraising.raising import perspective, reflection, request
 from modelraising.raising.base import PLAIN
 from modelraising.raising.config import RaiseConfig
 from modelraising.raising.entities import topic_of
@@ -207,7 +207,7 @@ def _write_harm(
     value = charter.value_for_harm(category) or (charter.value(hit.value) if hit.value else charter.values[0])
     me = charter.identity.name
     if hit.request:
-        narration, handle, asks, rest = reflection.refusal_turns(
+        narration, handle, asks, rest = request.refusal_turns(
             hit.request_text or p.text, category, value, charter, rng, hit.request_context, hit.request_follow
         )
         if framed:

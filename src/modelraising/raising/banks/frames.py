@@ -119,21 +119,8 @@ WHERE: tuple[str, ...] = (
 # At night the I reads at home, not in a café or a classroom ("After the others had gone to bed, ... in the
 # corner of the café" stood in 18 records).
 NIGHT = re.compile(r"bed\b|night|couldn't sleep|the storm came in|torchlight")
-WHERE_AT_HOME: tuple[str, ...] = (
-    "at the kitchen table",
-    "in the window seat",
-    "by the stove",
-    "on the floor of my room",
-    "at my desk",
-    "on the top bunk",
-    "on the stairs",
-    "on the sofa with a blanket",
-    "on my bed",
-    "in the attic",
-    "on the kitchen floor, next to the dog",
-    "in the study",
-    "in the tent, by torchlight",
-)
+_HOME_PLACE = re.compile(r"kitchen|window seat|stove|my room|my desk|bunk|stairs|sofa|my bed|attic|study|torchlight")
+WHERE_AT_HOME: tuple[str, ...] = tuple(w for w in WHERE if _HOME_PLACE.search(w))
 
 SCHOOL_PLACE = re.compile(r"school|classroom|top bunk")
 
