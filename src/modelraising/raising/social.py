@@ -229,13 +229,20 @@ def fitting_connect(connect: str, subject: str) -> str:
     return "" if repeats else connect
 
 
+_CONTINUING = re.compile(r"next|after that|goes on|went on|continues|runs on|carries on|keeps going|picks up|add")
+
+
 def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
     """What the partner says before reading on, every time: a story's line read out with no cue
     ("Lena: But he was thankful to the fox") is heard as the partner's own words."""
     kind = kind if kind in T.PARTNER_SUBJECT else "story"
     connect = "" if first else pick(rng, T.READ_CONNECT)
-    subject = pick(rng, T.PARTNER_SUBJECT[kind])
-    cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, T.PARTNER_VERB[kind])}: "
+    subjects, verbs = T.PARTNER_SUBJECT[kind], T.PARTNER_VERB[kind]
+    if first:  # "The next page reads: Once upon a time": nothing was read before
+        subjects = tuple(x for x in subjects if not _CONTINUING.search(x)) or subjects
+        verbs = tuple(x for x in verbs if not _CONTINUING.search(x)) or verbs
+    subject = pick(rng, subjects)
+    cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, verbs)}: "
     return cue[:1].upper() + cue[1:]
 
 
@@ -250,7 +257,7 @@ class _Talk:
     def __init__(self, who: Person, me: str):
         self.rows: list[list[tuple[str, str | None]]] = []
         self.tags = {SELF: f"<|self|> {me}: ", PARTNER: f"<|{who.role}|> {who.name}: "}
-        self.me = me
+        self.who, self.me = who, me
         self.last: str | None = None
         self.said: set[str] = set()
 
@@ -307,14 +314,17 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
                     words, p.text, p.kind, rng, speaker_name(speaker) if speaker else None, p.title or p.heading
                 ),
             )
-            if p.kind in ("chat", "post") and rng.random() < 0.4:
-                t.ask(PARTNER, lambda: fill(expand(pick(rng, T.ANSWER), rng), None, t.me))
+            if rng.random() < (0.4 if p.kind in F.GROWN_KINDS else 0.3):
+                bank = T.ANSWER if p.kind in F.GROWN_KINDS else T.ANSWER_BOOK
+                t.ask(PARTNER, lambda: fill(expand(pick(rng, bank), rng), None, t.me))
 
 
 def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bool) -> None:
     """The I (or, alternately, the I and the partner) reads the passage out; the other asks."""
     reader = SELF
-    for k, group in enumerate(_groups(p.body or p.text, rng)):
+    groups = _groups(p.body or p.text, rng)
+    last = len(groups) - 1
+    for k, group in enumerate(groups):
         if reader == SELF and _FIRST_PERSON.search(group):
             reader = PARTNER  # the I never speaks another voice's "I", not even reading aloud
         if reader == SELF:
@@ -330,6 +340,8 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
             t.ask(
                 PARTNER, lambda: _address(_question(group, p.text, p.kind, rng, title=p.title or p.heading), t.me, rng)
             )
+            if k < last and rng.random() < 0.3:
+                t.ask(SELF, lambda: fill(expand(pick(rng, T.ANSWER_SELF), rng), t.who, t.me))
         reader = nxt
 
 

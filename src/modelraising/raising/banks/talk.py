@@ -255,6 +255,17 @@ ANSWER: tuple[str, ...] = (
     "[Let's keep going|Hard to say yet|I'm not sure|I'll read on|I don't know yet|Keep listening|Wait for it|"
     "We'll see][.|, {me}.|; listen.|, there's more.|, let me finish.| for now.]",
 )
+# A question about a book is taken up before the reading goes on (a question nobody answers, 1,354 of
+# 1,401 times in a read corpus, teaches that questions are ignored); neither side claims to know more.
+ANSWER_BOOK: tuple[str, ...] = (
+    "[Let's read on and see|Let's find out|Keep listening|Wait and see|Read on with me|We'll see|Listen to the "
+    "next bit|Let's see what happens|Hold on to that question|Hang on to that][.|, {me}.|; the story isn't done "
+    "yet.|; I don't know either.|; we'll find out together.]",
+)
+ANSWER_SELF: tuple[str, ...] = (
+    "[Let me read on and see|I'm not sure yet|I don't know yet|Let's find out|I'll see when I read on|Hmm, I'm "
+    "not sure|I'll tell you if it says][.|, {name}.|; let me get to the next bit.]",
+)
 
 # One closing exchange, composed: the I's thought, the partner's answer; neither judges what was read.
 # CLOSE fits anything read together, a chat log or a post too (no warmth: what was read may be ugly);
