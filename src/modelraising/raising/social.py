@@ -229,18 +229,15 @@ def fitting_connect(connect: str, subject: str) -> str:
     return "" if repeats else connect
 
 
-_CONTINUING = re.compile(r"next|after that|goes on|went on|continues|runs on|carries on|keeps going|picks up|add")
-
-
 def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
     """What the partner says before reading on, every time: a story's line read out with no cue
     ("Lena: But he was thankful to the fox") is heard as the partner's own words."""
     kind = kind if kind in T.PARTNER_SUBJECT else "story"
     connect = "" if first else pick(rng, T.READ_CONNECT)
-    subjects, verbs = T.PARTNER_SUBJECT[kind], T.PARTNER_VERB[kind]
-    if first:  # "The next page reads: Once upon a time": nothing was read before
-        subjects = tuple(x for x in subjects if not _CONTINUING.search(x)) or subjects
-        verbs = tuple(x for x in verbs if not _CONTINUING.search(x)) or verbs
+    if first:  # not "The next page reads: Once upon a time": nothing was read before
+        subjects, verbs = T.PARTNER_FIRST_SUBJECT[kind], T.PARTNER_FIRST_VERB[kind]
+    else:
+        subjects, verbs = T.PARTNER_SUBJECT[kind], T.PARTNER_VERB[kind]
     subject = pick(rng, subjects)
     cue = f"{fitting_connect(connect, subject)}{subject} {pick(rng, verbs)}: "
     return cue[:1].upper() + cue[1:]

@@ -154,6 +154,19 @@ PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
     ),
     "post": ("the post", "the author", "they", "it", "the poster", "the message", "whoever wrote it"),
 }
+# The partner's first cue, before anything was read: no "next" and no verb of carrying on.
+PARTNER_FIRST_SUBJECT: dict[str, tuple[str, ...]] = {
+    "narrated": ("the narrator", "the storyteller", "the voice in the book", "the writer", "the teller"),
+    "story": ("the story", "the book", "the tale", "the page", "the first page", "the beginning", "the opening"),
+    "expository": ("the entry", "the article", "the page", "the text", "the opening", "the first line"),
+    "post": ("the post", "the poster", "the message", "whoever wrote it"),
+}
+PARTNER_FIRST_VERB: dict[str, tuple[str, ...]] = {
+    "narrated": ("says", "writes", "tells it", "puts it", "begins", "starts"),
+    "story": ("says", "reads", "begins", "starts", "opens", "goes", "puts it", "has it"),
+    "expository": ("says", "reads", "begins", "starts", "opens", "explains", "puts it"),
+    "post": ("says", "wrote", "put it", "typed"),
+}
 PARTNER_VERB: dict[str, tuple[str, ...]] = {
     "narrated": ("says", "writes", "goes on", "tells it", "puts it", "carries on", "adds", "keeps going"),
     "story": ("says", "goes on", "continues", "runs on", "carries on", "keeps going", "reads", "picks up", "tells it"),
