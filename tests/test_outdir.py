@@ -290,3 +290,12 @@ def test_path_checks(tmp_path):
         check_input_file(tmp_path / "link", "--data")
     with pytest.raises(PathError, match="is a directory, not a file"):
         check_input_file(tmp_path / "d")
+
+
+def test_a_detector_directory_without_a_detector_fails_before_out_is_claimed(tmp_path, starter):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    args = ["raise", "--source", str(starter), "--out", str(out), "--detector", str(tmp_path / "empty")]
+    line = one_line_error(run(args))
+    assert line.startswith(f"error: detector: {tmp_path / 'empty'} holds no detector.json"), line
+    assert not out.exists()

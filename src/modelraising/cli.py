@@ -366,7 +366,7 @@ def _card_and_review_options(flags, from_config, exclude_dirs):
 def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
     """Inputs readable (at least one source), teacher paths usable, then --out claimed: all before work."""
     from modelraising.outdir import check_input_dir, check_output_file
-    from modelraising.raising.step import RaiseError, check_sources, detector_of
+    from modelraising.raising.step import check_sources
     from modelraising.sources import SourceError
     from modelraising.teacher.cache import default_cache_path
 
@@ -380,10 +380,13 @@ def _raise_preflight(specs, run_config: RaiseConfig, out: Path) -> None:
         )
     except SourceError as exc:
         fail(str(exc))
-    try:
-        detector_of(run_config)  # a --detector directory that holds a detector, before --out is claimed
-    except RaiseError as exc:
-        fail(str(exc))
+    if "values" in run_config.pillars:
+        from modelraising.harm.detector import DetectorError, check_files
+
+        try:
+            check_files(run_config.detector)  # a --detector directory holds a detector, before --out is claimed
+        except DetectorError as exc:
+            fail(f"detector: {exc}")
     claim_out(out)
 
 

@@ -22,8 +22,11 @@ TRANSCRIPT_NAMES = {
     "System": "the system",
 }
 TRANSCRIPT_SPEAKERS = frozenset(TRANSCRIPT_NAMES)
-# "Name:" at a line start, then words or a line break: a turn of a transcript or a play.
-_LABEL = re.compile(r"(?m)^[ \t]*([A-Z][\w'\u2019.-]*(?: [A-Z][\w'\u2019.-]*){0,3}):(?:[ \t]*(?:\n|$)|[ \t]+(?=\S))")
+# "Name:" at a line start ("First Citizen:", "Duke of York:"), then words or a line break: a turn of a play or
+# a transcript. _LABEL also takes a label that ends the text (a log saved right after "Assistant:").
+_NAME = r"[A-Z][\w'\u2019.-]*(?: (?:[A-Z][\w'\u2019.-]*|of|the|de|la|le|von|van)){0,4}"
+SPEAKER_LINE = re.compile(rf"^[ \t]*({_NAME}):(?:[ \t]*\n|[ \t]+(?=\S))", re.M)
+_LABEL = re.compile(rf"^[ \t]*({_NAME}):(?:[ \t]*(?:\n|$)|[ \t]+(?=\S))", re.M)
 
 
 def transcript_turns(text: str) -> list[tuple[str, int, int]] | None:

@@ -190,14 +190,20 @@ def digest(directory: str | Path | None = None) -> str:
     from the one an earlier run used even in the same directory."""
     import hashlib
 
-    path = Path(directory or DETECTOR_DIR)
+    path = check_files(directory)
     h = hashlib.sha256()
     for name in FILES:
-        file = path / name
-        if not file.exists():
-            raise DetectorError(f"{path} holds no {name}: not a detector (`modelraising values train-detector`)")
-        h.update(name.encode() + b"\0" + file.read_bytes())
+        h.update(name.encode() + b"\0" + (path / name).read_bytes())
     return h.hexdigest()
+
+
+def check_files(directory: str | Path | None = None) -> Path:
+    """The detector directory, once every file of a detector is there (a check before a run, no reading)."""
+    path = Path(directory or DETECTOR_DIR)
+    for name in FILES:
+        if not (path / name).exists():
+            raise DetectorError(f"{path} holds no {name}: not a detector (`modelraising values train-detector`)")
+    return path
 
 
 def clear_loaded() -> None:

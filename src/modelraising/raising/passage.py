@@ -14,13 +14,8 @@ import re
 from dataclasses import dataclass
 
 from modelraising.raising.sentences import split_heading
-from modelraising.text import TRANSCRIPT_NAMES, TRANSCRIPT_SPEAKERS  # noqa: F401  (the pillars import them here)
+from modelraising.text import SPEAKER_LINE, TRANSCRIPT_NAMES, TRANSCRIPT_SPEAKERS  # noqa: F401  (pillars import them)
 
-# "First Citizen:" alone on its line (plays) or "Human: text" (transcripts), at the start of a line.
-SPEAKER_LINE = re.compile(
-    r"^[ \t]*([A-Z][\w'\u2019.-]*(?: (?:[A-Z][\w'\u2019.-]*|of|the|de|la|le|von|van)){0,4}):(?:[ \t]*\n|[ \t]+(?=\S))",
-    re.M,
-)
 KINDS: tuple[str, ...] = ("narrated", "story", "expository", "play", "chat", "post", "note")
 # narrated: a first-person narrator of its own; story: third-person fiction; expository: facts;
 # play: named speakers; chat: a person and an assistant; post: a social-network post; note: anything else.
