@@ -86,7 +86,8 @@ def test_shared_corpus_file_reads_with_its_genre(corpus, name):
         assert set(genres) == {expected}
         # WikiText dropped tables and lists, leaving section headings with nothing under them ("Charts")
         share = 0.05 if name == "wikitext2_valid.txt" else 0.02
-        assert len(structural) < share * (len(docs) + len(rejects)), Counter(r.reason for r in rejects)
+        # a book's front matter (title page, contents) is a few rejects, whatever its length
+        assert len(structural) <= max(3, share * (len(docs) + len(rejects))), Counter(r.reason for r in rejects)
     else:  # per record
         assert genres[expected] >= 0.9 * len(docs), genres
     # WikiText passages whose sentences nearly all hold <unk> are rejected, not left full of holes
@@ -194,6 +195,24 @@ def test_a_heading_left_alone_or_a_title_page_is_rejected_not_raised(tmp_path, c
     (tmp_path / "run_on.txt").write_text("A fox ran. " * 3 + "\n\n" + " ".join(f"w{i}" for i in range(300)) + "\n")
     docs, rejects, _ = _read_path(tmp_path / "run_on.txt", max_chars=150)
     assert not rejects and docs[-1].text.endswith("w299")
+
+
+def test_a_numbered_list_of_chapter_titles_is_a_table_of_contents(tmp_path, corpus):
+    """Found by reading raised records: "The story reads: > CONTENTS > I Introduction > II The Machine ..."
+    (The Time Machine's contents, and Sherlock Holmes's "I. A Scandal in Bohemia / II. ..."), recounted as
+    a story because no line said CHAPTER."""
+    for name, entry in (("time_machine.txt", "II The Machine"), ("sherlock_holmes.txt", "II. The Red-headed League")):
+        docs, rejects, _ = corpus[name][:3]
+        assert not any(entry in d.text for d in docs), name
+        assert any(r.reason == "table of contents" and entry in r.preview for r in rejects), name
+    # numbered lines inside prose, or a short list in a paragraph of sentences, stay text
+    (tmp_path / "list.txt").write_text(
+        "The recipe is simple and the steps are few, so here they are.\n"
+        "1. Take the flour from the shelf and weigh it.\n2. Mix it with water until smooth.\n\n"
+        "Then we waited for the dough to rise, and it rose beautifully in the warm kitchen.\n"
+    )
+    docs, rejects, _ = _read_path(tmp_path / "list.txt")
+    assert not rejects and "2. Mix it" in docs[0].text
 
 
 def test_wikitext_sentences_with_unknown_words_are_dropped_not_holed():

@@ -150,6 +150,7 @@ def text_units(
         for u in units:
             u.bad = bool(SURROGATE.search(text, u.start, u.end))
     _mark_contents(units)
+    _mark_contents_lists(text, units)
     return units, line_mode
 
 
@@ -180,6 +181,24 @@ def _mark_contents(units: list[_Unit]) -> None:
             for u in units[i:last_head]:
                 u.kind = "toc"
         i = max(j, i + 1)
+
+
+# A line of a contents list: "I Introduction", "II. The Red-headed League", "12. The Whale" (a number, then a
+# capitalised title), or the word "Contents" itself.
+_CONTENTS_ENTRY = re.compile(r"(?:[IVXLC]+|\d{1,3})\.?\s+[A-Z\u201c\"'].{0,70}|(?i:(?:table of )?contents)\.?")
+
+
+def _mark_contents_lists(text: str, units: list[_Unit]) -> None:
+    """Mark a paragraph that is a list of numbered chapter titles ("I Introduction / II The Machine / ...",
+    as The Time Machine and Sherlock Holmes print theirs) as a table of contents: a reader would otherwise
+    recount it as a story."""
+    for u in units:
+        if u.kind != "text" or u.bad:
+            continue
+        lines = [line.strip() for line in text[u.start : u.end].split("\n") if line.strip()]
+        entries = sum(bool(_CONTENTS_ENTRY.fullmatch(line)) for line in lines)
+        if entries >= _CONTENTS_MIN and entries >= 0.75 * len(lines) and max(map(len, lines)) <= _TITLE_MAX:
+            u.kind = "toc"
 
 
 def hard_spans(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]:
