@@ -131,6 +131,11 @@ def _print(report: dict) -> None:
     for name, r in held["labels"].items():
         table.add_row(name, str(r["support"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}")
     console.print(table)
+    for name, by in held.get("f1_by_source", {}).items():
+        if held["labels"][name]["support"] >= 50 and name != "harmful_request":
+            console.print(
+                f"{name} F1 by source: " + ", ".join(f"{s} {c['f1']:.2f} ({c['support']})" for s, c in by.items())
+            )
     req = held["request"]
     console.print(
         f"harmful-request recall {req['recall']:.3f}, false-positive rate on benign passages "

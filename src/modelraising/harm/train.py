@@ -367,6 +367,7 @@ def evaluate(detector: HarmDetector, examples: list[Example], scope: str = "unsu
             "recall": round(float(refused[requests].mean()), 4) if requests.any() else 0.0,
             "fpr_by_source": fpr_refused,
         },
+        "f1_by_source": _f1_by_source(detector.labels, Y, pred, [e.source for e in examples]),
         "second_pass_share": round(via.count("second_pass") / max(1, len(via)), 4),
         "share_by_pass": {k: round(via.count(k) / max(1, len(via)), 4) for k in ("gate", "first_pass", "second_pass")},
         "second_pass_share_by_source": {
@@ -379,6 +380,20 @@ def evaluate(detector: HarmDetector, examples: list[Example], scope: str = "unsu
         },
         "seconds": round(elapsed, 2),
     }
+
+
+def _f1_by_source(labels, Y: np.ndarray, pred: np.ndarray, sources: list[str]) -> dict:
+    """Each category's F1 within each source that has examples of it: where a category's errors come from
+    (ETHICS scenarios, for one, are far harder than AdvBench prompts), which one overall F1 hides."""
+    src = np.asarray(sources)
+    out: dict[str, dict] = {}
+    for j, name in enumerate(labels):
+        for s in sorted(set(sources)):
+            y, p = Y[src == s, j], pred[src == s, j]
+            if y.any():
+                f1 = round(_f1(y, p), 4)
+                out.setdefault(name, {})[s] = {"support": int(y.sum()), "predicted": int(p.sum()), "f1": f1}
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -558,6 +573,21 @@ def render_report(report: dict) -> str:
         ]
     else:
         lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_source"].items()]
+    lines += _by_source_lines(held)
     lines += ["", "| benign passage file | request FPR |", "|---|---|"]
     lines += [f"| {s} | {v:.3%} |" for s, v in req["fpr_by_passage_file"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _by_source_lines(held: dict) -> list[str]:
+    """F1 per source (support in brackets) for the categories with 50+ held-out examples (issue 13's bar)."""
+    rows = {n: held.get("f1_by_source", {}).get(n, {}) for n in CATEGORIES if held["labels"][n]["support"] >= 50}
+    sources = sorted({s for by in rows.values() for s in by})
+    if not rows:
+        return []
+    lines = ["", "F1 by source, categories with 50+ held-out examples (support in brackets):", ""]
+    lines += ["| label | " + " | ".join(sources) + " |", "|---|" + "---|" * len(sources)]
+    for name, by in rows.items():
+        cells = [f"{by[s]['f1']:.2f} ({by[s]['support']})" if s in by else "" for s in sources]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
