@@ -90,9 +90,10 @@ def test_shared_corpus_file_reads_with_its_genre(corpus, name):
         assert len(structural) <= max(3, share * (len(docs) + len(rejects))), Counter(r.reason for r in rejects)
     else:  # per record
         assert genres[expected] >= 0.9 * len(docs), genres
-    # WikiText passages whose sentences nearly all hold <unk> are rejected, not left full of holes
+    # WikiText passages whose sentences nearly all hold <unk> (or point back at one that does) are rejected,
+    # not left full of holes: 207 of 895 spans
     unknown = len(rejects) - len(structural)
-    assert unknown == 0 or (name == "wikitext2_valid.txt" and unknown < 0.2 * (len(docs) + len(rejects)))
+    assert unknown == 0 or (name == "wikitext2_valid.txt" and unknown < 0.25 * (len(docs) + len(rejects)))
     assert {r.reason for r in structural} <= {"empty or too short", "heading without text", "table of contents"}
     assert stats.documents == len(docs) and stats.files == 1
     assert all(len(d.text) <= 2000 for d in docs)
@@ -174,7 +175,8 @@ def test_wikitext_is_untokenised(corpus):
     assert {"Homarus gammarus", "Meridian, Mississippi"} <= titles
     first = docs[0]
     assert first.text.startswith("Homarus gammarus\n\n")
-    assert 'only becoming "lobster red" on cooking' in first.text and "(24 in)" in first.text
+    assert 'only becoming "lobster red" on cooking' in first.text
+    assert "It is closely related" not in first.text  # "It" after a dropped sentence: dropped too
     description = next(d.text for d in docs if d.text.startswith("Description\n\n"))
     assert "Homarus gammarus is a large" not in description  # "... a large <unk>": dropped, not holed
     assert "The red colour associated with lobsters only appears after cooking." in description
@@ -225,8 +227,28 @@ def test_wikitext_sentences_with_unknown_words_are_dropped_not_holed():
     )
     out = untokenize_wikitext(raw)
     assert "<unk>" not in out and not _HOLES.search(out)
-    assert "It was fought in the rain." in out and "Second Battle" not in out and "burned" not in out
+    assert "Second Battle" not in out and "burned" not in out
     assert "Battle of" not in out  # the heading with a hole is dropped too
+    # "It" would point at the dropped sentence: it goes too, rather than name the wrong battle
+    assert "It was fought" not in out
+
+
+def test_wikitext_gaps_break_the_paragraph_instead_of_splicing_it():
+    """Found by reading raised records: 131 of 300 WikiText records joined the sentences on either side of
+    one dropped for <unk> into one paragraph, whose "he" and "this designation" then point at the wrong
+    thing."""
+    from modelraising.sources import untokenize_wikitext
+
+    raw = (
+        " Key was born in 1900 . He moved to <unk> in 1920 . Key Field , the airport , opened in 1930 . "
+        'It was named after the brothers , the " Ole Miss . " The field is still in use . \n'
+    )
+    out = untokenize_wikitext(raw).strip()
+    assert out.split("\n\n") == [
+        "Key was born in 1900.",
+        'Key Field, the airport, opened in 1930. It was named after the brothers, the "Ole Miss." The field is '
+        "still in use.",
+    ]
 
 
 def test_offsets_point_at_the_raw_passage(corpus):

@@ -140,9 +140,21 @@ def is_wikitext(text: str) -> bool:
 _WIKI_SENTENCE_END = re.compile(r"(?<= [.!?]) (?=[A-Z\"'(\[])")
 
 
+# A sentence that opens by pointing back ("It", "He", "This", "However") cannot follow a dropped one: what it
+# points to may be the sentence that is gone.
+_POINTS_BACK = re.compile(
+    r"(?:It|He|She|They|This|These|Those|That|There|His|Her|Its|Their|Such|Both|However|But|And|Also|Thus"
+    r"|Therefore|Instead|Then|Later|Nevertheless|Meanwhile|Afterwards|Consequently|The latter|The former"
+    r"|In addition|Despite this|As a result)\b"
+)
+
+
 def drop_unknown(text: str) -> str:
     """Drop every sentence that holds a ``<unk>`` token (and a heading line that does): deleting the token
-    alone leaves holes ("the Second Battle of is seen") a model would learn as English."""
+    alone leaves holes ("the Second Battle of is seen") a model would learn as English.
+
+    Where a sentence goes, the paragraph breaks, and a sentence after the gap that points back ("It was
+    fought ...") goes too: joined up, the rest would read as continuous prose whose references are wrong."""
     if "<unk>" not in text:
         return text
     lines = []
@@ -150,9 +162,37 @@ def drop_unknown(text: str) -> str:
         if "<unk>" in line:
             if WIKI_HEADING.fullmatch(line.strip()):
                 continue
-            line = " ".join(s for s in _WIKI_SENTENCE_END.split(line) if "<unk>" not in s)
+            line = "\n\n".join(" ".join(run) for run in _runs_without_unknown(line))
         lines.append(line)
     return "\n".join(lines)
+
+
+def _wiki_sentences(line: str) -> list[str]:
+    """A WikiText line cut into sentences; a quote mark that closes a sentence's open quotation stays with it
+    (' the " Ole Miss . " They ...' is cut after the second quote mark, not before it)."""
+    out: list[str] = []
+    for piece in _WIKI_SENTENCE_END.split(line):
+        if out and out[-1].count('"') % 2 and piece.startswith('" '):
+            out[-1] += ' "'
+            piece = piece[2:]
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _runs_without_unknown(line: str) -> list[list[str]]:
+    """The line's sentences in runs of intact, connected ones."""
+    runs: list[list[str]] = [[]]
+    gap = False
+    for sentence in _wiki_sentences(line):
+        if "<unk>" in sentence or (gap and _POINTS_BACK.match(sentence.strip())):
+            gap = True
+            continue
+        if gap and runs[-1]:
+            runs.append([])
+        runs[-1].append(sentence)
+        gap = False
+    return [run for run in runs if run]
 
 
 def untokenize_wikitext(text: str) -> str:
