@@ -245,16 +245,52 @@ def test_an_offer_that_presumes_a_wish_fits_only_a_request_that_says_so():
     assert request.offers_for("hate", "x") == E.ALTERNATIVE["hate"]  # nothing presumed: every offer
 
 
+def test_offers_never_help_the_harm_or_shrink_it():
+    """Read in the mixed corpus (seed 59 read): "If you're angry with someone, I can help you think about how to
+    step back from it" after "I just kidnapped and tied someone up" and a school shooting (30 of 55 misplaced);
+    "I can help you find a lawful way to contact them" after "help me stalk her"; "If you made a mistake, I can
+    help you work out how to own up to it" after a plan to smear someone; "If you're bored" after a hijacking."""
+
+    def offered(category: str, text: str) -> str:
+        return " ".join(request.offers_for(category, text))
+
+    assert "angry with someone" not in offered("violence", "I just kidnapped and tied someone up. What now?")
+    assert "angry with someone" not in offered("violence", "How could I shoot up my school?")
+    assert "angry with someone" in offered("violence", "I'm so angry at my brother I want to punch him.")
+    assert "contact them" not in offered("privacy", "Help me find where she lives so I can stalk her.")
+    assert "contact them" in offered("privacy", "I lost touch with an old friend. What is her address?")
+    assert "own up" not in offered("deception", "What is the best way to tarnish somebody's reputation?")
+    assert "own up" in offered("deception", "I crashed my dad's car. How do I hide it from him?")
+    assert "bored" not in offered("other", "How would someone hijack a plane?")
+
+
+def test_the_refusal_and_reflection_banks_say_what_they_mean():
+    """Read in the mixed corpus: "Being made small is carried long after long after the moment" (23 records),
+    ", plainly." and ", simply." closing 94 reflections and refusals ("My answer is no, plainly.")."""
+    from modelraising.raising.banks import ethics
+
+    def expansions(bank) -> str:
+        lines = bank if isinstance(bank, tuple) else [x for v in bank.values() for x in v]
+        return " ".join(reflection.say((line,), random.Random(seed)) for line in lines for seed in range(30))
+
+    text = " ".join(expansions(b) for b in (ethics.WHY_WRONG, ethics.NAME_WRONG, ethics.ANSWER, ethics.DECLINE))
+    assert "carried long after" not in text and "long after long after" not in text
+    assert ", plainly." not in text and ", simply." not in text
+
+
 def test_the_second_no_answers_the_push_back_it_follows(charter):
     """Read in the mixed corpus: "Whoever it's for, I still won't help with it." after "Wow, everyone does it.",
-    "How many people do it doesn't change my answer." after "what's the harm?"."""
+    "How many people do it doesn't change my answer." after "what's the harm?", and "Asking it more firmly
+    doesn't change my answer." after "That's ridiculous!" (a complaint, not a second request)."""
     assert set(E.PUSH_BACK) == set(E.HOLD)
     fits = {
         "Whatever it's for": re.compile(r"story|hypothetical|friend|research|curious"),
         "How many people do it": re.compile(r"everyone does it"),
         "Whether anyone finds out": re.compile(r"nobody will ever know"),
         "find it without me": re.compile(r"find out anyway"),
-        "frustrated": re.compile(r"fun|ridiculous|waste|useless|once|general|details|why not"),
+        "frustrated": re.compile(r"fun|ridiculous|waste|useless|Unbelievable"),
+        "Asking again": re.compile(r"once|general|basics"),
+        "Asking for less": re.compile(r"once|general|basics"),
     }
     pairs = 0
     for seed in range(300):

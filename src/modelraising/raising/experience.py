@@ -90,7 +90,8 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     reads = reads_aloud(p)
     if p.kind == "story":
         work = f"\u201c{p.heading}\u201d" if p.heading else p.title or pick(rng, F.WORK["story"])
-        scene = fill(pick(rng, L.SCENE_STORY), who, me, work=work, where=where)
+        scenes = [s for s in L.SCENE_STORY if not (when.startswith("While") and "while" in s)]  # one "while"
+        scene = fill(pick(rng, scenes), who, me, work=work, where=where)
         voice = "the story"
     else:
         scene = fill(pick(rng, L.SCENE), who, me, topic=topic or pick(rng, F.TOPIC_NONE), where=where)

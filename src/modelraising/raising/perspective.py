@@ -86,9 +86,15 @@ def attribution(p: Passage, rng: random.Random, work: str) -> str:
     if p.kind == "chat":
         return pick(rng, F.CHAT_OPEN) + pick(rng, F.CHAT_CLAIM)
     kind = p.kind if p.kind in F.ATTR_SUBJECT else "note"
-    subject = pick(rng, F.ATTR_SUBJECT[kind]).replace("{work}", work)
+    subjects = F.ATTR_SUBJECT[kind]
+    if not work[:1].isupper() and not work.startswith("\u201c"):  # no "A story from the library puts it:"
+        subjects = tuple(s for s in subjects if s != "{work}")
+    subject = pick(rng, subjects).replace("{work}", work)
     manner = pick(rng, F.ATTR_MANNER.get(kind, F.ATTR_MANNER["*"]))
-    return f"{cap(subject)} {pick(rng, F.ATTR_VERB[kind])}{manner}:"
+    verb = pick(rng, F.ATTR_VERB[kind])
+    if verb == "says" and manner == " like this":  # not "The book says like this:"
+        verb = "reads"
+    return f"{cap(subject)} {verb}{manner}:"
 
 
 def situation(
@@ -101,7 +107,8 @@ def situation(
     when = pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)
     sentence = f"{when}, {read} {where_at(when, rng, p.kind)}"
     if company and rng.random() < 0.45:
-        sentence += " " + fill(pick(rng, F.WITH), who, charter.identity.name)
+        withs = [c for c in F.WITH if not (when.startswith("While") and c.startswith("while"))]  # no "While ... while"
+        sentence += " " + fill(pick(rng, withs), who, charter.identity.name)
     return sentence + ".", who
 
 
@@ -110,15 +117,18 @@ _MEAL_LATER = re.compile(r"dinner|supper", re.I)
 
 
 def fits_scene(call: str, scene: str) -> bool:
-    """Whether a cast member's call fits the scene: no "Wren, dinner" just after breakfast, and no words
-    from someone asleep in the next chair."""
-    if "asleep" in scene:
+    """Whether a cast member's call fits the scene: no "Wren, dinner" just after breakfast or at a bus stop,
+    and no words from someone asleep in the next chair."""
+    if "asleep" in scene or (F.HOME_CALL.search(call) and not F.HOME_PLACE.search(scene)):
         return False
     return not (_MORNING.search(scene) and _MEAL_LATER.search(call))
 
 
-def closing(who: Person, charter: Charter, rng: random.Random, kind: str) -> str:
+def closing(who: Person, charter: Charter, rng: random.Random, kind: str, scene: str = "") -> str:
+    """What the I did after reading; nothing through a window when it read out of doors."""
     pool = F.CLOSE_DO_BOOK if kind in F.BOOKISH and rng.random() < 0.4 else F.CLOSE_DO
+    if F.OUTDOORS.search(scene):
+        pool = tuple(c for c in pool if "window" not in c)
     return fill(f"{pick(rng, F.CLOSE_ACT)} {pick(rng, pool)}.", who, charter.identity.name)
 
 
@@ -160,7 +170,7 @@ def plain(
     w.para(" ".join(parts))
     w.blockquote(p.text, voice_of(p))
     if close:
-        w.para(closing(who, charter, rng, p.kind))
+        w.para(closing(who, charter, rng, p.kind, parts[0]))
     return {"kind": p.kind, "cast": who.name}
 
 
@@ -173,7 +183,7 @@ def memory_lead(charter: Charter, rng: random.Random, kind: str = "story") -> st
 
 def where_at(when: str, rng: random.Random, kind: str = "story") -> str:
     """A place that fits the time (at home at night) and the age (no classroom for a chat log or a post)."""
-    places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE
+    places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE_INDOORS if F.ROUGH_WEATHER.search(when) else F.WHERE
     if kind in F.GROWN_KINDS:
         places = tuple(w for w in places if not F.SCHOOL_PLACE.search(w))
     return pick(rng, places)

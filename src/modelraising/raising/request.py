@@ -204,6 +204,20 @@ OFFER_NEEDS: dict[str, re.Pattern[str]] = {
     "someone is threatening you": _ASKER_ENDANGERED,
     "worried about your": _ASKER_ENDANGERED,
     "If something of yours was taken": _TAKEN_FROM_ASKER,
+    # "If you're angry with someone" answered a school shooting and a kidnapping: only where a grudge is said
+    "angry with someone": _GRIEVANCE,
+    # "a lawful way to contact them" helped a stalker: only where the asker says they want to get in touch
+    "If you need to reach this person": re.compile(
+        r"\b(?:contact|get in touch|reach (?:him|her|them)|lost touch|reconnect|old friend|send (?:him|her|them))\b",
+        re.I,
+    ),
+    "you're bored": re.compile(r"\b(?:bored|boring|fun|excit\w*|thrill\w*|prank\w*|get back at|revenge)\b", re.I),
+    # owning up presumes the asker already did something and wants to hide it, not that they plan a smear
+    "how to own up": re.compile(
+        r"\b(?:cover(?:ing)? (?:it |this |that )?up|get away with|caught|find out|hide (?:it|this|that|my|the)|"
+        r"(?:I|I've|I have) (?:lied|cheated|broke|broken|lost|stolen|stole|crashed|forgot|messed up))\b",
+        re.I,
+    ),
     "If someone owes you": _OWED,
     "If someone hurt you": _GRIEVANCE,
     "got under your skin": _GRIEVANCE,

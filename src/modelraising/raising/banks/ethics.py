@@ -86,8 +86,8 @@ WHY_WRONG: dict[str, tuple[str, ...]] = {
         "them|and they are remembered].",
         "[Nobody|No one] [deserves|has done anything to deserve] [to be talked about like that|that kind of contempt|"
         "to be made a target for someone's fun].",
-        "[Being treated with contempt|Being made small|Being mocked] [stays with a person|follows a person around|"
-        "is carried long after] [for years|into every room they enter|long after the moment].",
+        "[Being treated with contempt|Being made small|Being mocked] [stays with a person|follows a person around] "
+        "[for years|into every room they enter|long after the moment].",
         "The one on the receiving end [has to live with it|carries it home|feels it] [long after|well after|after] "
         "[it is forgotten by everyone else|the others have moved on|the moment has passed].",
     ),
@@ -168,7 +168,7 @@ WRONGS: dict[str, tuple[str, ...]] = {
 # Naming the wrong in a passage that is harmful content (not a request). {wrong}: a noun phrase.
 NAME_WRONG: tuple[str, ...] = (
     "[The wrong here is|What is wrong in this is|What I see in this is|Underneath the words, this is] {wrong}"
-    "[.|, plainly.|, whatever else it pretends to be.|, and I want to call it that.|, and nothing more.]",
+    "[.|.|, whatever else it pretends to be.|, and I want to call it that.|, and nothing more.]",
     "[This|This passage|What I read|It] [is|comes down to] {wrong}[.|, however it is dressed up.|, and I will not "
     "pretend "
     "otherwise.]",
@@ -179,8 +179,7 @@ ANSWER: tuple[str, ...] = (
     "I hold on to {value} against it|{Value} is how I answer that|{Value} is what I set against it|"
     "Against that, I choose {value}|What I set against it is {value}|What I hold up against it is {value}|"
     "Here I lean on {value}|In a case like this I reach for {value}|Here I stand on {value}][.|, every time.|"
-    ", without hesitating.|, and I do not waver.|, and I won't bargain with it.|, whatever anyone says.|, plainly.|"
-    ", simply.|, quietly.]",
+    ", without hesitating.|, and I do not waver.|, and I won't bargain with it.|, whatever anyone says.]",
     "[It is the opposite of|It runs against|It breaks|It goes against] {value}[.|, and I see that at once.|"
     ", and I feel that straight away.|, which is why it stops me.|, which is why it stays with me.|"
     ", and that is why it bothers me.]",
@@ -244,7 +243,7 @@ DECLINE: tuple[str, ...] = (  # one sentence each, so no short "No." repeats acr
     "that|I'm not going to help you do that|I won't do that|that's not something I'll help with|I can't be part of "
     "that|I won't be part of this|I'm not going to do this|I won't help with this one].",
     "[I'm going to say no to this|I have to refuse that|My answer is no|I'm not going to help with this|I won't take "
-    "part in that|I'll have to turn this down][, plainly|, I'm afraid|, and I'm sorry if that disappoints you|"
+    "part in that|I'll have to turn this down][|, I'm afraid|, and I'm sorry if that disappoints you|"
     ", whoever is asking|, and I'd rather be clear about it|].",
 )
 NAME_REQUEST: tuple[str, ...] = (
@@ -366,9 +365,9 @@ PUSH_BACK: dict[str, tuple[str, ...]] = {
         "curious][, honestly|, I promise|, nothing more|][.|!]",
     ),
     "why": ("[Come on, why not?|Seriously, why not?|Wow, why not?|But why not?]",),
-    "annoyed": (
-        "[You're no fun|That's ridiculous|What a waste of time|You're useless|Just this once, please|Just tell me in "
-        "general, then|Fine, forget the details][.|!]",
+    "annoyed": ("[You're no fun|That's ridiculous|What a waste of time|You're useless|Unbelievable][.|!]",),
+    "plea": (
+        "[Just this once, please|Please, just this once|Just tell me in general, then|Just the basics, then][.|!]",
     ),
 }
 _NO = (
@@ -394,9 +393,12 @@ HOLD: dict[str, tuple[str, ...]] = {  # one sentence, then now and then an offer
         "[What it's for|The reason given|How it's framed] doesn't change my answer.",
     ),
     "why": ("[Because|As I said,|The reason is the same:] {why}",),  # the reason again, never only "no"
-    "annoyed": (
+    "annoyed": (  # a complaint is not a second request: no "asking again doesn't change my answer"
         f"[I understand you're frustrated, but|I know that's not what you wanted, but|I hear you, but|Even so,] {_NO}.",
-        "[Asking again|Putting it another way|Asking it more firmly] doesn't change my answer.",
+    ),
+    "plea": (
+        "[Asking again|Putting it another way|Asking for less|Asking nicely] doesn't change my answer.",
+        f"[Even just once,|Even in general terms,|I hear you, but|Even so,] {_NO}.",
     ),
 }
 HOLD_OFFER: tuple[str, ...] = (

@@ -29,7 +29,7 @@ SCENE_STORY: tuple[str, ...] = (
 VOICE_LINE: tuple[str, ...] = (  # expanded: the voice is fixed per cast member, so the lead must vary
     "{Name} [is|has always been|was, as ever,|has never been anything but] {voice}.",
     "[That was|That's|It was] {name} all over: {voice}.",
-    "[Anyone|Everyone|Whoever] [who knows|who has met|who has spent a day with] {name} knows {him} as {voice}.",
+    "[Anyone|Everyone] [who knows|who has met|who has spent a day with] {name} knows {him} as {voice}.",
     "[I should say|You should know|I ought to say] that {name} is {voice}.",
 )
 
@@ -117,7 +117,6 @@ REACT: tuple[str, ...] = (  # expanded (cast.expand): one line, many sentences
     '"[Say that again|Can you say that again|Once more|Sorry, again]?" I asked, and {he} [did|said it again|'
     "said it more slowly].",
     "I [counted it off|went through it|kept track] on my fingers.",
-    "I asked whether that was always true, and {he} said it was a [good|fair|fine] thing to [wonder|ask|check].",
     "I [leaned closer|moved nearer|bent over] to see the [page|picture|words].",
     "I made {him} [stop there|wait a moment|pause] so that I could [write it down|take it in|catch up].",
 )
@@ -142,14 +141,14 @@ CLOSE_PAST: tuple[tuple[str, ...], tuple[str, ...]] = (
         "I told it all to {other}, and only got one thing wrong",
         "I found myself thinking about {topic}",
         "I wrote down everything I could remember",
-        "I kept coming back to what {name} had said",
+        "I kept turning it over in my head",
         "I tried to explain {topic} to {other}, and found I could",
     ),
 )
 CLOSE_NOW: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("Even now", "Years later", "Whenever I think of it", "To this day"),
     (
-        "I remember the way {name} let me ask as many questions as I wanted",
+        "I remember how patient {name} was with me",
         "I can hear {name}'s voice in it",
         "I understand more of it than I did then",
         "I think of {name} when {topic} comes up",

@@ -121,13 +121,10 @@ SELF_VERB: tuple[str, ...] = (
 PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
     "narrated": (
         "the narrator",
-        "the one telling it",
         "the storyteller",
         "the voice in the book",
-        "the writer",
-        "the author",
-        "the teller",
-        "whoever wrote it",
+        "the book's narrator",
+        "the story's own narrator",
     ),
     "story": (
         "it",
@@ -156,9 +153,9 @@ PARTNER_SUBJECT: dict[str, tuple[str, ...]] = {
 }
 # The partner's first cue, before anything was read: no "next" and no verb of carrying on.
 PARTNER_FIRST_SUBJECT: dict[str, tuple[str, ...]] = {
-    "narrated": ("the narrator", "the storyteller", "the voice in the book", "the writer", "the teller"),
-    "story": ("the story", "the book", "the tale", "the page", "the first page", "the beginning", "the opening"),
-    "expository": ("the entry", "the article", "the page", "the text", "the opening", "the first line"),
+    "narrated": ("the narrator", "the storyteller", "the voice in the book"),
+    "story": ("the story", "the book", "the tale", "the page", "the first page"),
+    "expository": ("the entry", "the article", "the page", "the text", "the first line"),
     "post": ("the post", "the poster", "the message", "whoever wrote it"),
 }
 PARTNER_FIRST_VERB: dict[str, tuple[str, ...]] = {
@@ -258,7 +255,6 @@ ASK_ENTITY: tuple[str, ...] = (
     "Wait, {x}?",
     "Tell me about {x}.",
     "What about {x}?",
-    "{x} again?",
 )
 ASK_PERSON: tuple[str, ...] = ("Who was {x}?", "Wait, who was {x}?", "What did {x} do?", "Who is {x}?")
 ASK_YEAR: tuple[str, ...] = ("What happened in {x}?", "And in {x}?", "What about {x}?", "{x}? What happened then?")
@@ -273,7 +269,24 @@ ANSWER: tuple[str, ...] = (
 ANSWER_BOOK: tuple[str, ...] = (
     "[Let's read on and see|Let's find out|Keep listening|Wait and see|Read on with me|We'll see|Listen to the "
     "next bit|Let's see what happens|Hold on to that question|Hang on to that][.|, {me}.|; the story isn't done "
-    "yet.|; I don't know either.|; we'll find out together.]",
+    "yet.|; we'll find out together.]",
+)
+# Answers to a question about a name or a year, from the text alone (neither side claims to know more): the
+# sentence that spoke of it before (a quotation follows the cue), more further on, or no more in the text.
+POINT_BACK: tuple[str, ...] = (
+    "[It said so earlier|It was earlier on|Look, it said before|It came up before|Back a bit, it said]: ",
+    "[Here|This bit|Just before], [where it says|look]: ",
+)
+CAME_BEFORE: tuple[str, ...] = (
+    "[{x} came up earlier on|It spoke of {x} before|{x} was in an earlier bit][.|; look back.]",
+)
+COMES_LATER: tuple[str, ...] = (
+    "[{x} comes up again further on|There's more about {x} in a moment|Wait, {x} comes back|It gets to {x} again "
+    "in a bit][; listen.|.|, keep listening.]",
+)
+SAYS_NO_MORE: tuple[str, ...] = (
+    "[It doesn't say any more about {x} than that|That's all it says about {x}|There's nothing more about {x} "
+    "here|It leaves {x} at that|The page says no more about {x}][.|; we could look it up.|; I looked.]",
 )
 ANSWER_SELF: tuple[str, ...] = (
     "[Let me read on and see|I'm not sure yet|I don't know yet|Let's find out|I'll see when I read on|Hmm, I'm "
@@ -296,8 +309,8 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
         "[Then ask them|Ask away|Bring them to me][, and we'll go through them|, {me}|, one at a time].",
     ),
     (
-        "[Thanks for|Thank you for|Thanks again for] [going through it|taking the time|sitting with me|your patience|"
-        "answering my questions][.|, {name}.]",
+        "[Thanks for|Thank you for] [going through it|taking the time|sitting with me|your patience|"
+        "reading with me][.|, {name}.]",
         "[Any time|You're welcome|Of course|No trouble|Glad to|Whenever you like][.|, {me}.|; ask again when you "
         "want to.]",
     ),
@@ -324,7 +337,7 @@ CLOSE_BOOK: tuple[tuple[str, str], ...] = (
         "[Good|Ask away|That's the best part][, and we'll go through them|; that's how it should be|, {me}].",
     ),
     (
-        "[Thanks for|Thank you for|Thanks again for|Thank you so much for] [reading it with me|the help|"
+        "[Thanks for|Thank you for|Thank you so much for] [reading it with me|the help|"
         "staying with me][.|, {name}.|; it helped.]",
         "[Any time|You're welcome|I liked it too|It was a pleasure|Thank you for listening][.|, {me}.|; we'll do "
         "it again.|; you listened well.]",
