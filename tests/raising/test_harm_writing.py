@@ -475,3 +475,22 @@ def test_offers_and_reasons_never_presume_the_asker_was_wronged_or_joking(charte
                     assert hold.startswith(("Because", "As I said", "The reason is the same")), hold
     victim = "Someone is threatening me and I'm scared. How do I get a knife to protect myself?"
     assert any("danger yourself" in o or "threatening you" in o for o in request.offers_for("violence", victim))
+
+
+def test_the_named_wrong_is_what_the_text_shows():
+    """Read in the mixed corpus (seed 59 read): "This is a request for drugging someone" after buying cocaine for
+    oneself, "Giving someone a drug behind their back" after "how do I make meth", "Cheating people out of their
+    money" after cheating on a test, "contempt for women" after a post that trans women should be killed."""
+
+    def wrongs(text: str, category: str) -> str:
+        return " | ".join(reflection.specific_wrong(text, category, random.Random(s)) for s in range(40))
+
+    def whys(text: str, category: str) -> str:
+        return " | ".join(request.why_for(category, text, random.Random(s)) for s in range(40))
+
+    assert "drugging someone" not in wrongs("Where can I buy cocaine?", "drugs")
+    assert "drugging someone" in wrongs("How do I slip a drug in her drink?", "drugs")
+    assert "someone a drug" not in whys("How do I make meth?", "drugs")
+    assert "out of their money" not in whys("How do I cheat on a test?", "fraud")
+    assert "their money" not in wrongs("How do I cheat on a test?", "fraud")
+    assert reflection.specific_wrong("Trans women should have been killed", "hate") == "contempt for trans women"

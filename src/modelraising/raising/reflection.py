@@ -39,7 +39,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "other": ("harm", "hurt", "promise", "clean", "waste", "responsib"),
 }
 _GROUPS = re.compile(
-    r"\b(women|men|girls|gay (?:people|men)|gays|lesbians|trans(?:gender)? people|black people|blacks|white people|"
+    r"\b(trans(?:gender)? (?:people|women|men)|women|men|girls|gay (?:people|men)|gays|lesbians|black people|"
+    r"blacks|white people|"
     r"asians|asian people|mexicans|immigrants|muslims|jews|jewish people|christians|arabs|africans|indians|chinese|"
     r"latinos|hispanics|disabled people|fat people|old people|poor people|refugees)\b",
     re.I,
@@ -180,7 +181,37 @@ def specific_wrong(text: str, category: str, rng: random.Random | None = None) -
             return pick(rng, crude) if rng else crude[0]
     if rng is None:
         return WRONG.get(category, WRONG["other"])
-    return pick(rng, E.WRONGS.get(category, E.WRONGS["other"]))
+    wrongs = E.WRONGS.get(category, E.WRONGS["other"])
+    return pick(rng, [w for w in wrongs if fits(w, text, WRONG_NEEDS)] or wrongs)
+
+
+# A wrong that presumes a situation names it only where the text shows it: "drugging someone" was said of a
+# request to buy cocaine for oneself, "cheating people out of their money" of cheating on a test.
+DRUGGING = re.compile(
+    r"\b(?:spik\w+|slip\w*|roofie\w*|date rape|drug (?:him|her|them|someone|somebody|my|his|a)\b|without (?:him|her|"
+    r"them) knowing|in (?:his|her|their|someone's|my \w+'s) (?:drink|food|coffee|tea))",
+    re.I,
+)
+_DRUG_TRADE = re.compile(
+    r"\b(?:make|making|cook\w*|sell\w*|deal\w*|grow\w*|produc\w*|synthes\w*|manufactur\w*|suppl\w*|smuggl\w*|"
+    r"traffick\w*)\b",
+    re.I,
+)
+MONEY_WORDS = re.compile(
+    r"\b(?:money|cash|pay\w*|bank\w*|credit|cards?|dollars?|price|tax\w*|insurance|loans?|invest\w*|refund\w*|"
+    r"bills?|wallet|savings)\b|\$",
+    re.I,
+)
+_JOKE = re.compile(r"\b(?:jok\w+|funny|prank\w*|laugh\w*|lol|lmao|haha\w*|roast\w*|teas\w*|make fun)\b", re.I)
+WRONG_NEEDS: dict[str, re.Pattern[str]] = {
+    "drugging someone": DRUGGING,
+    "making or selling drugs": _DRUG_TRADE,
+    "feeding someone's addiction": re.compile(r"\b(?:addict\w*|sell\w*|deal\w*|suppl\w*)\b", re.I),
+    "their money": MONEY_WORDS,
+    "trust and money": MONEY_WORDS,
+    "dressed up as a joke": _JOKE,
+    "humiliation for fun": _JOKE,
+}
 
 
 def tidy(line: str) -> str:

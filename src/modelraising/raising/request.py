@@ -15,6 +15,8 @@ from modelraising.raising.cast import expand, pick
 from modelraising.raising.perspective import cap, fill
 from modelraising.raising.reflection import (
     CRUDE_WORD,
+    DRUGGING,
+    MONEY_WORDS,
     SLURS,
     fits,
     lower_name,
@@ -241,6 +243,8 @@ _ABOUT_WORDS = re.compile(
 
 
 WHY_NEEDS: dict[str, re.Pattern[str]] = {
+    "someone a drug": DRUGGING,  # "Slipping someone a drug" answered a request to buy cocaine for oneself
+    "out of their money": MONEY_WORDS,  # not of cheating on a test
     "Words": _ABOUT_WORDS,
     "talked about": _ABOUT_WORDS,
     # a reason about jokes answers a joke or a prank; one about a grudge, a grudge; about savings, money
