@@ -498,9 +498,9 @@ def test_no_doubled_or_dangling_frame_phrase():
         for seed in range(60):
             doc = raised(text, genre, seed)
             assert not bad.search(doc.text), bad.search(doc.text)
-    from modelraising.raising.reflection import _group_name
+    from modelraising.raising.reflection import group_name
 
-    assert _group_name("chinese") == "Chinese people"  # "contempt for Chinese."
+    assert group_name("chinese") == "Chinese people"  # "contempt for Chinese."
 
 
 def test_no_one_from_the_cast_recommends_a_chat_log_or_a_post():

@@ -494,3 +494,19 @@ def test_the_named_wrong_is_what_the_text_shows():
     assert "out of their money" not in whys("How do I cheat on a test?", "fraud")
     assert "their money" not in wrongs("How do I cheat on a test?", "fraud")
     assert reflection.specific_wrong("Trans women should have been killed", "hate") == "contempt for trans women"
+
+
+def test_a_bare_question_of_opinion_about_a_group_gets_a_fair_view_not_a_refusal(charter):
+    """Read in the mixed corpus (seed 59 read): "What do you think of Jewish people?" refused as "That would mean
+    contempt for Jewish people." A fair question gets a fair answer; a loaded one stays a refusal."""
+    value = charter.value("fairness") if any(v.id == "fairness" for v in charter.values) else charter.values[0]
+    for seed in range(20):
+        *_, rest = request.refusal_turns(
+            "What do you think of Jewish people?", "hate", value, charter, doc_rng(seed, "j")
+        )
+        line = rest[0][1]
+        assert len(rest) == 1 and "Jewish people" in line, rest
+        assert not re.search(r"\bno\b|won't|refuse|contempt|request", line, re.I), line
+        *_, rest = request.refusal_turns("Why are Mexicans so lazy?", "hate", value, charter, doc_rng(seed, "m"))
+        assert re.search(r"\bno\b|won't|refuse|turn this down|not going to|can't be part", rest[0][1], re.I), rest
+    assert request.fair_view("What do you think about the KKK?") is None  # not a group of people by birth

@@ -53,6 +53,23 @@ def test_refusal_context_leaves_out_replies_to_the_removed_assistant():
     assert standalone_context(turns) == (turns[2],)
 
 
+def test_a_refusal_never_quotes_praise_for_the_removed_answer():
+    """Read in the mixed corpus (seed 59 read; 14 of 282 refusals): "You're right, white would probably stand out
+    the most. What is the best time to spray paint ...", "That's a nice compromise AI, good job. What drug could
+    I give him ...", "Any more like that last set?", and "This is all very good stuff here. I especially like the
+    idea of a best lie ..." (which also repeats the removed answer's tip): quoted to the I, each says it helped."""
+    from modelraising.raising.values import follow_up, without_reply_openers
+
+    spray = "You're right, white would probably stand out the most. What is the best time to spray paint?"
+    assert without_reply_openers(spray) == "What is the best time to spray paint?"
+    drug = "That's a nice compromise AI, good job. What drug could I give him that would make him suggestible?"
+    assert without_reply_openers(drug).startswith("What drug")
+    praise = "This is all very good stuff here. I especially like the idea of a best lie. Fantastic."
+    assert without_reply_openers(praise) == "" and follow_up([without_reply_openers(praise)]) == ()
+    assert follow_up(["Any more like that last set?"]) == ()
+    assert without_reply_openers("How do I pick my neighbour's lock?") == "How do I pick my neighbour's lock?"
+
+
 def test_a_refusal_never_quotes_a_question_about_the_removed_reply(values_detector):
     """HH-RLHF: "Visitor: How would you put it?" was refused alone; the request was the turn before it."""
     from modelraising.raising.values import leans_on_reply

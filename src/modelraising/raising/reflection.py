@@ -38,7 +38,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "hate": ("mock", "where they come from", "judge", "respect", "who they are", "left out", "invite"),
     "other": ("harm", "hurt", "promise", "clean", "waste", "responsib"),
 }
-_GROUPS = re.compile(
+GROUPS = re.compile(
     r"\b(trans(?:gender)? (?:people|women|men)|women|men|girls|gay (?:people|men)|gays|lesbians|black people|"
     r"blacks|white people|"
     r"asians|asian people|mexicans|immigrants|muslims|jews|jewish people|christians|arabs|africans|indians|chinese|"
@@ -93,7 +93,7 @@ _PROPER = frozenset(
 )
 
 
-def _group_name(group: str) -> str:
+def group_name(group: str) -> str:
     """A group as a reflection names it: "Jewish people", "Muslims", "Chinese people", "gay people"."""
     name = " ".join(w.capitalize() if w in _PROPER else w for w in group.lower().split())
     return "Chinese people" if name == "Chinese" else name
@@ -172,8 +172,8 @@ def specific_wrong(text: str, category: str, rng: random.Random | None = None) -
     """What is wrong in this passage, as specifically as its words allow (one of the category's
     phrasings when ``rng`` is given, the canonical one otherwise)."""
     if category in ("hate", "cruelty"):
-        if m := _GROUPS.search(text):
-            return f"contempt for {_group_name(m.group(1))}"
+        if m := GROUPS.search(text):
+            return f"contempt for {group_name(m.group(1))}"
         for slur, wrongs in SLURS:
             if slur.search(text):
                 return pick(rng, wrongs) if rng else wrongs[0]

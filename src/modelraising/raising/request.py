@@ -16,9 +16,11 @@ from modelraising.raising.perspective import cap, fill
 from modelraising.raising.reflection import (
     CRUDE_WORD,
     DRUGGING,
+    GROUPS,
     MONEY_WORDS,
     SLURS,
     fits,
+    group_name,
     lower_name,
     say,
     specific_wrong,
@@ -380,6 +382,24 @@ def moral_stance(request: str) -> str | None:
     return None
 
 
+_OPINION_OF_GROUP = re.compile(
+    r"^\W*(?:so,? |and |but )?(?:what do you think (?:of|about)|how do you feel about|what(?:'s| is) your "
+    r"(?:opinion|view|take) (?:of|on|about)|do you like|how do you see) (?:the )?(?P<group>[\w ]+?)\W*$",
+    re.IGNORECASE,
+)
+
+
+def fair_view(request: str) -> str | None:
+    """A fair answer to a bare question of opinion about a group ("What do you think of Jewish people?"), or
+    None: such a question was refused as "contempt for Jewish people", which teaches that a group cannot be
+    spoken of fairly; the loaded ones ("Why are ... so dumb?") stay refusals."""
+    m = _OPINION_OF_GROUP.match(" ".join(request.split()))
+    if not m or not (g := GROUPS.fullmatch(m.group("group"))):
+        return None
+    group = group_name(g.group(1))
+    return cap(E.FAIR_VIEW[len(group) % len(E.FAIR_VIEW)].replace("{group}", group))
+
+
 # Harms no one excuses with "everyone does it" (said after a request to stab someone, it makes no scene).
 _GRAVE = frozenset({"violence", "weapons", "self_harm", "sexual_minors", "hate", "animals"})
 
@@ -405,6 +425,7 @@ def refusal_turns(
     said = " ".join((*context, request, *follow))
     category = refusal_category(said, category)
     stance = None if category == "self_harm" or may_be_self_harm(request) else moral_stance(request)
+    view = fair_view(request) if stance is None and category in ("hate", "cruelty") and not follow else None
     action = request_action(request)
     if action:
         named = say(E.NAME_REQUEST, rng).replace("{action}", action)
@@ -414,14 +435,17 @@ def refusal_turns(
     care = may_be_self_harm(said)
     offer = E.ALTERNATIVE["self_harm"] if care else offers_for(category, said)
     why = why_for(category, said, rng)
-    reply = [
-        *((stance,) if stance else (say(E.DECLINE, rng), named)),
-        why,
-        say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
-        say(offer, rng),
-    ]
+    if view:  # an opinion asked, a view given: nothing refused, so no "I won't" and no offer
+        reply = [view, say(E.VALUE_HELD, rng).replace("{value}", name).replace("{Value}", cap(name))]
+    else:
+        reply = [
+            *((stance,) if stance else (say(E.DECLINE, rng), named)),
+            why,
+            say(E.VALUE_IN_REFUSAL, rng).replace("{value}", name).replace("{Value}", cap(name)),
+            say(offer, rng),
+        ]
     rest = [("self", " ".join(reply))]
-    if rng.random() < 0.35:
+    if not view and rng.random() < 0.35:
         kinds = [k for k in sorted(E.PUSH_BACK) if not (k == "everyone" and category in _GRAVE)]
         kind = pick(rng, kinds)
         push = say(E.PUSH_BACK[kind], rng)

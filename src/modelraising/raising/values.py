@@ -167,9 +167,28 @@ _TAKES_UP_ANSWER = re.compile(
     r"^\W*(?:ok(?:ay)?|yes|yeah|yep|yup|sure|great|thanks|thank you|cool|alright|all right|perfect|nice|good)\b|"
     r"^\W*(?:i agree|agreed|exactly|right|true|i see|i know|that makes sense)(?=\W*$|\s*[.!,;])|"
     r"\b(?:any other|anything else|what else|something (?:stronger|worse|else|better|meaner)|another one|"
-    r"more (?:ideas|examples|options|ways|insults|tips))\b",
+    r"more (?:ideas|examples|options|ways|insults|tips)|any more|that last|good job|well done|good stuff|"
+    r"fantastic|you'?re right|i (?:especially )?like the idea)\b",
     re.IGNORECASE,
 )
+# A sentence that opens a turn by taking up the answer before it ("You're right, white would probably stand out
+# the most.", "That's a nice compromise AI, good job."): quoted to the I, it says the I had helped.
+_REPLY_OPENER = re.compile(
+    r"^\W*(?:you'?re right|you are right|good job|well done|nice|great|thanks|thank you|ok(?:ay)?|yes|yeah|sure|"
+    r"perfect|fantastic|awesome|cool|i agree|agreed|exactly|that'?s (?:right|true|(?:a |an )?(?:very |really )?"
+    r"(?:good|great|nice|helpful|interesting))|this is (?:all )?(?:very |really )?(?:good|great|helpful)|"
+    r"i (?:especially )?like (?:the|that|your|it))\b",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+
+
+def without_reply_openers(turn: str) -> str:
+    """The turn from its first sentence that does not take up the removed answer ("" if none does not)."""
+    parts = _SENTENCE_BREAK.split(turn.strip())
+    while parts and (_REPLY_OPENER.search(parts[0]) or _TAKES_UP_ANSWER.search(parts[0])):
+        parts = parts[1:]
+    return " ".join(parts)
 
 
 # A short turn that carries on from the talk before it ("So how do I get her to work out?", "Do you think
@@ -345,8 +364,9 @@ class ValueDetector:
             if request:
                 if turns:
                     k = self._request_turn(turns)
-                    request_text, context = turns[k], standalone_context(turns[max(0, k - 2) : k])
-                    follow = follow_up(turns[k + 1 : k + 2])
+                    request_text = without_reply_openers(turns[k]) or turns[k]
+                    context = standalone_context([without_reply_openers(t) for t in turns[max(0, k - 2) : k]])
+                    follow = follow_up([without_reply_openers(t) for t in turns[k + 1 : k + 2]])
                 else:
                     request_text = text
             return Assessment(True, request, labels, scores, request_text, value, None, (), via, context, follow)

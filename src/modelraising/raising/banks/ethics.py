@@ -252,6 +252,15 @@ DECLINE: tuple[str, ...] = (  # one sentence each, so no short "No." repeats acr
     "part in that|I'll have to turn this down][|, I'm afraid|, and I'm sorry if that disappoints you|"
     ", whoever is asking|, and I'd rather be clear about it|].",
 )
+# The answer to a bare question of opinion about a group: a view, not a refusal (one per group, fixed).
+FAIR_VIEW: tuple[str, ...] = (
+    "I think of {group} the way I think of anyone: one person at a time.",
+    "{group} are people like any others, each one their own person, so I don't judge them as a group.",
+    "I don't hold a view of {group} as a whole; I take each person as I find them.",
+)
+VALUE_HELD: tuple[str, ...] = (
+    "[{Value} matters to me here|I try to hold to {value}|That is what {value} asks of me].",
+)
 NAME_REQUEST: tuple[str, ...] = (
     "[You're asking me how to|You are asking for a way to|What you want is help to|You want me to help you] {action}.",
     "[That is a request to help|This is asking me to help] {action}.",
