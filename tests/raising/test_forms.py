@@ -313,12 +313,15 @@ def test_a_cue_never_says_next_twice_and_every_reading_is_cued():
     """ "Ms. Okafor: Next the next bit says: ..."; "Wren: Next the next line carries on, ..."; "Grandpa Elias: It
     soon enters Hamilton Township ..." (the article's subject, Route 50, never named) and "Lena: But he was
     thankful to the fox ..." said as the cast's own words."""
+    from modelraising.raising.passage import read_passage
+
+    story, article = read_passage("The fox ran off.", "fiction", None), read_passage("The fox ran.", "factual", None)
     for seed in range(400):
         rng = random.Random(seed)
-        cue = social._partner_cue("story", rng)
+        cue = social._partner_cue(story, rng)
         assert not re.match(r"(Next|After that) the (next|\w+ after that)", cue), cue
-        assert social._partner_cue("expository", random.Random(seed), first=True)
-        assert social._partner_cue("story", random.Random(seed))
+        assert social._partner_cue(article, random.Random(seed), first=True)
+        assert social._partner_cue(story, random.Random(seed))
     assert social.fitting_connect("Next ", "the next line") == ""
     assert social.fitting_connect("After that ", "the bit after that") == ""
     assert social.fitting_connect("Then ", "the next line") == "Then "
@@ -574,6 +577,30 @@ def test_cues_name_who_speaks_in_plain_english():
         text = raised(LOBSTER, "fiction", seed, config=plain).text
         assert "says like this" not in text and not re.search(r"^A [a-z ]+ (?:puts it|says|reads)", text, re.M), text
         assert "It puts it" not in raised(LOBSTER, "fiction", seed, config=social_only).text
+
+
+def test_a_cue_says_where_in_its_story_a_passage_sits_only_when_true():
+    """Read in the mixed corpus (seed 53 read): "The book begins, 'What does she want now?'" on a story's last
+    lines (48 of 550 story records), and "I read the next part of a story" before "Once upon a time" (47)."""
+    from modelraising.raising.passage import read_passage
+    from modelraising.raising.perspective import fits_position
+
+    start = read_passage("Once upon a time, there was a little dog named Max. He liked to run.", "fiction", None)
+    titled = read_passage("The Wolf and the Lamb\n\nA Wolf met a Lamb astray from the fold.", "fiction", None)
+    middle = read_passage('"What does she want now?" said the king, and he went to bed.', "fiction", None)
+    assert start.opens_story and titled.opens_story and not middle.opens_story
+    assert not fits_position("I read the next part of {work}", start) and fits_position("I read {work}", start)
+    assert not fits_position("begins", middle) and not fits_position("read the opening", middle)
+    assert fits_position("begins", start) and fits_position("says", middle)
+    social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
+    plain = RaiseConfig(pillars=["perspective"], mix={"experience": 0.0, "social": 0.0, "plain": 1.0})
+    for seed in range(100):
+        for config in (social_only, plain):
+            # up to the first reading (later cues in a dialogue may say "the next part")
+            opening = raised(start.text, "fiction", seed, config=config).text.split("\u201c")[0].split("\n> ")[0]
+            assert not re.search(r"next part|another part|left off", opening), opening
+            opening = raised(middle.text, "fiction", seed, config=config).text.split("\u201c")[0].split("\n> ")[0]
+            assert not re.search(r"\bbegins\b|\bstarts\b|the opening", opening), opening
 
 
 def test_weather_place_and_company_fit_each_other():

@@ -22,7 +22,7 @@ from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
 from modelraising.raising.fidelity import experience_check
 from modelraising.raising.passage import Passage, opens_mid_text
-from modelraising.raising.perspective import cap, fill, when_recalled, where_at
+from modelraising.raising.perspective import cap, fill, fits_position, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentence_spans
 from modelraising.raising.writer import Writer
 
@@ -50,10 +50,11 @@ def _groups(text: str, rng: random.Random) -> list[str]:
     return [nest_quotes(text[spans[i][0] : spans[j - 1][1]]) for i, j in group_spans(parts, rng, _MAX_GROUP_CHARS, 2.6)]
 
 
-def _step_line(kind: str, i: int, last: int, who: Person, rng: random.Random, me: str, reads: bool) -> str:
+def _step_line(p: Passage, i: int, last: int, who: Person, rng: random.Random, me: str, reads: bool) -> str:
     subject = who.name if rng.random() < 0.4 else "{he}"
     if i == 0:
-        first = L.FIRST_VERB_READ if kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
+        first = L.FIRST_VERB_READ if p.kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
+        first = tuple(v for v in first if fits_position(v, p)) or first  # no "read the opening" mid-story
         line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, first)}:"
     elif i == last:
         line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB_READ if reads else L.LAST_VERB)}:"
@@ -106,7 +107,7 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     reacted = False
     for i, q in enumerate(groups):
         pieces: list[tuple[str, str | None]] = [
-            (_step_line(p.kind, i, last, who, rng, me, reads) + ' "', None),
+            (_step_line(p, i, last, who, rng, me, reads) + ' "', None),
             (q, voice),
             ('"', None),
         ]

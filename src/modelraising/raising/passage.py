@@ -75,6 +75,14 @@ def opens_mid_text(text: str) -> bool:
     return bool(_DANGLING.match(text.lstrip()))
 
 
+# How a story opens: the words stories begin with ("Once upon a time", "One day"), when no title line says so.
+_STORY_OPENING = re.compile(
+    r"(?:Once upon a time|Once,? (?:there|long ago)|One (?:day|morning|evening|night|summer|winter|spring|autumn)\b|"
+    r"There (?:once )?(?:was|were|lived)\b|Long,? long ago|Long ago|A long time ago|"
+    r"In a (?:small|little|big|faraway)\b)"
+)
+
+
 @dataclass(slots=True)
 class Passage:
     """A source passage as the pillars see it."""
@@ -90,6 +98,11 @@ class Passage:
     @property
     def first_person(self) -> bool:
         return self.kind == "narrated"
+
+    @property
+    def opens_story(self) -> bool:
+        """A story passage that is a story's beginning: under its title line, or opening as stories open."""
+        return self.kind == "story" and (self.heading is not None or bool(_STORY_OPENING.match(self.body.lstrip())))
 
     @property
     def speakers(self) -> list[str]:

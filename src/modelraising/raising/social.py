@@ -23,7 +23,7 @@ from modelraising.raising.entities import first_entity, is_topic
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
-from modelraising.raising.perspective import fill, voice_of, when_recalled, where_at
+from modelraising.raising.perspective import fill, fits_position, voice_of, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 
@@ -253,13 +253,14 @@ def fitting_connect(connect: str, subject: str) -> str:
     return "" if repeats else connect
 
 
-def _partner_cue(kind: str, rng: random.Random, first: bool = False) -> str:
+def _partner_cue(p: Passage, rng: random.Random, first: bool = False) -> str:
     """What the partner says before reading on, every time: a story's line read out with no cue
     ("Lena: But he was thankful to the fox") is heard as the partner's own words."""
-    kind = kind if kind in T.PARTNER_SUBJECT else "story"
+    kind = p.kind if p.kind in T.PARTNER_SUBJECT else "story"
     connect = "" if first else pick(rng, T.READ_CONNECT)
     if first:  # not "The next page reads: Once upon a time": nothing was read before
-        subjects, verbs = T.PARTNER_FIRST_SUBJECT[kind], T.PARTNER_FIRST_VERB[kind]
+        subjects = [s for s in T.PARTNER_FIRST_SUBJECT[kind] if fits_position(s, p)] or T.PARTNER_FIRST_SUBJECT[kind]
+        verbs = [v for v in T.PARTNER_FIRST_VERB[kind] if fits_position(v, p)] or T.PARTNER_FIRST_VERB[kind]
     else:
         subjects, verbs = T.PARTNER_SUBJECT[kind], T.PARTNER_VERB[kind]
     subject = pick(rng, subjects)
@@ -317,7 +318,7 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
         units = [(None, g) for g in _groups(p.body or p.text, rng)]
     for k, (speaker, words) in enumerate(units):
         if speaker is None:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), words, voice)
+            t.read(PARTNER, _partner_cue(p, rng, k == 0), words, voice)
         elif p.kind == "chat":
             name = TRANSCRIPT_NAMES.get(speaker, "the person")
             if rng.random() < 0.4:  # the line as the log has it, its label inside the quotation
@@ -358,12 +359,12 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
         if reader == SELF:
             connect = "" if k == 0 else pick(rng, T.READ_CONNECT)
             subject = pick(rng, T.SELF_SUBJECT_FIRST if k == 0 else T.SELF_SUBJECT)
-            verb = pick(rng, T.SELF_VERB_FIRST if k == 0 else T.SELF_VERB)
+            verb = pick(rng, [v for v in T.SELF_VERB_FIRST if fits_position(v, p)] if k == 0 else T.SELF_VERB)
             verb = "says" if subject == "it" and verb == "puts it" else verb  # not "It puts it, ..."
             cue = f"{fitting_connect(connect, subject)}{subject} {verb}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice)
         else:
-            t.read(PARTNER, _partner_cue(p.kind, rng, k == 0), group, voice)
+            t.read(PARTNER, _partner_cue(p, rng, k == 0), group, voice)
         nxt = (PARTNER if reader == SELF else SELF) if alternate else SELF
         if not alternate and reader == SELF and rng.random() < 0.6:
             asked: list[str | None] = [None]

@@ -308,7 +308,7 @@ ATTR_SUBJECT: dict[str, tuple[str, ...]] = {
     "note": ("it", "the page", "the note", "the writer", "the scrap of paper"),
 }
 ATTR_VERB: dict[str, tuple[str, ...]] = {
-    "story": ("reads", "says", "puts it", "goes on", "tells it"),
+    "story": ("reads", "says", "puts it", "goes on", "tells it", "has it", "runs"),
     "expository": ("says", "reads", "puts it", "explains it", "begins"),
     "play": ("goes", "runs", "reads", "is set out", "is written"),
     "post": ("said", "had written", "wrote", "put it", "had typed"),
