@@ -115,7 +115,7 @@ def topic_for(p: Passage) -> str | None:
             return cand
     if p.kind in ("expository", "story", "note"):
         # under a section heading, the subject of the body ("Critical response" is no topic)
-        cand = topic_of(p.body if p.kind == "expository" and p.heading else p.text)
+        cand = topic_of(p.body if p.kind == "expository" and p.heading else p.text, mentioned=p.kind != "expository")
         if cand and 2 < len(cand) <= 50 and not _TOPIC_BAD.search(cand) and cand.split()[0] not in ("I", "I'm"):
             return cand
     return None

@@ -106,12 +106,14 @@ def _modifies_a_noun(head: str, ent: str) -> bool:
     return at >= 0 and bool(re.match(r" [a-z]{3,}(?=[,.;:]| and\b|$)", head[at + len(ent) :]))
 
 
-def topic_of(text: str, limit: int = 60) -> str | None:
+def topic_of(text: str, limit: int = 60, mentioned: bool = True) -> str | None:
     """A short guess at what a passage is about, or None.
 
     The subject of the first sentence when it looks like a name or a noun phrase ("Homarus
     gammarus, known as ..." -> "Homarus gammarus"; "The European lobster is ..." -> "the European
-    lobster"), else the first multi-word or mid-sentence named entity. Looks only at the start.
+    lobster"), else (``mentioned``) the first multi-word or mid-sentence named entity. Looks only at the
+    start. A name merely mentioned is no topic of an article: "a page about Sir Walter Scott" stood over
+    a paragraph on Papa Stour that cites him once, so articles ask ``mentioned=False``.
     """
     head = text[:300].lstrip(" \t\r\n=\"'")
     heading = HEADING_LINE.match(head)
@@ -135,6 +137,8 @@ def topic_of(text: str, limit: int = 60) -> str | None:
             if first in ("The", "A", "An"):
                 subject = first.lower() + subject[len(first) :]
             return subject
+    if not mentioned:
+        return None
     single = None  # else the first multi-word name ("the Great Exhibition"), else the first name
     for ent, multi in _entities(head, 200):
         if (

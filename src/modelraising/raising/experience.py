@@ -56,7 +56,7 @@ def _step_line(p: Passage, i: int, last: int, who: Person, rng: random.Random, m
         first = L.FIRST_VERB_READ if p.kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
         first = tuple(v for v in first if fits_position(v, p)) or first  # no "read the opening" mid-story
         line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, first)}:"
-    elif i == last:
+    elif i == last and last > 1:  # "Finally" after a single step before it reads as a list of two
         line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB_READ if reads else L.LAST_VERB)}:"
     else:
         line = f"{pick(rng, L.CONNECT)} {subject} {pick(rng, L.VERB_READ if reads else L.VERB_EXPLAIN)}:"
@@ -86,8 +86,8 @@ def recount(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, topi
     """Write the passage as the I's memory of a cast member teaching it."""
     me = charter.identity.name
     who = pick_person(charter, rng, _TEACHER_ROLES)
-    when = when_recalled(p.kind, rng)
-    where = where_at(when, rng, p.kind)
+    when = when_recalled(p.kind, rng, who.role)
+    where = where_at(when, rng, p.kind, who.role)
     reads = reads_aloud(p)
     if p.kind == "story":
         work = f"\u201c{p.heading}\u201d" if p.heading else p.title or pick(rng, F.WORK["story"])

@@ -198,17 +198,23 @@ def memory_lead(charter: Charter, rng: random.Random, kind: str = "story") -> st
     return fill(expand(pick(rng, F.MEMORY), rng), None, charter.identity.name, age=pick(rng, ages))
 
 
-def where_at(when: str, rng: random.Random, kind: str = "story") -> str:
-    """A place that fits the time (at home at night) and the age (no classroom for a chat log or a post)."""
+def where_at(when: str, rng: random.Random, kind: str = "story", role: str | None = None) -> str:
+    """A place that fits the time (at home at night), the weather, the company (a teacher is not met on the
+    I's bed) and the age (no classroom for a chat log or a post)."""
     places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE_INDOORS if F.ROUGH_WEATHER.search(when) else F.WHERE
+    if role == "teacher":
+        places = tuple(w for w in places if w in F.WHERE_WITH_TEACHER) or F.WHERE_WITH_TEACHER
     if kind in F.GROWN_KINDS:
         places = tuple(w for w in places if not F.SCHOOL_PLACE.search(w))
     return pick(rng, places)
 
 
-def when_recalled(kind: str, rng: random.Random) -> str:
-    """When a recounted memory happened: no school day for a chat log or a post."""
-    return pick(rng, F.WHEN_RECALLED_GROWN if kind in F.GROWN_KINDS else F.WHEN_RECALLED)
+def when_recalled(kind: str, rng: random.Random, role: str | None = None) -> str:
+    """When a recounted memory happened: no school day for a chat log or a post, no night with a teacher."""
+    whens = F.WHEN_RECALLED_GROWN if kind in F.GROWN_KINDS else F.WHEN_RECALLED
+    if role == "teacher":
+        whens = tuple(w for w in whens if not F.NIGHT.search(w))
+    return pick(rng, whens)
 
 
 # The frame: the I's lead around every record, and the plain form (a passage quoted, then framed).

@@ -396,8 +396,8 @@ def dialogue(p: Passage, charter: Charter, rng: random.Random, w: Writer, *, top
     me = charter.identity.name
     setting, members = pick(rng, _plan(charter))
     who = pick(rng, members)
-    when = when_recalled(p.kind, rng)
-    where = where_at(when, rng, p.kind)
+    when = when_recalled(p.kind, rng, who.role)
+    where = where_at(when, rng, p.kind, who.role)
     others = [c.name for c in charter.cast if c.name != who.name]
     third = pick(rng, others) if others else "someone"
     if p.kind in _LISTEN_ONLY:

@@ -131,6 +131,12 @@ OUTDOORS = re.compile(
     r"behind|roof terrace|shed\b"
 )
 ROUGH_WEATHER = re.compile(r"thunderstorm|snow|storm came in")
+# Where a teacher is met: not on the I's bed, in the hayloft or in the tent (53 records had Ms. Okafor there).
+_PRIVATE_PLACE = re.compile(
+    r"kitchen|stove|my room|bunk|stairs|sofa|my bed|attic|hayloft|tent\b|back of the car|porch|back steps|window "
+    r"seat|study|my desk"
+)
+WHERE_WITH_TEACHER: tuple[str, ...] = tuple(w for w in WHERE if not _PRIVATE_PLACE.search(w))
 WHERE_INDOORS: tuple[str, ...] = tuple(w for w in WHERE if not OUTDOORS.search(w))
 # A call only someone at home makes ("Wren, dinner", "called up the stairs"): not at a bus stop.
 HOME_CALL = re.compile(r"stairs|supper|dinner|doorway|from the door|looked in|lamp|cup of tea|same book as")
@@ -289,7 +295,13 @@ WORK: dict[str, tuple[str, ...]] = {
 }
 # A subject when the passage names none; it fills "explained {topic} to me", "I found a page about {topic}"
 # and "I remember {topic}", so it has no "to me" of its own and is no kind of page.
-TOPIC_NONE: tuple[str, ...] = ("something new", "a new subject", "an unfamiliar subject")
+TOPIC_NONE: tuple[str, ...] = (
+    "something new",
+    "a new subject",
+    "an unfamiliar subject",
+    "a subject I knew little about",
+    "something I had never looked into",
+)
 
 # Who speaks in the quoted passage, composed: subject + verb + manner, then a colon (the block quote follows).
 # A first-person narrator is always named as the narrator, with a claim that the "I" is theirs.
