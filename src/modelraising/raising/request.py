@@ -313,7 +313,10 @@ _RUN_ON = re.compile(
 # "help get away with it", "help download them" (what "them" is, the I never said).
 _AWKWARD_ACT = re.compile(
     r"^(?:go about|have you|with)\b|^get away with it\b|^\w+(?: \w+)? (?:it|them|this|that|these|those)$|"
-    r"\bthem\b.*\bthem\b|^(?=(?:\S+ ){0,4}\S+$).*\bit\b",  # "keep it a secret": five words or fewer leaning on "it"
+    r"\bthem\b.*\bthem\b|^(?=(?:\S+ ){0,4}\S+$).*\bit\b|"  # "keep it a secret": five words or fewer leaning on "it"
+    # asked of the assistant ("give me a list" said back as "help give you a list"), a choice ("... or not"),
+    # a typo said back ("a job a a bank teller")
+    r"^(?:give|tell|show|send|find|get|list|provide|write|make) me\b|\bor not\W*$|\b(\w+) \1\b",
     re.I,
 )
 
