@@ -132,6 +132,21 @@ def test_different_config_in_same_out_dir_is_refused(tmp_path, starter, charter_
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["config"]["seed"] == 2
 
 
+def test_a_run_resumed_after_the_engine_code_changed_is_refused(tmp_path, starter, charter_path, monkeypatch):
+    """The run's identity holds a digest of the raising code, not only the version number: a run killed, then
+    resumed after an edit to the banks, would otherwise mix records of two engines in one corpus (and an
+    experiment reused a corpus raised by older code)."""
+    from modelraising.raising import step
+
+    digest = step.engine_digest()
+    assert len(digest) == 64 and digest == step.engine_digest()
+    _raise(tmp_path / "out", [starter], charter_path, seed=1)
+    _raise(tmp_path / "out", [starter], charter_path, seed=1)  # the same code: resumed (nothing to do)
+    monkeypatch.setattr(step, "engine_digest", lambda: "0" * 64)  # as if a bank had been edited since
+    with pytest.raises(RaiseError, match="different"):
+        _raise(tmp_path / "out", [starter], charter_path, seed=1)
+
+
 def test_a_detector_is_chosen_by_directory_and_recorded_by_content(tmp_path, starter, charter_path):
     """--detector DIR raises with that detector and the manifest names it by its files' digest, so a
     detector retrained in place is refused on resume instead of mixed into one corpus."""

@@ -109,7 +109,7 @@ def _where(config: ExperimentConfig, encode: bool = False) -> dict:
 
 
 def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> Step:
-    from modelraising.raising.step import raise_corpus
+    from modelraising.raising.step import engine_digest, raise_corpus
 
     cfg = _raise_config(r.config, arm)
     specs = experiment_sources(r.config)
@@ -118,6 +118,7 @@ def raise_step(r: Runner, arm: Arm, charter_path: Path, inputs: list[dict]) -> S
         "inputs": inputs,
         "config": cfg.model_dump(mode="json"),
         "version": modelraising.__version__,
+        "engine": engine_digest(),  # an edited engine raises again, not reuses an older corpus
     }
     return r.step(
         "raise",

@@ -23,6 +23,8 @@ name the shards instead of carrying the documents; the step does not know which 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -80,6 +82,24 @@ def check_sources(specs: list[SourceSpec]) -> None:
         raise PathError(f"--source {path}: cannot be read ({why.split(': ', 1)[-1]}){more}; no source is readable")
 
 
+# The code whose edit changes what a raise writes: the engines, the banks, the readers, the detector's code.
+_ENGINE_CODE = ("raising", "sources", "harm", "text.py", "charter.py", "document.py", "special_text.py", "tags.py")
+
+
+@functools.lru_cache(maxsize=1)
+def engine_digest() -> str:
+    """SHA-256 over the source of the code that decides a raised record's text. Part of a run's identity, so
+    a run killed, then resumed after that code changed, is refused instead of mixing records of two engines
+    in one corpus (the version number alone stays the same across a developer's edits), and an experiment
+    raises again rather than reuse a corpus raised by older code."""
+    root = Path(modelraising.__file__).parent
+    h = hashlib.sha256()
+    for name in _ENGINE_CODE:
+        for path in sorted((root / name).rglob("*.py")) if (root / name).is_dir() else [root / name]:
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def run_fingerprint(
     charter: Charter, specs: list[SourceSpec], config: RaiseConfig, detector: dict | None
 ) -> tuple[str, list[dict]]:
@@ -88,6 +108,7 @@ def run_fingerprint(
     fingerprint = sha256_json(
         {
             "version": modelraising.__version__,
+            "engine": engine_digest(),
             "charter": charter.hash,
             "config": _fingerprint_config(config),
             "detector": detector and detector["sha256"],
