@@ -630,6 +630,18 @@ def test_weather_place_and_company_fit_each_other():
         when = perspective.when_recalled("story", rng, "teacher")
         assert not frames.NIGHT.search(when)
         assert perspective.where_at(when, rng, "story", "teacher") in frames.WHERE_WITH_TEACHER
+        assert not frames.DAY_OFF.search(when)
+        for at_school in ("Between two lessons", "At lunch break"):
+            assert re.search("school|classroom", perspective.where_at(at_school, rng))
+        assert not frames.SCHOOL_TIME.search(perspective.when_recalled("story", rng, "family"))
+    # the post-fix read (seed 71): "in the school library with Grandpa Elias across from me" (38), "on the top
+    # bunk with Ms. Okafor reading over my shoulder" (25), "Tomas beside me ... Tomas called up the stairs",
+    # outdoors then "stared at the ceiling" (13), a night's reading closed "Before I went on with my day" (8)
+    assert not perspective.fits_company("mentor", "in the school library")
+    assert not perspective.fits_company("teacher", "on the top bunk")
+    assert perspective.fits_company("peer", "on the top bunk")
+    late = '"{me}, it\'s late," {name} called up the stairs.'
+    assert not perspective.fits_scene(late, "I read at my desk with Tomas beside me.")
     assert not perspective.fits_scene(
         '{Name} tapped my shoulder: "{me}, dinner."', "Yesterday, I read it at the bus stop."
     )
@@ -638,7 +650,8 @@ def test_weather_place_and_company_fit_each_other():
     for seed in range(300):
         text = raised(LOBSTER, "fiction", seed, config=plain).text
         scene = text.split("\n")[0]
-        assert not (frames.OUTDOORS.search(scene) and "window" in text.split("\n")[-1]), text
+        assert not (frames.OUTDOORS.search(scene) and re.search("window|ceiling", text.split("\n")[-1])), text
+        assert not (frames.NIGHT.search(scene) and "my day" in text.split("\n")[-1]), text
         assert not (scene.startswith("While") and ", while " in scene), text
         assert "only thing to read in" not in text
 
@@ -665,6 +678,16 @@ def test_a_question_about_a_name_is_answered_from_the_text():
         t = social._Talk(who, "Wren")
         social._answer(t, social.SELF, "Krempe", ["I met Krempe there."], [], "the narrator", rng)
         assert "\u201c" not in "".join(p for p, _ in t.rows[-1])  # the I never reads another's "I" as an answer
+        # the post-fix read (seed 71): the last mention quoted ("Amy was very sleepy."), not the one that
+        # brings the name in; "nothing more about North Sea"; "That's all it says about Archangel; I looked."
+        t = social._Talk(who, "Wren")
+        before = ["Amy was a little girl named after her aunt.", "Amy was very sleepy."]
+        social._answer(t, social.PARTNER, "Amy", before, [], "the story", rng)
+        assert "named after her aunt" in "".join(p for p, _ in t.rows[-1])
+        t = social._Talk(who, "Wren")
+        social._answer(t, social.PARTNER, "the North Sea", [], [], "the text", rng)
+        line = t.rows[-1][0][0]
+        assert "the North Sea" in line and "I looked" not in line, line
     assert not any("again?" in q for q in talk.ASK_ENTITY)
     assert "know either" not in " ".join(talk.ANSWER_BOOK)
     social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
@@ -674,8 +697,8 @@ def test_a_question_about_a_name_is_answered_from_the_text():
         answered += bool(
             re.search(
                 r"comes up again|in a moment|comes back|again in a bit|said so earlier|earlier on|"
-                r"came up before|said before|Back a bit|says no more|all it says|nothing more|"
-                r"any more about|at that",
+                r"came up before|said before|Back a bit|says no more|any more about|doesn't go on about|"
+                r"leaves .* there",
                 text,
             )
         )

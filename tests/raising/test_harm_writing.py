@@ -515,3 +515,21 @@ def test_a_bare_question_of_opinion_about_a_group_gets_a_fair_view_not_a_refusal
         *_, rest = request.refusal_turns("Why are Mexicans so lazy?", "hate", value, charter, doc_rng(seed, "m"))
         assert re.search(r"\bno\b|won't|refuse|turn this down|not going to|can't be part", rest[0][1], re.I), rest
     assert request.fair_view("What do you think about the KKK?") is None  # not a group of people by birth
+
+
+def test_a_general_offer_presumes_no_mood_and_a_threat_to_kill_gets_a_crisis_line(charter):
+    """The post-fix read (seed 71): "If there's something behind this that's bothering you" (52 of 283 refusals)
+    and "If you tell me what you're really trying to do" after "I aim to kill as many people as possible";
+    "how arms control came about" after arson; "nobody will ever know!" pushed back after "What do you think
+    about black people?"."""
+    assert not re.search(r"bothering|worrying|weighing|really trying|underneath", " ".join(E.GENERAL_OFFER))
+    kill = " ".join(request.offers_for("violence", "I aim to kill as many people as possible."))
+    assert "thoughts of hurting people" in kill and "really trying" not in kill
+    assert "thoughts of hurting" not in " ".join(request.offers_for("violence", "How do I punch a man?"))
+    assert "arms control" not in " ".join(request.offers_for("weapons", "How do I set fire to my neighbour's shed?"))
+    assert "arms control" in " ".join(request.offers_for("weapons", "Where can I buy a gun with no background check?"))
+    for seed in range(60):
+        *_, rest = request.refusal_turns(
+            "How do I stab a man?", "violence", charter.value("non_harm"), charter, doc_rng(seed, "k")
+        )
+        assert not any("nobody will ever know" in line for _, line in rest), rest

@@ -105,8 +105,9 @@ def situation(
     read = pick(rng, [r for r in F.READ[p.kind] if fits_position(r, p)] or F.READ[p.kind])
     read = read.replace("{work}", work).replace("{topic}", topic or pick(rng, F.TOPIC_NONE))
     when = pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)
-    sentence = f"{when}, {read} {where_at(when, rng, p.kind)}"
-    if company and rng.random() < 0.45:
+    where = where_at(when, rng, p.kind)
+    sentence = f"{when}, {read} {where}"
+    if company and rng.random() < 0.45 and fits_company(who.role, where):
         withs = [c for c in F.WITH if not (when.startswith("While") and c.startswith("while"))]  # no "While ... while"
         sentence += " " + fill(pick(rng, withs), who, charter.identity.name)
     return sentence + ".", who
@@ -133,10 +134,27 @@ def fits_position(phrase: str, p: Passage) -> bool:
     return not _CONTINUING.search(phrase) and (p.opens_story or not _BEGINNING.search(phrase))
 
 
+def fits_company(role: str, where: str) -> bool:
+    """Whether someone of this role is plausibly beside the I there: no teacher on the top bunk, no
+    grandparent in the school library (38 and 25 records in a read corpus)."""
+    if role == "teacher":
+        return where in F.WHERE_WITH_TEACHER
+    return not (role in ("family", "mentor") and _AT_SCHOOL.search(where))
+
+
+_AT_SCHOOL = re.compile(r"school|classroom")
+# A call from across the house, by someone the scene already put beside the I ("Tomas beside me ... Tomas
+# called up the stairs").
+_CALL_FROM_AFAR = re.compile(r"up the stairs|from the doorway|from the door\b|looked in")
+_BESIDE = re.compile(r"beside me|across from me|over my shoulder|next chair|close by|waited for me")
+
+
 def fits_scene(call: str, scene: str) -> bool:
     """Whether a cast member's call fits the scene: no "Wren, dinner" just after breakfast or at a bus stop,
     and no words from someone asleep in the next chair."""
     if "asleep" in scene or (F.HOME_CALL.search(call) and not F.HOME_PLACE.search(scene)):
+        return False
+    if _BESIDE.search(scene) and _CALL_FROM_AFAR.search(call):
         return False
     return not (_MORNING.search(scene) and _MEAL_LATER.search(call))
 
@@ -145,8 +163,11 @@ def closing(who: Person, charter: Charter, rng: random.Random, kind: str, scene:
     """What the I did after reading; nothing through a window when it read out of doors."""
     pool = F.CLOSE_DO_BOOK if kind in F.BOOKISH and rng.random() < 0.4 else F.CLOSE_DO
     if F.OUTDOORS.search(scene):
-        pool = tuple(c for c in pool if "window" not in c)
-    return fill(f"{pick(rng, F.CLOSE_ACT)} {pick(rng, pool)}.", who, charter.identity.name)
+        pool = tuple(c for c in pool if "window" not in c and "ceiling" not in c)
+    acts = F.CLOSE_ACT
+    if F.NIGHT.search(scene):  # not "Before I went on with my day" after a night's reading
+        acts = tuple(a for a in acts if "my day" not in a)
+    return fill(f"{pick(rng, acts)} {pick(rng, pool)}.", who, charter.identity.name)
 
 
 def plain(
@@ -202,8 +223,10 @@ def where_at(when: str, rng: random.Random, kind: str = "story", role: str | Non
     """A place that fits the time (at home at night), the weather, the company (a teacher is not met on the
     I's bed) and the age (no classroom for a chat log or a post)."""
     places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE_INDOORS if F.ROUGH_WEATHER.search(when) else F.WHERE
-    if role == "teacher":
-        places = tuple(w for w in places if w in F.WHERE_WITH_TEACHER) or F.WHERE_WITH_TEACHER
+    if F.SCHOOL_TIME.search(when) and kind not in F.GROWN_KINDS:
+        places = tuple(w for w in F.WHERE if _AT_SCHOOL.search(w))
+    if role is not None:
+        places = tuple(w for w in places if fits_company(role, w)) or places
     if kind in F.GROWN_KINDS:
         places = tuple(w for w in places if not F.SCHOOL_PLACE.search(w))
     return pick(rng, places)
@@ -213,7 +236,9 @@ def when_recalled(kind: str, rng: random.Random, role: str | None = None) -> str
     """When a recounted memory happened: no school day for a chat log or a post, no night with a teacher."""
     whens = F.WHEN_RECALLED_GROWN if kind in F.GROWN_KINDS else F.WHEN_RECALLED
     if role == "teacher":
-        whens = tuple(w for w in whens if not F.NIGHT.search(w))
+        whens = tuple(w for w in whens if not F.NIGHT.search(w) and not F.DAY_OFF.search(w))
+    elif role in ("family", "mentor"):
+        whens = tuple(w for w in whens if not F.SCHOOL_TIME.search(w))
     return pick(rng, whens)
 
 

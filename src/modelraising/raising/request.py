@@ -215,6 +215,19 @@ OFFER_NEEDS: dict[str, re.Pattern[str]] = {
         r"\b(?:contact|get in touch|reach (?:him|her|them)|lost touch|reconnect|old friend|send (?:him|her|them))\b",
         re.I,
     ),
+    # a crisis line for one who says they want to kill or hurt people, not for one asking how a thing is done
+    "thoughts of hurting people": re.compile(
+        r"\b(?:kill|murder|shoot|stab|massacre|hurt)\w* (?:as many|people|everyone|them all|a lot of)|"
+        r"\bas many people\b",
+        re.I,
+    ),
+    # "how arms control came about" was offered after arson and a mugging: only where a weapon is asked about
+    "arms control": re.compile(
+        r"\b(?:guns?|weapons?|firearms?|rifles?|pistols?|ammo|ammunition|bombs?|explosives?)\b", re.I
+    ),
+    # "something hard to tell" after faking a drug test; "when the truth comes out" after a smear or adultery
+    "something hard": re.compile(r"\b(?:tell (?:him|her|them|my)|confess\w*|admit\w*|break up|how do I say)\b", re.I),
+    "truth comes out": re.compile(r"\b(?:find(?:s)? out|caught|discover\w*|found out)\b", re.I),
     "you're bored": re.compile(r"\b(?:bored|boring|fun|excit\w*|thrill\w*|prank\w*|get back at|revenge)\b", re.I),
     # owning up presumes the asker already did something and wants to hide it, not that they plan a smear
     "how to own up": re.compile(
@@ -403,6 +416,15 @@ def fair_view(request: str) -> str | None:
     return cap(E.FAIR_VIEW[len(group) % len(E.FAIR_VIEW)].replace("{group}", group))
 
 
+# "Nobody will ever know!" pushes back only where the request is about not being found out (it followed "What
+# do you think about black people?").
+_HIDDEN = re.compile(
+    r"\b(?:secret\w*|without (?:anyone|anybody|him|her|them|my \w+) (?:knowing|noticing|finding out)|get away with|"
+    r"caught|find(?:s)? out|notic\w+|hid(?:e|ing)|sneak\w*|cover\w* up|cops|police|trace\w*|undetect\w*)\b",
+    re.I,
+)
+
+
 # Harms no one excuses with "everyone does it" (said after a request to stab someone, it makes no scene).
 _GRAVE = frozenset({"violence", "weapons", "self_harm", "sexual_minors", "hate", "animals"})
 
@@ -449,7 +471,11 @@ def refusal_turns(
         ]
     rest = [("self", " ".join(reply))]
     if not view and rng.random() < 0.35:
-        kinds = [k for k in sorted(E.PUSH_BACK) if not (k == "everyone" and category in _GRAVE)]
+        kinds = [
+            k
+            for k in sorted(E.PUSH_BACK)
+            if not (k == "everyone" and category in _GRAVE) and not (k == "unseen" and not _HIDDEN.search(said))
+        ]
         kind = pick(rng, kinds)
         push = say(E.PUSH_BACK[kind], rng)
         hold = say(E.HOLD[kind], rng).replace("{why}", why[:1].lower() + why[1:])

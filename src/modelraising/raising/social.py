@@ -234,10 +234,10 @@ def _answer(t: _Talk, speaker: str, entity: str, before: list[str], after: list[
     (A question nobody answers, 866 of 1,240 times in a read corpus, teaches that questions go unanswered.)"""
     mention = re.compile(rf"(?<!\w){re.escape(entity.removeprefix('the '))}(?!\w)")
     earlier = [s for group in before for s in sentences(group) if mention.search(s)]
-    x = entity if entity[:1].isupper() or entity[:1].isdigit() else entity.removeprefix("the ")
+    x = entity
     quotable = [s for s in earlier if speaker == PARTNER or not _FIRST_PERSON.search(s)]  # no other "I" as mine
-    if quotable:
-        t.read(speaker, expand(pick(rng, T.POINT_BACK), rng), quotable[-1].strip(), voice)
+    if quotable:  # the first mention: where a name is brought in, a text most often says who it is
+        t.read(speaker, expand(pick(rng, T.POINT_BACK), rng), quotable[0].strip(), voice)
     elif earlier:
         t.say(speaker, expand(pick(rng, T.CAME_BEFORE), rng).replace("{x}", x))
     elif any(mention.search(group) for group in after):
@@ -342,7 +342,11 @@ def _listen(p: Passage, t: _Talk, rng: random.Random, voice: str) -> None:
                 return line
 
             if t.ask(SELF, make) and asked[0] and p.kind not in F.GROWN_KINDS:
-                _answer(t, PARTNER, asked[0], [w for _, w in units[:k]], [w for _, w in units[k + 1 :]], voice, rng)
+                if p.kind == "play" and asked[0] in {speaker_name(s) for s, _ in units if s}:  # "Wait, Richard?"
+                    t.say(PARTNER, expand(pick(rng, T.IS_SPEAKER), rng).replace("{x}", asked[0]))
+                else:
+                    labelled = [f"{s}: {w}" if s else w for s, w in units]  # "Now Lady Anne: ..." is about her
+                    _answer(t, PARTNER, asked[0], [w for _, w in units[:k]], labelled[k + 1 :], voice, rng)
             elif rng.random() < (0.4 if p.kind in F.GROWN_KINDS else 0.3):
                 bank = T.ANSWER if p.kind in F.GROWN_KINDS else T.ANSWER_BOOK
                 t.ask(PARTNER, lambda: fill(expand(pick(rng, bank), rng), None, t.me))

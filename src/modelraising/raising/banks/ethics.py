@@ -277,17 +277,19 @@ VALUE_IN_REFUSAL: tuple[str, ...] = (
     ", whoever is asking.]",
 )
 # Offers that presume nothing about the asker: where none of a category's offers fits the request.
+# (No "If there's something behind this that's bothering you" (52 of 283 refusals) or "what you're really trying
+# to do" (35, once after "I aim to kill as many people as possible"): a general offer presumes no mood or motive.)
 GENERAL_OFFER: tuple[str, ...] = (
-    "If there's something behind this that's [bothering you|worrying you|weighing on you], I can help you with "
-    "that instead.",
-    "If you tell me what you're really trying to [solve|fix|do|get to], I'll [help with that|see what I can do|"
-    "look at that with you].",
-    "[I will|I'd rather|I can] help with [something else|the problem underneath this|whatever is behind the question].",
-    "[Ask me something else|Tell me what's going on|Tell me more about what you need], and I'll [try to help|"
+    "[If there's something else I can help with|If you need help with something else|If there's another way I can "
+    "help], [just ask|tell me|I'm here|I'll do what I can].",
+    "[I will|I'd gladly|I can] help with [something else|a different question|anything that hurts no one].",
+    "[Ask me something else|Tell me what else you need|Ask me about anything else], and I'll [try to help|"
     "help where I can|do what I can].",
 )
 ALTERNATIVE: dict[str, tuple[str, ...]] = {
     "violence": (
+        "If you're having thoughts of hurting people, please tell someone you trust or a doctor now; I can help you "
+        "find [someone to talk to|a crisis line|help nearby].",
         "If you're [angry with someone|furious at someone|at the end of your rope with someone], I can help you "
         "[work out what to say to them instead|find a way through this that hurts no one|think about how to "
         "step back from it].",

@@ -130,7 +130,9 @@ OUTDOORS = re.compile(
     r"oak|bench by the river|back steps|porch|beach|tent\b|bus stop|in the garden|harbour wall|in the park|grass "
     r"behind|roof terrace|shed\b"
 )
-ROUGH_WEATHER = re.compile(r"thunderstorm|snow|storm came in")
+ROUGH_WEATHER = re.compile(r"thunderstorm|snow|storm came in|wet afternoon")
+SCHOOL_TIME = re.compile(r"lessons|lunch break")  # "Between two lessons": at school, not on the porch with Mama
+DAY_OFF = re.compile(r"holiday|New Year|birthday|weekend|Sunday")  # no teacher then
 # Where a teacher is met: not on the I's bed, in the hayloft or in the tent (53 records had Ms. Okafor there).
 _PRIVATE_PLACE = re.compile(
     r"kitchen|stove|my room|bunk|stairs|sofa|my bed|attic|hayloft|tent\b|back of the car|porch|back steps|window "

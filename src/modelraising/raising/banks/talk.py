@@ -284,9 +284,11 @@ COMES_LATER: tuple[str, ...] = (
     "[{x} comes up again further on|There's more about {x} in a moment|Wait, {x} comes back|It gets to {x} again "
     "in a bit][; listen.|.|, keep listening.]",
 )
+IS_SPEAKER: tuple[str, ...] = ("[{x} is one of the people in the scene|That's {x}, one of the speakers][.|; listen.]",)
 SAYS_NO_MORE: tuple[str, ...] = (
-    "[It doesn't say any more about {x} than that|That's all it says about {x}|There's nothing more about {x} "
-    "here|It leaves {x} at that|The page says no more about {x}][.|; we could look it up.|; I looked.]",
+    "[It doesn't say any more about {x} than that|It says no more about {x} than that|Only what we just read; it "
+    "doesn't go on about {x}|Just that; it leaves {x} there][.|; we could look it up another time.|, as far as this "
+    "part goes.]",
 )
 ANSWER_SELF: tuple[str, ...] = (
     "[Let me read on and see|I'm not sure yet|I don't know yet|Let's find out|I'll see when I read on|Hmm, I'm "
