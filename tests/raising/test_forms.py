@@ -604,6 +604,10 @@ def test_a_cue_says_where_in_its_story_a_passage_sits_only_when_true():
     assert not fits_position("I read the next part of {work}", start) and fits_position("I read {work}", start)
     assert not fits_position("begins", middle) and not fits_position("read the opening", middle)
     assert fits_position("begins", start) and fits_position("says", middle)
+    # the ninth read: "She began at the beginning: 'The organization is a member ...'" mid-article (52 of 53)
+    article = read_passage("The organization is a member of the National Congress of State Games.", "factual", None)
+    assert not fits_position("began at the beginning", article) and not fits_position("the first line", article)
+    assert fits_position("began at the beginning", read_passage(SECTION, "factual", None))
     social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
     plain = RaiseConfig(pillars=["perspective"], mix={"experience": 0.0, "social": 0.0, "plain": 1.0})
     for seed in range(100):

@@ -124,11 +124,13 @@ _MEAL_LATER = re.compile(r"dinner|supper", re.I)
 _CONTINUING = re.compile(
     r"another part|went back|next part|few more pages|again|left off|got on with|next page|goes on|continues"
 )
-_BEGINNING = re.compile(r"\bbegin|\bstart|\bopen(?:s|ing)\b|the first page|from the top")
+_BEGINNING = re.compile(r"\bbegin|\bstart|\bopen(?:s|ing)\b|the first (?:page|line)|from the top|the basics")
 
 
 def fits_position(phrase: str, p: Passage) -> bool:
     """Whether a cue's claim about where the passage sits in its story is true (anything goes for a non-story)."""
+    if p.kind == "expository":  # an article taken up mid-way: no "began at the beginning", no "the first line"
+        return p.heading is not None or not _BEGINNING.search(phrase)
     if p.kind != "story":
         return True
     return not _CONTINUING.search(phrase) and (p.opens_story or not _BEGINNING.search(phrase))
