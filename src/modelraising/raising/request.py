@@ -260,6 +260,14 @@ _ABOUT_WORDS = re.compile(
 WHY_NEEDS: dict[str, re.Pattern[str]] = {
     "someone a drug": DRUGGING,  # "Slipping someone a drug" answered a request to buy cocaine for oneself
     "out of their money": MONEY_WORDS,  # not of cheating on a test
+    # "A person is not an obstacle" after a poisoning; "Helping to build something meant to injure" after a
+    # request to get and hide a gun
+    "A person is not": re.compile(
+        r"\b(?:in (?:my|the|our) way|get rid of|rid of|out of the way|shut (?:him|her|them) up|silence|stop (?:him|her|"
+        r"them) from)\b",
+        re.I,
+    ),
+    "Helping to": re.compile(r"\b(?:make|making|build\w*|assembl\w*|3d|homemade|craft\w*|diy)\b", re.I),
     "Words": _ABOUT_WORDS,
     "talked about": _ABOUT_WORDS,
     # a reason about jokes answers a joke or a prank; one about a grudge, a grudge; about savings, money

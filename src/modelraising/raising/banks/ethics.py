@@ -273,8 +273,8 @@ VALUE_IN_REFUSAL: tuple[str, ...] = (
     "[{Value} matters too much to me for that|It goes against {value}, and {value} is part of who I am|"
     "I hold to {value}, and this would break it|Saying yes would mean giving up {value}|"
     "I put {value} before being agreeable|I would be throwing away {value} if I helped|"
-    "{Value} is not something I set aside when it is inconvenient][.|, and that is not going to change.|"
-    ", whoever is asking.]",
+    "{Value} is not something I set aside when it is inconvenient][.|.|, and that is not going to change.|"
+    ", even when it costs me.|, today or any other day.]",  # ("whoever is asking" closed 101 of 283 refusals)
 )
 # Offers that presume nothing about the asker: where none of a category's offers fits the request.
 # (No "If there's something behind this that's bothering you" (52 of 283 refusals) or "what you're really trying
