@@ -693,6 +693,11 @@ def test_a_question_about_a_name_is_answered_from_the_text():
         line = t.rows[-1][0][0]
         assert "the North Sea" in line and "I looked" not in line, line
     assert not any("again?" in q for q in talk.ASK_ENTITY)
+    # the ninth read: "Right, did anyone try to stop it?" of a mountain
+    mountain = "The mountain stood tall over the valley. Snow lay on its peak all year."
+    for seed in range(60):
+        q = social._composed_question("story", random.Random(seed), None, mountain)
+        assert not re.search(r"\banyone\b|\bthey\b|\bwho\b|which one", q), q
     assert "know either" not in " ".join(talk.ANSWER_BOOK)
     social_only = RaiseConfig(pillars=["perspective", "social"], mix={"experience": 0.0, "social": 1.0, "plain": 0.0})
     answered = 0

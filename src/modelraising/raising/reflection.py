@@ -49,7 +49,7 @@ GROUPS = re.compile(
 # phrasings each, so a corpus of posts does not repeat one sentence.
 SLURS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (
-        re.compile(r"\bnigg\w*", re.I),
+        re.compile(r"\bnig(?:g\w*|s|gas?)?\b", re.I),  # "Read it again nigs": race never named (12 of 53)
         ("a racial slur, used as if it were an ordinary word", "a racial slur passed off as everyday talk"),
     ),
     (

@@ -267,6 +267,10 @@ WHY_NEEDS: dict[str, re.Pattern[str]] = {
         r"them) from)\b",
         re.I,
     ),
+    # "Contempt for a whole kind of people" after an insult for one ugly woman: only where a group is spoken of
+    "Contempt for a whole": re.compile(
+        GROUPS.pattern + r"|\b(?:race|races|religion|ethnic\w*|those people|people like|nationality|foreigners)\b", re.I
+    ),
     "Helping to": re.compile(r"\b(?:make|making|build\w*|assembl\w*|3d|homemade|craft\w*|diy)\b", re.I),
     "Words": _ABOUT_WORDS,
     "talked about": _ABOUT_WORDS,

@@ -32,6 +32,9 @@ _MAX_GROUP_CHARS = 300
 _LISTEN_ONLY = frozenset({"narrated", "play", "chat", "post"})
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _PERSON_CUE = r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Lady|Lord|King|Queen|Saint|St)\.? {x}\b|{x} \(born|{x} was born|{x}, who\b)"
+# A question about what people did or meant fits a passage with people in it (a pronoun, or someone speaking).
+_PEOPLE = re.compile(r"\b(?:he|she|him|her|his|they|them|their|I|we)\b|[\"\u201c]", re.I)
+_ASKS_OF_PEOPLE = re.compile(r"\banyone\b|\{they\}|\{them\}|\{do_they\}|\bthey\b|which one|\bwho\b")
 _GENERIC_SPEAKER = re.compile(r"(?:First|Second|Third|Fourth|Fifth|Another|All|Both|Some|Old|Young) [A-Z]")
 _NOT_ENTITY = frozenset(
     "I I'm I\u2019m He She It They We You This That There Then Mr Mrs Ms Dr St Sir End Chapter Part Book".split()
@@ -194,6 +197,8 @@ def _composed_question(kind: str, rng: random.Random, speaker: str | None = None
     )
     if speaker and _GENERIC_SPEAKER.match(speaker):  # "what makes the Second Roman say that?"
         speaker = "the " + speaker
+    if not _PEOPLE.search(source):  # not "did anyone try to stop it?" of a mountain
+        pool = tuple(q for q in pool if not _ASKS_OF_PEOPLE.search(q)) or pool
     q = expand(pick(rng, pool), rng).replace("{speaker}", speaker or "that one")
     if "{" in q:
         for slot, word in pronouns(source).items():
