@@ -329,10 +329,20 @@ CLOSE: tuple[tuple[str, str], ...] = (  # (the I's line, the partner's answer to
     ),
 )
 CLOSE_BOOK: tuple[tuple[str, str], ...] = (
+    # each plan with its own answer ("Tomorrow I'll tell Grandpa Elias about it." / "Good idea, but don't stay up
+    # too late." in a read corpus)
     (
-        "[I'm going to|Tomorrow I'll|Later I want to] [find out what happened after|tell {third} about it|"
-        "go over it once more before bed|read the rest of it].",
-        "[Good idea|Go on, then|All right][, and tell me what you find|, but don't stay up too late|, {me}].",
+        "[I'm going to|Later I want to] [find out what happened after|read the rest of it].",
+        "[Good idea|Go on, then|All right][, and tell me what you find|, {me}|.]",
+    ),
+    (
+        "[Tomorrow I'll|Later I want to|I'm going to] tell {third} about it.",
+        "[Good idea|Do|Yes, do][, {me}|; {third} will like that|.]",
+    ),
+    (
+        "[I'm going to|I want to|I think I'll|I'd like to] [go over it|read it|look at it|go through it] [once more|"
+        "again] [before bed|tonight|before I sleep].",
+        "[All right|Go on, then][, but don't stay up too late|, {me}|.]",
     ),
     (
         "[I've got|I have] [two words to look up|some questions about the middle part][.|, {name}.]",
