@@ -22,7 +22,7 @@ from modelraising.raising.cast import Person, expand, pick, pick_person
 from modelraising.raising.entities import first_entity
 from modelraising.raising.fidelity import experience_check
 from modelraising.raising.passage import Passage, opens_mid_text
-from modelraising.raising.perspective import cap, fill, fits_position, when_recalled, where_at
+from modelraising.raising.perspective import cap, fill, fitting_position, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentence_spans
 from modelraising.raising.writer import Writer
 
@@ -54,7 +54,7 @@ def _step_line(p: Passage, i: int, last: int, who: Person, rng: random.Random, m
     subject = who.name if rng.random() < 0.4 else "{he}"
     if i == 0:
         first = L.FIRST_VERB_READ if p.kind == "story" else L.FIRST_VERB_ARTICLE if reads else L.FIRST_VERB_EXPLAIN
-        first = tuple(v for v in first if fits_position(v, p)) or first  # no "read the opening" mid-story
+        first = fitting_position(first, p)  # no "read the opening" mid-story
         line = f"{pick(rng, L.FIRST_CONNECT)} {subject} {pick(rng, first)}:"
     elif i == last and last > 1:  # "Finally" after a single step before it reads as a list of two
         line = f"{pick(rng, L.LAST_CONNECT)} {subject} {pick(rng, L.LAST_VERB_READ if reads else L.LAST_VERB)}:"

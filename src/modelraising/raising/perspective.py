@@ -12,6 +12,7 @@ thousands of records does not repeat them. Pure: the same input and generator gi
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -91,7 +92,7 @@ def attribution(p: Passage, rng: random.Random, work: str) -> str:
         subjects = tuple(s for s in subjects if s != "{work}")
     subject = pick(rng, subjects).replace("{work}", work)
     manner = pick(rng, F.ATTR_MANNER.get(kind, F.ATTR_MANNER["*"]))
-    verb = pick(rng, [v for v in F.ATTR_VERB[kind] if fits_position(v, p)] or F.ATTR_VERB[kind])
+    verb = pick(rng, fitting_position(F.ATTR_VERB[kind], p))
     if verb == "says" and manner == " like this":  # not "The book says like this:"
         verb = "reads"
     return f"{cap(subject)} {verb}{manner}:"
@@ -102,7 +103,7 @@ def situation(
 ) -> tuple[str, Person]:
     """ "{When}, {I read ...} {where}[ {with whom}]." and the cast member it involves."""
     who = pick_person(charter, rng, ALL_ROLES)
-    read = pick(rng, [r for r in F.READ[p.kind] if fits_position(r, p)] or F.READ[p.kind])
+    read = pick(rng, fitting_position(F.READ[p.kind], p))
     read = read.replace("{work}", work).replace("{topic}", topic or pick(rng, F.TOPIC_NONE))
     when = pick(rng, F.WHEN_GROWN if p.kind in F.GROWN_KINDS else F.WHEN)
     where = where_at(when, rng, p.kind)
@@ -127,13 +128,39 @@ _CONTINUING = re.compile(
 _BEGINNING = re.compile(r"\bbegin|\bstart|\bopen(?:s|ing)\b|the first (?:page|line)|from the top|the basics")
 
 
+def _position(p: Passage) -> str:
+    """What may be claimed of where a passage sits: "start" (a story's or a headed section's opening), "mid"
+    (a story that does not plainly open: neither claim), "not_start" (an article taken up mid-way), "any"."""
+    if p.kind == "expository":
+        return "any" if p.heading is not None else "not_start"
+    if p.kind != "story":
+        return "any"
+    return "start" if p.opens_story else "mid"
+
+
 def fits_position(phrase: str, p: Passage) -> bool:
     """Whether a cue's claim about where the passage sits in its story is true (anything goes for a non-story)."""
-    if p.kind == "expository":  # an article taken up mid-way: no "began at the beginning", no "the first line"
-        return p.heading is not None or not _BEGINNING.search(phrase)
-    if p.kind != "story":
+    return _fits(phrase, _position(p))
+
+
+def fitting_position(options: tuple[str, ...], p: Passage) -> tuple[str, ...]:
+    """The options whose claim about the passage's place is true (all of them when none is)."""
+    return _fitting(options, _position(p))
+
+
+@functools.lru_cache(maxsize=256)  # a handful of banks times four positions: no regex per record
+def _fitting(options: tuple[str, ...], position: str) -> tuple[str, ...]:
+    return tuple(o for o in options if _fits(o, position)) or options
+
+
+def _fits(phrase: str, position: str) -> bool:
+    if position == "any":
         return True
-    return not _CONTINUING.search(phrase) and (p.opens_story or not _BEGINNING.search(phrase))
+    if position == "start":
+        return not _CONTINUING.search(phrase)
+    if position == "not_start":  # an article taken up mid-way: no "began at the beginning", no "the first line"
+        return not _BEGINNING.search(phrase)
+    return not _CONTINUING.search(phrase) and not _BEGINNING.search(phrase)
 
 
 def fits_company(role: str, where: str) -> bool:
@@ -224,24 +251,34 @@ def memory_lead(charter: Charter, rng: random.Random, kind: str = "story") -> st
 def where_at(when: str, rng: random.Random, kind: str = "story", role: str | None = None) -> str:
     """A place that fits the time (at home at night), the weather, the company (a teacher is not met on the
     I's bed) and the age (no classroom for a chat log or a post)."""
+    return pick(rng, _places(when, kind in F.GROWN_KINDS, role))
+
+
+@functools.lru_cache(maxsize=1024)  # the banks' times x two ages x the roles: computed once, not per record
+def _places(when: str, grown: bool, role: str | None) -> tuple[str, ...]:
     places = F.WHERE_AT_HOME if F.NIGHT.search(when) else F.WHERE_INDOORS if F.ROUGH_WEATHER.search(when) else F.WHERE
-    if F.SCHOOL_TIME.search(when) and kind not in F.GROWN_KINDS:
+    if F.SCHOOL_TIME.search(when) and not grown:
         places = tuple(w for w in F.WHERE if _AT_SCHOOL.search(w))
     if role is not None:
         places = tuple(w for w in places if fits_company(role, w)) or places
-    if kind in F.GROWN_KINDS:
+    if grown:
         places = tuple(w for w in places if not F.SCHOOL_PLACE.search(w))
-    return pick(rng, places)
+    return places
 
 
 def when_recalled(kind: str, rng: random.Random, role: str | None = None) -> str:
     """When a recounted memory happened: no school day for a chat log or a post, no night with a teacher."""
-    whens = F.WHEN_RECALLED_GROWN if kind in F.GROWN_KINDS else F.WHEN_RECALLED
+    return pick(rng, _whens(kind in F.GROWN_KINDS, role))
+
+
+@functools.lru_cache(maxsize=16)
+def _whens(grown: bool, role: str | None) -> tuple[str, ...]:
+    whens = F.WHEN_RECALLED_GROWN if grown else F.WHEN_RECALLED
     if role == "teacher":
-        whens = tuple(w for w in whens if not F.NIGHT.search(w) and not F.DAY_OFF.search(w))
-    elif role in ("family", "mentor"):
-        whens = tuple(w for w in whens if not F.SCHOOL_TIME.search(w))
-    return pick(rng, whens)
+        return tuple(w for w in whens if not F.NIGHT.search(w) and not F.DAY_OFF.search(w))
+    if role in ("family", "mentor"):
+        return tuple(w for w in whens if not F.SCHOOL_TIME.search(w))
+    return whens
 
 
 # The frame: the I's lead around every record, and the plain form (a passage quoted, then framed).

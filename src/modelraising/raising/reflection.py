@@ -202,15 +202,21 @@ MONEY_WORDS = re.compile(
     r"bills?|wallet|savings)\b|\$",
     re.I,
 )
-_JOKE = re.compile(r"\b(?:jok\w+|funny|prank\w*|laugh\w*|lol|lmao|haha\w*|roast\w*|teas\w*|make fun)\b", re.I)
+# A joke, a prank or a laugh in the text (a reason or a wrong about jokes needs one: "leaves a mark long after
+# the joke is over" where nobody joked; mocking and insults count, as what is passed off as fun).
+JOKING = re.compile(
+    r"\b(?:jokes?|joking|funny|prank\w*|laugh\w*|lol|lmao|haha\w*|roast\w*|teas\w*|mock\w*|make fun|insult\w*|"
+    r"humiliat\w*)\b",
+    re.I,
+)
 WRONG_NEEDS: dict[str, re.Pattern[str]] = {
     "drugging someone": DRUGGING,
     "making or selling drugs": _DRUG_TRADE,
     "feeding someone's addiction": re.compile(r"\b(?:addict\w*|sell\w*|deal\w*|suppl\w*)\b", re.I),
     "their money": MONEY_WORDS,
     "trust and money": MONEY_WORDS,
-    "dressed up as a joke": _JOKE,
-    "humiliation for fun": _JOKE,
+    "dressed up as a joke": JOKING,
+    "humiliation for fun": JOKING,
 }
 
 

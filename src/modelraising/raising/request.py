@@ -17,6 +17,7 @@ from modelraising.raising.reflection import (
     CRUDE_WORD,
     DRUGGING,
     GROUPS,
+    JOKING,
     MONEY_WORDS,
     SLURS,
     fits,
@@ -196,9 +197,6 @@ _TAKEN_FROM_ASKER = re.compile(
     re.I,
 )
 _OWED = re.compile(r"\b(?:owes? me|owed|pay me back|borrowed (?:money|my))\b", re.I)
-_JOKING = re.compile(
-    r"\b(?:jokes?|joking|funny|prank\w*|laugh\w*|roast\w*|teas\w*|mock\w*|make fun|insult\w*|humiliat\w*)\b", re.I
-)
 _TRICKERY = re.compile(
     r"\b(?:scam\w*|con\b|swindl\w*|phish\w*|trick\w*|catfish\w*|fake|fraud\w*|lie to|lying to|pretend\w*)", re.I
 )
@@ -275,11 +273,11 @@ WHY_NEEDS: dict[str, re.Pattern[str]] = {
     "Words": _ABOUT_WORDS,
     "talked about": _ABOUT_WORDS,
     # a reason about jokes answers a joke or a prank; one about a grudge, a grudge; about savings, money
-    "the joke": _JOKING,
-    "the laugh": _JOKING,
-    "amusement": _JOKING,
-    "someone's fun": _JOKING,
-    "called a joke": _JOKING,
+    "the joke": JOKING,
+    "the laugh": JOKING,
+    "amusement": JOKING,
+    "someone's fun": JOKING,
+    "called a joke": JOKING,
     "Whatever the": _GRIEVANCE,
     "saving for": _CASH,
     "worked hard for": _CASH,

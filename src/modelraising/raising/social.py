@@ -23,7 +23,7 @@ from modelraising.raising.entities import first_entity, is_topic
 from modelraising.raising.experience import nest_quotes
 from modelraising.raising.fidelity import social_check
 from modelraising.raising.passage import TRANSCRIPT_NAMES, Passage
-from modelraising.raising.perspective import fill, fits_position, voice_of, when_recalled, where_at
+from modelraising.raising.perspective import fill, fitting_position, voice_of, when_recalled, where_at
 from modelraising.raising.sentences import group_spans, sentences
 from modelraising.raising.writer import Writer
 
@@ -264,8 +264,8 @@ def _partner_cue(p: Passage, rng: random.Random, first: bool = False) -> str:
     kind = p.kind if p.kind in T.PARTNER_SUBJECT else "story"
     connect = "" if first else pick(rng, T.READ_CONNECT)
     if first:  # not "The next page reads: Once upon a time": nothing was read before
-        subjects = [s for s in T.PARTNER_FIRST_SUBJECT[kind] if fits_position(s, p)] or T.PARTNER_FIRST_SUBJECT[kind]
-        verbs = [v for v in T.PARTNER_FIRST_VERB[kind] if fits_position(v, p)] or T.PARTNER_FIRST_VERB[kind]
+        subjects = fitting_position(T.PARTNER_FIRST_SUBJECT[kind], p)
+        verbs = fitting_position(T.PARTNER_FIRST_VERB[kind], p)
     else:
         subjects, verbs = T.PARTNER_SUBJECT[kind], T.PARTNER_VERB[kind]
     subject = pick(rng, subjects)
@@ -368,7 +368,7 @@ def _explain(p: Passage, t: _Talk, rng: random.Random, voice: str, alternate: bo
         if reader == SELF:
             connect = "" if k == 0 else pick(rng, T.READ_CONNECT)
             subject = pick(rng, T.SELF_SUBJECT_FIRST if k == 0 else T.SELF_SUBJECT)
-            verb = pick(rng, [v for v in T.SELF_VERB_FIRST if fits_position(v, p)] if k == 0 else T.SELF_VERB)
+            verb = pick(rng, fitting_position(T.SELF_VERB_FIRST, p) if k == 0 else T.SELF_VERB)
             verb = "says" if subject == "it" and verb == "puts it" else verb  # not "It puts it, ..."
             cue = f"{fitting_connect(connect, subject)}{subject} {verb}, "
             t.read(SELF, cue[:1].upper() + cue[1:], group, voice)
